@@ -1,0 +1,1 @@
+int ims_net_placeholder_;
