@@ -1,0 +1,867 @@
+/* TLS over TCP with mbedTLS, verified by default and stricter than the
+ * library alone: subjectAltName-only name matching (RFC 6125 and the
+ * CA/Browser baseline), SPKI pins, TLS 1.2 at least, no renegotiation, no
+ * session tickets.  The only file besides crypto.c that includes mbedTLS. */
+#include "imapsh/transport.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "transport/net_int.h"
+#include "transport/tls_compat.h"
+
+#include <mbedtls/base64.h>
+#include <mbedtls/ctr_drbg.h>
+#include <mbedtls/entropy.h>
+#include <mbedtls/error.h>
+#include <mbedtls/md.h>
+#include <mbedtls/net_sockets.h>
+#include <mbedtls/oid.h>
+#include <mbedtls/x509_crt.h>
+
+#define SYSTEM_CA_FILE "/etc/ssl/certs/ca-certificates.crt"
+#define SYSTEM_CA_PATH "/etc/ssl/certs"
+
+struct verify_ctx {
+	const char *host;      /* lowercase, no trailing dot, no brackets */
+	int host_is_ip;
+	unsigned char ip[16];
+	size_t ip_len;
+	const struct ims_tls_opts *o;
+	struct ims_tls_info *info;
+	uint32_t depth_flags[IMS_CHAIN_MAX];
+	int max_depth;
+	size_t presented;      /* certificates the server sent */
+	int pin_mismatch;
+	int pin_cleared_trust; /* an untrusted chain was accepted by a pin */
+	int no_san;
+	int name_bad;
+};
+
+struct tls_stream {
+	struct ims_stream base;
+	int fd;
+	mbedtls_ssl_context ssl;
+	mbedtls_ssl_config conf;
+	mbedtls_x509_crt ca;
+	mbedtls_x509_crt own_cert;
+	mbedtls_pk_context own_key;
+	mbedtls_entropy_context entropy;
+	mbedtls_ctr_drbg_context drbg;
+	mbedtls_x509_crt_profile profile;
+	struct verify_ctx vctx;
+	char host[256];
+};
+
+const char *ims_tls_library_version(void)
+{
+	return MBEDTLS_VERSION_STRING;
+}
+
+/* ---- names ---------------------------------------------------------- */
+
+static int is_ip_literal(const char *s)
+{
+	unsigned char b[16];
+
+	return inet_pton(AF_INET, s, b) == 1 || inet_pton(AF_INET6, s, b) == 1;
+}
+
+static void lower_nodot(const char *in, char *out, size_t n)
+{
+	size_t i, len = strlen(in);
+
+	if (len > 0 && in[len - 1] == '.')
+		len--;
+	if (len >= n)
+		len = n - 1;
+	for (i = 0; i < len; i++)
+		out[i] = (char)tolower((unsigned char)in[i]);
+	out[len] = '\0';
+}
+
+static int one_name_matches(const char *host, const char *san_in)
+{
+	char san[256];
+	const char *rest, *hdot;
+
+	lower_nodot(san_in, san, sizeof(san));
+	if (san[0] == '\0' || is_ip_literal(san))
+		return 0; /* an IP address written as a DNS name never matches */
+	if (strchr(san, '*') == NULL)
+		return strcmp(host, san) == 0;
+	/* A wildcard only as the whole left-most label ... */
+	if (san[0] != '*' || san[1] != '.' || strchr(san + 1, '*') != NULL)
+		return 0;
+	rest = san + 2;
+	/* ... and never over a single-label suffix such as "*.test". */
+	if (strchr(rest, '.') == NULL)
+		return 0;
+	hdot = strchr(host, '.');
+	if (hdot == NULL || hdot == host)
+		return 0;
+	return strcmp(hdot + 1, rest) == 0;
+}
+
+int ims_tls_name_matches(const char *host_in, const char *const *sans, size_t n_sans)
+{
+	char host[256];
+	size_t i;
+
+	if (host_in == NULL)
+		return 0;
+	lower_nodot(host_in, host, sizeof(host));
+	if (host[0] == '\0' || is_ip_literal(host))
+		return 0;
+	for (i = 0; i < n_sans; i++)
+		if (sans[i] != NULL && one_name_matches(host, sans[i]))
+			return 1;
+	return 0;
+}
+
+/* ---- certificate facts ---------------------------------------------- */
+
+static int64_t x509_time_epoch(const mbedtls_x509_time *t)
+{
+	struct tm tm;
+
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_year = t->year - 1900;
+	tm.tm_mon = t->mon - 1;
+	tm.tm_mday = t->day;
+	tm.tm_hour = t->hour;
+	tm.tm_min = t->min;
+	tm.tm_sec = t->sec;
+	return (int64_t)timegm(&tm);
+}
+
+static int64_t floor_div(int64_t a, int64_t b)
+{
+	int64_t q = a / b;
+
+	if ((a % b != 0) && ((a < 0) != (b < 0)))
+		q--;
+	return q;
+}
+
+static void hex_colon(const unsigned char *p, size_t n, char *out, size_t out_len)
+{
+	size_t i, o = 0;
+
+	for (i = 0; i < n && o + 3 < out_len; i++)
+		o += (size_t)snprintf(out + o, out_len - o, i ? ":%02X" : "%02X", p[i]);
+	out[o] = '\0';
+}
+
+static int spki_sha256_b64(const mbedtls_x509_crt *crt, char *out, size_t out_len)
+{
+	unsigned char der[4096], h[32];
+	size_t olen = 0;
+	int len;
+
+	len = mbedtls_pk_write_pubkey_der((mbedtls_pk_context *)&crt->pk, der, sizeof(der));
+	if (len <= 0)
+		return -1;
+	if (ims_compat_sha256(der + sizeof(der) - (size_t)len, (size_t)len, h) != 0)
+		return -1;
+	if (mbedtls_base64_encode((unsigned char *)out, out_len, &olen, h, sizeof(h)) != 0)
+		return -1;
+	out[olen] = '\0';
+	return 0;
+}
+
+static void name_cn(const mbedtls_x509_name *n, char *out, size_t out_len)
+{
+	out[0] = '\0';
+	for (; n != NULL; n = n->next) {
+		if (MBEDTLS_OID_CMP(MBEDTLS_OID_AT_CN, &n->oid) == 0) {
+			size_t len = n->val.len < out_len - 1 ? n->val.len : out_len - 1;
+			memcpy(out, n->val.p, len);
+			out[len] = '\0';
+		}
+	}
+}
+
+static void fill_cert(struct ims_cert_info *ci, const mbedtls_x509_crt *crt)
+{
+	unsigned char h[32];
+	const mbedtls_x509_sequence *s;
+	const mbedtls_md_info_t *md;
+	int64_t now = (int64_t)time(NULL);
+
+	memset(ci, 0, sizeof(*ci));
+	if (mbedtls_x509_dn_gets(ci->subject, sizeof(ci->subject), &crt->subject) < 0)
+		ci->subject[0] = '\0';
+	if (mbedtls_x509_dn_gets(ci->issuer, sizeof(ci->issuer), &crt->issuer) < 0)
+		ci->issuer[0] = '\0';
+	name_cn(&crt->subject, ci->cn, sizeof(ci->cn));
+	for (s = &crt->subject_alt_names; s != NULL && ci->n_san < IMS_SAN_MAX; s = s->next) {
+		const mbedtls_x509_buf *b = &s->buf;
+		char *dst = ci->san[ci->n_san];
+
+		if (b->p == NULL || b->len == 0)
+			continue;
+		if (b->tag == (MBEDTLS_ASN1_CONTEXT_SPECIFIC | 2)) {
+			size_t len = b->len < sizeof(ci->san[0]) - 1 ? b->len : sizeof(ci->san[0]) - 1;
+			memcpy(dst, b->p, len);
+			dst[len] = '\0';
+			ci->n_san++;
+		} else if (b->tag == (MBEDTLS_ASN1_CONTEXT_SPECIFIC | 7) &&
+			   (b->len == 4 || b->len == 16)) {
+			char ip[INET6_ADDRSTRLEN];
+			inet_ntop(b->len == 4 ? AF_INET : AF_INET6, b->p, ip, sizeof(ip));
+			snprintf(dst, sizeof(ci->san[0]), "IP:%s", ip);
+			ci->n_san++;
+		}
+	}
+	snprintf(ci->not_before, sizeof(ci->not_before), "%04d-%02d-%02dT%02d:%02d:%02dZ",
+		 crt->valid_from.year % 10000, crt->valid_from.mon % 100, crt->valid_from.day % 100,
+		 crt->valid_from.hour % 100, crt->valid_from.min % 100, crt->valid_from.sec % 100);
+	snprintf(ci->not_after, sizeof(ci->not_after), "%04d-%02d-%02dT%02d:%02d:%02dZ",
+		 crt->valid_to.year % 10000, crt->valid_to.mon % 100, crt->valid_to.day % 100,
+		 crt->valid_to.hour % 100, crt->valid_to.min % 100, crt->valid_to.sec % 100);
+	ci->not_before_epoch = x509_time_epoch(&crt->valid_from);
+	ci->not_after_epoch = x509_time_epoch(&crt->valid_to);
+	ci->days_left = floor_div(ci->not_after_epoch - now, 86400);
+	if (ims_compat_sha256(crt->raw.p, crt->raw.len, h) == 0)
+		hex_colon(h, sizeof(h), ci->sha256, sizeof(ci->sha256));
+	if (spki_sha256_b64(crt, ci->spki_sha256, sizeof(ci->spki_sha256)) != 0)
+		ci->spki_sha256[0] = '\0';
+	md = mbedtls_md_info_from_type(crt->IMS_MBEDTLS_PRIV(sig_md));
+	snprintf(ci->sig_alg, sizeof(ci->sig_alg), "%s-%s",
+		 crt->IMS_MBEDTLS_PRIV(sig_pk) == MBEDTLS_PK_ECDSA ? "ECDSA"
+		 : crt->IMS_MBEDTLS_PRIV(sig_pk) == MBEDTLS_PK_RSASSA_PSS ? "RSA-PSS" : "RSA",
+		 md != NULL ? mbedtls_md_get_name(md) : "?");
+	snprintf(ci->key, sizeof(ci->key), "%s %zu", mbedtls_pk_get_name(&crt->pk),
+		 mbedtls_pk_get_bitlen(&crt->pk));
+	ci->self_signed = crt->issuer_raw.len == crt->subject_raw.len &&
+			  memcmp(crt->issuer_raw.p, crt->subject_raw.p, crt->issuer_raw.len) == 0;
+	ci->is_ca = crt->IMS_MBEDTLS_PRIV(ca_istrue) != 0;
+}
+
+static int pin_matches(const struct ims_tls_opts *o, const char *spki)
+{
+	size_t i;
+
+	for (i = 0; i < o->n_pins; i++) {
+		const char *p = o->pins[i];
+
+		/* curl's form: sha256//BASE64, several joined by ';'. */
+		while (p != NULL && *p != '\0') {
+			const char *end = strchr(p, ';');
+			size_t len = end != NULL ? (size_t)(end - p) : strlen(p);
+
+			if (len > 8 && strncmp(p, "sha256//", 8) == 0 && len - 8 == strlen(spki) &&
+			    strncmp(p + 8, spki, len - 8) == 0)
+				return 1;
+			p = end != NULL ? end + 1 : NULL;
+		}
+	}
+	return 0;
+}
+
+static int ip_san_matches(const struct verify_ctx *v, const mbedtls_x509_crt *crt)
+{
+	const mbedtls_x509_sequence *s;
+
+	for (s = &crt->subject_alt_names; s != NULL; s = s->next)
+		if (s->buf.tag == (MBEDTLS_ASN1_CONTEXT_SPECIFIC | 7) && s->buf.len == v->ip_len &&
+		    memcmp(s->buf.p, v->ip, v->ip_len) == 0)
+			return 1;
+	return 0;
+}
+
+/* Called by mbedTLS for each certificate of the chain it built, top first
+ * and the leaf (depth 0) last; we record facts and apply our own rules. */
+static int verify_cb(void *ctx, mbedtls_x509_crt *crt, int depth, uint32_t *flags)
+{
+	struct verify_ctx *v = ctx;
+	struct ims_tls_info *info = v->info;
+	const uint32_t chain_flags = MBEDTLS_X509_BADCERT_NOT_TRUSTED;
+
+	if (depth >= 0 && depth < IMS_CHAIN_MAX) {
+		fill_cert(&info->chain[depth], crt);
+		if ((size_t)depth + 1 > info->n_chain)
+			info->n_chain = (size_t)depth + 1;
+	}
+	if (depth > v->max_depth)
+		v->max_depth = depth;
+	/* With pins, trust comes from the pin checked at depth 0 (last). */
+	if (v->o->n_pins > 0 && (*flags & chain_flags) != 0) {
+		*flags &= ~chain_flags;
+		v->pin_cleared_trust = 1;
+	}
+	if (depth == 0) {
+		const char *sans[IMS_SAN_MAX];
+		struct ims_cert_info *ci = &info->chain[0];
+		const mbedtls_x509_crt *c;
+		size_t i, n = 0;
+		int ok;
+
+		for (c = crt; c != NULL; c = c->next)
+			v->presented++;
+		for (i = 0; i < ci->n_san; i++)
+			if (strncmp(ci->san[i], "IP:", 3) != 0)
+				sans[n++] = ci->san[i];
+		if (ci->n_san == 0) {
+			v->no_san = 1;
+			ok = 0;
+		} else if (v->host_is_ip) {
+			ok = ip_san_matches(v, crt);
+		} else {
+			ok = ims_tls_name_matches(v->host, sans, n);
+		}
+		*flags &= ~(uint32_t)MBEDTLS_X509_BADCERT_CN_MISMATCH;
+		if (!ok) {
+			*flags |= MBEDTLS_X509_BADCERT_CN_MISMATCH;
+			v->name_bad = 1;
+		}
+		if (v->o->n_pins > 0) {
+			if (pin_matches(v->o, ci->spki_sha256)) {
+				info->pinned = 1;
+			} else {
+				v->pin_mismatch = 1;
+				*flags |= MBEDTLS_X509_BADCERT_OTHER;
+			}
+		}
+	}
+	if (depth >= 0 && depth < IMS_CHAIN_MAX)
+		v->depth_flags[depth] = *flags;
+	return 0;
+}
+
+static void plural_days(char *out, size_t n, int64_t days)
+{
+	if (days < 1)
+		snprintf(out, n, "less than a day");
+	else
+		snprintf(out, n, "%lld day%s", (long long)days, days == 1 ? "" : "s");
+}
+
+static const char *cert_label(const struct ims_cert_info *ci)
+{
+	return ci->subject[0] != '\0' ? ci->subject : "(no subject)";
+}
+
+/* Turn the recorded flags into one class and words. */
+static void classify(struct verify_ctx *v, uint32_t all)
+{
+	struct ims_tls_info *info = v->info;
+	struct ims_cert_info *leaf = &info->chain[0];
+	char *r = info->verify_reason;
+	size_t rn = sizeof(info->verify_reason);
+	int64_t now = (int64_t)time(NULL);
+	char d[48];
+	int i;
+
+	if (v->pin_mismatch) {
+		info->verify_class = IMS_VERIFY_PIN;
+		snprintf(r, rn, "public key pin mismatch: the server's key is sha256//%s, which no --pin names",
+			 leaf->spki_sha256);
+		return;
+	}
+	for (i = 0; i <= v->max_depth && i < IMS_CHAIN_MAX; i++) {
+		struct ims_cert_info *ci = &info->chain[i];
+
+		if (v->depth_flags[i] & MBEDTLS_X509_BADCERT_EXPIRED) {
+			info->verify_class = IMS_VERIFY_EXPIRED;
+			plural_days(d, sizeof(d), (now - ci->not_after_epoch) / 86400);
+			if (i == 0)
+				snprintf(r, rn, "certificate expired %s ago (on %s)", d, ci->not_after);
+			else
+				snprintf(r, rn, "%s certificate %s expired %s ago (on %s)",
+					 ci->self_signed ? "root" : "intermediate", cert_label(ci), d,
+					 ci->not_after);
+			return;
+		}
+	}
+	for (i = 0; i <= v->max_depth && i < IMS_CHAIN_MAX; i++) {
+		struct ims_cert_info *ci = &info->chain[i];
+
+		if (v->depth_flags[i] & MBEDTLS_X509_BADCERT_FUTURE) {
+			info->verify_class = IMS_VERIFY_NOT_YET_VALID;
+			plural_days(d, sizeof(d), (ci->not_before_epoch - now) / 86400);
+			snprintf(r, rn, "%scertificate %snot valid until %s (in %s)",
+				 i == 0 ? "" : "intermediate ", i == 0 ? "" : cert_label(ci),
+				 ci->not_before, d);
+			if (i != 0)
+				snprintf(r, rn, "intermediate certificate %s is not valid until %s (in %s)",
+					 cert_label(ci), ci->not_before, d);
+			else
+				snprintf(r, rn, "certificate is not valid until %s (in %s)",
+					 ci->not_before, d);
+			return;
+		}
+	}
+	if (v->no_san) {
+		info->verify_class = IMS_VERIFY_NO_SAN;
+		snprintf(r, rn, "certificate has no subjectAltName (only CN=%s); a server name must be in subjectAltName, %s is not checked against the CN",
+			 leaf->cn, v->host);
+		return;
+	}
+	if (v->name_bad) {
+		size_t k, o;
+
+		info->verify_class = IMS_VERIFY_NAME;
+		o = (size_t)snprintf(r, rn, "certificate is for ");
+		for (k = 0; k < leaf->n_san && o < rn; k++)
+			o += (size_t)snprintf(r + o, rn - o, "%s%s", k ? ", " : "", leaf->san[k]);
+		if (o < rn)
+			snprintf(r + o, rn - o, ", not %s", v->host);
+		return;
+	}
+	for (i = 0; i <= v->max_depth && i < IMS_CHAIN_MAX; i++) {
+		struct ims_cert_info *ci = &info->chain[i];
+		uint32_t f = v->depth_flags[i];
+
+		if (f & MBEDTLS_X509_BADCERT_BAD_MD) {
+			info->verify_class = IMS_VERIFY_WEAK;
+			snprintf(r, rn, "weak signature algorithm %s on %s", ci->sig_alg, cert_label(ci));
+			return;
+		}
+		if (f & (MBEDTLS_X509_BADCERT_BAD_KEY | MBEDTLS_X509_BADCERT_BAD_PK)) {
+			info->verify_class = IMS_VERIFY_WEAK;
+			snprintf(r, rn, "weak key %s bits in %s", ci->key, cert_label(ci));
+			return;
+		}
+	}
+	if (all & (MBEDTLS_X509_BADCERT_EXT_KEY_USAGE | MBEDTLS_X509_BADCERT_KEY_USAGE |
+		   MBEDTLS_X509_BADCERT_NS_CERT_TYPE)) {
+		info->verify_class = IMS_VERIFY_USAGE;
+		snprintf(r, rn, "certificate %s is not for TLS servers (its key usage or extended key usage lacks serverAuth)",
+			 cert_label(leaf));
+		return;
+	}
+	if (all & MBEDTLS_X509_BADCERT_NOT_TRUSTED) {
+		struct ims_cert_info *top = &info->chain[v->max_depth < IMS_CHAIN_MAX ? v->max_depth : 0];
+
+		if (v->max_depth == 0 && leaf->self_signed) {
+			info->verify_class = IMS_VERIFY_SELF_SIGNED;
+			snprintf(r, rn, "self-signed certificate %s is not trusted", cert_label(leaf));
+		} else if (v->presented == 1 && v->max_depth == 0) {
+			info->verify_class = IMS_VERIFY_MISSING_INTERMEDIATE;
+			snprintf(r, rn, "missing intermediate: the server sent only its own certificate, issued by %s, which is not a trusted root",
+				 leaf->issuer);
+		} else {
+			info->verify_class = IMS_VERIFY_UNTRUSTED;
+			snprintf(r, rn, "issuer not trusted: %s", top->self_signed ? top->subject : top->issuer);
+		}
+		return;
+	}
+	info->verify_class = IMS_VERIFY_OTHER;
+	{
+		char buf[400];
+		int n = mbedtls_x509_crt_verify_info(buf, sizeof(buf), "", all);
+		size_t k;
+
+		if (n < 0)
+			buf[0] = '\0';
+		for (k = 0; buf[k] != '\0'; k++)
+			if (buf[k] == '\n')
+				buf[k] = buf[k + 1] != '\0' ? ';' : '\0';
+		snprintf(r, rn, "certificate verification failed: %s", buf);
+	}
+}
+
+/* ---- stream --------------------------------------------------------- */
+
+static int bio_send(void *ctx, const unsigned char *p, size_t len)
+{
+	struct tls_stream *t = ctx;
+	ssize_t r = send(t->fd, p, len, MSG_NOSIGNAL);
+
+	if (r >= 0)
+		return (int)r;
+	if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+		return MBEDTLS_ERR_SSL_WANT_WRITE;
+	return MBEDTLS_ERR_NET_SEND_FAILED;
+}
+
+static int bio_recv(void *ctx, unsigned char *p, size_t len)
+{
+	struct tls_stream *t = ctx;
+	ssize_t r = recv(t->fd, p, len, 0);
+
+	if (r >= 0)
+		return (int)r;
+	if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+		return MBEDTLS_ERR_SSL_WANT_READ;
+	if (errno == ECONNRESET || errno == EPIPE)
+		return MBEDTLS_ERR_NET_CONN_RESET;
+	return MBEDTLS_ERR_NET_RECV_FAILED;
+}
+
+/* Wait as mbedTLS asks; IMS_OK to retry. */
+static ims_err tls_wait(struct tls_stream *t, int ret, const char *what)
+{
+	int w = ims_net_wait(t->fd, ret == MBEDTLS_ERR_SSL_WANT_WRITE ? POLLOUT : POLLIN,
+			     ims_stream_wait_ms(&t->base));
+
+	if (w == 0)
+		return ims_error_set(&t->base.err, IMS_ERR_NET, "timed out %s", what);
+	if (w < 0)
+		return ims_error_set(&t->base.err, IMS_ERR_NET, "poll: %s", strerror(errno));
+	return IMS_OK;
+}
+
+static ims_err tls_read(struct ims_stream *s, void *p, size_t len, size_t *got_r)
+{
+	struct tls_stream *t = (struct tls_stream *)s;
+
+	for (;;) {
+		int r = mbedtls_ssl_read(&t->ssl, p, len);
+		char eb[120];
+
+		if (r > 0) {
+			*got_r = (size_t)r;
+			return IMS_OK;
+		}
+		if (r == 0 || r == MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY || r == MBEDTLS_ERR_SSL_CONN_EOF) {
+			*got_r = 0;
+			return IMS_OK;
+		}
+		if (r == MBEDTLS_ERR_SSL_WANT_READ || r == MBEDTLS_ERR_SSL_WANT_WRITE) {
+			if (tls_wait(t, r, "waiting for the server") != IMS_OK)
+				return s->err.code;
+			continue;
+		}
+#if defined(MBEDTLS_ERR_SSL_RECEIVED_NEW_SESSION_TICKET)
+		if (r == MBEDTLS_ERR_SSL_RECEIVED_NEW_SESSION_TICKET)
+			continue;
+#endif
+		if (r == MBEDTLS_ERR_NET_CONN_RESET)
+			return ims_error_set(&s->err, IMS_ERR_NET, "connection reset by the server");
+		mbedtls_strerror(r, eb, sizeof(eb));
+		return ims_error_set(&s->err, IMS_ERR_NET, "connection lost: %s", eb);
+	}
+}
+
+static ims_err tls_write(struct ims_stream *s, const void *p, size_t len)
+{
+	struct tls_stream *t = (struct tls_stream *)s;
+	const unsigned char *c = p;
+
+	while (len > 0) {
+		int r = mbedtls_ssl_write(&t->ssl, c, len);
+		char eb[120];
+
+		if (r > 0) {
+			c += r;
+			len -= (size_t)r;
+			continue;
+		}
+		if (r == MBEDTLS_ERR_SSL_WANT_READ || r == MBEDTLS_ERR_SSL_WANT_WRITE) {
+			if (tls_wait(t, r, "sending to the server") != IMS_OK)
+				return s->err.code;
+			continue;
+		}
+		mbedtls_strerror(r, eb, sizeof(eb));
+		return ims_error_set(&s->err, IMS_ERR_NET, "connection lost: %s", eb);
+	}
+	return IMS_OK;
+}
+
+static size_t tls_pending(struct ims_stream *s)
+{
+	return mbedtls_ssl_get_bytes_avail(&((struct tls_stream *)s)->ssl);
+}
+
+static void tls_free(struct tls_stream *t)
+{
+	if (t->fd >= 0)
+		close(t->fd);
+	mbedtls_ssl_free(&t->ssl);
+	mbedtls_ssl_config_free(&t->conf);
+	mbedtls_x509_crt_free(&t->ca);
+	mbedtls_x509_crt_free(&t->own_cert);
+	mbedtls_pk_free(&t->own_key);
+	mbedtls_ctr_drbg_free(&t->drbg);
+	mbedtls_entropy_free(&t->entropy);
+	free(t);
+}
+
+static void tls_close(struct ims_stream *s)
+{
+	struct tls_stream *t = (struct tls_stream *)s;
+
+	/* One attempt at close_notify; the socket is non-blocking. */
+	(void)mbedtls_ssl_close_notify(&t->ssl);
+	tls_free(t);
+}
+
+static const struct ims_stream_ops tls_ops = { tls_read, tls_write, tls_pending, tls_close };
+
+/* ---- set-up --------------------------------------------------------- */
+
+static ims_err load_trust(struct tls_stream *t, const struct ims_tls_opts *o, struct ims_error *err)
+{
+	int r, loaded = 0;
+	char eb[120];
+
+	if (o->ca_file != NULL) {
+		r = mbedtls_x509_crt_parse_file(&t->ca, o->ca_file);
+		if (r < 0) {
+			mbedtls_strerror(r, eb, sizeof(eb));
+			return ims_error_set(err, IMS_ERR_TLS, "cannot read CA file %s: %s", o->ca_file, eb);
+		}
+		loaded = 1;
+	}
+	if (o->ca_path != NULL) {
+		r = mbedtls_x509_crt_parse_path(&t->ca, o->ca_path);
+		if (r < 0) {
+			mbedtls_strerror(r, eb, sizeof(eb));
+			return ims_error_set(err, IMS_ERR_TLS, "cannot read CA directory %s: %s",
+					     o->ca_path, eb);
+		}
+		loaded = 1;
+	}
+	if (!loaded) {
+		struct stat st;
+
+		if (stat(SYSTEM_CA_FILE, &st) == 0)
+			r = mbedtls_x509_crt_parse_file(&t->ca, SYSTEM_CA_FILE);
+		else
+			r = mbedtls_x509_crt_parse_path(&t->ca, SYSTEM_CA_PATH);
+		/* A partly unreadable system store still counts (r > 0). */
+		if (r < 0 && o->n_pins == 0 && !o->insecure_noverify)
+			return ims_error_set(err, IMS_ERR_TLS,
+					     "no trust anchors: cannot read the system store %s (use --ca-file)",
+					     SYSTEM_CA_FILE);
+	}
+	return IMS_OK;
+}
+
+static ims_err load_client_cert(struct tls_stream *t, const struct ims_tls_opts *o,
+				struct ims_error *err)
+{
+	int r;
+	char eb[120];
+
+	if (o->client_cert == NULL && o->client_key == NULL)
+		return IMS_OK;
+	if (o->client_cert == NULL || o->client_key == NULL)
+		return ims_error_set(err, IMS_ERR_USAGE, "--client-cert and --client-key go together");
+	r = mbedtls_x509_crt_parse_file(&t->own_cert, o->client_cert);
+	if (r != 0) {
+		mbedtls_strerror(r, eb, sizeof(eb));
+		return ims_error_set(err, IMS_ERR_TLS, "cannot read client certificate %s: %s",
+				     o->client_cert, eb);
+	}
+	r = ims_compat_parse_keyfile(&t->own_key, o->client_key, mbedtls_ctr_drbg_random, &t->drbg);
+	if (r != 0) {
+		mbedtls_strerror(r, eb, sizeof(eb));
+		return ims_error_set(err, IMS_ERR_TLS, "cannot read client key %s: %s", o->client_key, eb);
+	}
+	r = mbedtls_ssl_conf_own_cert(&t->conf, &t->own_cert, &t->own_key);
+	if (r != 0)
+		return ims_error_set(err, IMS_ERR_TLS, "client certificate and key do not go together");
+	return IMS_OK;
+}
+
+static ims_err handshake_error(struct tls_stream *t, int r, struct ims_tls_info *info,
+			       struct ims_error *err)
+{
+	char eb[160];
+
+	if (r == MBEDTLS_ERR_X509_CERT_VERIFY_FAILED) {
+		uint32_t flags = mbedtls_ssl_get_verify_result(&t->ssl);
+
+		classify(&t->vctx, flags);
+		if (info->n_chain > 0)
+			return ims_error_set(err, IMS_ERR_TLS, "%s; certificate sha256 %s, spki sha256//%s",
+					     info->verify_reason, info->chain[0].sha256,
+					     info->chain[0].spki_sha256);
+		return ims_error_set(err, IMS_ERR_TLS, "%s", info->verify_reason);
+	}
+#if defined(MBEDTLS_ERR_SSL_BAD_HS_PROTOCOL_VERSION)
+	if (r == MBEDTLS_ERR_SSL_BAD_HS_PROTOCOL_VERSION)
+		return ims_error_set(err, IMS_ERR_TLS,
+				     "handshake failed: the server offers only a TLS version below %s, which imapsh refuses",
+				     t->vctx.o->tls_min >= 13 ? "1.3" : "1.2");
+#endif
+#if defined(MBEDTLS_ERR_SSL_BAD_PROTOCOL_VERSION)
+	if (r == MBEDTLS_ERR_SSL_BAD_PROTOCOL_VERSION)
+		return ims_error_set(err, IMS_ERR_TLS,
+				     "handshake failed: the server offers only a TLS version below %s, which imapsh refuses",
+				     t->vctx.o->tls_min >= 13 ? "1.3" : "1.2");
+#endif
+	if (r == MBEDTLS_ERR_SSL_CONN_EOF || r == MBEDTLS_ERR_NET_CONN_RESET)
+		return ims_error_set(err, IMS_ERR_TLS,
+				     "handshake failed: the server closed the connection (does it speak TLS on this port?)");
+	if (r == MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE)
+		return ims_error_set(err, IMS_ERR_TLS,
+				     "handshake failed: the server sent a fatal alert (no common protocol version or cipher?)");
+	mbedtls_strerror(r, eb, sizeof(eb));
+	return ims_error_set(err, IMS_ERR_TLS, "handshake failed: %s", eb);
+}
+
+ims_err ims_tls_wrap(int fd, const char *host_in, const struct ims_tls_opts *o,
+		     struct ims_stream **s_r, struct ims_tls_info *info_r, struct ims_error *err)
+{
+	static const char pers[] = "imapsh tls";
+	struct ims_tls_info local_info;
+	struct ims_tls_info *info = info_r != NULL ? info_r : &local_info;
+	struct tls_stream *t;
+	int r, tls_min = o->tls_min != 0 ? o->tls_min : 12;
+	int64_t t0;
+	ims_err e;
+	char eb[120];
+	size_t hl;
+
+	*s_r = NULL;
+	memset(info, 0, sizeof(*info));
+	t = calloc(1, sizeof(*t));
+	if (t == NULL) {
+		close(fd);
+		return ims_error_set(err, IMS_ERR_NOMEM, "out of memory");
+	}
+	t->fd = fd;
+	t->base.ops = &tls_ops;
+	ims_error_init(&t->base.err);
+	t->base.timeout_ms = o->timeout_ms > 0 ? o->timeout_ms : 30000;
+	mbedtls_ssl_init(&t->ssl);
+	mbedtls_ssl_config_init(&t->conf);
+	mbedtls_x509_crt_init(&t->ca);
+	mbedtls_x509_crt_init(&t->own_cert);
+	mbedtls_pk_init(&t->own_key);
+	mbedtls_ctr_drbg_init(&t->drbg);
+	mbedtls_entropy_init(&t->entropy);
+
+	/* Host: brackets and a trailing dot dropped, lowercase. */
+	hl = strlen(host_in);
+	if (hl >= 2 && host_in[0] == '[' && host_in[hl - 1] == ']') {
+		char tmp[256];
+		snprintf(tmp, sizeof(tmp), "%.*s", (int)(hl - 2), host_in + 1);
+		lower_nodot(tmp, t->host, sizeof(t->host));
+	} else {
+		lower_nodot(host_in, t->host, sizeof(t->host));
+	}
+	t->vctx.host = t->host;
+	t->vctx.o = o;
+	t->vctx.info = info;
+	if (inet_pton(AF_INET, t->host, t->vctx.ip) == 1) {
+		t->vctx.host_is_ip = 1;
+		t->vctx.ip_len = 4;
+	} else if (inet_pton(AF_INET6, t->host, t->vctx.ip) == 1) {
+		t->vctx.host_is_ip = 1;
+		t->vctx.ip_len = 16;
+	}
+
+	if (ims_compat_crypto_init() != 0) {
+		e = ims_error_set(err, IMS_ERR_TLS, "cannot initialise the crypto library");
+		goto fail;
+	}
+	r = mbedtls_ctr_drbg_seed(&t->drbg, mbedtls_entropy_func, &t->entropy,
+				  (const unsigned char *)pers, sizeof(pers) - 1);
+	if (r != 0) {
+		e = ims_error_set(err, IMS_ERR_TLS, "cannot seed the random generator");
+		goto fail;
+	}
+	r = mbedtls_ssl_config_defaults(&t->conf, MBEDTLS_SSL_IS_CLIENT, MBEDTLS_SSL_TRANSPORT_STREAM,
+					MBEDTLS_SSL_PRESET_DEFAULT);
+	if (r != 0) {
+		e = ims_error_set(err, IMS_ERR_TLS, "cannot set up TLS defaults");
+		goto fail;
+	}
+	if (ims_compat_conf_min_version(&t->conf, tls_min) != 0) {
+		e = ims_error_set(err, IMS_ERR_TLS, "TLS 1.3 is not available in mbedTLS %s",
+				  MBEDTLS_VERSION_STRING);
+		goto fail;
+	}
+	mbedtls_ssl_conf_rng(&t->conf, mbedtls_ctr_drbg_random, &t->drbg);
+#if defined(MBEDTLS_SSL_RENEGOTIATION)
+	mbedtls_ssl_conf_renegotiation(&t->conf, MBEDTLS_SSL_RENEGOTIATION_DISABLED);
+#endif
+#if defined(MBEDTLS_SSL_SESSION_TICKETS)
+	mbedtls_ssl_conf_session_tickets(&t->conf, MBEDTLS_SSL_SESSION_TICKETS_DISABLED);
+#endif
+	/* SHA-2 signatures only, RSA keys of 2048 bits at least. */
+	t->profile.allowed_mds = MBEDTLS_X509_ID_FLAG(MBEDTLS_MD_SHA256) |
+				 MBEDTLS_X509_ID_FLAG(MBEDTLS_MD_SHA384) |
+				 MBEDTLS_X509_ID_FLAG(MBEDTLS_MD_SHA512);
+	t->profile.allowed_pks = 0xFFFFFFF;
+	t->profile.allowed_curves = 0xFFFFFFF;
+	t->profile.rsa_min_bitlen = 2048;
+	mbedtls_ssl_conf_cert_profile(&t->conf, &t->profile);
+
+	e = load_trust(t, o, err);
+	if (e != IMS_OK)
+		goto fail;
+	mbedtls_ssl_conf_ca_chain(&t->conf, &t->ca, NULL);
+	mbedtls_ssl_conf_authmode(&t->conf, o->insecure_noverify ? MBEDTLS_SSL_VERIFY_OPTIONAL
+								  : MBEDTLS_SSL_VERIFY_REQUIRED);
+	mbedtls_ssl_conf_verify(&t->conf, verify_cb, &t->vctx);
+	e = load_client_cert(t, o, err);
+	if (e != IMS_OK)
+		goto fail;
+
+	r = mbedtls_ssl_setup(&t->ssl, &t->conf);
+	if (r != 0) {
+		e = ims_error_set(err, IMS_ERR_TLS, "cannot set up the TLS context");
+		goto fail;
+	}
+	/* SNI and name verification; an IP literal gets no SNI (RFC 6066)
+	 * and is checked against iPAddress names by verify_cb. */
+	r = mbedtls_ssl_set_hostname(&t->ssl, t->vctx.host_is_ip ? NULL : t->host);
+	if (r != 0) {
+		e = ims_error_set(err, IMS_ERR_USAGE, "bad host name '%s'", host_in);
+		goto fail;
+	}
+	mbedtls_ssl_set_bio(&t->ssl, t, bio_send, bio_recv, NULL);
+
+	t0 = ims_now_ms();
+	t->base.deadline_ms = t0 + t->base.timeout_ms;
+	for (;;) {
+		r = mbedtls_ssl_handshake(&t->ssl);
+		if (r == 0)
+			break;
+		if (r == MBEDTLS_ERR_SSL_WANT_READ || r == MBEDTLS_ERR_SSL_WANT_WRITE) {
+			if (tls_wait(t, r, "during the TLS handshake") != IMS_OK) {
+				e = ims_error_copy(err, &t->base.err);
+				goto fail;
+			}
+			continue;
+		}
+		info->handshake_ms = ims_now_ms() - t0;
+		e = handshake_error(t, r, info, err);
+		goto fail;
+	}
+	t->base.deadline_ms = 0;
+	info->handshake_ms = ims_now_ms() - t0;
+	snprintf(info->version, sizeof(info->version), "%s", mbedtls_ssl_get_version(&t->ssl));
+	snprintf(info->cipher, sizeof(info->cipher), "%s", mbedtls_ssl_get_ciphersuite(&t->ssl));
+
+	{
+		uint32_t flags = mbedtls_ssl_get_verify_result(&t->ssl);
+
+		if (flags != 0 || t->vctx.pin_mismatch) {
+			classify(&t->vctx, flags);
+			if (!o->insecure_noverify || t->vctx.pin_mismatch) {
+				e = ims_error_set(err, IMS_ERR_TLS, "%s; certificate sha256 %s, spki sha256//%s",
+						  info->verify_reason, info->chain[0].sha256,
+						  info->chain[0].spki_sha256);
+				goto fail;
+			}
+			info->insecure = 1;
+		} else {
+			info->verified = 1;
+			info->insecure = o->insecure_noverify;
+		}
+	}
+	(void)eb;
+	*s_r = &t->base;
+	return IMS_OK;
+fail:
+	tls_free(t);
+	return e;
+}

@@ -1,0 +1,87 @@
+/* The mbedTLS 2.28 / 3.6 differences the transport needs, in one place.
+ *
+ * Debian 12 ships 2.28 (TLS 1.2 only); 3.6 LTS adds TLS 1.3.  Covered:
+ *  - configuration header: mbedtls/config.h (2.x) vs mbedtls/build_info.h (3.x)
+ *  - PSA crypto must be initialised before a TLS 1.3 handshake (3.x)
+ *  - minimum/maximum protocol version: conf_min_version(major, minor) (2.x)
+ *    vs conf_min_tls_version(MBEDTLS_SSL_VERSION_TLS1_x) (3.x)
+ *  - mbedtls_pk_parse_keyfile takes an RNG in 3.x
+ *  - one-shot SHA-256: mbedtls_sha256_ret (2.x) vs mbedtls_sha256 (3.x)
+ *  - certificate fields made private in 3.x (sig_md, sig_pk, ca_istrue),
+ *    reached through MBEDTLS_PRIVATE()
+ *  - 3.6 refuses to verify without a host name unless set_hostname(NULL)
+ *    is called explicitly (we do our own name check for IP literals) */
+#ifndef IMAPSH_TLS_COMPAT_H
+#define IMAPSH_TLS_COMPAT_H
+
+#include <mbedtls/version.h>
+
+#if MBEDTLS_VERSION_MAJOR >= 3
+#include <mbedtls/build_info.h>
+#include <psa/crypto.h>
+#define IMS_MBEDTLS_PRIV(f) MBEDTLS_PRIVATE(f)
+#else
+#if !defined(MBEDTLS_CONFIG_FILE)
+#include <mbedtls/config.h>
+#else
+#include MBEDTLS_CONFIG_FILE
+#endif
+#define IMS_MBEDTLS_PRIV(f) f
+#endif
+
+#include <mbedtls/pk.h>
+#include <mbedtls/sha256.h>
+#include <mbedtls/ssl.h>
+
+static inline int ims_compat_crypto_init(void)
+{
+#if MBEDTLS_VERSION_MAJOR >= 3
+	return psa_crypto_init() == PSA_SUCCESS ? 0 : -1;
+#else
+	return 0;
+#endif
+}
+
+/* v: 12 for TLS 1.2, 13 for TLS 1.3.  Returns 0, or -1 when this build of
+ * mbedTLS cannot speak v. */
+static inline int ims_compat_conf_min_version(mbedtls_ssl_config *conf, int v)
+{
+#if MBEDTLS_VERSION_MAJOR >= 3
+#if !defined(MBEDTLS_SSL_PROTO_TLS1_3)
+	if (v >= 13)
+		return -1;
+#endif
+	mbedtls_ssl_conf_min_tls_version(conf, v >= 13 ? MBEDTLS_SSL_VERSION_TLS1_3
+						       : MBEDTLS_SSL_VERSION_TLS1_2);
+	return 0;
+#else
+	if (v >= 13)
+		return -1;
+	mbedtls_ssl_conf_min_version(conf, MBEDTLS_SSL_MAJOR_VERSION_3, MBEDTLS_SSL_MINOR_VERSION_3);
+	return 0;
+#endif
+}
+
+static inline int ims_compat_parse_keyfile(mbedtls_pk_context *pk, const char *path,
+					   int (*f_rng)(void *, unsigned char *, size_t),
+					   void *p_rng)
+{
+#if MBEDTLS_VERSION_MAJOR >= 3
+	return mbedtls_pk_parse_keyfile(pk, path, NULL, f_rng, p_rng);
+#else
+	(void)f_rng;
+	(void)p_rng;
+	return mbedtls_pk_parse_keyfile(pk, path, NULL);
+#endif
+}
+
+static inline int ims_compat_sha256(const unsigned char *in, size_t len, unsigned char out[32])
+{
+#if MBEDTLS_VERSION_MAJOR >= 3
+	return mbedtls_sha256(in, len, out, 0);
+#else
+	return mbedtls_sha256_ret(in, len, out, 0);
+#endif
+}
+
+#endif
