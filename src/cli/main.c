@@ -1,6 +1,372 @@
+/* imapsh: argv, modes, exit codes. */
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
-int main(void)
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "imapsh/transport.h"
+
+enum { ARG_NONE, ARG_REQ };
+
+struct gopt {
+	const char *lng;
+	char shrt;
+	int arg;
+	int id;
+};
+
+enum {
+	O_USER = 1, O_PORT, O_ACCOUNT, O_STARTTLS, O_CA_FILE, O_CA_PATH, O_PIN, O_INSECURE,
+	O_TLS_MIN, O_CLIENT_CERT, O_CLIENT_KEY, O_AUTH, O_PASSWORD_COMMAND, O_OAUTH_COMMAND,
+	O_NETRC, O_NETRC_FILE, O_FOLDER, O_OUTPUT, O_JSON, O_RESOLVE, O_TIMEOUT, O_VERBOSE,
+	O_TRACE, O_CONFIG, O_NO_COLOR, O_QUIET, O_HELP, O_VERSION, O_KEEP_GOING, O_SCRIPT,
+	O_COMMANDS
+};
+
+static const struct gopt gopts[] = {
+	{ "user", 'u', ARG_REQ, O_USER },
+	{ "port", 'p', ARG_REQ, O_PORT },
+	{ "account", 'a', ARG_REQ, O_ACCOUNT },
+	{ "starttls", 0, ARG_NONE, O_STARTTLS },
+	{ "ca-file", 0, ARG_REQ, O_CA_FILE },
+	{ "ca-path", 0, ARG_REQ, O_CA_PATH },
+	{ "pin", 0, ARG_REQ, O_PIN },
+	{ "insecure", 'k', ARG_NONE, O_INSECURE },
+	{ "tls-min", 0, ARG_REQ, O_TLS_MIN },
+	{ "client-cert", 0, ARG_REQ, O_CLIENT_CERT },
+	{ "client-key", 0, ARG_REQ, O_CLIENT_KEY },
+	{ "auth", 0, ARG_REQ, O_AUTH },
+	{ "password-command", 0, ARG_REQ, O_PASSWORD_COMMAND },
+	{ "oauth-token-command", 0, ARG_REQ, O_OAUTH_COMMAND },
+	{ "netrc", 0, ARG_NONE, O_NETRC },
+	{ "netrc-file", 0, ARG_REQ, O_NETRC_FILE },
+	{ "folder", 'f', ARG_REQ, O_FOLDER },
+	{ "output", 'o', ARG_REQ, O_OUTPUT },
+	{ "json", 0, ARG_NONE, O_JSON },
+	{ "resolve", 0, ARG_REQ, O_RESOLVE },
+	{ "timeout", 0, ARG_REQ, O_TIMEOUT },
+	{ "verbose", 'v', ARG_NONE, O_VERBOSE },
+	{ "trace", 0, ARG_NONE, O_TRACE },
+	{ "config", 0, ARG_REQ, O_CONFIG },
+	{ "no-color", 0, ARG_NONE, O_NO_COLOR },
+	{ "quiet", 'q', ARG_NONE, O_QUIET },
+	{ "help", 'h', ARG_NONE, O_HELP },
+	{ "version", 'V', ARG_NONE, O_VERSION },
+	{ "keep-going", 0, ARG_NONE, O_KEEP_GOING },
+	{ "script", 0, ARG_REQ, O_SCRIPT },
+	{ NULL, 'c', ARG_REQ, O_COMMANDS },
+	{ NULL, 0, 0, 0 }
+};
+
+void cli_warn(const char *fmt, ...)
 {
-	puts("imapsh " IMAPSH_VERSION);
+	va_list ap;
+
+	fputs("imapsh: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static int exit_code(ims_err e)
+{
+	switch (e) {
+	case IMS_OK: return 0;
+	case IMS_ERR_NO: return 1;
+	case IMS_ERR_USAGE: return 2;
+	case IMS_ERR_NET:
+	case IMS_ERR_PROTOCOL:
+	case IMS_ERR_LIMIT:
+	case IMS_ERR_CANCELLED: return 3;
+	case IMS_ERR_TLS: return 4;
+	case IMS_ERR_AUTH: return 5;
+	case IMS_ERR_IO:
+	case IMS_ERR_NOMEM: return 6;
+	}
+	return 3;
+}
+
+static void usage_short(FILE *f)
+{
+	fputs("usage: imapsh [OPTIONS] [TARGET] [COMMAND [ARG...]]\n"
+	      "       imapsh check HOST[:PORT]      connectivity check\n"
+	      "       imapsh cert HOST[:PORT]       the server's certificate chain\n"
+	      "Try 'imapsh --help' or 'man imapsh'.\n",
+	      f);
+}
+
+static void usage_long(void)
+{
+	size_t n, i;
+	const struct cli_cmd *t = cli_cmd_table(&n);
+
+	fputs("imapsh - an IMAPS client: shell, one-shot commands and connectivity checks\n\n"
+	      "usage: imapsh [OPTIONS] [TARGET] [COMMAND [ARG...]]\n\n"
+	      "TARGET: imaps://[USER@]HOST[:PORT][/MAILBOX], imap://... (STARTTLS), USER@HOST,\n"
+	      "        HOST, HOST:PORT, or an account name from the config file\n\n"
+	      "Options:\n"
+	      "  -u, --user USER            login name\n"
+	      "  -p, --port PORT            port (default 993, or 143 with STARTTLS)\n"
+	      "  -a, --account NAME         an account from the config file\n"
+	      "      --starttls             plaintext then STARTTLS (never falls back)\n"
+	      "      --ca-file FILE         trust anchors (PEM)\n"
+	      "      --ca-path DIR          directory of trust anchors\n"
+	      "      --pin sha256//BASE64   SPKI pin (repeatable; may replace CA trust)\n"
+	      "  -k, --insecure             skip certificate verification (warns every time)\n"
+	      "      --tls-min 1.2|1.3      lowest TLS version (default 1.2)\n"
+	      "      --client-cert FILE, --client-key FILE   TLS client authentication\n"
+	      "      --auth MECH            plain, login, scram-sha-256, xoauth2, oauthbearer, external\n"
+	      "      --password-command CMD first line of CMD's output is the password\n"
+	      "      --oauth-token-command CMD   likewise for an OAuth 2.0 token\n"
+	      "      --netrc, --netrc-file FILE  credentials from netrc\n"
+	      "  -f, --folder FOLDER        select FOLDER before the command\n"
+	      "  -o, --output PATH          where fetch, save and export write\n"
+	      "      --json                 machine-readable output\n"
+	      "      --resolve HOST:PORT:ADDR[,ADDR...]  connect to ADDR for HOST:PORT\n"
+	      "      --timeout SECONDS      connect and inactivity timeout (default 30)\n"
+	      "  -v, --verbose              progress and connection details on stderr\n"
+	      "      --trace                the IMAP exchange on stderr, secrets redacted\n"
+	      "      --config FILE          default $XDG_CONFIG_HOME/imapsh/config\n"
+	      "  -c 'CMD; CMD'              several commands over one connection\n"
+	      "      --script FILE          batch commands from FILE\n"
+	      "      --keep-going           in batch mode, go on after a failure\n"
+	      "      --no-color, -q/--quiet, -h/--help, -V/--version\n\n"
+	      "Commands:\n",
+	      stdout);
+	for (i = 0; i < n; i++)
+		printf("  %-34s %s\n", t[i].usage, t[i].summary);
+	fputs("\nExit codes: 0 ok, 1 server said NO/BAD, 2 usage, 3 network, 4 TLS, 5 authentication,\n"
+	      "6 local I/O; check: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.\n",
+	      stdout);
+}
+
+static const struct gopt *find_long(const char *name, size_t len)
+{
+	const struct gopt *g;
+
+	for (g = gopts; g->id != 0; g++)
+		if (g->lng != NULL && strlen(g->lng) == len && strncmp(g->lng, name, len) == 0)
+			return g;
+	return NULL;
+}
+
+static const struct gopt *find_short(char c)
+{
+	const struct gopt *g;
+
+	for (g = gopts; g->id != 0; g++)
+		if (g->shrt == c)
+			return g;
+	return NULL;
+}
+
+static int parse_uint(const char *s, unsigned long max, unsigned long *v_r)
+{
+	char *end;
+	unsigned long v;
+
+	if (s[0] < '0' || s[0] > '9')
+		return -1;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v > max)
+		return -1;
+	*v_r = v;
 	return 0;
+}
+
+/* Apply one global option; IMS_OK or a usage error. */
+static ims_err apply(struct cli *c, const struct gopt *g, const char *val)
+{
+	struct cli_opts *o = &c->o;
+	unsigned long v;
+
+	switch (g->id) {
+	case O_USER: o->user = val; break;
+	case O_PORT:
+		if (parse_uint(val, 65535, &v) != 0 || v == 0)
+			return ims_error_set(&c->err, IMS_ERR_USAGE, "--port: '%s' is not a port number", val);
+		o->port = (unsigned)v;
+		break;
+	case O_ACCOUNT: o->account = val; break;
+	case O_STARTTLS: o->starttls = 1; break;
+	case O_CA_FILE: o->ca_file = val; break;
+	case O_CA_PATH: o->ca_path = val; break;
+	case O_PIN:
+		if (strncmp(val, "sha256//", 8) != 0 || strlen(val) < 9)
+			return ims_error_set(&c->err, IMS_ERR_USAGE, "--pin: expected sha256//BASE64, got '%s'", val);
+		if (o->n_pins == CLI_MAX_PINS)
+			return ims_error_set(&c->err, IMS_ERR_USAGE, "--pin: at most %d pins", CLI_MAX_PINS);
+		o->pins[o->n_pins++] = val;
+		break;
+	case O_INSECURE: o->insecure = 1; break;
+	case O_TLS_MIN:
+		if (strcmp(val, "1.2") == 0)
+			o->tls_min = 12;
+		else if (strcmp(val, "1.3") == 0)
+			o->tls_min = 13;
+		else
+			return ims_error_set(&c->err, IMS_ERR_USAGE, "--tls-min: expected 1.2 or 1.3, got '%s'", val);
+		break;
+	case O_CLIENT_CERT: o->client_cert = val; break;
+	case O_CLIENT_KEY: o->client_key = val; break;
+	case O_AUTH: o->auth = val; break;
+	case O_PASSWORD_COMMAND: o->password_command = val; break;
+	case O_OAUTH_COMMAND: o->oauth_token_command = val; break;
+	case O_NETRC: o->netrc = 1; break;
+	case O_NETRC_FILE: o->netrc = 1; o->netrc_file = val; break;
+	case O_FOLDER: o->folder = val; break;
+	case O_OUTPUT: o->output = val; break;
+	case O_JSON: o->json = 1; break;
+	case O_RESOLVE:
+		if (o->n_resolve == CLI_MAX_RESOLVE)
+			return ims_error_set(&c->err, IMS_ERR_USAGE, "--resolve: at most %d", CLI_MAX_RESOLVE);
+		o->resolve[o->n_resolve++] = val;
+		break;
+	case O_TIMEOUT:
+		if (parse_uint(val, 86400, &v) != 0 || v == 0)
+			return ims_error_set(&c->err, IMS_ERR_USAGE, "--timeout: '%s' is not a number of seconds", val);
+		o->timeout_s = (int)v;
+		break;
+	case O_VERBOSE: o->verbose = 1; break;
+	case O_TRACE: o->trace = 1; break;
+	case O_CONFIG: o->config = val; break;
+	case O_NO_COLOR: o->no_color = 1; break;
+	case O_QUIET: o->quiet = 1; break;
+	case O_KEEP_GOING: o->keep_going = 1; break;
+	case O_SCRIPT: o->script = val; break;
+	case O_COMMANDS: o->commands = val; break;
+	}
+	return IMS_OK;
+}
+
+/* Global options may stand anywhere before "--"; an option we do not know
+ * that follows the command belongs to the command (check --login). */
+static ims_err parse_args(struct cli *c, int argc, char **argv, int *nargs_r, char **args,
+			  int *help_r, int *version_r)
+{
+	int i, n = 0, dashdash = 0, have_cmd = 0;
+
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		const struct gopt *g = NULL;
+		const char *val = NULL;
+
+		if (dashdash || a[0] != '-' || a[1] == '\0') {
+			if (!have_cmd && cli_cmd_find(a) != NULL)
+				have_cmd = 1;
+			args[n++] = argv[i];
+			continue;
+		}
+		if (strcmp(a, "--") == 0) {
+			dashdash = 1;
+			continue;
+		}
+		if (a[1] == '-') {
+			const char *eq = strchr(a + 2, '=');
+			size_t len = eq != NULL ? (size_t)(eq - a - 2) : strlen(a + 2);
+
+			g = find_long(a + 2, len);
+			if (g != NULL && eq != NULL) {
+				if (g->arg == ARG_NONE)
+					return ims_error_set(&c->err, IMS_ERR_USAGE, "option --%s takes no value", g->lng);
+				val = eq + 1;
+			}
+		} else if (a[2] == '\0') {
+			g = find_short(a[1]);
+		}
+		if (g == NULL) {
+			if (have_cmd) {
+				args[n++] = argv[i];
+				continue;
+			}
+			return ims_error_set(&c->err, IMS_ERR_USAGE, "unknown option '%s'", a);
+		}
+		if (g->id == O_HELP) {
+			*help_r = 1;
+			continue;
+		}
+		if (g->id == O_VERSION) {
+			*version_r = 1;
+			continue;
+		}
+		if (g->arg == ARG_REQ && val == NULL) {
+			if (i + 1 >= argc)
+				return ims_error_set(&c->err, IMS_ERR_USAGE, "option '%s' needs a value", a);
+			val = argv[++i];
+		}
+		if (apply(c, g, val) != IMS_OK)
+			return c->err.code;
+	}
+	*nargs_r = n;
+	return IMS_OK;
+}
+
+int main(int argc, char **argv)
+{
+	struct cli c;
+	char **args;
+	int n = 0, help = 0, version = 0, first = 0;
+	ims_err e;
+
+	memset(&c, 0, sizeof(c));
+	ims_error_init(&c.err);
+	c.out_tty = isatty(STDOUT_FILENO);
+	c.err_tty = isatty(STDERR_FILENO);
+	args = calloc((size_t)argc + 1, sizeof(*args));
+	if (args == NULL) {
+		cli_warn("out of memory");
+		return 6;
+	}
+	e = parse_args(&c, argc, argv, &n, args, &help, &version);
+	if (e != IMS_OK) {
+		cli_warn("%s", c.err.msg);
+		usage_short(stderr);
+		free(args);
+		return 2;
+	}
+	if (version) {
+		printf("imapsh %s (mbedTLS %s)\n", IMAPSH_VERSION, ims_tls_library_version());
+		free(args);
+		return 0;
+	}
+	if (help) {
+		usage_long();
+		free(args);
+		return 0;
+	}
+	c.color = c.out_tty && !c.o.no_color && getenv("NO_COLOR") == NULL;
+	if (c.o.insecure)
+		cli_warn("warning: --insecure: the server's certificate is not verified; anyone on the path can read and change this connection");
+
+	/* TARGET, unless the first word is a command. */
+	if (n > 0 && cli_cmd_find(args[0]) == NULL) {
+		if (cli_parse_target(args[0], &c.t, &c.err) != IMS_OK) {
+			cli_warn("%s", c.err.msg);
+			free(args);
+			return 2;
+		}
+		first = 1;
+	}
+	if (first >= n) {
+		/* The interactive shell and batch mode come with the front end. */
+		cli_warn("no command given");
+		usage_short(stderr);
+		free(args);
+		return 2;
+	}
+	e = cli_cmd_run(&c, n - first, args + first);
+	free(args);
+	if (e != IMS_OK && e != IMS_ERR_CANCELLED) {
+		if (c.err.msg[0] != '\0')
+			cli_warn("%s", c.err.msg);
+	}
+	if (c.exit_set) /* check's monitoring-plugin codes */
+		return c.exit;
+	return exit_code(e);
 }

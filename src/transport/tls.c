@@ -450,7 +450,7 @@ static void classify(struct verify_ctx *v, uint32_t all)
 			snprintf(r, rn, "self-signed certificate %s is not trusted", cert_label(leaf));
 		} else if (v->presented == 1 && v->max_depth == 0) {
 			info->verify_class = IMS_VERIFY_MISSING_INTERMEDIATE;
-			snprintf(r, rn, "missing intermediate: the server sent only its own certificate, issued by %s, which is not a trusted root",
+			snprintf(r, rn, "issuer not trusted: %s; the server sent only its own certificate (is an intermediate certificate missing?)",
 				 leaf->issuer);
 		} else {
 			info->verify_class = IMS_VERIFY_UNTRUSTED;
@@ -678,31 +678,31 @@ static ims_err handshake_error(struct tls_stream *t, int r, struct ims_tls_info 
 
 		classify(&t->vctx, flags);
 		if (info->n_chain > 0)
-			return ims_error_set(err, IMS_ERR_TLS, "%s; certificate sha256 %s, spki sha256//%s",
+			return ims_error_set(err, IMS_ERR_TLS, "tls: %s; certificate sha256 %s, spki sha256//%s",
 					     info->verify_reason, info->chain[0].sha256,
 					     info->chain[0].spki_sha256);
-		return ims_error_set(err, IMS_ERR_TLS, "%s", info->verify_reason);
+		return ims_error_set(err, IMS_ERR_TLS, "tls: %s", info->verify_reason);
 	}
 #if defined(MBEDTLS_ERR_SSL_BAD_HS_PROTOCOL_VERSION)
 	if (r == MBEDTLS_ERR_SSL_BAD_HS_PROTOCOL_VERSION)
 		return ims_error_set(err, IMS_ERR_TLS,
-				     "handshake failed: the server offers only a TLS version below %s, which imapsh refuses",
+				     "tls: handshake failed: the server offers only a TLS version below %s, which imapsh refuses",
 				     t->vctx.o->tls_min >= 13 ? "1.3" : "1.2");
 #endif
 #if defined(MBEDTLS_ERR_SSL_BAD_PROTOCOL_VERSION)
 	if (r == MBEDTLS_ERR_SSL_BAD_PROTOCOL_VERSION)
 		return ims_error_set(err, IMS_ERR_TLS,
-				     "handshake failed: the server offers only a TLS version below %s, which imapsh refuses",
+				     "tls: handshake failed: the server offers only a TLS version below %s, which imapsh refuses",
 				     t->vctx.o->tls_min >= 13 ? "1.3" : "1.2");
 #endif
 	if (r == MBEDTLS_ERR_SSL_CONN_EOF || r == MBEDTLS_ERR_NET_CONN_RESET)
 		return ims_error_set(err, IMS_ERR_TLS,
-				     "handshake failed: the server closed the connection (does it speak TLS on this port?)");
+				     "tls: handshake failed: the server closed the connection (does it speak TLS on this port?)");
 	if (r == MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE)
 		return ims_error_set(err, IMS_ERR_TLS,
-				     "handshake failed: the server sent a fatal alert (no common protocol version or cipher?)");
+				     "tls: handshake failed: the server sent a fatal alert (no common protocol version or cipher?)");
 	mbedtls_strerror(r, eb, sizeof(eb));
-	return ims_error_set(err, IMS_ERR_TLS, "handshake failed: %s", eb);
+	return ims_error_set(err, IMS_ERR_TLS, "tls: handshake failed: %s", eb);
 }
 
 ims_err ims_tls_wrap(int fd, const char *host_in, const struct ims_tls_opts *o,
@@ -833,6 +833,12 @@ ims_err ims_tls_wrap(int fd, const char *host_in, const struct ims_tls_opts *o,
 			continue;
 		}
 		info->handshake_ms = ims_now_ms() - t0;
+		if (mbedtls_ssl_get_ciphersuite(&t->ssl) != NULL) {
+			snprintf(info->version, sizeof(info->version), "%s",
+				 mbedtls_ssl_get_version(&t->ssl));
+			snprintf(info->cipher, sizeof(info->cipher), "%s",
+				 mbedtls_ssl_get_ciphersuite(&t->ssl));
+		}
 		e = handshake_error(t, r, info, err);
 		goto fail;
 	}
@@ -847,7 +853,7 @@ ims_err ims_tls_wrap(int fd, const char *host_in, const struct ims_tls_opts *o,
 		if (flags != 0 || t->vctx.pin_mismatch) {
 			classify(&t->vctx, flags);
 			if (!o->insecure_noverify || t->vctx.pin_mismatch) {
-				e = ims_error_set(err, IMS_ERR_TLS, "%s; certificate sha256 %s, spki sha256//%s",
+				e = ims_error_set(err, IMS_ERR_TLS, "tls: %s; certificate sha256 %s, spki sha256//%s",
 						  info->verify_reason, info->chain[0].sha256,
 						  info->chain[0].spki_sha256);
 				goto fail;

@@ -1,0 +1,571 @@
+/* cert and check: what a person or a monitoring system asks of a server
+ * before (or instead of) logging in. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "cli/cli.h"
+#include "cli/output.h"
+#include "imapsh/starttls.h"
+
+/* ---- cert ----------------------------------------------------------- */
+
+static const char *verify_words(const struct ims_tls_info *ti)
+{
+	if (ti->verified && ti->pinned)
+		return "verified (public key pin)";
+	if (ti->verified)
+		return "verified";
+	if (ti->insecure)
+		return "NOT verified (--insecure)";
+	return "refused";
+}
+
+static void cert_human(struct cli *c, const struct ims_connect_result *r, const char *host,
+		       unsigned port)
+{
+	const struct ims_tls_info *ti = &r->tls;
+	char sbuf[600];
+	size_t i, k;
+
+	printf("server       %s:%u (%s)\n", cli_safe(host, sbuf, sizeof(sbuf)), port,
+	       r->net.peer[0] ? r->net.peer : "?");
+	if (ti->version[0] != '\0')
+		printf("tls          %s %s\n", ti->version, ti->cipher);
+	for (i = 0; i < ti->n_chain; i++) {
+		const struct ims_cert_info *ci = &ti->chain[i];
+
+		printf("\ncertificate  %zu%s\n", i,
+		       i == 0 ? " (server)" : ci->self_signed ? " (root)" : " (intermediate)");
+		printf("  subject    %s\n", cli_safe(ci->subject, sbuf, sizeof(sbuf)));
+		printf("  issuer     %s\n", cli_safe(ci->issuer, sbuf, sizeof(sbuf)));
+		if (ci->n_san > 0) {
+			printf("  san        ");
+			for (k = 0; k < ci->n_san; k++)
+				printf("%s%s", k ? ", " : "", cli_safe(ci->san[k], sbuf, sizeof(sbuf)));
+			printf("\n");
+		}
+		printf("  valid      %s to %s (%lld days left)\n", ci->not_before, ci->not_after,
+		       (long long)ci->days_left);
+		printf("  key        %s, signature %s\n", ci->key, ci->sig_alg);
+		printf("  sha256     %s\n", ci->sha256);
+		printf("  spki       sha256//%s\n", ci->spki_sha256);
+	}
+	printf("\nverification %s%s%s\n", verify_words(ti), ti->verify_reason[0] ? ": " : "",
+	       ti->verify_reason);
+}
+
+static void cert_json(struct json_out *j, const struct ims_tls_info *ti)
+{
+	size_t i, k;
+
+	json_key(j, "chain");
+	json_begin_array(j);
+	for (i = 0; i < ti->n_chain; i++) {
+		const struct ims_cert_info *ci = &ti->chain[i];
+
+		json_begin_object(j);
+		json_kv_str(j, "subject", ci->subject);
+		json_kv_str(j, "issuer", ci->issuer);
+		json_key(j, "san");
+		json_begin_array(j);
+		for (k = 0; k < ci->n_san; k++)
+			json_str(j, ci->san[k]);
+		json_end_array(j);
+		json_kv_str(j, "not_before", ci->not_before);
+		json_kv_str(j, "not_after", ci->not_after);
+		json_kv_int(j, "days_left", ci->days_left);
+		json_kv_str(j, "sha256", ci->sha256);
+		json_kv_str(j, "spki_sha256", ci->spki_sha256);
+		json_kv_str(j, "key", ci->key);
+		json_kv_str(j, "signature", ci->sig_alg);
+		json_kv_bool(j, "self_signed", ci->self_signed);
+		json_end_object(j);
+	}
+	json_end_array(j);
+}
+
+static ims_err target_from_arg(struct cli *c, const char *arg, struct cli_target *t)
+{
+	if (arg != NULL)
+		return cli_parse_target(arg, t, &c->err);
+	if (!c->t.set)
+		return ims_error_set(&c->err, IMS_ERR_USAGE, "no server given (imapsh cert HOST[:PORT])");
+	*t = c->t;
+	return IMS_OK;
+}
+
+ims_err cmd_cert(struct cli *c, int argc, char **argv)
+{
+	struct cli_target t;
+	struct ims_connect_params p;
+	struct ims_connect_result *r;
+	struct ims_stream *s = NULL;
+	ims_err e;
+
+	if (target_from_arg(c, argc > 1 ? argv[1] : NULL, &t) != IMS_OK)
+		return c->err.code;
+	cli_connect_params(c, &t, &p);
+	r = calloc(1, sizeof(*r));
+	if (r == NULL)
+		return ims_error_set(&c->err, IMS_ERR_NOMEM, "out of memory");
+	e = ims_connect(&p, &s, r, &c->err);
+	if (e == IMS_OK || (e == IMS_ERR_TLS && r->tls.n_chain > 0)) {
+		if (c->o.json) {
+			struct json_out j;
+
+			json_init(&j, stdout);
+			json_begin_object(&j);
+			json_kv_str(&j, "host", t.host);
+			json_kv_int(&j, "port", p.port);
+			json_kv_str(&j, "address", r->net.peer);
+			json_kv_str(&j, "tls_version", r->tls.version);
+			json_kv_str(&j, "cipher", r->tls.cipher);
+			json_kv_bool(&j, "verified", r->tls.verified);
+			json_kv_bool(&j, "pinned", r->tls.pinned);
+			json_kv_bool(&j, "insecure", r->tls.insecure);
+			json_kv_str(&j, "verify_error", r->tls.verify_reason);
+			cert_json(&j, &r->tls);
+			json_end_object(&j);
+			json_finish(&j);
+		} else {
+			cert_human(c, r, t.host, p.port);
+		}
+	}
+	if (s != NULL) {
+		/* Say goodbye politely: read the greeting, LOGOUT. */
+		ims_stream_close(&s);
+	}
+	free(r);
+	return e;
+}
+
+/* ---- check ---------------------------------------------------------- */
+
+enum { ST_OK = 0, ST_WARNING = 1, ST_CRITICAL = 2, ST_UNKNOWN = 3 };
+static const char *const status_names[] = { "OK", "WARNING", "CRITICAL", "UNKNOWN" };
+
+#define MAX_STAGES 10
+
+struct stage {
+	const char *name;
+	int64_t ms;
+	int ok;
+	int has_ms;
+	char detail[768];
+};
+
+struct check {
+	struct stage st[MAX_STAGES];
+	size_t n;
+	int status;
+	char reason[768];
+	char caps[4096];
+	long warn_days, crit_days, warn_ms, crit_ms;
+	int login, nagios;
+	const char *folder;
+};
+
+static struct stage *stage_add(struct check *k, const char *name, int ok, int64_t ms, int has_ms)
+{
+	struct stage *s = &k->st[k->n < MAX_STAGES ? k->n++ : MAX_STAGES - 1];
+
+	s->name = name;
+	s->ok = ok;
+	s->ms = ms;
+	s->has_ms = has_ms;
+	s->detail[0] = '\0';
+	return s;
+}
+
+/* Keep the worst status and the reason that made it. */
+static void grade(struct check *k, int status, const char *why)
+{
+	if (status > k->status || (status == k->status && k->reason[0] == '\0')) {
+		k->status = status;
+		snprintf(k->reason, sizeof(k->reason), "%s", why);
+	}
+}
+
+static int parse_long_opt(struct cli *c, const char *name, const char *v, long *out)
+{
+	char *end;
+	long x;
+
+	if (v == NULL)
+		return ims_error_set(&c->err, IMS_ERR_USAGE, "check: %s needs a number", name), -1;
+	x = strtol(v, &end, 10);
+	if (*end != '\0' || end == v || x < 0) {
+		ims_error_set(&c->err, IMS_ERR_USAGE, "check: %s: '%s' is not a number", name, v);
+		return -1;
+	}
+	*out = x;
+	return 0;
+}
+
+/* Read tagged reply lines to `tag`, collecting CAPABILITY atoms. */
+static ims_err read_until_tag(struct ims_stream *s, const char *tag, char *caps, size_t capn,
+			      char *last, size_t lastn, struct ims_error *err)
+{
+	char line[8192];
+	size_t tl = strlen(tag);
+
+	for (;;) {
+		ims_err e = ims_read_line_exact(s, line, sizeof(line), err);
+
+		if (e != IMS_OK)
+			return e;
+		if (caps != NULL && strncasecmp(line, "* CAPABILITY ", 13) == 0)
+			snprintf(caps, capn, "%s", line + 13);
+		if (strncmp(line, tag, tl) == 0 && line[tl] == ' ') {
+			snprintf(last, lastn, "%s", line + tl + 1);
+			return IMS_OK;
+		}
+	}
+}
+
+static void check_output(struct cli *c, struct check *k, const struct cli_target *t, unsigned port,
+			 const struct ims_connect_result *r, int64_t total)
+{
+	const struct ims_cert_info *leaf = r->tls.n_chain > 0 ? &r->tls.chain[0] : NULL;
+	size_t i;
+
+	if (k->nagios) {
+		printf("IMAP %s - %s:%u %s | time=%.3fs;%s;%s;0",
+		       status_names[k->status], t->host, port, k->reason, (double)total / 1000.0,
+		       "", "");
+		if (k->warn_ms > 0 || k->crit_ms > 0) {
+			/* thresholds in seconds, as the plugins print them */
+		}
+		printf(" tls=%.3fs;;;0", (double)r->tls.handshake_ms / 1000.0);
+		if (leaf != NULL)
+			printf(" days=%lld;%ld;%ld;0", (long long)leaf->days_left, k->warn_days,
+			       k->crit_days);
+		printf("\n");
+		return;
+	}
+	if (c->o.json) {
+		struct json_out j;
+		char *tok, *save = NULL;
+
+		json_init(&j, stdout);
+		json_begin_object(&j);
+		json_kv_str(&j, "host", t->host);
+		json_kv_int(&j, "port", port);
+		json_kv_str(&j, "status", status_names[k->status]);
+		json_kv_str(&j, "reason", k->reason);
+		json_kv_int(&j, "ms", total);
+		json_key(&j, "addresses");
+		json_begin_array(&j);
+		for (i = 0; i < r->net.n_addrs; i++)
+			json_str(&j, r->net.addrs[i]);
+		json_end_array(&j);
+		json_key(&j, "attempts");
+		json_begin_array(&j);
+		for (i = 0; i < r->net.n_attempts; i++) {
+			json_begin_object(&j);
+			json_kv_str(&j, "address", r->net.attempts[i].addr);
+			json_kv_bool(&j, "ok", r->net.attempts[i].ok);
+			json_kv_int(&j, "ms", r->net.attempts[i].ms);
+			if (!r->net.attempts[i].ok)
+				json_kv_str(&j, "error", r->net.attempts[i].why);
+			json_end_object(&j);
+		}
+		json_end_array(&j);
+		json_key(&j, "stages");
+		json_begin_array(&j);
+		for (i = 0; i < k->n; i++) {
+			json_begin_object(&j);
+			json_kv_str(&j, "name", k->st[i].name);
+			json_kv_int(&j, "ms", k->st[i].ms);
+			json_kv_bool(&j, "ok", k->st[i].ok);
+			json_kv_str(&j, "detail", k->st[i].detail);
+			json_end_object(&j);
+		}
+		json_end_array(&j);
+		json_key(&j, "tls");
+		if (r->tls.version[0] != '\0') {
+			json_begin_object(&j);
+			json_kv_str(&j, "version", r->tls.version);
+			json_kv_str(&j, "cipher", r->tls.cipher);
+			json_end_object(&j);
+		} else {
+			json_null(&j);
+		}
+		json_key(&j, "cert");
+		if (leaf != NULL) {
+			json_begin_object(&j);
+			json_kv_str(&j, "subject", leaf->subject);
+			json_kv_str(&j, "issuer", leaf->issuer);
+			json_key(&j, "san");
+			json_begin_array(&j);
+			for (i = 0; i < leaf->n_san; i++)
+				json_str(&j, leaf->san[i]);
+			json_end_array(&j);
+			json_kv_str(&j, "not_before", leaf->not_before);
+			json_kv_str(&j, "not_after", leaf->not_after);
+			json_kv_int(&j, "days_left", leaf->days_left);
+			json_kv_str(&j, "sha256", leaf->sha256);
+			json_kv_str(&j, "spki_sha256", leaf->spki_sha256);
+			json_kv_bool(&j, "verified", r->tls.verified);
+			json_kv_str(&j, "verify_error", r->tls.verify_reason);
+			json_end_object(&j);
+		} else {
+			json_null(&j);
+		}
+		json_key(&j, "capabilities");
+		json_begin_array(&j);
+		for (tok = strtok_r(k->caps, " ", &save); tok != NULL; tok = strtok_r(NULL, " ", &save))
+			json_str(&j, tok);
+		json_end_array(&j);
+		json_end_object(&j);
+		json_finish(&j);
+		return;
+	}
+	for (i = 0; i < k->n; i++) {
+		const struct stage *s = &k->st[i];
+
+		if (c->out_tty) {
+			const char *on = "", *off = "";
+
+			if (c->color) {
+				on = s->ok ? "" : "\033[31m";
+				off = s->ok ? "" : "\033[0m";
+			}
+			if (s->has_ms)
+				printf("%-9s %s%-46s%s %5lld ms\n", s->name, on, s->detail, off,
+				       (long long)s->ms);
+			else
+				printf("%-9s %s%s%s\n", s->name, on, s->detail, off);
+		} else {
+			printf("%s\t%s\t%lld\t%s\n", s->name, s->ok ? "ok" : "fail", (long long)s->ms,
+			       s->detail);
+		}
+	}
+	if (c->out_tty)
+		printf("%-9s %-3s %s:%u in %lld ms%s%s\n", "result", status_names[k->status], t->host,
+		       port, (long long)total, k->reason[0] ? ": " : "", k->reason);
+	else
+		printf("result\t%s\t%lld\t%s:%u%s%s\n", status_names[k->status], (long long)total,
+		       t->host, port, k->reason[0] ? ": " : "", k->reason);
+}
+
+ims_err cmd_check(struct cli *c, int argc, char **argv)
+{
+	struct check *k;
+	struct cli_target t;
+	struct ims_connect_params p;
+	struct ims_connect_result *r;
+	struct ims_stream *s = NULL;
+	const char *target = NULL;
+	char line[8192], safe[1024];
+	int64_t t0;
+	ims_err e;
+	int i;
+
+	k = calloc(1, sizeof(*k));
+	r = calloc(1, sizeof(*r));
+	if (k == NULL || r == NULL) {
+		free(k);
+		free(r);
+		return ims_error_set(&c->err, IMS_ERR_NOMEM, "out of memory");
+	}
+	k->warn_days = 21;
+	k->crit_days = 7;
+	c->exit_set = 1;
+	c->exit = ST_UNKNOWN;
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+
+		if (strcmp(a, "--nagios") == 0) {
+			k->nagios = 1;
+		} else if (strcmp(a, "--warn-days") == 0) {
+			if (parse_long_opt(c, a, v, &k->warn_days) != 0)
+				goto usage;
+			i++;
+		} else if (strcmp(a, "--crit-days") == 0) {
+			if (parse_long_opt(c, a, v, &k->crit_days) != 0)
+				goto usage;
+			i++;
+		} else if (strcmp(a, "--warn-ms") == 0) {
+			if (parse_long_opt(c, a, v, &k->warn_ms) != 0)
+				goto usage;
+			i++;
+		} else if (strcmp(a, "--crit-ms") == 0) {
+			if (parse_long_opt(c, a, v, &k->crit_ms) != 0)
+				goto usage;
+			i++;
+		} else if (a[0] == '-') {
+			ims_error_set(&c->err, IMS_ERR_USAGE, "check: unknown option '%s'", a);
+			goto usage;
+		} else if (target == NULL) {
+			target = a;
+		} else {
+			ims_error_set(&c->err, IMS_ERR_USAGE, "check: one server at a time ('%s')", a);
+			goto usage;
+		}
+	}
+	if (target_from_arg(c, target, &t) != IMS_OK)
+		goto usage;
+	cli_connect_params(c, &t, &p);
+
+	t0 = ims_now_ms();
+	e = ims_connect(&p, &s, r, &c->err);
+	/* resolve */
+	{
+		struct stage *st = stage_add(k, "resolve", r->net.n_addrs > 0, r->net.resolve_ms, 1);
+		size_t n, o = 0;
+
+		o = (size_t)snprintf(st->detail, sizeof(st->detail), "%s ->", t.host);
+		for (n = 0; n < r->net.n_addrs && o < sizeof(st->detail); n++)
+			o += (size_t)snprintf(st->detail + o, sizeof(st->detail) - o, "%s %s",
+					      n ? "," : "", r->net.addrs[n]);
+		if (r->net.n_addrs == 0) {
+			snprintf(st->detail, sizeof(st->detail), "%s", c->err.msg);
+			grade(k, ST_UNKNOWN, c->err.msg);
+			goto done;
+		}
+	}
+	/* connect: every attempt, failed ones included */
+	{
+		size_t n;
+
+		for (n = 0; n < r->net.n_attempts; n++) {
+			const struct ims_addr_attempt *a = &r->net.attempts[n];
+			struct stage *st = stage_add(k, "connect", a->ok, a->ms, 1);
+
+			if (a->ok)
+				snprintf(st->detail, sizeof(st->detail), "%s", a->addr);
+			else
+				snprintf(st->detail, sizeof(st->detail), "%s failed: %s", a->addr, a->why);
+		}
+		if (r->net.peer[0] == '\0') {
+			grade(k, ST_CRITICAL, c->err.msg);
+			goto done;
+		}
+	}
+	if (p.mode == IMS_TLS_STARTTLS) {
+		struct stage *st = stage_add(k, "greeting", r->greeting_read, 0, 0);
+
+		snprintf(st->detail, sizeof(st->detail), "%s (plaintext)",
+			 cli_safe(r->greeting, safe, sizeof(safe)));
+		st = stage_add(k, "starttls", r->tls_started, r->starttls_ms, 1);
+		snprintf(st->detail, sizeof(st->detail), "%s",
+			 r->tls_started ? "offered and accepted" : c->err.msg);
+		if (!r->tls_started) {
+			grade(k, ST_CRITICAL, c->err.msg);
+			goto done;
+		}
+	}
+	{
+		int cert_failed = e == IMS_ERR_TLS && r->tls.verify_class != IMS_VERIFY_OK;
+		struct stage *st = stage_add(k, "tls", e == IMS_OK || cert_failed, r->tls.handshake_ms, 1);
+
+		if (e == IMS_OK)
+			snprintf(st->detail, sizeof(st->detail), "%s %s", r->tls.version, r->tls.cipher);
+		else if (cert_failed)
+			snprintf(st->detail, sizeof(st->detail), "handshake reached the certificate");
+		else
+			snprintf(st->detail, sizeof(st->detail), "%s", c->err.msg);
+		if (e != IMS_OK && !cert_failed) {
+			grade(k, ST_CRITICAL, c->err.msg);
+			goto done;
+		}
+	}
+	{
+		const struct ims_cert_info *leaf = &r->tls.chain[0];
+		struct stage *st = stage_add(k, "cert", r->tls.verified || r->tls.insecure, 0, 0);
+		char cn[300];
+
+		cli_safe(leaf->cn[0] ? leaf->cn : leaf->subject, cn, sizeof(cn));
+		if (e != IMS_OK) {
+			snprintf(st->detail, sizeof(st->detail), "%s", r->tls.verify_reason);
+			grade(k, ST_CRITICAL, r->tls.verify_reason);
+			goto done;
+		}
+		snprintf(st->detail, sizeof(st->detail), "CN=%s, issuer %s, %s, %lld days left", cn,
+			 r->tls.n_chain > 1 && r->tls.chain[1].cn[0] ? r->tls.chain[1].cn : leaf->issuer,
+			 r->tls.verified ? (r->tls.pinned ? "pinned" : "valid") : "NOT verified",
+			 (long long)leaf->days_left);
+		if (!r->tls.verified)
+			grade(k, ST_WARNING, "certificate not verified (--insecure)");
+		if (leaf->days_left < k->crit_days) {
+			snprintf(line, sizeof(line), "certificate expires in %lld days", (long long)leaf->days_left);
+			grade(k, ST_CRITICAL, line);
+		} else if (leaf->days_left < k->warn_days) {
+			snprintf(line, sizeof(line), "certificate expires in %lld days", (long long)leaf->days_left);
+			grade(k, ST_WARNING, line);
+		}
+	}
+	s->deadline_ms = ims_now_ms() + p.timeout_ms;
+	if (p.mode == IMS_TLS_IMPLICIT) {
+		int64_t g0 = ims_now_ms();
+		struct stage *st;
+
+		e = ims_read_line_exact(s, line, sizeof(line), &c->err);
+		/* Dovecot may say it waits for its auth process first. */
+		if (e == IMS_OK && strncmp(line, "* OK Waiting for authentication", 31) == 0)
+			e = ims_read_line_exact(s, line, sizeof(line), &c->err);
+		st = stage_add(k, "greeting", e == IMS_OK && strncasecmp(line, "* OK", 4) == 0,
+			       ims_now_ms() - g0, 1);
+		snprintf(st->detail, sizeof(st->detail), "%s",
+			 e == IMS_OK ? cli_safe(line, safe, sizeof(safe)) : c->err.msg);
+		if (!st->ok) {
+			grade(k, ST_CRITICAL, e == IMS_OK ? "the server did not greet with OK" : c->err.msg);
+			goto done;
+		}
+	}
+	{
+		int64_t c0 = ims_now_ms();
+		struct stage *st;
+		char last[1024] = "";
+
+		e = ims_stream_write(s, "C1 CAPABILITY\r\n", 15);
+		if (e == IMS_OK)
+			e = read_until_tag(s, "C1", k->caps, sizeof(k->caps), last, sizeof(last), &c->err);
+		else
+			ims_error_copy(&c->err, &s->err);
+		st = stage_add(k, "capability", e == IMS_OK && strncasecmp(last, "OK", 2) == 0,
+			       ims_now_ms() - c0, 1);
+		snprintf(st->detail, sizeof(st->detail), "%s",
+			 e == IMS_OK ? cli_safe(k->caps, safe, sizeof(safe)) : c->err.msg);
+		if (!st->ok) {
+			grade(k, ST_CRITICAL, e == IMS_OK ? "CAPABILITY refused" : c->err.msg);
+			goto done;
+		}
+		if (strstr(k->caps, "IMAP4") == NULL)
+			grade(k, ST_CRITICAL, "the server does not announce IMAP4rev1");
+	}
+	{
+		char last[1024];
+
+		if (ims_stream_write(s, "C2 LOGOUT\r\n", 11) == IMS_OK)
+			(void)read_until_tag(s, "C2", NULL, 0, last, sizeof(last), &c->err);
+	}
+done:
+	if (k->status != ST_CRITICAL && k->status != ST_UNKNOWN) {
+		int64_t total = ims_now_ms() - t0;
+
+		if (k->crit_ms > 0 && total > k->crit_ms) {
+			snprintf(line, sizeof(line), "took %lld ms", (long long)total);
+			grade(k, ST_CRITICAL, line);
+		} else if (k->warn_ms > 0 && total > k->warn_ms) {
+			snprintf(line, sizeof(line), "took %lld ms", (long long)total);
+			grade(k, ST_WARNING, line);
+		}
+	}
+	check_output(c, k, &t, p.port, r, ims_now_ms() - t0);
+	ims_stream_close(&s);
+	c->exit = k->status;
+	ims_error_init(&c->err);
+	free(k);
+	free(r);
+	return IMS_OK;
+usage:
+	c->exit = ST_UNKNOWN;
+	free(k);
+	free(r);
+	return IMS_ERR_USAGE;
+}
