@@ -3,6 +3,7 @@
 #ifndef IMAPSH_CLI_H
 #define IMAPSH_CLI_H
 
+#include <stdint.h>
 #include <stdio.h>
 
 #include "imapsh/buf.h"
@@ -11,6 +12,7 @@
 
 #define CLI_MAX_PINS 16
 #define CLI_MAX_RESOLVE 16
+#define CLI_MAX_RESOLVE_ADDRS 64
 
 struct cli_opts {
 	const char *user;
@@ -51,6 +53,9 @@ struct cli_target {
 	enum ims_tls_mode mode;
 	char user[256];
 	char mailbox[512];
+	uint32_t uid, uidvalidity;
+	char section[128];
+	char auth[32];
 	int set;
 };
 
@@ -60,6 +65,9 @@ struct cli {
 	int out_tty;   /* stdout is a terminal */
 	int err_tty;
 	int color;
+	const char *resolve_addrs[CLI_MAX_RESOLVE_ADDRS]; /* for this target */
+	char resolve_store[CLI_MAX_RESOLVE_ADDRS][48];
+	size_t n_resolve_addrs;
 	int exit_set; /* a command chose its own exit code (check) */
 	int exit;
 	struct ims_error err;
@@ -89,9 +97,10 @@ const struct cli_cmd *cli_cmd_table(size_t *n_r);
 /* Run one command line (argv[0] is the command name). */
 ims_err cli_cmd_run(struct cli *c, int argc, char **argv);
 
-/* Connection parameters from the options and target. */
-void cli_connect_params(const struct cli *c, const struct cli_target *t,
-			struct ims_connect_params *p);
+/* Connection parameters from the options and target (the --resolve
+ * addresses live in c). */
+ims_err cli_connect_params(struct cli *c, const struct cli_target *t,
+			   struct ims_connect_params *p) IMS_MUST_CHECK;
 /* Parse HOST, HOST:PORT, USER@HOST, imaps://... into t. */
 ims_err cli_parse_target(const char *s, struct cli_target *t, struct ims_error *err);
 

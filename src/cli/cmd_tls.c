@@ -106,7 +106,8 @@ ims_err cmd_cert(struct cli *c, int argc, char **argv)
 
 	if (target_from_arg(c, argc > 1 ? argv[1] : NULL, &t) != IMS_OK)
 		return c->err.code;
-	cli_connect_params(c, &t, &p);
+	if (cli_connect_params(c, &t, &p) != IMS_OK)
+		return c->err.code;
 	r = calloc(1, sizeof(*r));
 	if (r == NULL)
 		return ims_error_set(&c->err, IMS_ERR_NOMEM, "out of memory");
@@ -407,9 +408,8 @@ ims_err cmd_check(struct cli *c, int argc, char **argv)
 			goto usage;
 		}
 	}
-	if (target_from_arg(c, target, &t) != IMS_OK)
+	if (target_from_arg(c, target, &t) != IMS_OK || cli_connect_params(c, &t, &p) != IMS_OK)
 		goto usage;
-	cli_connect_params(c, &t, &p);
 
 	t0 = ims_now_ms();
 	e = ims_connect(&p, &s, r, &c->err);

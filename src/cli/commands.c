@@ -5,6 +5,7 @@
 #include <strings.h>
 
 #include "cli/cli.h"
+#include "imapsh/url.h"
 
 static const struct cli_cmd table[] = {
 	{ "cert", { NULL }, "cert [HOST[:PORT]]",
@@ -70,74 +71,45 @@ ims_err cmd_help(struct cli *c, int argc, char **argv)
 
 ims_err cli_parse_target(const char *s, struct cli_target *t, struct ims_error *err)
 {
-	const char *p = s, *at, *host, *end, *colon;
-	size_t hl;
+	struct ims_url u;
 
 	memset(t, 0, sizeof(*t));
-	if (strncasecmp(p, "imaps://", 8) == 0) {
-		p += 8;
-	} else if (strncasecmp(p, "imap://", 7) == 0) {
-		p += 7;
-		t->mode = IMS_TLS_STARTTLS;
+	ims_url_init(&u);
+	if (ims_url_parse(&u, s, err) != IMS_OK)
+		return err->code;
+	if (u.kind == IMS_TARGET_WORD && u.host == NULL) {
+		ims_url_release(&u);
+		return ims_error_set(err, IMS_ERR_USAGE, "'%s' is neither a server nor a configured account", s);
 	}
-	end = p + strcspn(p, "/");
-	at = NULL;
-	for (host = p; host < end; host++)
-		if (*host == '@')
-			at = host;
-	if (at != NULL) {
-		size_t ul = (size_t)(at - p);
-
-		if (ul >= sizeof(t->user))
-			return ims_error_set(err, IMS_ERR_USAGE, "target: user name too long");
-		memcpy(t->user, p, ul);
-		t->user[ul] = '\0';
-		host = at + 1;
-	} else {
-		host = p;
-	}
-	if (*host == '[') {
-		const char *rb = memchr(host, ']', (size_t)(end - host));
-
-		if (rb == NULL)
-			return ims_error_set(err, IMS_ERR_USAGE, "target: unclosed '[' in '%s'", s);
-		hl = (size_t)(rb - host - 1);
-		if (hl == 0 || hl >= sizeof(t->host))
-			return ims_error_set(err, IMS_ERR_USAGE, "target: bad address in '%s'", s);
-		memcpy(t->host, host + 1, hl);
-		t->host[hl] = '\0';
-		colon = rb + 1 < end && rb[1] == ':' ? rb + 1 : NULL;
-	} else {
-		colon = memchr(host, ':', (size_t)(end - host));
-		hl = (size_t)((colon != NULL ? colon : end) - host);
-		if (hl == 0 || hl >= sizeof(t->host))
-			return ims_error_set(err, IMS_ERR_USAGE, "target: no host in '%s'", s);
-		memcpy(t->host, host, hl);
-		t->host[hl] = '\0';
-	}
-	for (hl = 0; t->host[hl] != '\0'; hl++)
-		if ((unsigned char)t->host[hl] <= ' ' || t->host[hl] == 0x7f)
-			return ims_error_set(err, IMS_ERR_USAGE, "target: control character in host");
-	if (colon != NULL) {
-		char *e;
-		unsigned long v = strtoul(colon + 1, &e, 10);
-
-		if (e != end || v == 0 || v > 65535)
-			return ims_error_set(err, IMS_ERR_USAGE, "target: bad port in '%s'", s);
-		t->port = (unsigned)v;
-	}
-	if (*end == '/' && end[1] != '\0')
-		snprintf(t->mailbox, sizeof(t->mailbox), "%s", end + 1);
+	snprintf(t->host, sizeof(t->host), "%s", u.host);
+	t->port = u.port_given ? u.port : 0;
+	t->mode = u.starttls ? IMS_TLS_STARTTLS : IMS_TLS_IMPLICIT;
+	if (u.user != NULL)
+		snprintf(t->user, sizeof(t->user), "%s", u.user);
+	if (u.mailbox != NULL)
+		snprintf(t->mailbox, sizeof(t->mailbox), "%s", u.mailbox);
+	t->uid = u.uid;
+	t->uidvalidity = u.uidvalidity;
+	if (u.section != NULL)
+		snprintf(t->section, sizeof(t->section), "%s", u.section);
+	if (u.auth != NULL)
+		snprintf(t->auth, sizeof(t->auth), "%s", u.auth);
 	t->set = 1;
+	ims_url_release(&u);
 	return IMS_OK;
 }
 
-void cli_connect_params(const struct cli *c, const struct cli_target *t,
-			struct ims_connect_params *p)
+static void strip_dot(char *h)
 {
-	static const char *addrs[CLI_MAX_RESOLVE * 4];
-	static char store[CLI_MAX_RESOLVE][512];
-	size_t i, na = 0;
+	size_t n = strlen(h);
+
+	if (n > 0 && h[n - 1] == '.')
+		h[n - 1] = '\0';
+}
+
+ims_err cli_connect_params(struct cli *c, const struct cli_target *t, struct ims_connect_params *p)
+{
+	size_t i, k;
 	unsigned port;
 
 	memset(p, 0, sizeof(*p));
@@ -148,39 +120,27 @@ void cli_connect_params(const struct cli *c, const struct cli_target *t,
 		port = p->mode == IMS_TLS_STARTTLS ? 143 : 993;
 	p->port = port;
 	/* --resolve HOST:PORT:ADDR[,ADDR...] entries for this host and port. */
+	c->n_resolve_addrs = 0;
 	for (i = 0; i < c->o.n_resolve; i++) {
-		char *h, *pt, *list, *tok, *save = NULL;
-		size_t hl;
+		struct ims_resolve r;
+		char h1[256], h2[256];
 
-		snprintf(store[i], sizeof(store[i]), "%s", c->o.resolve[i]);
-		h = store[i];
-		pt = strchr(h, ':');
-		if (pt == NULL)
+		if (ims_resolve_parse(&r, c->o.resolve[i], &c->err) != IMS_OK)
+			return c->err.code;
+		snprintf(h1, sizeof(h1), "%s", r.host);
+		snprintf(h2, sizeof(h2), "%s", t->host);
+		strip_dot(h1);
+		strip_dot(h2);
+		if (strcasecmp(h1, h2) != 0 || (r.port != 0 && r.port != port))
 			continue;
-		*pt++ = '\0';
-		list = strchr(pt, ':');
-		if (list == NULL)
-			continue;
-		*list++ = '\0';
-		hl = strlen(h);
-		if (strcasecmp(h, t->host) != 0 && !(hl > 0 && strncasecmp(h, t->host, hl) == 0 &&
-						     t->host[hl] == '.' && t->host[hl + 1] == '\0'))
-			continue;
-		if (strcmp(pt, "*") != 0 && (unsigned)strtoul(pt, NULL, 10) != port)
-			continue;
-		for (tok = strtok_r(list, ",", &save); tok != NULL && na < sizeof(addrs) / sizeof(addrs[0]);
-		     tok = strtok_r(NULL, ",", &save)) {
-			size_t tl = strlen(tok);
-
-			if (tl > 2 && tok[0] == '[' && tok[tl - 1] == ']') {
-				tok[tl - 1] = '\0';
-				tok++;
-			}
-			addrs[na++] = tok;
+		for (k = 0; k < r.n_addrs && c->n_resolve_addrs < CLI_MAX_RESOLVE_ADDRS; k++) {
+			memcpy(c->resolve_store[c->n_resolve_addrs], r.addrs[k], sizeof(r.addrs[k]));
+			c->resolve_addrs[c->n_resolve_addrs] = c->resolve_store[c->n_resolve_addrs];
+			c->n_resolve_addrs++;
 		}
 	}
-	p->resolve_addrs = na > 0 ? addrs : NULL;
-	p->n_resolve = na;
+	p->resolve_addrs = c->n_resolve_addrs > 0 ? c->resolve_addrs : NULL;
+	p->n_resolve = c->n_resolve_addrs;
 	p->timeout_ms = (c->o.timeout_s > 0 ? c->o.timeout_s : 30) * 1000;
 	p->tls.ca_file = c->o.ca_file;
 	p->tls.ca_path = c->o.ca_path;
@@ -191,4 +151,5 @@ void cli_connect_params(const struct cli *c, const struct cli_target *t,
 	p->tls.client_cert = c->o.client_cert;
 	p->tls.client_key = c->o.client_key;
 	p->tls.timeout_ms = p->timeout_ms;
+	return IMS_OK;
 }

@@ -1,126 +1,26 @@
 #include "cli/output.h"
 
-#include <inttypes.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
+#include "imapsh/sanitize.h"
 
 void json_init(struct json_out *j, FILE *f)
 {
-	memset(j, 0, sizeof(*j));
 	ims_buf_init(&j->buf, 0);
 	j->f = f;
+	ims_json_init_buf(&j->w, &j->buf, isatty(fileno(f)) ? IMS_JSON_PRETTY : 0);
 }
 
-static void put(struct json_out *j, const char *s, size_t n)
-{
-	/* Out of memory here loses output; json_finish reports it. */
-	if (ims_buf_append(&j->buf, s, n) != IMS_OK)
-		j->depth = -1000;
-}
-
-static void sep(struct json_out *j)
-{
-	if (j->after_key) {
-		j->after_key = 0;
-		return;
-	}
-	if (j->depth > 0 && j->depth < 32) {
-		if (j->need_comma[j->depth])
-			put(j, ",", 1);
-		j->need_comma[j->depth] = 1;
-	}
-}
-
-static void open_(struct json_out *j, const char *c)
-{
-	sep(j);
-	put(j, c, 1);
-	j->depth++;
-	if (j->depth > 0 && j->depth < 32)
-		j->need_comma[j->depth] = 0;
-}
-
-static void close_(struct json_out *j, const char *c)
-{
-	put(j, c, 1);
-	j->depth--;
-}
-
-void json_begin_object(struct json_out *j) { open_(j, "{"); }
-void json_end_object(struct json_out *j) { close_(j, "}"); }
-void json_begin_array(struct json_out *j) { open_(j, "["); }
-void json_end_array(struct json_out *j) { close_(j, "]"); }
-
-/* A JSON string: control characters escaped, invalid UTF-8 as U+FFFD. */
-static void quote(struct json_out *j, const char *s)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	char tmp[8];
-
-	put(j, "\"", 1);
-	while (*p != '\0') {
-		unsigned char ch = *p;
-		size_t n = 0, k;
-
-		if (ch == '"' || ch == '\\') {
-			tmp[0] = '\\';
-			tmp[1] = (char)ch;
-			put(j, tmp, 2);
-			p++;
-			continue;
-		}
-		if (ch < 0x20 || ch == 0x7f) {
-			snprintf(tmp, sizeof(tmp), "\\u%04x", ch);
-			put(j, tmp, 6);
-			p++;
-			continue;
-		}
-		if (ch < 0x80) {
-			put(j, (const char *)p, 1);
-			p++;
-			continue;
-		}
-		if (ch >= 0xc2 && ch <= 0xdf)
-			n = 2;
-		else if (ch >= 0xe0 && ch <= 0xef)
-			n = 3;
-		else if (ch >= 0xf0 && ch <= 0xf4)
-			n = 4;
-		for (k = 1; k < n; k++)
-			if ((p[k] & 0xc0) != 0x80)
-				break;
-		if (n != 0 && k == n && !(ch == 0xe0 && p[1] < 0xa0) && !(ch == 0xed && p[1] > 0x9f) &&
-		    !(ch == 0xf0 && p[1] < 0x90) && !(ch == 0xf4 && p[1] > 0x8f)) {
-			put(j, (const char *)p, n);
-			p += n;
-		} else {
-			put(j, "\\ufffd", 6);
-			p++;
-		}
-	}
-	put(j, "\"", 1);
-}
-
-void json_key(struct json_out *j, const char *k)
-{
-	sep(j);
-	quote(j, k);
-	put(j, ":", 1);
-	j->after_key = 1;
-}
-
-void json_str(struct json_out *j, const char *s)
-{
-	sep(j);
-	quote(j, s != NULL ? s : "");
-}
-
-void json_null(struct json_out *j)
-{
-	sep(j);
-	put(j, "null", 4);
-}
+/* Errors are sticky in the writer; json_finish reports the first. */
+void json_begin_object(struct json_out *j) { (void)ims_json_object_begin(&j->w); }
+void json_end_object(struct json_out *j) { (void)ims_json_object_end(&j->w); }
+void json_begin_array(struct json_out *j) { (void)ims_json_array_begin(&j->w); }
+void json_end_array(struct json_out *j) { (void)ims_json_array_end(&j->w); }
+void json_key(struct json_out *j, const char *k) { (void)ims_json_key(&j->w, k); }
+void json_str(struct json_out *j, const char *s) { (void)ims_json_string(&j->w, s != NULL ? s : ""); }
+void json_null(struct json_out *j) { (void)ims_json_null(&j->w); }
 
 void json_kv_str(struct json_out *j, const char *k, const char *v)
 {
@@ -130,45 +30,45 @@ void json_kv_str(struct json_out *j, const char *k, const char *v)
 
 void json_kv_int(struct json_out *j, const char *k, int64_t v)
 {
-	char tmp[32];
-	int n = snprintf(tmp, sizeof(tmp), "%" PRId64, v);
-
 	json_key(j, k);
-	sep(j);
-	put(j, tmp, (size_t)n);
+	(void)ims_json_int(&j->w, v);
 }
 
 void json_kv_bool(struct json_out *j, const char *k, int v)
 {
 	json_key(j, k);
-	sep(j);
-	put(j, v ? "true" : "false", v ? 4 : 5);
+	(void)ims_json_bool(&j->w, v);
 }
 
 void json_finish(struct json_out *j)
 {
-	if (j->depth != 0)
-		cli_warn("json: output incomplete (out of memory)");
-	else if (j->buf.len > 0)
-		fprintf(j->f, "%s\n", j->buf.data);
+	struct ims_error e;
+
+	if (ims_json_finish(&j->w, &e) != IMS_OK)
+		cli_warn("%s", e.msg);
+	else
+		fputs(j->buf.data != NULL ? j->buf.data : "", j->f);
 	ims_buf_release(&j->buf);
 }
 
 const char *cli_safe(const char *in, char *buf, size_t n)
 {
-	/* Control bytes shown in caret notation; bytes >= 0x80 passed as is
-	 * until the core sanitiser lands. */
-	size_t o = 0;
-	const unsigned char *p = (const unsigned char *)in;
+	struct ims_buf b;
+	struct ims_error e;
 
-	for (; *p != '\0' && o + 3 < n; p++) {
-		if (*p < 0x20 || *p == 0x7f) {
-			buf[o++] = '^';
-			buf[o++] = *p == 0x7f ? '?' : (char)(*p + 0x40);
-		} else {
-			buf[o++] = (char)*p;
-		}
+	ims_buf_init(&b, n > 1 ? n * 4 : 64);
+	if (ims_sanitize(in, strlen(in), IMS_SANITIZE_LINE, &b, &e) != IMS_OK || b.data == NULL)
+		snprintf(buf, n, "(unprintable)");
+	else {
+		size_t len = b.len < n ? b.len : n - 1;
+
+		/* Cut on a character boundary. */
+		if (len < b.len)
+			while (len > 0 && ((unsigned char)b.data[len] & 0xc0) == 0x80)
+				len--;
+		memcpy(buf, b.data, len);
+		buf[len] = '\0';
 	}
-	buf[o] = '\0';
+	ims_buf_release(&b);
 	return buf;
 }

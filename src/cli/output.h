@@ -6,14 +6,14 @@
 #include <stdio.h>
 
 #include "imapsh/buf.h"
+#include "imapsh/json.h"
 
-/* The front end's JSON document, built in memory and written whole. */
+/* The front end's JSON document: the core writer into memory, written
+ * whole (pretty on a terminal) by json_finish. */
 struct json_out {
+	struct ims_json w;
 	struct ims_buf buf;
 	FILE *f;
-	int depth;
-	int need_comma[32];
-	int after_key;
 };
 
 void json_init(struct json_out *j, FILE *f);
