@@ -14,7 +14,7 @@ enum ims_tls_mode { IMS_TLS_IMPLICIT = 0, IMS_TLS_STARTTLS = 1 };
 
 struct ims_connect_params {
 	const char *host;
-	unsigned port;          /* 0: 993 implicit, 143 STARTTLS */
+	unsigned port; /* 0: 993 implicit, 143 STARTTLS */
 	enum ims_tls_mode mode;
 	const char *const *resolve_addrs; /* --resolve for this host:port */
 	size_t n_resolve;
@@ -25,15 +25,15 @@ struct ims_connect_params {
 struct ims_connect_result {
 	struct ims_connect_report net;
 	struct ims_tls_info tls;
-	int64_t starttls_ms;     /* plaintext exchange, STARTTLS only */
-	char greeting[1024];     /* STARTTLS: the plaintext greeting */
-	int greeting_read;       /* 1 when greeting holds it */
-	int tls_started;         /* the handshake was attempted */
+	int64_t starttls_ms; /* plaintext exchange, STARTTLS only */
+	char greeting[1024]; /* STARTTLS: the plaintext greeting */
+	int greeting_read;   /* 1 when greeting holds it */
+	int tls_started;     /* the handshake was attempted */
 };
 
 /* On success *s_r is a verified TLS stream.  result (required) records
  * every stage, also on failure. */
 ims_err ims_connect(const struct ims_connect_params *p, struct ims_stream **s_r,
-		    struct ims_connect_result *result, struct ims_error *err) IMS_MUST_CHECK;
+                    struct ims_connect_result *result, struct ims_error *err) IMS_MUST_CHECK;
 
 #endif

@@ -10,7 +10,7 @@
 #include <stddef.h>
 
 #if defined(__GNUC__)
-#define IMS_MUST_CHECK __attribute__((warn_unused_result))
+#define IMS_MUST_CHECK   __attribute__((warn_unused_result))
 #define IMS_PRINTF(a, b) __attribute__((format(printf, a, b)))
 #else
 #define IMS_MUST_CHECK
@@ -44,8 +44,7 @@ void ims_error_init(struct ims_error *e);
 
 /* Record a failure and return its code, so callers can write
  * `return ims_error_set(e, IMS_ERR_NET, "connect %s: %s", ...)`. */
-ims_err ims_error_set(struct ims_error *e, ims_err code, const char *fmt, ...)
-	IMS_PRINTF(3, 4);
+ims_err ims_error_set(struct ims_error *e, ims_err code, const char *fmt, ...) IMS_PRINTF(3, 4);
 
 /* Put "what: " in front of the existing message (keeps the code). */
 ims_err ims_error_prefix(struct ims_error *e, const char *fmt, ...) IMS_PRINTF(2, 3);

@@ -31,10 +31,10 @@ struct ims_stream_ops {
 
 struct ims_stream {
 	const struct ims_stream_ops *ops;
-	struct ims_error err;     /* why the last call failed */
-	int timeout_ms;           /* inactivity timeout per read/write; <=0 none */
-	int64_t deadline_ms;      /* absolute ims_now_ms() bound; 0 = none */
-	uint64_t bytes_in;        /* counted by the implementation */
+	struct ims_error err; /* why the last call failed */
+	int timeout_ms;       /* inactivity timeout per read/write; <=0 none */
+	int64_t deadline_ms;  /* absolute ims_now_ms() bound; 0 = none */
+	uint64_t bytes_in;    /* counted by the implementation */
 	uint64_t bytes_out;
 };
 
@@ -54,6 +54,6 @@ int ims_stream_wait_ms(const struct ims_stream *s);
  * most `chunk` bytes per read; 0 = no limit), then EOF; writes are
  * appended to `written` (owned by the caller, must outlive the stream). */
 struct ims_stream *ims_stream_memory_new(const void *input, size_t len, size_t chunk,
-					 struct ims_buf *written);
+                                         struct ims_buf *written);
 
 #endif

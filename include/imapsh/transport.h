@@ -15,7 +15,7 @@
 #include "imapsh/stream.h"
 
 #define IMS_MAX_ADDRS 16
-#define IMS_ADDR_MAX 64
+#define IMS_ADDR_MAX  64
 
 struct ims_addr_attempt {
 	char addr[IMS_ADDR_MAX]; /* "192.0.2.7:993" or "[2001:db8::7]:993" */
@@ -26,8 +26,8 @@ struct ims_addr_attempt {
 
 struct ims_connect_report {
 	int64_t resolve_ms;
-	int64_t connect_ms;  /* all attempts together */
-	size_t n_addrs;      /* addresses the name resolved to (or --resolve gave) */
+	int64_t connect_ms; /* all attempts together */
+	size_t n_addrs;     /* addresses the name resolved to (or --resolve gave) */
 	char addrs[IMS_MAX_ADDRS][IMS_ADDR_MAX]; /* numeric, without port */
 	size_t n_attempts;
 	struct ims_addr_attempt attempts[IMS_MAX_ADDRS];
@@ -47,7 +47,7 @@ struct ims_connect_opts {
 /* Resolve and connect, trying each address in turn until one answers.
  * rep (may be NULL) records every address and attempt. */
 ims_err ims_tcp_connect(const struct ims_connect_opts *o, int *fd_r, struct ims_connect_report *rep,
-			struct ims_error *err) IMS_MUST_CHECK;
+                        struct ims_error *err) IMS_MUST_CHECK;
 
 /* A plaintext stream over fd (only for the STARTTLS exchange and tests).
  * Returns NULL when out of memory (fd is closed then). */
@@ -58,23 +58,23 @@ struct ims_stream *ims_stream_fd_new(int fd, int timeout_ms);
 int ims_stream_fd_release(struct ims_stream **s);
 
 #define IMS_CHAIN_MAX 8
-#define IMS_SAN_MAX 16
+#define IMS_SAN_MAX   16
 
 struct ims_cert_info {
 	char subject[256];
 	char issuer[256];
-	char cn[128];                  /* subject CN, may be empty */
-	char san[IMS_SAN_MAX][128];    /* dNSName (and iPAddress) entries */
+	char cn[128];               /* subject CN, may be empty */
+	char san[IMS_SAN_MAX][128]; /* dNSName (and iPAddress) entries */
 	size_t n_san;
-	char not_before[32];           /* "2026-01-01T00:00:00Z" */
+	char not_before[32]; /* "2026-01-01T00:00:00Z" */
 	char not_after[32];
 	int64_t not_before_epoch;
 	int64_t not_after_epoch;
-	int64_t days_left;             /* floor((not_after - now) / 1 day) */
-	char sha256[96];               /* certificate, "AB:CD:…" hex */
-	char spki_sha256[48];          /* base64 of SHA-256 of the SPKI DER */
-	char sig_alg[32];              /* "RSA-SHA256", … */
-	char key[32];                  /* "RSA 2048", "EC 256" */
+	int64_t days_left;    /* floor((not_after - now) / 1 day) */
+	char sha256[96];      /* certificate, "AB:CD:…" hex */
+	char spki_sha256[48]; /* base64 of SHA-256 of the SPKI DER */
+	char sig_alg[32];     /* "RSA-SHA256", … */
+	char key[32];         /* "RSA 2048", "EC 256" */
 	int self_signed;
 	int is_ca;
 };
@@ -96,28 +96,28 @@ enum ims_verify_class {
 };
 
 struct ims_tls_info {
-	char version[16];  /* "TLSv1.2" */
+	char version[16]; /* "TLSv1.2" */
 	char cipher[80];
 	int64_t handshake_ms;
-	size_t n_chain;    /* as built or presented, leaf first */
+	size_t n_chain; /* as built or presented, leaf first */
 	struct ims_cert_info chain[IMS_CHAIN_MAX];
-	int verified;      /* 1: chain, dates and name (or a pin) all good */
-	int pinned;        /* the leaf matched a --pin */
-	int insecure;      /* verification was skipped on request */
+	int verified; /* 1: chain, dates and name (or a pin) all good */
+	int pinned;   /* the leaf matched a --pin */
+	int insecure; /* verification was skipped on request */
 	enum ims_verify_class verify_class;
 	char verify_reason[512]; /* words, empty when verified */
 };
 
 struct ims_tls_opts {
-	const char *ca_file;   /* PEM bundle; NULL with ca_path NULL = system store */
-	const char *ca_path;   /* directory of PEM files */
+	const char *ca_file;     /* PEM bundle; NULL with ca_path NULL = system store */
+	const char *ca_path;     /* directory of PEM files */
 	const char *const *pins; /* "sha256//BASE64", a pin alone may replace CA trust */
 	size_t n_pins;
 	int insecure_noverify; /* skip verification (the caller must warn) */
 	int tls_min;           /* 12 or 13; 0 = 12 */
 	const char *client_cert;
 	const char *client_key;
-	int timeout_ms;        /* handshake and later inactivity timeout */
+	int timeout_ms; /* handshake and later inactivity timeout */
 };
 
 /* The TLS handshake over a connected socket fd (ownership passes in), with
@@ -125,8 +125,8 @@ struct ims_tls_opts {
  * info (may be NULL) is filled as far as the handshake got, also on
  * failure, so a caller can show the chain that was refused. */
 ims_err ims_tls_wrap(int fd, const char *host, const struct ims_tls_opts *o,
-		     struct ims_stream **s_r, struct ims_tls_info *info,
-		     struct ims_error *err) IMS_MUST_CHECK;
+                     struct ims_stream **s_r, struct ims_tls_info *info,
+                     struct ims_error *err) IMS_MUST_CHECK;
 
 /* Check a DNS name against a certificate's names as RFC 6125 and the
  * CA/Browser baseline require (SAN only, wildcard only as the whole

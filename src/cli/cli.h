@@ -3,6 +3,7 @@
 #ifndef IMAPSH_CLI_H
 #define IMAPSH_CLI_H
 
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -10,9 +11,10 @@
 #include "imapsh/connect.h"
 #include "imapsh/error.h"
 
-#define CLI_MAX_PINS 16
-#define CLI_MAX_RESOLVE 16
+#define CLI_MAX_PINS          16
+#define CLI_MAX_RESOLVE       16
 #define CLI_MAX_RESOLVE_ADDRS 64
+#define CLI_MAX_KNOWN_PINS    16 /* known_hosts pins used for one host:port */
 
 struct cli_opts {
 	const char *user;
@@ -62,7 +64,7 @@ struct cli_target {
 struct cli {
 	struct cli_opts o;
 	struct cli_target t;
-	int out_tty;   /* stdout is a terminal */
+	int out_tty; /* stdout is a terminal */
 	int err_tty;
 	int color;
 	const char *resolve_addrs[CLI_MAX_RESOLVE_ADDRS]; /* for this target */
@@ -71,6 +73,28 @@ struct cli {
 	int exit_set; /* a command chose its own exit code (check) */
 	int exit;
 	struct ims_error err;
+
+	/* The shell (repl.c).  interactive: cli_repl() is running, so
+	 * commands may ask questions (cli_confirm, cli_offer_trust).  The
+	 * session glue keeps connected, t.user, t.host and folder current
+	 * for the prompt "user@host:FOLDER> ", and fills the folder cache
+	 * for Tab completion with cli_folders_set(). */
+	int interactive;
+	int connected;
+	char folder[512]; /* the selected folder (UTF-8), empty when none */
+	char **folders;   /* owned; UTF-8 names from LIST */
+	size_t n_folders;
+
+	/* Pins for the connection being made (cli_connect_params): --pin,
+	 * the known_hosts pins for its host:port, and a key the user
+	 * trusted "once" in this shell session (cli_offer_trust). */
+	const char *conn_pins[CLI_MAX_PINS + CLI_MAX_KNOWN_PINS + 1];
+	char known_pins[CLI_MAX_KNOWN_PINS][64];
+	struct {
+		char host[256];
+		unsigned port;
+		char pin[64];
+	} trust_once;
 };
 
 /* Command flags, enforced by the dispatcher. */
@@ -85,11 +109,16 @@ enum {
 struct cli_cmd {
 	const char *name;
 	const char *aliases[3];
-	const char *usage;
+	const char *usage; /* operands in capitals; FOLDER, OLD and NEW name
+	                      folders (Tab completes them), COMMAND a command */
 	const char *summary;
 	int min_args, max_args; /* -1: no limit */
 	unsigned flags;
 	ims_err (*run)(struct cli *c, int argc, char **argv);
+	/* The command's own options, NULL-terminated (NULL: none): "--login",
+	 * or "--warn-days N" for one that takes a value (the word after the
+	 * name is its metavariable; FOLDER completes folder names). */
+	const char *const *opts;
 };
 
 const struct cli_cmd *cli_cmd_find(const char *name);
@@ -100,7 +129,7 @@ ims_err cli_cmd_run(struct cli *c, int argc, char **argv);
 /* Connection parameters from the options and target (the --resolve
  * addresses live in c). */
 ims_err cli_connect_params(struct cli *c, const struct cli_target *t,
-			   struct ims_connect_params *p) IMS_MUST_CHECK;
+                           struct ims_connect_params *p) IMS_MUST_CHECK;
 /* Parse HOST, HOST:PORT, USER@HOST, imaps://... into t. */
 ims_err cli_parse_target(const char *s, struct cli_target *t, struct ims_error *err);
 
@@ -108,6 +137,59 @@ ims_err cli_parse_target(const char *s, struct cli_target *t, struct ims_error *
 void cli_warn(const char *fmt, ...) IMS_PRINTF(1, 2);
 /* Server text made safe for a terminal or a pipe; returns buf. */
 const char *cli_safe(const char *in, char *buf, size_t n);
+
+/* The global options (main.c) for completion: the i-th long name
+ * without its dashes, NULL past the end; *arg_r says whether it takes a
+ * value and *short_r is its one-letter form or 0.  Options that choose a
+ * mode (--help, --script, -c ...) are left out. */
+const char *cli_global_opt(size_t i, int *arg_r, char *short_r);
+
+/* ---- modes (repl.c) ----
+ *
+ * Every mode runs commands with cli_cmd_run(), so a command behaves the
+ * same wherever it was typed.  A line may hold several commands split by
+ * ';' or line ends (words.h); the whole line is checked before any of
+ * it runs, and the rest of a line is skipped after a command fails (in
+ * batch and -c not with --keep-going) or is interrupted.  "exit" and
+ * "quit" end the shell, a -c string or a script (with success so far). */
+
+/* Set by SIGINT (and SIGTERM, SIGHUP) while the shell runs a command;
+ * the shell clears it before each command.  Long operations poll it and
+ * return IMS_ERR_CANCELLED (a blocking read or poll sees EINTR: no
+ * SA_RESTART).  One-shot and batch modes keep the default SIGINT (the
+ * process ends). */
+extern volatile sig_atomic_t cli_interrupted;
+
+/* The interactive shell on the terminal (GNU readline): prompt, history
+ * in $XDG_STATE_HOME/imapsh/history (mode 0600; never a line that may
+ * carry a secret), Tab completion, Ctrl-C clears the line at the prompt
+ * and interrupts a running command, Ctrl-Z suspends, Ctrl-D / exit /
+ * quit / SIGTERM / SIGHUP leave (history saved, terminal restored).
+ * Errors are printed as they happen; returns IMS_OK.  Clears the folder
+ * cache on the way out. */
+ims_err cli_repl(struct cli *c) IMS_MUST_CHECK;
+/* Batch: one command line a line from f, '#' comments, blank lines
+ * skipped; errors printed as "imapsh: NAME:LINE: why".  Stops at the
+ * first failure and returns its error, unless c->o.keep_going (then the
+ * first failure's error is returned at the end).  A check that grades
+ * WARNING or worse counts as a failure and leaves c->exit_set/c->exit. */
+ims_err cli_batch(struct cli *c, FILE *f) IMS_MUST_CHECK;
+/* -c 'CMD; CMD': as cli_batch for one line ("imapsh: why"). */
+ims_err cli_run_string(struct cli *c, const char *s) IMS_MUST_CHECK;
+
+/* Ask a yes/no question on the terminal (readline, default no); 1 yes,
+ * 0 no, Ctrl-C or end of input.  Outside the shell (one-shot, -c,
+ * batch) it asks nothing and returns 1: a script that runs a
+ * destructive command has asked for it explicitly. */
+int cli_confirm(struct cli *c, const char *question);
+/* Read one line at the terminal with readline (no history); NULL at end
+ * of input or Ctrl-C.  For questions asked in the shell only.  The
+ * caller frees the line. */
+char *cli_readline(struct cli *c, const char *prompt);
+/* Replace the folder cache used for completion; takes ownership of
+ * names (an array of n malloc'd UTF-8 strings, itself malloc'd; NULL to
+ * empty the cache). */
+void cli_folders_set(struct cli *c, char **names, size_t n);
 
 ims_err cmd_cert(struct cli *c, int argc, char **argv);
 ims_err cmd_check(struct cli *c, int argc, char **argv);

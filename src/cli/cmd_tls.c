@@ -23,7 +23,7 @@ static const char *verify_words(const struct ims_tls_info *ti)
 }
 
 static void cert_human(struct cli *c, const struct ims_connect_result *r, const char *host,
-		       unsigned port)
+                       unsigned port)
 {
 	const struct ims_tls_info *ti = &r->tls;
 	char sbuf[600];
@@ -37,13 +37,16 @@ static void cert_human(struct cli *c, const struct ims_connect_result *r, const 
 		const struct ims_cert_info *ci = &ti->chain[i];
 
 		printf("\ncertificate  %zu%s\n", i,
-		       i == 0 ? " (server)" : ci->self_signed ? " (root)" : " (intermediate)");
+		       i == 0            ? " (server)"
+		       : ci->self_signed ? " (root)"
+		                         : " (intermediate)");
 		printf("  subject    %s\n", cli_safe(ci->subject, sbuf, sizeof(sbuf)));
 		printf("  issuer     %s\n", cli_safe(ci->issuer, sbuf, sizeof(sbuf)));
 		if (ci->n_san > 0) {
 			printf("  san        ");
 			for (k = 0; k < ci->n_san; k++)
-				printf("%s%s", k ? ", " : "", cli_safe(ci->san[k], sbuf, sizeof(sbuf)));
+				printf("%s%s", k ? ", " : "",
+				       cli_safe(ci->san[k], sbuf, sizeof(sbuf)));
 			printf("\n");
 		}
 		printf("  valid      %s to %s (%lld days left)\n", ci->not_before, ci->not_after,
@@ -91,7 +94,8 @@ static ims_err target_from_arg(struct cli *c, const char *arg, struct cli_target
 	if (arg != NULL)
 		return cli_parse_target(arg, t, &c->err);
 	if (!c->t.set)
-		return ims_error_set(&c->err, IMS_ERR_USAGE, "no server given (imapsh cert HOST[:PORT])");
+		return ims_error_set(&c->err, IMS_ERR_USAGE,
+		                     "no server given (imapsh cert HOST[:PORT])");
 	*t = c->t;
 	return IMS_OK;
 }
@@ -145,7 +149,7 @@ ims_err cmd_cert(struct cli *c, int argc, char **argv)
 /* ---- check ---------------------------------------------------------- */
 
 enum { ST_OK = 0, ST_WARNING = 1, ST_CRITICAL = 2, ST_UNKNOWN = 3 };
-static const char *const status_names[] = { "OK", "WARNING", "CRITICAL", "UNKNOWN" };
+static const char *const status_names[] = {"OK", "WARNING", "CRITICAL", "UNKNOWN"};
 
 #define MAX_STAGES 10
 
@@ -207,7 +211,7 @@ static int parse_long_opt(struct cli *c, const char *name, const char *v, long *
 
 /* Read tagged reply lines to `tag`, collecting CAPABILITY atoms. */
 static ims_err read_until_tag(struct ims_stream *s, const char *tag, char *caps, size_t capn,
-			      char *last, size_t lastn, struct ims_error *err)
+                              char *last, size_t lastn, struct ims_error *err)
 {
 	char line[8192];
 	size_t tl = strlen(tag);
@@ -227,15 +231,14 @@ static ims_err read_until_tag(struct ims_stream *s, const char *tag, char *caps,
 }
 
 static void check_output(struct cli *c, struct check *k, const struct cli_target *t, unsigned port,
-			 const struct ims_connect_result *r, int64_t total)
+                         const struct ims_connect_result *r, int64_t total)
 {
 	const struct ims_cert_info *leaf = r->tls.n_chain > 0 ? &r->tls.chain[0] : NULL;
 	size_t i;
 
 	if (k->nagios) {
-		printf("IMAP %s - %s:%u %s | time=%.3fs;%s;%s;0",
-		       status_names[k->status], t->host, port, k->reason, (double)total / 1000.0,
-		       "", "");
+		printf("IMAP %s - %s:%u %s | time=%.3fs;%s;%s;0", status_names[k->status], t->host,
+		       port, k->reason, (double)total / 1000.0, "", "");
 		if (k->warn_ms > 0 || k->crit_ms > 0) {
 			/* thresholds in seconds, as the plugins print them */
 		}
@@ -317,7 +320,8 @@ static void check_output(struct cli *c, struct check *k, const struct cli_target
 		}
 		json_key(&j, "capabilities");
 		json_begin_array(&j);
-		for (tok = strtok_r(k->caps, " ", &save); tok != NULL; tok = strtok_r(NULL, " ", &save))
+		for (tok = strtok_r(k->caps, " ", &save); tok != NULL;
+		     tok = strtok_r(NULL, " ", &save))
 			json_str(&j, tok);
 		json_end_array(&j);
 		json_end_object(&j);
@@ -340,13 +344,13 @@ static void check_output(struct cli *c, struct check *k, const struct cli_target
 			else
 				printf("%-9s %s%s%s\n", s->name, on, s->detail, off);
 		} else {
-			printf("%s\t%s\t%lld\t%s\n", s->name, s->ok ? "ok" : "fail", (long long)s->ms,
-			       s->detail);
+			printf("%s\t%s\t%lld\t%s\n", s->name, s->ok ? "ok" : "fail",
+			       (long long)s->ms, s->detail);
 		}
 	}
 	if (c->out_tty)
-		printf("%-9s %-3s %s:%u in %lld ms%s%s\n", "result", status_names[k->status], t->host,
-		       port, (long long)total, k->reason[0] ? ": " : "", k->reason);
+		printf("%-9s %-3s %s:%u in %lld ms%s%s\n", "result", status_names[k->status],
+		       t->host, port, (long long)total, k->reason[0] ? ": " : "", k->reason);
 	else
 		printf("result\t%s\t%lld\t%s:%u%s%s\n", status_names[k->status], (long long)total,
 		       t->host, port, k->reason[0] ? ": " : "", k->reason);
@@ -404,7 +408,8 @@ ims_err cmd_check(struct cli *c, int argc, char **argv)
 		} else if (target == NULL) {
 			target = a;
 		} else {
-			ims_error_set(&c->err, IMS_ERR_USAGE, "check: one server at a time ('%s')", a);
+			ims_error_set(&c->err, IMS_ERR_USAGE, "check: one server at a time ('%s')",
+			              a);
 			goto usage;
 		}
 	}
@@ -415,13 +420,14 @@ ims_err cmd_check(struct cli *c, int argc, char **argv)
 	e = ims_connect(&p, &s, r, &c->err);
 	/* resolve */
 	{
-		struct stage *st = stage_add(k, "resolve", r->net.n_addrs > 0, r->net.resolve_ms, 1);
+		struct stage *st =
+		    stage_add(k, "resolve", r->net.n_addrs > 0, r->net.resolve_ms, 1);
 		size_t n, o = 0;
 
 		o = (size_t)snprintf(st->detail, sizeof(st->detail), "%s ->", t.host);
 		for (n = 0; n < r->net.n_addrs && o < sizeof(st->detail); n++)
 			o += (size_t)snprintf(st->detail + o, sizeof(st->detail) - o, "%s %s",
-					      n ? "," : "", r->net.addrs[n]);
+			                      n ? "," : "", r->net.addrs[n]);
 		if (r->net.n_addrs == 0) {
 			snprintf(st->detail, sizeof(st->detail), "%s", c->err.msg);
 			grade(k, ST_UNKNOWN, c->err.msg);
@@ -439,7 +445,8 @@ ims_err cmd_check(struct cli *c, int argc, char **argv)
 			if (a->ok)
 				snprintf(st->detail, sizeof(st->detail), "%s", a->addr);
 			else
-				snprintf(st->detail, sizeof(st->detail), "%s failed: %s", a->addr, a->why);
+				snprintf(st->detail, sizeof(st->detail), "%s failed: %s", a->addr,
+				         a->why);
 		}
 		if (r->net.peer[0] == '\0') {
 			grade(k, ST_CRITICAL, c->err.msg);
@@ -450,10 +457,10 @@ ims_err cmd_check(struct cli *c, int argc, char **argv)
 		struct stage *st = stage_add(k, "greeting", r->greeting_read, 0, 0);
 
 		snprintf(st->detail, sizeof(st->detail), "%s (plaintext)",
-			 cli_safe(r->greeting, safe, sizeof(safe)));
+		         cli_safe(r->greeting, safe, sizeof(safe)));
 		st = stage_add(k, "starttls", r->tls_started, r->starttls_ms, 1);
 		snprintf(st->detail, sizeof(st->detail), "%s",
-			 r->tls_started ? "offered and accepted" : c->err.msg);
+		         r->tls_started ? "offered and accepted" : c->err.msg);
 		if (!r->tls_started) {
 			grade(k, ST_CRITICAL, c->err.msg);
 			goto done;
@@ -461,12 +468,15 @@ ims_err cmd_check(struct cli *c, int argc, char **argv)
 	}
 	{
 		int cert_failed = e == IMS_ERR_TLS && r->tls.verify_class != IMS_VERIFY_OK;
-		struct stage *st = stage_add(k, "tls", e == IMS_OK || cert_failed, r->tls.handshake_ms, 1);
+		struct stage *st =
+		    stage_add(k, "tls", e == IMS_OK || cert_failed, r->tls.handshake_ms, 1);
 
 		if (e == IMS_OK)
-			snprintf(st->detail, sizeof(st->detail), "%s %s", r->tls.version, r->tls.cipher);
+			snprintf(st->detail, sizeof(st->detail), "%s %s", r->tls.version,
+			         r->tls.cipher);
 		else if (cert_failed)
-			snprintf(st->detail, sizeof(st->detail), "handshake reached the certificate");
+			snprintf(st->detail, sizeof(st->detail),
+			         "handshake reached the certificate");
 		else
 			snprintf(st->detail, sizeof(st->detail), "%s", c->err.msg);
 		if (e != IMS_OK && !cert_failed) {
@@ -486,16 +496,19 @@ ims_err cmd_check(struct cli *c, int argc, char **argv)
 			goto done;
 		}
 		snprintf(st->detail, sizeof(st->detail), "CN=%s, issuer %s, %s, %lld days left", cn,
-			 r->tls.n_chain > 1 && r->tls.chain[1].cn[0] ? r->tls.chain[1].cn : leaf->issuer,
-			 r->tls.verified ? (r->tls.pinned ? "pinned" : "valid") : "NOT verified",
-			 (long long)leaf->days_left);
+		         r->tls.n_chain > 1 && r->tls.chain[1].cn[0] ? r->tls.chain[1].cn
+		                                                     : leaf->issuer,
+		         r->tls.verified ? (r->tls.pinned ? "pinned" : "valid") : "NOT verified",
+		         (long long)leaf->days_left);
 		if (!r->tls.verified)
 			grade(k, ST_WARNING, "certificate not verified (--insecure)");
 		if (leaf->days_left < k->crit_days) {
-			snprintf(line, sizeof(line), "certificate expires in %lld days", (long long)leaf->days_left);
+			snprintf(line, sizeof(line), "certificate expires in %lld days",
+			         (long long)leaf->days_left);
 			grade(k, ST_CRITICAL, line);
 		} else if (leaf->days_left < k->warn_days) {
-			snprintf(line, sizeof(line), "certificate expires in %lld days", (long long)leaf->days_left);
+			snprintf(line, sizeof(line), "certificate expires in %lld days",
+			         (long long)leaf->days_left);
 			grade(k, ST_WARNING, line);
 		}
 	}
@@ -509,11 +522,12 @@ ims_err cmd_check(struct cli *c, int argc, char **argv)
 		if (e == IMS_OK && strncmp(line, "* OK Waiting for authentication", 31) == 0)
 			e = ims_read_line_exact(s, line, sizeof(line), &c->err);
 		st = stage_add(k, "greeting", e == IMS_OK && strncasecmp(line, "* OK", 4) == 0,
-			       ims_now_ms() - g0, 1);
+		               ims_now_ms() - g0, 1);
 		snprintf(st->detail, sizeof(st->detail), "%s",
-			 e == IMS_OK ? cli_safe(line, safe, sizeof(safe)) : c->err.msg);
+		         e == IMS_OK ? cli_safe(line, safe, sizeof(safe)) : c->err.msg);
 		if (!st->ok) {
-			grade(k, ST_CRITICAL, e == IMS_OK ? "the server did not greet with OK" : c->err.msg);
+			grade(k, ST_CRITICAL,
+			      e == IMS_OK ? "the server did not greet with OK" : c->err.msg);
 			goto done;
 		}
 	}
@@ -524,13 +538,14 @@ ims_err cmd_check(struct cli *c, int argc, char **argv)
 
 		e = ims_stream_write(s, "C1 CAPABILITY\r\n", 15);
 		if (e == IMS_OK)
-			e = read_until_tag(s, "C1", k->caps, sizeof(k->caps), last, sizeof(last), &c->err);
+			e = read_until_tag(s, "C1", k->caps, sizeof(k->caps), last, sizeof(last),
+			                   &c->err);
 		else
 			ims_error_copy(&c->err, &s->err);
 		st = stage_add(k, "capability", e == IMS_OK && strncasecmp(last, "OK", 2) == 0,
-			       ims_now_ms() - c0, 1);
+		               ims_now_ms() - c0, 1);
 		snprintf(st->detail, sizeof(st->detail), "%s",
-			 e == IMS_OK ? cli_safe(k->caps, safe, sizeof(safe)) : c->err.msg);
+		         e == IMS_OK ? cli_safe(k->caps, safe, sizeof(safe)) : c->err.msg);
 		if (!st->ok) {
 			grade(k, ST_CRITICAL, e == IMS_OK ? "CAPABILITY refused" : c->err.msg);
 			goto done;

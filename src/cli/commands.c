@@ -5,14 +5,42 @@
 #include <strings.h>
 
 #include "cli/cli.h"
+#include "cli/trust.h"
 #include "imapsh/url.h"
 
+static const char *const check_opts[] = {
+    "--login",     "--folder FOLDER", "--warn-days N", "--crit-days N",
+    "--warn-ms N", "--crit-ms N",     "--nagios",      NULL};
+
 static const struct cli_cmd table[] = {
-	{ "cert", { NULL }, "cert [HOST[:PORT]]",
-	  "the server's certificate chain, TLS version and verification result", 0, 1, 0, cmd_cert },
-	{ "check", { NULL }, "check [HOST[:PORT]]",
-	  "connectivity check (DNS, TCP, TLS, certificate, greeting)", 0, -1, 0, cmd_check },
-	{ "help", { NULL }, "help [COMMAND]", "list commands, or explain one", 0, 1, 0, cmd_help },
+    {"cert",
+     {NULL},
+     "cert [HOST[:PORT]]",
+     "the server's certificate chain, TLS version and verification result",
+     0,
+     1,
+     0,
+     cmd_cert,
+     NULL},
+    {"check",
+     {NULL},
+     "check [HOST[:PORT]]",
+     "connectivity check (DNS, TCP, TLS, certificate, greeting)",
+     0,
+     -1,
+     0,
+     cmd_check,
+     check_opts},
+    {"help", {NULL}, "help [COMMAND]", "list commands, or explain one", 0, 1, 0, cmd_help, NULL},
+    {"trust",
+     {NULL},
+     "trust [list | add HOST[:PORT] PIN | rm HOST[:PORT] [PIN]]",
+     "public-key pins in known_hosts (no PORT: 993 to add, every port to rm)",
+     0,
+     3,
+     0,
+     cmd_trust,
+     NULL},
 };
 
 const struct cli_cmd *cli_cmd_table(size_t *n_r)
@@ -41,9 +69,11 @@ ims_err cli_cmd_run(struct cli *c, int argc, char **argv)
 	int nargs = argc - 1;
 
 	if (cmd == NULL)
-		return ims_error_set(&c->err, IMS_ERR_USAGE, "unknown command '%s' (try 'help')", argv[0]);
-	/* Commands with options of their own count only their operands. */
-	if (cmd->run != cmd_check) {
+		return ims_error_set(&c->err, IMS_ERR_USAGE, "unknown command '%s' (try 'help')",
+		                     argv[0]);
+	/* Commands with options of their own count their operands
+	 * themselves. */
+	if (cmd->opts == NULL) {
 		if (nargs < cmd->min_args || (cmd->max_args >= 0 && nargs > cmd->max_args))
 			return ims_error_set(&c->err, IMS_ERR_USAGE, "usage: %s", cmd->usage);
 	}
@@ -79,7 +109,8 @@ ims_err cli_parse_target(const char *s, struct cli_target *t, struct ims_error *
 		return err->code;
 	if (u.kind == IMS_TARGET_WORD && u.host == NULL) {
 		ims_url_release(&u);
-		return ims_error_set(err, IMS_ERR_USAGE, "'%s' is neither a server nor a configured account", s);
+		return ims_error_set(err, IMS_ERR_USAGE,
+		                     "'%s' is neither a server nor a configured account", s);
 	}
 	snprintf(t->host, sizeof(t->host), "%s", u.host);
 	t->port = u.port_given ? u.port : 0;
@@ -134,7 +165,8 @@ ims_err cli_connect_params(struct cli *c, const struct cli_target *t, struct ims
 		if (strcasecmp(h1, h2) != 0 || (r.port != 0 && r.port != port))
 			continue;
 		for (k = 0; k < r.n_addrs && c->n_resolve_addrs < CLI_MAX_RESOLVE_ADDRS; k++) {
-			memcpy(c->resolve_store[c->n_resolve_addrs], r.addrs[k], sizeof(r.addrs[k]));
+			memcpy(c->resolve_store[c->n_resolve_addrs], r.addrs[k],
+			       sizeof(r.addrs[k]));
 			c->resolve_addrs[c->n_resolve_addrs] = c->resolve_store[c->n_resolve_addrs];
 			c->n_resolve_addrs++;
 		}
@@ -144,8 +176,25 @@ ims_err cli_connect_params(struct cli *c, const struct cli_target *t, struct ims
 	p->timeout_ms = (c->o.timeout_s > 0 ? c->o.timeout_s : 30) * 1000;
 	p->tls.ca_file = c->o.ca_file;
 	p->tls.ca_path = c->o.ca_path;
-	p->tls.pins = c->o.pins;
-	p->tls.n_pins = c->o.n_pins;
+	/* --pin, then what known_hosts and the shell's "trust once" say for
+	 * this host and port: a recorded key that changes is refused. */
+	{
+		size_t np = 0, nk = 0;
+
+		for (i = 0; i < c->o.n_pins; i++)
+			c->conn_pins[np++] = c->o.pins[i];
+		if (cli_trust_lookup(t->host, port, c->known_pins, CLI_MAX_KNOWN_PINS, &nk,
+		                     &c->err) != IMS_OK)
+			return c->err.code;
+		for (i = 0; i < nk; i++)
+			c->conn_pins[np++] = c->known_pins[i];
+		if (c->trust_once.pin[0] != '\0' && c->trust_once.port == port &&
+		    ims_kh_host_equal(c->trust_once.host, t->host))
+			c->conn_pins[np++] = c->trust_once.pin;
+		c->conn_pins[np] = NULL;
+		p->tls.pins = np > 0 ? c->conn_pins : NULL;
+		p->tls.n_pins = np;
+	}
 	p->tls.insecure_noverify = c->o.insecure;
 	p->tls.tls_min = c->o.tls_min;
 	p->tls.client_cert = c->o.client_cert;

@@ -100,9 +100,11 @@ static int on_entry(void *user, const char *section, const char *name, const cha
 	if (l->bad)
 		return 0;
 	if (section[0] == '\0') {
-		if (strcmp(name, "default") == 0 && set_str(c->default_account, sizeof(c->default_account), value))
+		if (strcmp(name, "default") == 0 &&
+		    set_str(c->default_account, sizeof(c->default_account), value))
 			return 1;
-		ims_error_set(l->err, IMS_ERR_USAGE, "config %s: unknown top-level key '%s'", c->path, name);
+		ims_error_set(l->err, IMS_ERR_USAGE, "config %s: unknown top-level key '%s'",
+		              c->path, name);
 		l->bad = 1;
 		return 0;
 	}
@@ -117,12 +119,14 @@ static int on_entry(void *user, const char *section, const char *name, const cha
 			if (strcmp(c->accounts[i].name, section + 8) == 0)
 				a = &c->accounts[i];
 		if (a == NULL) {
-			struct cfg_account *na = realloc(c->accounts, (c->n_accounts + 1) * sizeof(*na));
+			struct cfg_account *na =
+			    realloc(c->accounts, (c->n_accounts + 1) * sizeof(*na));
 
 			if (na == NULL || strlen(section + 8) >= sizeof(na->name)) {
 				if (na != NULL)
 					c->accounts = na;
-				ims_error_set(l->err, IMS_ERR_USAGE, "config %s: bad account [%s]", c->path, section);
+				ims_error_set(l->err, IMS_ERR_USAGE, "config %s: bad account [%s]",
+				              c->path, section);
 				l->bad = 1;
 				return 0;
 			}
@@ -134,23 +138,25 @@ static int on_entry(void *user, const char *section, const char *name, const cha
 		if (set_key(l, a, name, value))
 			return 1;
 	} else {
-		ims_error_set(l->err, IMS_ERR_USAGE, "config %s: unknown section [%s]", c->path, section);
+		ims_error_set(l->err, IMS_ERR_USAGE, "config %s: unknown section [%s]", c->path,
+		              section);
 		l->bad = 1;
 		return 0;
 	}
-	ims_error_set(l->err, IMS_ERR_USAGE, "config %s: [%s] %s: unknown key or bad value", c->path,
-		      section, name);
+	ims_error_set(l->err, IMS_ERR_USAGE, "config %s: [%s] %s: unknown key or bad value",
+	              c->path, section, name);
 	l->bad = 1;
 	return 0;
 }
 
 ims_err cfg_user_path(const char *kind, const char *file, int mkdirs, char *out, size_t n,
-		      struct ims_error *err)
+                      struct ims_error *err)
 {
 	char var[32], dir[1024];
 	const char *base, *home = getenv("HOME");
-	const char *fallback = strcmp(kind, "CONFIG") == 0 ? ".config"
-			       : strcmp(kind, "STATE") == 0 ? ".local/state" : ".local/share";
+	const char *fallback = strcmp(kind, "CONFIG") == 0  ? ".config"
+	                       : strcmp(kind, "STATE") == 0 ? ".local/state"
+	                                                    : ".local/share";
 
 	snprintf(var, sizeof(var), "XDG_%s_HOME", kind);
 	base = getenv(var);
@@ -170,7 +176,8 @@ ims_err cfg_user_path(const char *kind, const char *file, int mkdirs, char *out,
 			if (*p == '/') {
 				*p = '\0';
 				if (mkdir(tmp, 0700) != 0 && errno != EEXIST)
-					return ims_error_set(err, IMS_ERR_IO, "mkdir %s: %s", tmp, strerror(errno));
+					return ims_error_set(err, IMS_ERR_IO, "mkdir %s: %s", tmp,
+					                     strerror(errno));
 				*p = '/';
 			}
 		}
@@ -184,11 +191,12 @@ ims_err cfg_user_path(const char *kind, const char *file, int mkdirs, char *out,
 
 ims_err cfg_load(struct cfg *c, const char *path, struct ims_error *err)
 {
-	struct load_ctx l = { c, err, 0 };
+	struct load_ctx l = {c, err, 0};
 	int r;
 
 	if (path == NULL) {
-		if (cfg_user_path("CONFIG", "config", 0, c->path, sizeof(c->path), NULL) != IMS_OK ||
+		if (cfg_user_path("CONFIG", "config", 0, c->path, sizeof(c->path), NULL) !=
+		        IMS_OK ||
 		    access(c->path, F_OK) != 0) {
 			c->path[0] = '\0';
 			return IMS_OK;
@@ -202,12 +210,13 @@ ims_err cfg_load(struct cfg *c, const char *path, struct ims_error *err)
 	if (r == -1)
 		return ims_error_set(err, IMS_ERR_USAGE, "config %s: %s", c->path, strerror(errno));
 	if (r != 0)
-		return ims_error_set(err, IMS_ERR_USAGE, "config %s: syntax error on line %d", c->path, r);
+		return ims_error_set(err, IMS_ERR_USAGE, "config %s: syntax error on line %d",
+		                     c->path, r);
 	return IMS_OK;
 }
 
 ims_err secret_from_command(const char *what, const char *cmd, char *out, size_t n,
-			    struct ims_error *err)
+                            struct ims_error *err)
 {
 	int pfd[2], status;
 	pid_t pid;
@@ -255,7 +264,7 @@ ims_err secret_from_command(const char *what, const char *cmd, char *out, size_t
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
 		ims_wipe(out, n);
 		return ims_error_set(err, IMS_ERR_AUTH, "%s failed (exit status %d)", what,
-				     WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+		                     WIFEXITED(status) ? WEXITSTATUS(status) : -1);
 	}
 	if (overflow && strlen(out) + 1 >= n) {
 		ims_wipe(out, n);
@@ -269,7 +278,7 @@ ims_err secret_from_command(const char *what, const char *cmd, char *out, size_t
 /* netrc tokens: machine NAME, default, login NAME, password SECRET,
  * account, macdef (skipped to the blank line). */
 ims_err secret_from_netrc(const char *path, const char *host, char *user_r, size_t un,
-			  char *password_r, size_t pn, struct ims_error *err)
+                          char *password_r, size_t pn, struct ims_error *err)
 {
 	char def[1024];
 	FILE *f;
@@ -299,7 +308,8 @@ ims_err secret_from_netrc(const char *path, const char *host, char *user_r, size
 			if (strcmp(tok, "default") == 0) {
 				in_match = 1;
 			} else {
-				in_match = fscanf(f, "%1023s", tok) == 1 && strcasecmp(tok, host) == 0;
+				in_match =
+				    fscanf(f, "%1023s", tok) == 1 && strcasecmp(tok, host) == 0;
 			}
 		} else if (strcmp(tok, "login") == 0) {
 			if (fscanf(f, "%511s", login) != 1)
@@ -317,7 +327,8 @@ ims_err secret_from_netrc(const char *path, const char *host, char *user_r, size
 				prev = ch;
 		}
 	}
-	if (!found && in_match && pass[0] != '\0' && (user_r[0] == '\0' || strcmp(user_r, login) == 0))
+	if (!found && in_match && pass[0] != '\0' &&
+	    (user_r[0] == '\0' || strcmp(user_r, login) == 0))
 		found = 1;
 	fclose(f);
 	ims_wipe(tok, sizeof(tok));

@@ -22,8 +22,8 @@ struct cfg_account {
 	char host[256];
 	unsigned port;
 	char user[256];
-	int tls_set;       /* tls = given */
-	int starttls;      /* tls = starttls */
+	int tls_set;  /* tls = given */
+	int starttls; /* tls = starttls */
 	char ca_file[CFG_STR];
 	char pin[CFG_STR];
 	char auth[32];
@@ -37,7 +37,7 @@ struct cfg {
 	struct cfg_account defaults;
 	struct cfg_account *accounts; /* owned */
 	size_t n_accounts;
-	char path[CFG_STR];           /* the file read, empty if none */
+	char path[CFG_STR]; /* the file read, empty if none */
 };
 
 void cfg_init(struct cfg *c);
@@ -50,20 +50,21 @@ const struct cfg_account *cfg_find(const struct cfg *c, const char *name);
 /* $XDG_<kind>_HOME/imapsh/<file> with the usual fallbacks under $HOME;
  * kind is "CONFIG", "STATE" or "DATA".  mkdirs creates the folder 0700. */
 ims_err cfg_user_path(const char *kind, const char *file, int mkdirs, char *out, size_t n,
-		      struct ims_error *err) IMS_MUST_CHECK;
+                      struct ims_error *err) IMS_MUST_CHECK;
 
 /* Run CMD with /bin/sh and take the first line of its standard output
  * (without the line end).  The secret is never put in argv: CMD is the
  * user's own command line.  Fails with words if CMD fails or prints
  * nothing. */
 ims_err secret_from_command(const char *what, const char *cmd, char *out, size_t n,
-			    struct ims_error *err) IMS_MUST_CHECK;
+                            struct ims_error *err) IMS_MUST_CHECK;
 /* Look host (and user, if non-empty) up in a netrc file (path NULL =
  * ~/.netrc); fills user_r when empty and password_r.  IMS_ERR_NO when
  * there is no entry. */
 ims_err secret_from_netrc(const char *path, const char *host, char *user_r, size_t un,
-			  char *password_r, size_t pn, struct ims_error *err) IMS_MUST_CHECK;
+                          char *password_r, size_t pn, struct ims_error *err) IMS_MUST_CHECK;
 /* Prompt on /dev/tty without echo.  IMS_ERR_NO when there is no terminal. */
-ims_err secret_prompt(const char *prompt, char *out, size_t n, struct ims_error *err) IMS_MUST_CHECK;
+ims_err secret_prompt(const char *prompt, char *out, size_t n,
+                      struct ims_error *err) IMS_MUST_CHECK;
 
 #endif

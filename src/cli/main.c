@@ -20,47 +20,88 @@ struct gopt {
 };
 
 enum {
-	O_USER = 1, O_PORT, O_ACCOUNT, O_STARTTLS, O_CA_FILE, O_CA_PATH, O_PIN, O_INSECURE,
-	O_TLS_MIN, O_CLIENT_CERT, O_CLIENT_KEY, O_AUTH, O_PASSWORD_COMMAND, O_OAUTH_COMMAND,
-	O_NETRC, O_NETRC_FILE, O_FOLDER, O_OUTPUT, O_JSON, O_RESOLVE, O_TIMEOUT, O_VERBOSE,
-	O_TRACE, O_CONFIG, O_NO_COLOR, O_QUIET, O_HELP, O_VERSION, O_KEEP_GOING, O_SCRIPT,
+	O_USER = 1,
+	O_PORT,
+	O_ACCOUNT,
+	O_STARTTLS,
+	O_CA_FILE,
+	O_CA_PATH,
+	O_PIN,
+	O_INSECURE,
+	O_TLS_MIN,
+	O_CLIENT_CERT,
+	O_CLIENT_KEY,
+	O_AUTH,
+	O_PASSWORD_COMMAND,
+	O_OAUTH_COMMAND,
+	O_NETRC,
+	O_NETRC_FILE,
+	O_FOLDER,
+	O_OUTPUT,
+	O_JSON,
+	O_RESOLVE,
+	O_TIMEOUT,
+	O_VERBOSE,
+	O_TRACE,
+	O_CONFIG,
+	O_NO_COLOR,
+	O_QUIET,
+	O_HELP,
+	O_VERSION,
+	O_KEEP_GOING,
+	O_SCRIPT,
 	O_COMMANDS
 };
 
-static const struct gopt gopts[] = {
-	{ "user", 'u', ARG_REQ, O_USER },
-	{ "port", 'p', ARG_REQ, O_PORT },
-	{ "account", 'a', ARG_REQ, O_ACCOUNT },
-	{ "starttls", 0, ARG_NONE, O_STARTTLS },
-	{ "ca-file", 0, ARG_REQ, O_CA_FILE },
-	{ "ca-path", 0, ARG_REQ, O_CA_PATH },
-	{ "pin", 0, ARG_REQ, O_PIN },
-	{ "insecure", 'k', ARG_NONE, O_INSECURE },
-	{ "tls-min", 0, ARG_REQ, O_TLS_MIN },
-	{ "client-cert", 0, ARG_REQ, O_CLIENT_CERT },
-	{ "client-key", 0, ARG_REQ, O_CLIENT_KEY },
-	{ "auth", 0, ARG_REQ, O_AUTH },
-	{ "password-command", 0, ARG_REQ, O_PASSWORD_COMMAND },
-	{ "oauth-token-command", 0, ARG_REQ, O_OAUTH_COMMAND },
-	{ "netrc", 0, ARG_NONE, O_NETRC },
-	{ "netrc-file", 0, ARG_REQ, O_NETRC_FILE },
-	{ "folder", 'f', ARG_REQ, O_FOLDER },
-	{ "output", 'o', ARG_REQ, O_OUTPUT },
-	{ "json", 0, ARG_NONE, O_JSON },
-	{ "resolve", 0, ARG_REQ, O_RESOLVE },
-	{ "timeout", 0, ARG_REQ, O_TIMEOUT },
-	{ "verbose", 'v', ARG_NONE, O_VERBOSE },
-	{ "trace", 0, ARG_NONE, O_TRACE },
-	{ "config", 0, ARG_REQ, O_CONFIG },
-	{ "no-color", 0, ARG_NONE, O_NO_COLOR },
-	{ "quiet", 'q', ARG_NONE, O_QUIET },
-	{ "help", 'h', ARG_NONE, O_HELP },
-	{ "version", 'V', ARG_NONE, O_VERSION },
-	{ "keep-going", 0, ARG_NONE, O_KEEP_GOING },
-	{ "script", 0, ARG_REQ, O_SCRIPT },
-	{ NULL, 'c', ARG_REQ, O_COMMANDS },
-	{ NULL, 0, 0, 0 }
-};
+static const struct gopt gopts[] = {{"user", 'u', ARG_REQ, O_USER},
+                                    {"port", 'p', ARG_REQ, O_PORT},
+                                    {"account", 'a', ARG_REQ, O_ACCOUNT},
+                                    {"starttls", 0, ARG_NONE, O_STARTTLS},
+                                    {"ca-file", 0, ARG_REQ, O_CA_FILE},
+                                    {"ca-path", 0, ARG_REQ, O_CA_PATH},
+                                    {"pin", 0, ARG_REQ, O_PIN},
+                                    {"insecure", 'k', ARG_NONE, O_INSECURE},
+                                    {"tls-min", 0, ARG_REQ, O_TLS_MIN},
+                                    {"client-cert", 0, ARG_REQ, O_CLIENT_CERT},
+                                    {"client-key", 0, ARG_REQ, O_CLIENT_KEY},
+                                    {"auth", 0, ARG_REQ, O_AUTH},
+                                    {"password-command", 0, ARG_REQ, O_PASSWORD_COMMAND},
+                                    {"oauth-token-command", 0, ARG_REQ, O_OAUTH_COMMAND},
+                                    {"netrc", 0, ARG_NONE, O_NETRC},
+                                    {"netrc-file", 0, ARG_REQ, O_NETRC_FILE},
+                                    {"folder", 'f', ARG_REQ, O_FOLDER},
+                                    {"output", 'o', ARG_REQ, O_OUTPUT},
+                                    {"json", 0, ARG_NONE, O_JSON},
+                                    {"resolve", 0, ARG_REQ, O_RESOLVE},
+                                    {"timeout", 0, ARG_REQ, O_TIMEOUT},
+                                    {"verbose", 'v', ARG_NONE, O_VERBOSE},
+                                    {"trace", 0, ARG_NONE, O_TRACE},
+                                    {"config", 0, ARG_REQ, O_CONFIG},
+                                    {"no-color", 0, ARG_NONE, O_NO_COLOR},
+                                    {"quiet", 'q', ARG_NONE, O_QUIET},
+                                    {"help", 'h', ARG_NONE, O_HELP},
+                                    {"version", 'V', ARG_NONE, O_VERSION},
+                                    {"keep-going", 0, ARG_NONE, O_KEEP_GOING},
+                                    {"script", 0, ARG_REQ, O_SCRIPT},
+                                    {NULL, 'c', ARG_REQ, O_COMMANDS},
+                                    {NULL, 0, 0, 0}};
+
+const char *cli_global_opt(size_t i, int *arg_r, char *short_r)
+{
+	const struct gopt *g;
+
+	for (g = gopts; g->id != 0; g++) {
+		if (g->lng == NULL || g->id == O_HELP || g->id == O_VERSION || g->id == O_SCRIPT ||
+		    g->id == O_KEEP_GOING || g->id == O_CONFIG)
+			continue;
+		if (i-- == 0) {
+			*arg_r = g->arg == ARG_REQ;
+			*short_r = g->shrt;
+			return g->lng;
+		}
+	}
+	return NULL;
+}
 
 void cli_warn(const char *fmt, ...)
 {
@@ -120,7 +161,8 @@ static void usage_long(void)
 	      "  -k, --insecure             skip certificate verification (warns every time)\n"
 	      "      --tls-min 1.2|1.3      lowest TLS version (default 1.2)\n"
 	      "      --client-cert FILE, --client-key FILE   TLS client authentication\n"
-	      "      --auth MECH            plain, login, scram-sha-256, xoauth2, oauthbearer, external\n"
+	      "      --auth MECH            plain, login, scram-sha-256, xoauth2, oauthbearer, "
+	      "external\n"
 	      "      --password-command CMD first line of CMD's output is the password\n"
 	      "      --oauth-token-command CMD   likewise for an OAuth 2.0 token\n"
 	      "      --netrc, --netrc-file FILE  credentials from netrc\n"
@@ -140,7 +182,8 @@ static void usage_long(void)
 	      stdout);
 	for (i = 0; i < n; i++)
 		printf("  %-34s %s\n", t[i].usage, t[i].summary);
-	fputs("\nExit codes: 0 ok, 1 server said NO/BAD, 2 usage, 3 network, 4 TLS, 5 authentication,\n"
+	fputs("\nExit codes: 0 ok, 1 server said NO/BAD, 2 usage, 3 network, 4 TLS, 5 "
+	      "authentication,\n"
 	      "6 local I/O; check: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.\n",
 	      stdout);
 }
@@ -190,7 +233,8 @@ static ims_err apply(struct cli *c, const struct gopt *g, const char *val)
 	case O_USER: o->user = val; break;
 	case O_PORT:
 		if (parse_uint(val, 65535, &v) != 0 || v == 0)
-			return ims_error_set(&c->err, IMS_ERR_USAGE, "--port: '%s' is not a port number", val);
+			return ims_error_set(&c->err, IMS_ERR_USAGE,
+			                     "--port: '%s' is not a port number", val);
 		o->port = (unsigned)v;
 		break;
 	case O_ACCOUNT: o->account = val; break;
@@ -199,9 +243,11 @@ static ims_err apply(struct cli *c, const struct gopt *g, const char *val)
 	case O_CA_PATH: o->ca_path = val; break;
 	case O_PIN:
 		if (strncmp(val, "sha256//", 8) != 0 || strlen(val) < 9)
-			return ims_error_set(&c->err, IMS_ERR_USAGE, "--pin: expected sha256//BASE64, got '%s'", val);
+			return ims_error_set(&c->err, IMS_ERR_USAGE,
+			                     "--pin: expected sha256//BASE64, got '%s'", val);
 		if (o->n_pins == CLI_MAX_PINS)
-			return ims_error_set(&c->err, IMS_ERR_USAGE, "--pin: at most %d pins", CLI_MAX_PINS);
+			return ims_error_set(&c->err, IMS_ERR_USAGE, "--pin: at most %d pins",
+			                     CLI_MAX_PINS);
 		o->pins[o->n_pins++] = val;
 		break;
 	case O_INSECURE: o->insecure = 1; break;
@@ -211,7 +257,8 @@ static ims_err apply(struct cli *c, const struct gopt *g, const char *val)
 		else if (strcmp(val, "1.3") == 0)
 			o->tls_min = 13;
 		else
-			return ims_error_set(&c->err, IMS_ERR_USAGE, "--tls-min: expected 1.2 or 1.3, got '%s'", val);
+			return ims_error_set(&c->err, IMS_ERR_USAGE,
+			                     "--tls-min: expected 1.2 or 1.3, got '%s'", val);
 		break;
 	case O_CLIENT_CERT: o->client_cert = val; break;
 	case O_CLIENT_KEY: o->client_key = val; break;
@@ -219,18 +266,23 @@ static ims_err apply(struct cli *c, const struct gopt *g, const char *val)
 	case O_PASSWORD_COMMAND: o->password_command = val; break;
 	case O_OAUTH_COMMAND: o->oauth_token_command = val; break;
 	case O_NETRC: o->netrc = 1; break;
-	case O_NETRC_FILE: o->netrc = 1; o->netrc_file = val; break;
+	case O_NETRC_FILE:
+		o->netrc = 1;
+		o->netrc_file = val;
+		break;
 	case O_FOLDER: o->folder = val; break;
 	case O_OUTPUT: o->output = val; break;
 	case O_JSON: o->json = 1; break;
 	case O_RESOLVE:
 		if (o->n_resolve == CLI_MAX_RESOLVE)
-			return ims_error_set(&c->err, IMS_ERR_USAGE, "--resolve: at most %d", CLI_MAX_RESOLVE);
+			return ims_error_set(&c->err, IMS_ERR_USAGE, "--resolve: at most %d",
+			                     CLI_MAX_RESOLVE);
 		o->resolve[o->n_resolve++] = val;
 		break;
 	case O_TIMEOUT:
 		if (parse_uint(val, 86400, &v) != 0 || v == 0)
-			return ims_error_set(&c->err, IMS_ERR_USAGE, "--timeout: '%s' is not a number of seconds", val);
+			return ims_error_set(&c->err, IMS_ERR_USAGE,
+			                     "--timeout: '%s' is not a number of seconds", val);
 		o->timeout_s = (int)v;
 		break;
 	case O_VERBOSE: o->verbose = 1; break;
@@ -248,7 +300,7 @@ static ims_err apply(struct cli *c, const struct gopt *g, const char *val)
 /* Global options may stand anywhere before "--"; an option we do not know
  * that follows the command belongs to the command (check --login). */
 static ims_err parse_args(struct cli *c, int argc, char **argv, int *nargs_r, char **args,
-			  int *help_r, int *version_r)
+                          int *help_r, int *version_r)
 {
 	int i, n = 0, dashdash = 0, have_cmd = 0;
 
@@ -274,7 +326,8 @@ static ims_err parse_args(struct cli *c, int argc, char **argv, int *nargs_r, ch
 			g = find_long(a + 2, len);
 			if (g != NULL && eq != NULL) {
 				if (g->arg == ARG_NONE)
-					return ims_error_set(&c->err, IMS_ERR_USAGE, "option --%s takes no value", g->lng);
+					return ims_error_set(&c->err, IMS_ERR_USAGE,
+					                     "option --%s takes no value", g->lng);
 				val = eq + 1;
 			}
 		} else if (a[2] == '\0') {
@@ -297,7 +350,8 @@ static ims_err parse_args(struct cli *c, int argc, char **argv, int *nargs_r, ch
 		}
 		if (g->arg == ARG_REQ && val == NULL) {
 			if (i + 1 >= argc)
-				return ims_error_set(&c->err, IMS_ERR_USAGE, "option '%s' needs a value", a);
+				return ims_error_set(&c->err, IMS_ERR_USAGE,
+				                     "option '%s' needs a value", a);
 			val = argv[++i];
 		}
 		if (apply(c, g, val) != IMS_OK)
@@ -342,7 +396,8 @@ int main(int argc, char **argv)
 	}
 	c.color = c.out_tty && !c.o.no_color && getenv("NO_COLOR") == NULL;
 	if (c.o.insecure)
-		cli_warn("warning: --insecure: the server's certificate is not verified; anyone on the path can read and change this connection");
+		cli_warn("warning: --insecure: the server's certificate is not verified; anyone on "
+		         "the path can read and change this connection");
 
 	/* TARGET, unless the first word is a command. */
 	if (n > 0 && cli_cmd_find(args[0]) == NULL) {
@@ -354,9 +409,36 @@ int main(int argc, char **argv)
 		first = 1;
 	}
 	if (first >= n) {
-		/* The interactive shell and batch mode come with the front end. */
-		cli_warn("no command given");
-		usage_short(stderr);
+		/* No COMMAND: -c, a script, standard input, or the shell. */
+		free(args);
+		if (c.o.commands != NULL && c.o.script != NULL) {
+			cli_warn("-c and --script cannot be combined");
+			return 2;
+		}
+		if (c.o.commands != NULL) {
+			e = cli_run_string(&c, c.o.commands);
+		} else if (c.o.script != NULL && strcmp(c.o.script, "-") != 0) {
+			FILE *f = fopen(c.o.script, "r");
+
+			if (f == NULL) {
+				cli_warn("--script %s: %s", c.o.script, strerror(errno));
+				return 2;
+			}
+			e = cli_batch(&c, f);
+			fclose(f);
+		} else if (c.o.script != NULL || !isatty(STDIN_FILENO)) {
+			e = cli_batch(&c, stdin);
+		} else {
+			e = cli_repl(&c);
+		}
+		/* The modes have printed their errors. */
+		if (c.exit_set) /* a failing check's monitoring-plugin code */
+			return c.exit;
+		return exit_code(e);
+	}
+	if (c.o.commands != NULL || c.o.script != NULL) {
+		cli_warn("%s cannot be combined with a command on the command line",
+		         c.o.commands != NULL ? "-c" : "--script");
 		free(args);
 		return 2;
 	}

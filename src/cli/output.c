@@ -14,13 +14,34 @@ void json_init(struct json_out *j, FILE *f)
 }
 
 /* Errors are sticky in the writer; json_finish reports the first. */
-void json_begin_object(struct json_out *j) { (void)ims_json_object_begin(&j->w); }
-void json_end_object(struct json_out *j) { (void)ims_json_object_end(&j->w); }
-void json_begin_array(struct json_out *j) { (void)ims_json_array_begin(&j->w); }
-void json_end_array(struct json_out *j) { (void)ims_json_array_end(&j->w); }
-void json_key(struct json_out *j, const char *k) { (void)ims_json_key(&j->w, k); }
-void json_str(struct json_out *j, const char *s) { (void)ims_json_string(&j->w, s != NULL ? s : ""); }
-void json_null(struct json_out *j) { (void)ims_json_null(&j->w); }
+void json_begin_object(struct json_out *j)
+{
+	(void)ims_json_object_begin(&j->w);
+}
+void json_end_object(struct json_out *j)
+{
+	(void)ims_json_object_end(&j->w);
+}
+void json_begin_array(struct json_out *j)
+{
+	(void)ims_json_array_begin(&j->w);
+}
+void json_end_array(struct json_out *j)
+{
+	(void)ims_json_array_end(&j->w);
+}
+void json_key(struct json_out *j, const char *k)
+{
+	(void)ims_json_key(&j->w, k);
+}
+void json_str(struct json_out *j, const char *s)
+{
+	(void)ims_json_string(&j->w, s != NULL ? s : "");
+}
+void json_null(struct json_out *j)
+{
+	(void)ims_json_null(&j->w);
+}
 
 void json_kv_str(struct json_out *j, const char *k, const char *v)
 {

@@ -131,7 +131,7 @@ static ims_err sink_buf_write(void *ctx, const void *p, size_t n)
 
 struct ims_sink ims_sink_buf(struct ims_buf *b)
 {
-	struct ims_sink s = { sink_buf_write, b };
+	struct ims_sink s = {sink_buf_write, b};
 	return s;
 }
 

@@ -10,7 +10,8 @@ ims_err ims_stream_read(struct ims_stream *s, void *p, size_t len, size_t *got_r
 
 	*got_r = 0;
 	if (s->deadline_ms != 0 && ims_now_ms() >= s->deadline_ms)
-		return ims_error_set(&s->err, IMS_ERR_NET, "timed out: the operation took too long");
+		return ims_error_set(&s->err, IMS_ERR_NET,
+		                     "timed out: the operation took too long");
 	e = s->ops->read(s, p, len, got_r);
 	if (e == IMS_OK)
 		s->bytes_in += *got_r;
@@ -106,10 +107,10 @@ static void mem_close(struct ims_stream *s)
 	free(s);
 }
 
-static const struct ims_stream_ops mem_ops = { mem_read, mem_write, mem_pending, mem_close };
+static const struct ims_stream_ops mem_ops = {mem_read, mem_write, mem_pending, mem_close};
 
 struct ims_stream *ims_stream_memory_new(const void *input, size_t len, size_t chunk,
-					 struct ims_buf *written)
+                                         struct ims_buf *written)
 {
 	struct mem_stream *m = calloc(1, sizeof(*m));
 

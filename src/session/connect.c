@@ -6,7 +6,7 @@
 #include "imapsh/starttls.h"
 
 ims_err ims_connect(const struct ims_connect_params *p, struct ims_stream **s_r,
-		    struct ims_connect_result *res, struct ims_error *err)
+                    struct ims_connect_result *res, struct ims_error *err)
 {
 	struct ims_connect_opts co;
 	struct ims_tls_opts to = p->tls;

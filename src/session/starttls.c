@@ -18,7 +18,8 @@ ims_err ims_read_line_exact(struct ims_stream *s, char *line, size_t n, struct i
 			return ims_error_set(err, IMS_ERR_NET, "the server closed the connection");
 		if (c == '\n') {
 			if (len == 0 || line[len - 1] != '\r')
-				return ims_error_set(err, IMS_ERR_PROTOCOL, "bare LF in a server line");
+				return ims_error_set(err, IMS_ERR_PROTOCOL,
+				                     "bare LF in a server line");
 			line[len - 1] = '\0';
 			return IMS_OK;
 		}
@@ -27,7 +28,8 @@ ims_err ims_read_line_exact(struct ims_stream *s, char *line, size_t n, struct i
 		if (len > 0 && line[len - 1] == '\r')
 			return ims_error_set(err, IMS_ERR_PROTOCOL, "bare CR in a server line");
 		if (len + 1 >= n)
-			return ims_error_set(err, IMS_ERR_LIMIT, "server line longer than %zu bytes", n - 1);
+			return ims_error_set(err, IMS_ERR_LIMIT,
+			                     "server line longer than %zu bytes", n - 1);
 		line[len++] = c;
 		line[len] = '\0';
 	}
@@ -57,12 +59,13 @@ static int has_atom(const char *list, const char *name)
 static ims_err fail(struct ims_error *err, const char *why, const char *line)
 {
 	if (line != NULL)
-		return ims_error_set(err, IMS_ERR_TLS, "starttls: %s (server said: %.200s)", why, line);
+		return ims_error_set(err, IMS_ERR_TLS, "starttls: %s (server said: %.200s)", why,
+		                     line);
 	return ims_error_set(err, IMS_ERR_TLS, "starttls: %s", why);
 }
 
 ims_err ims_starttls_negotiate(struct ims_stream *s, char *greeting_r, size_t gn,
-			       struct ims_error *err)
+                               struct ims_error *err)
 {
 	char line[8192];
 	const char *caps = NULL;
@@ -76,10 +79,13 @@ ims_err ims_starttls_negotiate(struct ims_stream *s, char *greeting_r, size_t gn
 	if (greeting_r != NULL)
 		snprintf(greeting_r, gn, "%s", line);
 	if (strncasecmp(line, "* PREAUTH", 9) == 0)
-		return fail(err, "the server sent a PREAUTH greeting, which cannot be upgraded to TLS; refusing",
-			    NULL);
+		return fail(
+		    err,
+		    "the server sent a PREAUTH greeting, which cannot be upgraded to TLS; refusing",
+		    NULL);
 	if (strncasecmp(line, "* BYE", 5) == 0)
-		return ims_error_set(err, IMS_ERR_NET, "the server refused the connection: %.200s", line);
+		return ims_error_set(err, IMS_ERR_NET, "the server refused the connection: %.200s",
+		                     line);
 	if (strncasecmp(line, "* OK", 4) != 0)
 		return fail(err, "this is not an IMAP greeting", line);
 	if (strncasecmp(line, "* OK [CAPABILITY ", 17) == 0) {
@@ -107,22 +113,27 @@ ims_err ims_starttls_negotiate(struct ims_stream *s, char *greeting_r, size_t gn
 		}
 	}
 	if (!offered)
-		return fail(err, "the server does not offer STARTTLS; imapsh never falls back to plaintext",
-			    NULL);
+		return fail(
+		    err, "the server does not offer STARTTLS; imapsh never falls back to plaintext",
+		    NULL);
 	if (ims_stream_write(s, "S2 STARTTLS\r\n", 13) != IMS_OK)
 		return ims_error_copy(err, &s->err);
 	e = ims_read_line_exact(s, line, sizeof(line), err);
 	if (e != IMS_OK)
 		return e;
 	if (line[0] == '*' || line[0] == '+')
-		return fail(err, "the server sent data before its STARTTLS reply (possible injection); refusing",
-			    line);
+		return fail(
+		    err,
+		    "the server sent data before its STARTTLS reply (possible injection); refusing",
+		    line);
 	if (strncmp(line, "S2 ", 3) != 0)
 		return fail(err, "unexpected reply to STARTTLS", line);
 	if (strncasecmp(line + 3, "OK", 2) != 0 || (line[5] != ' ' && line[5] != '\0'))
 		return fail(err, "the server refused STARTTLS", line);
 	if (ims_stream_pending(s) != 0)
-		return fail(err, "the server sent data after its STARTTLS reply, before TLS (possible injection); refusing",
-			    NULL);
+		return fail(err,
+		            "the server sent data after its STARTTLS reply, before TLS (possible "
+		            "injection); refusing",
+		            NULL);
 	return IMS_OK;
 }

@@ -61,7 +61,7 @@ int ims_net_wait(int fd, short events, int timeout_ms)
 }
 
 static int try_connect(const struct sockaddr *sa, socklen_t len, int timeout_ms, char *why,
-		       size_t why_len)
+                       size_t why_len)
 {
 	int fd, r, soerr = 0, one = 1;
 	socklen_t sl = sizeof(soerr);
@@ -95,7 +95,7 @@ static int try_connect(const struct sockaddr *sa, socklen_t len, int timeout_ms,
 }
 
 ims_err ims_tcp_connect(const struct ims_connect_opts *o, int *fd_r, struct ims_connect_report *rep,
-			struct ims_error *err)
+                        struct ims_error *err)
 {
 	struct ims_connect_report local;
 	struct addrinfo hints, *res = NULL, *ai;
@@ -131,8 +131,8 @@ ims_err ims_tcp_connect(const struct ims_connect_opts *o, int *fd_r, struct ims_
 				fixed_len[n] = sizeof(*in6);
 			} else {
 				return ims_error_set(err, IMS_ERR_USAGE,
-						     "resolve: '%s' is not a numeric address",
-						     o->addrs[i]);
+				                     "resolve: '%s' is not a numeric address",
+				                     o->addrs[i]);
 			}
 			n++;
 		}
@@ -152,7 +152,7 @@ ims_err ims_tcp_connect(const struct ims_connect_opts *o, int *fd_r, struct ims_
 		if (r != 0) {
 			rep->resolve_ms = ims_now_ms() - t0;
 			return ims_error_set(err, IMS_ERR_NET, "resolve %s: %s", o->host,
-					     r == EAI_SYSTEM ? strerror(errno) : gai_strerror(r));
+			                     r == EAI_SYSTEM ? strerror(errno) : gai_strerror(r));
 		}
 		for (ai = res; ai != NULL && n < IMS_MAX_ADDRS; ai = ai->ai_next)
 			list[n++] = ai;
@@ -161,8 +161,8 @@ ims_err ims_tcp_connect(const struct ims_connect_opts *o, int *fd_r, struct ims_
 	rep->resolve_ms = t1 - t0;
 	rep->n_addrs = n;
 	for (i = 0; i < n; i++) {
-		const struct sockaddr *sa = o->n_addrs > 0 ? (const struct sockaddr *)&fixed[i]
-							   : list[i]->ai_addr;
+		const struct sockaddr *sa =
+		    o->n_addrs > 0 ? (const struct sockaddr *)&fixed[i] : list[i]->ai_addr;
 		format_addr(sa, rep->addrs[i], sizeof(rep->addrs[i]), 0);
 	}
 
@@ -192,13 +192,13 @@ ims_err ims_tcp_connect(const struct ims_connect_opts *o, int *fd_r, struct ims_
 	if (fd < 0) {
 		if (rep->n_attempts == 1)
 			return ims_error_set(err, IMS_ERR_NET, "connect %s: %s",
-					     rep->attempts[0].addr, rep->attempts[0].why);
+			                     rep->attempts[0].addr, rep->attempts[0].why);
 		if (rep->n_attempts == 0)
 			return ims_error_set(err, IMS_ERR_NET, "resolve %s: no address", o->host);
-		return ims_error_set(err, IMS_ERR_NET, "connect %s port %u: all %zu addresses failed (last %s: %s)",
-				     o->host, o->port, rep->n_attempts,
-				     rep->attempts[rep->n_attempts - 1].addr,
-				     rep->attempts[rep->n_attempts - 1].why);
+		return ims_error_set(
+		    err, IMS_ERR_NET, "connect %s port %u: all %zu addresses failed (last %s: %s)",
+		    o->host, o->port, rep->n_attempts, rep->attempts[rep->n_attempts - 1].addr,
+		    rep->attempts[rep->n_attempts - 1].why);
 	}
 	*fd_r = fd;
 	return IMS_OK;
@@ -223,10 +223,12 @@ ims_err ims_net_read(struct ims_stream *s, int fd, void *p, size_t len, size_t *
 		if (errno == EINTR)
 			continue;
 		if (errno != EAGAIN && errno != EWOULDBLOCK)
-			return ims_error_set(&s->err, IMS_ERR_NET, "connection lost: %s", strerror(errno));
+			return ims_error_set(&s->err, IMS_ERR_NET, "connection lost: %s",
+			                     strerror(errno));
 		w = ims_net_wait(fd, POLLIN, ims_stream_wait_ms(s));
 		if (w == 0)
-			return ims_error_set(&s->err, IMS_ERR_NET, "timed out waiting for the server");
+			return ims_error_set(&s->err, IMS_ERR_NET,
+			                     "timed out waiting for the server");
 		if (w < 0)
 			return ims_error_set(&s->err, IMS_ERR_NET, "poll: %s", strerror(errno));
 	}
@@ -248,10 +250,12 @@ ims_err ims_net_write(struct ims_stream *s, int fd, const void *p, size_t len)
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
-			return ims_error_set(&s->err, IMS_ERR_NET, "connection lost: %s", strerror(errno));
+			return ims_error_set(&s->err, IMS_ERR_NET, "connection lost: %s",
+			                     strerror(errno));
 		w = ims_net_wait(fd, POLLOUT, ims_stream_wait_ms(s));
 		if (w == 0)
-			return ims_error_set(&s->err, IMS_ERR_NET, "timed out sending to the server");
+			return ims_error_set(&s->err, IMS_ERR_NET,
+			                     "timed out sending to the server");
 		if (w < 0)
 			return ims_error_set(&s->err, IMS_ERR_NET, "poll: %s", strerror(errno));
 	}
@@ -285,7 +289,7 @@ static void fd_close(struct ims_stream *s)
 	free(f);
 }
 
-static const struct ims_stream_ops fd_ops = { fd_read, fd_write, fd_pending, fd_close };
+static const struct ims_stream_ops fd_ops = {fd_read, fd_write, fd_pending, fd_close};
 
 struct ims_stream *ims_stream_fd_new(int fd, int timeout_ms)
 {

@@ -33,7 +33,7 @@
 #define SYSTEM_CA_PATH "/etc/ssl/certs"
 
 struct verify_ctx {
-	const char *host;      /* lowercase, no trailing dot, no brackets */
+	const char *host; /* lowercase, no trailing dot, no brackets */
 	int host_is_ip;
 	unsigned char ip[16];
 	size_t ip_len;
@@ -41,7 +41,7 @@ struct verify_ctx {
 	struct ims_tls_info *info;
 	uint32_t depth_flags[IMS_CHAIN_MAX];
 	int max_depth;
-	size_t presented;      /* certificates the server sent */
+	size_t presented; /* certificates the server sent */
 	int pin_mismatch;
 	int pin_cleared_trust; /* an untrusted chain was accepted by a pin */
 	int no_san;
@@ -212,12 +212,13 @@ static void fill_cert(struct ims_cert_info *ci, const mbedtls_x509_crt *crt)
 		if (b->p == NULL || b->len == 0)
 			continue;
 		if (b->tag == (MBEDTLS_ASN1_CONTEXT_SPECIFIC | 2)) {
-			size_t len = b->len < sizeof(ci->san[0]) - 1 ? b->len : sizeof(ci->san[0]) - 1;
+			size_t len =
+			    b->len < sizeof(ci->san[0]) - 1 ? b->len : sizeof(ci->san[0]) - 1;
 			memcpy(dst, b->p, len);
 			dst[len] = '\0';
 			ci->n_san++;
 		} else if (b->tag == (MBEDTLS_ASN1_CONTEXT_SPECIFIC | 7) &&
-			   (b->len == 4 || b->len == 16)) {
+		           (b->len == 4 || b->len == 16)) {
 			char ip[INET6_ADDRSTRLEN];
 			inet_ntop(b->len == 4 ? AF_INET : AF_INET6, b->p, ip, sizeof(ip));
 			snprintf(dst, sizeof(ci->san[0]), "IP:%s", ip);
@@ -225,11 +226,11 @@ static void fill_cert(struct ims_cert_info *ci, const mbedtls_x509_crt *crt)
 		}
 	}
 	snprintf(ci->not_before, sizeof(ci->not_before), "%04d-%02d-%02dT%02d:%02d:%02dZ",
-		 crt->valid_from.year % 10000, crt->valid_from.mon % 100, crt->valid_from.day % 100,
-		 crt->valid_from.hour % 100, crt->valid_from.min % 100, crt->valid_from.sec % 100);
+	         crt->valid_from.year % 10000, crt->valid_from.mon % 100, crt->valid_from.day % 100,
+	         crt->valid_from.hour % 100, crt->valid_from.min % 100, crt->valid_from.sec % 100);
 	snprintf(ci->not_after, sizeof(ci->not_after), "%04d-%02d-%02dT%02d:%02d:%02dZ",
-		 crt->valid_to.year % 10000, crt->valid_to.mon % 100, crt->valid_to.day % 100,
-		 crt->valid_to.hour % 100, crt->valid_to.min % 100, crt->valid_to.sec % 100);
+	         crt->valid_to.year % 10000, crt->valid_to.mon % 100, crt->valid_to.day % 100,
+	         crt->valid_to.hour % 100, crt->valid_to.min % 100, crt->valid_to.sec % 100);
 	ci->not_before_epoch = x509_time_epoch(&crt->valid_from);
 	ci->not_after_epoch = x509_time_epoch(&crt->valid_to);
 	ci->days_left = floor_div(ci->not_after_epoch - now, 86400);
@@ -239,13 +240,14 @@ static void fill_cert(struct ims_cert_info *ci, const mbedtls_x509_crt *crt)
 		ci->spki_sha256[0] = '\0';
 	md = mbedtls_md_info_from_type(crt->IMS_MBEDTLS_PRIV(sig_md));
 	snprintf(ci->sig_alg, sizeof(ci->sig_alg), "%s-%s",
-		 crt->IMS_MBEDTLS_PRIV(sig_pk) == MBEDTLS_PK_ECDSA ? "ECDSA"
-		 : crt->IMS_MBEDTLS_PRIV(sig_pk) == MBEDTLS_PK_RSASSA_PSS ? "RSA-PSS" : "RSA",
-		 md != NULL ? mbedtls_md_get_name(md) : "?");
+	         crt->IMS_MBEDTLS_PRIV(sig_pk) == MBEDTLS_PK_ECDSA        ? "ECDSA"
+	         : crt->IMS_MBEDTLS_PRIV(sig_pk) == MBEDTLS_PK_RSASSA_PSS ? "RSA-PSS"
+	                                                                  : "RSA",
+	         md != NULL ? mbedtls_md_get_name(md) : "?");
 	snprintf(ci->key, sizeof(ci->key), "%s %zu", mbedtls_pk_get_name(&crt->pk),
-		 mbedtls_pk_get_bitlen(&crt->pk));
+	         mbedtls_pk_get_bitlen(&crt->pk));
 	ci->self_signed = crt->issuer_raw.len == crt->subject_raw.len &&
-			  memcmp(crt->issuer_raw.p, crt->subject_raw.p, crt->issuer_raw.len) == 0;
+	                  memcmp(crt->issuer_raw.p, crt->subject_raw.p, crt->issuer_raw.len) == 0;
 	ci->is_ca = crt->IMS_MBEDTLS_PRIV(ca_istrue) != 0;
 }
 
@@ -366,8 +368,10 @@ static void classify(struct verify_ctx *v, uint32_t all)
 
 	if (v->pin_mismatch) {
 		info->verify_class = IMS_VERIFY_PIN;
-		snprintf(r, rn, "public key pin mismatch: the server's key is sha256//%s, which no --pin names",
-			 leaf->spki_sha256);
+		snprintf(
+		    r, rn,
+		    "public key pin mismatch: the server's key is sha256//%s, which no --pin names",
+		    leaf->spki_sha256);
 		return;
 	}
 	for (i = 0; i <= v->max_depth && i < IMS_CHAIN_MAX; i++) {
@@ -377,11 +381,12 @@ static void classify(struct verify_ctx *v, uint32_t all)
 			info->verify_class = IMS_VERIFY_EXPIRED;
 			plural_days(d, sizeof(d), (now - ci->not_after_epoch) / 86400);
 			if (i == 0)
-				snprintf(r, rn, "certificate expired %s ago (on %s)", d, ci->not_after);
+				snprintf(r, rn, "certificate expired %s ago (on %s)", d,
+				         ci->not_after);
 			else
 				snprintf(r, rn, "%s certificate %s expired %s ago (on %s)",
-					 ci->self_signed ? "root" : "intermediate", cert_label(ci), d,
-					 ci->not_after);
+				         ci->self_signed ? "root" : "intermediate", cert_label(ci),
+				         d, ci->not_after);
 			return;
 		}
 	}
@@ -392,21 +397,25 @@ static void classify(struct verify_ctx *v, uint32_t all)
 			info->verify_class = IMS_VERIFY_NOT_YET_VALID;
 			plural_days(d, sizeof(d), (ci->not_before_epoch - now) / 86400);
 			snprintf(r, rn, "%scertificate %snot valid until %s (in %s)",
-				 i == 0 ? "" : "intermediate ", i == 0 ? "" : cert_label(ci),
-				 ci->not_before, d);
+			         i == 0 ? "" : "intermediate ", i == 0 ? "" : cert_label(ci),
+			         ci->not_before, d);
 			if (i != 0)
-				snprintf(r, rn, "intermediate certificate %s is not valid until %s (in %s)",
-					 cert_label(ci), ci->not_before, d);
+				snprintf(
+				    r, rn,
+				    "intermediate certificate %s is not valid until %s (in %s)",
+				    cert_label(ci), ci->not_before, d);
 			else
 				snprintf(r, rn, "certificate is not valid until %s (in %s)",
-					 ci->not_before, d);
+				         ci->not_before, d);
 			return;
 		}
 	}
 	if (v->no_san) {
 		info->verify_class = IMS_VERIFY_NO_SAN;
-		snprintf(r, rn, "certificate has no subjectAltName (only CN=%s); a server name must be in subjectAltName, %s is not checked against the CN",
-			 leaf->cn, v->host);
+		snprintf(r, rn,
+		         "certificate has no subjectAltName (only CN=%s); a server name must be in "
+		         "subjectAltName, %s is not checked against the CN",
+		         leaf->cn, v->host);
 		return;
 	}
 	if (v->name_bad) {
@@ -426,7 +435,8 @@ static void classify(struct verify_ctx *v, uint32_t all)
 
 		if (f & MBEDTLS_X509_BADCERT_BAD_MD) {
 			info->verify_class = IMS_VERIFY_WEAK;
-			snprintf(r, rn, "weak signature algorithm %s on %s", ci->sig_alg, cert_label(ci));
+			snprintf(r, rn, "weak signature algorithm %s on %s", ci->sig_alg,
+			         cert_label(ci));
 			return;
 		}
 		if (f & (MBEDTLS_X509_BADCERT_BAD_KEY | MBEDTLS_X509_BADCERT_BAD_PK)) {
@@ -436,25 +446,32 @@ static void classify(struct verify_ctx *v, uint32_t all)
 		}
 	}
 	if (all & (MBEDTLS_X509_BADCERT_EXT_KEY_USAGE | MBEDTLS_X509_BADCERT_KEY_USAGE |
-		   MBEDTLS_X509_BADCERT_NS_CERT_TYPE)) {
+	           MBEDTLS_X509_BADCERT_NS_CERT_TYPE)) {
 		info->verify_class = IMS_VERIFY_USAGE;
-		snprintf(r, rn, "certificate %s is not for TLS servers (its key usage or extended key usage lacks serverAuth)",
-			 cert_label(leaf));
+		snprintf(r, rn,
+		         "certificate %s is not for TLS servers (its key usage or extended key "
+		         "usage lacks serverAuth)",
+		         cert_label(leaf));
 		return;
 	}
 	if (all & MBEDTLS_X509_BADCERT_NOT_TRUSTED) {
-		struct ims_cert_info *top = &info->chain[v->max_depth < IMS_CHAIN_MAX ? v->max_depth : 0];
+		struct ims_cert_info *top =
+		    &info->chain[v->max_depth < IMS_CHAIN_MAX ? v->max_depth : 0];
 
 		if (v->max_depth == 0 && leaf->self_signed) {
 			info->verify_class = IMS_VERIFY_SELF_SIGNED;
-			snprintf(r, rn, "self-signed certificate %s is not trusted", cert_label(leaf));
+			snprintf(r, rn, "self-signed certificate %s is not trusted",
+			         cert_label(leaf));
 		} else if (v->presented == 1 && v->max_depth == 0) {
 			info->verify_class = IMS_VERIFY_MISSING_INTERMEDIATE;
-			snprintf(r, rn, "issuer not trusted: %s; the server sent only its own certificate (is an intermediate certificate missing?)",
-				 leaf->issuer);
+			snprintf(r, rn,
+			         "issuer not trusted: %s; the server sent only its own certificate "
+			         "(is an intermediate certificate missing?)",
+			         leaf->issuer);
 		} else {
 			info->verify_class = IMS_VERIFY_UNTRUSTED;
-			snprintf(r, rn, "issuer not trusted: %s", top->self_signed ? top->subject : top->issuer);
+			snprintf(r, rn, "issuer not trusted: %s",
+			         top->self_signed ? top->subject : top->issuer);
 		}
 		return;
 	}
@@ -505,7 +522,7 @@ static int bio_recv(void *ctx, unsigned char *p, size_t len)
 static ims_err tls_wait(struct tls_stream *t, int ret, const char *what)
 {
 	int w = ims_net_wait(t->fd, ret == MBEDTLS_ERR_SSL_WANT_WRITE ? POLLOUT : POLLIN,
-			     ims_stream_wait_ms(&t->base));
+	                     ims_stream_wait_ms(&t->base));
 
 	if (w == 0)
 		return ims_error_set(&t->base.err, IMS_ERR_NET, "timed out %s", what);
@@ -526,7 +543,8 @@ static ims_err tls_read(struct ims_stream *s, void *p, size_t len, size_t *got_r
 			*got_r = (size_t)r;
 			return IMS_OK;
 		}
-		if (r == 0 || r == MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY || r == MBEDTLS_ERR_SSL_CONN_EOF) {
+		if (r == 0 || r == MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY ||
+		    r == MBEDTLS_ERR_SSL_CONN_EOF) {
 			*got_r = 0;
 			return IMS_OK;
 		}
@@ -540,7 +558,8 @@ static ims_err tls_read(struct ims_stream *s, void *p, size_t len, size_t *got_r
 			continue;
 #endif
 		if (r == MBEDTLS_ERR_NET_CONN_RESET)
-			return ims_error_set(&s->err, IMS_ERR_NET, "connection reset by the server");
+			return ims_error_set(&s->err, IMS_ERR_NET,
+			                     "connection reset by the server");
 		mbedtls_strerror(r, eb, sizeof(eb));
 		return ims_error_set(&s->err, IMS_ERR_NET, "connection lost: %s", eb);
 	}
@@ -599,7 +618,7 @@ static void tls_close(struct ims_stream *s)
 	tls_free(t);
 }
 
-static const struct ims_stream_ops tls_ops = { tls_read, tls_write, tls_pending, tls_close };
+static const struct ims_stream_ops tls_ops = {tls_read, tls_write, tls_pending, tls_close};
 
 /* ---- set-up --------------------------------------------------------- */
 
@@ -612,7 +631,8 @@ static ims_err load_trust(struct tls_stream *t, const struct ims_tls_opts *o, st
 		r = mbedtls_x509_crt_parse_file(&t->ca, o->ca_file);
 		if (r < 0) {
 			mbedtls_strerror(r, eb, sizeof(eb));
-			return ims_error_set(err, IMS_ERR_TLS, "cannot read CA file %s: %s", o->ca_file, eb);
+			return ims_error_set(err, IMS_ERR_TLS, "cannot read CA file %s: %s",
+			                     o->ca_file, eb);
 		}
 		loaded = 1;
 	}
@@ -621,7 +641,7 @@ static ims_err load_trust(struct tls_stream *t, const struct ims_tls_opts *o, st
 		if (r < 0) {
 			mbedtls_strerror(r, eb, sizeof(eb));
 			return ims_error_set(err, IMS_ERR_TLS, "cannot read CA directory %s: %s",
-					     o->ca_path, eb);
+			                     o->ca_path, eb);
 		}
 		loaded = 1;
 	}
@@ -634,15 +654,16 @@ static ims_err load_trust(struct tls_stream *t, const struct ims_tls_opts *o, st
 			r = mbedtls_x509_crt_parse_path(&t->ca, SYSTEM_CA_PATH);
 		/* A partly unreadable system store still counts (r > 0). */
 		if (r < 0 && o->n_pins == 0 && !o->insecure_noverify)
-			return ims_error_set(err, IMS_ERR_TLS,
-					     "no trust anchors: cannot read the system store %s (use --ca-file)",
-					     SYSTEM_CA_FILE);
+			return ims_error_set(
+			    err, IMS_ERR_TLS,
+			    "no trust anchors: cannot read the system store %s (use --ca-file)",
+			    SYSTEM_CA_FILE);
 	}
 	return IMS_OK;
 }
 
 static ims_err load_client_cert(struct tls_stream *t, const struct ims_tls_opts *o,
-				struct ims_error *err)
+                                struct ims_error *err)
 {
 	int r;
 	char eb[120];
@@ -650,26 +671,29 @@ static ims_err load_client_cert(struct tls_stream *t, const struct ims_tls_opts 
 	if (o->client_cert == NULL && o->client_key == NULL)
 		return IMS_OK;
 	if (o->client_cert == NULL || o->client_key == NULL)
-		return ims_error_set(err, IMS_ERR_USAGE, "--client-cert and --client-key go together");
+		return ims_error_set(err, IMS_ERR_USAGE,
+		                     "--client-cert and --client-key go together");
 	r = mbedtls_x509_crt_parse_file(&t->own_cert, o->client_cert);
 	if (r != 0) {
 		mbedtls_strerror(r, eb, sizeof(eb));
 		return ims_error_set(err, IMS_ERR_TLS, "cannot read client certificate %s: %s",
-				     o->client_cert, eb);
+		                     o->client_cert, eb);
 	}
 	r = ims_compat_parse_keyfile(&t->own_key, o->client_key, mbedtls_ctr_drbg_random, &t->drbg);
 	if (r != 0) {
 		mbedtls_strerror(r, eb, sizeof(eb));
-		return ims_error_set(err, IMS_ERR_TLS, "cannot read client key %s: %s", o->client_key, eb);
+		return ims_error_set(err, IMS_ERR_TLS, "cannot read client key %s: %s",
+		                     o->client_key, eb);
 	}
 	r = mbedtls_ssl_conf_own_cert(&t->conf, &t->own_cert, &t->own_key);
 	if (r != 0)
-		return ims_error_set(err, IMS_ERR_TLS, "client certificate and key do not go together");
+		return ims_error_set(err, IMS_ERR_TLS,
+		                     "client certificate and key do not go together");
 	return IMS_OK;
 }
 
 static ims_err handshake_error(struct tls_stream *t, int r, struct ims_tls_info *info,
-			       struct ims_error *err)
+                               struct ims_error *err)
 {
 	char eb[160];
 
@@ -678,35 +702,39 @@ static ims_err handshake_error(struct tls_stream *t, int r, struct ims_tls_info 
 
 		classify(&t->vctx, flags);
 		if (info->n_chain > 0)
-			return ims_error_set(err, IMS_ERR_TLS, "tls: %s; certificate sha256 %s, spki sha256//%s",
-					     info->verify_reason, info->chain[0].sha256,
-					     info->chain[0].spki_sha256);
+			return ims_error_set(
+			    err, IMS_ERR_TLS, "tls: %s; certificate sha256 %s, spki sha256//%s",
+			    info->verify_reason, info->chain[0].sha256, info->chain[0].spki_sha256);
 		return ims_error_set(err, IMS_ERR_TLS, "tls: %s", info->verify_reason);
 	}
 #if defined(MBEDTLS_ERR_SSL_BAD_HS_PROTOCOL_VERSION)
 	if (r == MBEDTLS_ERR_SSL_BAD_HS_PROTOCOL_VERSION)
 		return ims_error_set(err, IMS_ERR_TLS,
-				     "tls: handshake failed: the server offers only a TLS version below %s, which imapsh refuses",
-				     t->vctx.o->tls_min >= 13 ? "1.3" : "1.2");
+		                     "tls: handshake failed: the server offers only a TLS version "
+		                     "below %s, which imapsh refuses",
+		                     t->vctx.o->tls_min >= 13 ? "1.3" : "1.2");
 #endif
 #if defined(MBEDTLS_ERR_SSL_BAD_PROTOCOL_VERSION)
 	if (r == MBEDTLS_ERR_SSL_BAD_PROTOCOL_VERSION)
 		return ims_error_set(err, IMS_ERR_TLS,
-				     "tls: handshake failed: the server offers only a TLS version below %s, which imapsh refuses",
-				     t->vctx.o->tls_min >= 13 ? "1.3" : "1.2");
+		                     "tls: handshake failed: the server offers only a TLS version "
+		                     "below %s, which imapsh refuses",
+		                     t->vctx.o->tls_min >= 13 ? "1.3" : "1.2");
 #endif
 	if (r == MBEDTLS_ERR_SSL_CONN_EOF || r == MBEDTLS_ERR_NET_CONN_RESET)
 		return ims_error_set(err, IMS_ERR_TLS,
-				     "tls: handshake failed: the server closed the connection (does it speak TLS on this port?)");
+		                     "tls: handshake failed: the server closed the connection "
+		                     "(does it speak TLS on this port?)");
 	if (r == MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE)
 		return ims_error_set(err, IMS_ERR_TLS,
-				     "tls: handshake failed: the server sent a fatal alert (no common protocol version or cipher?)");
+		                     "tls: handshake failed: the server sent a fatal alert (no "
+		                     "common protocol version or cipher?)");
 	mbedtls_strerror(r, eb, sizeof(eb));
 	return ims_error_set(err, IMS_ERR_TLS, "tls: handshake failed: %s", eb);
 }
 
 ims_err ims_tls_wrap(int fd, const char *host_in, const struct ims_tls_opts *o,
-		     struct ims_stream **s_r, struct ims_tls_info *info_r, struct ims_error *err)
+                     struct ims_stream **s_r, struct ims_tls_info *info_r, struct ims_error *err)
 {
 	static const char pers[] = "imapsh tls";
 	struct ims_tls_info local_info;
@@ -762,20 +790,20 @@ ims_err ims_tls_wrap(int fd, const char *host_in, const struct ims_tls_opts *o,
 		goto fail;
 	}
 	r = mbedtls_ctr_drbg_seed(&t->drbg, mbedtls_entropy_func, &t->entropy,
-				  (const unsigned char *)pers, sizeof(pers) - 1);
+	                          (const unsigned char *)pers, sizeof(pers) - 1);
 	if (r != 0) {
 		e = ims_error_set(err, IMS_ERR_TLS, "cannot seed the random generator");
 		goto fail;
 	}
-	r = mbedtls_ssl_config_defaults(&t->conf, MBEDTLS_SSL_IS_CLIENT, MBEDTLS_SSL_TRANSPORT_STREAM,
-					MBEDTLS_SSL_PRESET_DEFAULT);
+	r = mbedtls_ssl_config_defaults(&t->conf, MBEDTLS_SSL_IS_CLIENT,
+	                                MBEDTLS_SSL_TRANSPORT_STREAM, MBEDTLS_SSL_PRESET_DEFAULT);
 	if (r != 0) {
 		e = ims_error_set(err, IMS_ERR_TLS, "cannot set up TLS defaults");
 		goto fail;
 	}
 	if (ims_compat_conf_min_version(&t->conf, tls_min) != 0) {
 		e = ims_error_set(err, IMS_ERR_TLS, "TLS 1.3 is not available in mbedTLS %s",
-				  MBEDTLS_VERSION_STRING);
+		                  MBEDTLS_VERSION_STRING);
 		goto fail;
 	}
 	mbedtls_ssl_conf_rng(&t->conf, mbedtls_ctr_drbg_random, &t->drbg);
@@ -787,8 +815,8 @@ ims_err ims_tls_wrap(int fd, const char *host_in, const struct ims_tls_opts *o,
 #endif
 	/* SHA-2 signatures only, RSA keys of 2048 bits at least. */
 	t->profile.allowed_mds = MBEDTLS_X509_ID_FLAG(MBEDTLS_MD_SHA256) |
-				 MBEDTLS_X509_ID_FLAG(MBEDTLS_MD_SHA384) |
-				 MBEDTLS_X509_ID_FLAG(MBEDTLS_MD_SHA512);
+	                         MBEDTLS_X509_ID_FLAG(MBEDTLS_MD_SHA384) |
+	                         MBEDTLS_X509_ID_FLAG(MBEDTLS_MD_SHA512);
 	t->profile.allowed_pks = 0xFFFFFFF;
 	t->profile.allowed_curves = 0xFFFFFFF;
 	t->profile.rsa_min_bitlen = 2048;
@@ -799,7 +827,7 @@ ims_err ims_tls_wrap(int fd, const char *host_in, const struct ims_tls_opts *o,
 		goto fail;
 	mbedtls_ssl_conf_ca_chain(&t->conf, &t->ca, NULL);
 	mbedtls_ssl_conf_authmode(&t->conf, o->insecure_noverify ? MBEDTLS_SSL_VERIFY_OPTIONAL
-								  : MBEDTLS_SSL_VERIFY_REQUIRED);
+	                                                         : MBEDTLS_SSL_VERIFY_REQUIRED);
 	mbedtls_ssl_conf_verify(&t->conf, verify_cb, &t->vctx);
 	e = load_client_cert(t, o, err);
 	if (e != IMS_OK)
@@ -835,9 +863,9 @@ ims_err ims_tls_wrap(int fd, const char *host_in, const struct ims_tls_opts *o,
 		info->handshake_ms = ims_now_ms() - t0;
 		if (mbedtls_ssl_get_ciphersuite(&t->ssl) != NULL) {
 			snprintf(info->version, sizeof(info->version), "%s",
-				 mbedtls_ssl_get_version(&t->ssl));
+			         mbedtls_ssl_get_version(&t->ssl));
 			snprintf(info->cipher, sizeof(info->cipher), "%s",
-				 mbedtls_ssl_get_ciphersuite(&t->ssl));
+			         mbedtls_ssl_get_ciphersuite(&t->ssl));
 		}
 		e = handshake_error(t, r, info, err);
 		goto fail;
@@ -853,9 +881,10 @@ ims_err ims_tls_wrap(int fd, const char *host_in, const struct ims_tls_opts *o,
 		if (flags != 0 || t->vctx.pin_mismatch) {
 			classify(&t->vctx, flags);
 			if (!o->insecure_noverify || t->vctx.pin_mismatch) {
-				e = ims_error_set(err, IMS_ERR_TLS, "tls: %s; certificate sha256 %s, spki sha256//%s",
-						  info->verify_reason, info->chain[0].sha256,
-						  info->chain[0].spki_sha256);
+				e = ims_error_set(err, IMS_ERR_TLS,
+				                  "tls: %s; certificate sha256 %s, spki sha256//%s",
+				                  info->verify_reason, info->chain[0].sha256,
+				                  info->chain[0].spki_sha256);
 				goto fail;
 			}
 			info->insecure = 1;

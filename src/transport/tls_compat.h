@@ -52,19 +52,20 @@ static inline int ims_compat_conf_min_version(mbedtls_ssl_config *conf, int v)
 		return -1;
 #endif
 	mbedtls_ssl_conf_min_tls_version(conf, v >= 13 ? MBEDTLS_SSL_VERSION_TLS1_3
-						       : MBEDTLS_SSL_VERSION_TLS1_2);
+	                                               : MBEDTLS_SSL_VERSION_TLS1_2);
 	return 0;
 #else
 	if (v >= 13)
 		return -1;
-	mbedtls_ssl_conf_min_version(conf, MBEDTLS_SSL_MAJOR_VERSION_3, MBEDTLS_SSL_MINOR_VERSION_3);
+	mbedtls_ssl_conf_min_version(conf, MBEDTLS_SSL_MAJOR_VERSION_3,
+	                             MBEDTLS_SSL_MINOR_VERSION_3);
 	return 0;
 #endif
 }
 
 static inline int ims_compat_parse_keyfile(mbedtls_pk_context *pk, const char *path,
-					   int (*f_rng)(void *, unsigned char *, size_t),
-					   void *p_rng)
+                                           int (*f_rng)(void *, unsigned char *, size_t),
+                                           void *p_rng)
 {
 #if MBEDTLS_VERSION_MAJOR >= 3
 	return mbedtls_pk_parse_keyfile(pk, path, NULL, f_rng, p_rng);

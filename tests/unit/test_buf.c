@@ -52,7 +52,8 @@ static void test_error(void **state)
 	(void)state;
 	ims_error_init(&e);
 	assert_int_equal(e.code, IMS_OK);
-	assert_int_equal(ims_error_set(&e, IMS_ERR_NET, "connect %s: %s", "a", "refused"), IMS_ERR_NET);
+	assert_int_equal(ims_error_set(&e, IMS_ERR_NET, "connect %s: %s", "a", "refused"),
+	                 IMS_ERR_NET);
 	assert_string_equal(e.msg, "connect a: refused");
 	ims_error_prefix(&e, "check %d", 1);
 	assert_string_equal(e.msg, "check 1: connect a: refused");
@@ -101,9 +102,9 @@ static void test_memory_stream(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_append_cap),
-		cmocka_unit_test(test_error),
-		cmocka_unit_test(test_memory_stream),
+	    cmocka_unit_test(test_append_cap),
+	    cmocka_unit_test(test_error),
+	    cmocka_unit_test(test_memory_stream),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

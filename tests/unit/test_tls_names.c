@@ -10,7 +10,7 @@
 
 static int m1(const char *host, const char *san)
 {
-	const char *sans[1] = { san };
+	const char *sans[1] = {san};
 
 	return ims_tls_name_matches(host, sans, 1);
 }
@@ -60,7 +60,7 @@ static void test_ip(void **state)
 
 static void test_list(void **state)
 {
-	const char *sans[3] = { "a.example.test", "*.mail.example.test", "imap.example.test" };
+	const char *sans[3] = {"a.example.test", "*.mail.example.test", "imap.example.test"};
 
 	(void)state;
 	assert_true(ims_tls_name_matches("imap.example.test", sans, 3));
@@ -73,10 +73,10 @@ static void test_list(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_exact),
-		cmocka_unit_test(test_wildcard),
-		cmocka_unit_test(test_ip),
-		cmocka_unit_test(test_list),
+	    cmocka_unit_test(test_exact),
+	    cmocka_unit_test(test_wildcard),
+	    cmocka_unit_test(test_ip),
+	    cmocka_unit_test(test_list),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

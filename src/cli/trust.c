@@ -1,0 +1,382 @@
+/* known_hosts for the front end, the trust command and the trust question
+ * (trust.h). */
+#include "cli/trust.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "cli/config.h"
+#include "cli/output.h"
+
+ims_err cli_trust_path(char *out, size_t n, int mkdirs, struct ims_error *err)
+{
+	return cfg_user_path("DATA", "known_hosts", mkdirs, out, n, err);
+}
+
+/* An exclusive lock on PATH.lock for a read-modify-write; -1 on failure. */
+static int lock_store(const char *path, struct ims_error *err)
+{
+	char lp[1100];
+	struct flock fl;
+	int fd;
+
+	snprintf(lp, sizeof(lp), "%s.lock", path);
+	fd = open(lp, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		ims_error_set(err, IMS_ERR_IO, "%s: %s", lp, strerror(errno));
+		return -1;
+	}
+	memset(&fl, 0, sizeof(fl));
+	fl.l_type = F_WRLCK;
+	fl.l_whence = SEEK_SET;
+	while (fcntl(fd, F_SETLKW, &fl) != 0) {
+		if (errno == EINTR)
+			continue;
+		ims_error_set(err, IMS_ERR_IO, "lock %s: %s", lp, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+ims_err cli_trust_lookup(const char *host, unsigned port, char (*pins)[64], size_t max, size_t *n_r,
+                         struct ims_error *err)
+{
+	char path[1024];
+	struct ims_kh kh;
+	const char *found[CLI_MAX_KNOWN_PINS];
+	size_t i, n;
+
+	*n_r = 0;
+	if (cli_trust_path(path, sizeof(path), 0, err) != IMS_OK) {
+		/* No $HOME and no $XDG_DATA_HOME: there is no store to read. */
+		ims_error_init(err);
+		return IMS_OK;
+	}
+	ims_kh_init(&kh);
+	if (ims_kh_load(&kh, path, err) != IMS_OK) {
+		ims_kh_release(&kh);
+		return ims_error_prefix(err, "known hosts");
+	}
+	n = ims_kh_lookup(&kh, host, port, found, CLI_MAX_KNOWN_PINS);
+	if (n > max || n > CLI_MAX_KNOWN_PINS) {
+		ims_kh_release(&kh);
+		return ims_error_set(
+		    err, IMS_ERR_USAGE, "known hosts %s: more than %zu pins for %s:%u", path,
+		    max < CLI_MAX_KNOWN_PINS ? max : (size_t)CLI_MAX_KNOWN_PINS, host, port);
+	}
+	for (i = 0; i < n; i++)
+		snprintf(pins[i], 64, "%s", found[i]);
+	*n_r = n;
+	ims_kh_release(&kh);
+	return IMS_OK;
+}
+
+/* Load, let edit() change, save if it changed something; all under the
+ * lock. */
+static ims_err store_update(struct ims_error *err,
+                            ims_err (*edit)(struct ims_kh *kh, void *arg, int *changed_r,
+                                            struct ims_error *err),
+                            void *arg)
+{
+	char path[1024];
+	struct ims_kh kh;
+	int lfd, changed = 0;
+	ims_err e;
+
+	if (cli_trust_path(path, sizeof(path), 1, err) != IMS_OK)
+		return err->code;
+	lfd = lock_store(path, err);
+	if (lfd < 0)
+		return err->code;
+	ims_kh_init(&kh);
+	e = ims_kh_load(&kh, path, err);
+	if (e != IMS_OK)
+		(void)ims_error_prefix(err, "known hosts");
+	if (e == IMS_OK)
+		e = edit(&kh, arg, &changed, err);
+	if (e == IMS_OK && changed) {
+		e = ims_kh_save(&kh, path, err);
+		if (e != IMS_OK)
+			(void)ims_error_prefix(err, "known hosts");
+	}
+	ims_kh_release(&kh);
+	close(lfd);
+	return e;
+}
+
+struct edit_arg {
+	const char *host;
+	unsigned port;
+	const char *pin;
+	int added;
+	size_t removed;
+};
+
+static ims_err edit_add(struct ims_kh *kh, void *arg, int *changed_r, struct ims_error *err)
+{
+	struct edit_arg *a = arg;
+
+	if (ims_kh_add(kh, a->host, a->port, a->pin, &a->added, err) != IMS_OK)
+		return err->code;
+	*changed_r = a->added;
+	return IMS_OK;
+}
+
+static ims_err edit_remove(struct ims_kh *kh, void *arg, int *changed_r, struct ims_error *err)
+{
+	struct edit_arg *a = arg;
+
+	a->removed = ims_kh_remove(kh, a->host, a->port, a->pin);
+	*changed_r = a->removed > 0;
+	return IMS_OK;
+}
+
+ims_err cli_trust_add(const char *host, unsigned port, const char *pin, int *added_r,
+                      struct ims_error *err)
+{
+	struct edit_arg a = {host, port, pin, 0, 0};
+	ims_err e = store_update(err, edit_add, &a);
+
+	if (added_r != NULL)
+		*added_r = a.added;
+	return e;
+}
+
+ims_err cli_trust_remove(const char *host, unsigned port, const char *pin, size_t *removed_r,
+                         struct ims_error *err)
+{
+	struct edit_arg a = {host, port, pin, 0, 0};
+	ims_err e = store_update(err, edit_remove, &a);
+
+	*removed_r = a.removed;
+	return e;
+}
+
+/* ---- the trust command ------------------------------------------------ */
+
+static void hostport(char *out, size_t n, const char *host, unsigned port)
+{
+	if (strchr(host, ':') != NULL)
+		snprintf(out, n, "[%s]:%u", host, port);
+	else
+		snprintf(out, n, "%s:%u", host, port);
+}
+
+static ims_err trust_list(struct cli *c)
+{
+	char path[1024], hp[300];
+	struct ims_kh kh;
+	size_t i, w = 0;
+
+	if (cli_trust_path(path, sizeof(path), 0, &c->err) != IMS_OK)
+		return c->err.code;
+	ims_kh_init(&kh);
+	if (ims_kh_load(&kh, path, &c->err) != IMS_OK) {
+		ims_kh_release(&kh);
+		return ims_error_prefix(&c->err, "known hosts");
+	}
+	if (c->o.json) {
+		struct json_out j;
+
+		json_init(&j, stdout);
+		json_begin_object(&j);
+		json_kv_str(&j, "file", path);
+		json_key(&j, "pins");
+		json_begin_array(&j);
+		for (i = 0; i < kh.n; i++) {
+			if (kh.v[i].text != NULL)
+				continue;
+			json_begin_object(&j);
+			json_kv_str(&j, "host", kh.v[i].host);
+			json_kv_int(&j, "port", kh.v[i].port);
+			json_kv_str(&j, "pin", kh.v[i].pin);
+			json_end_object(&j);
+		}
+		json_end_array(&j);
+		json_end_object(&j);
+		json_finish(&j);
+	} else {
+		for (i = 0; i < kh.n; i++) {
+			if (kh.v[i].text == NULL) {
+				hostport(hp, sizeof(hp), kh.v[i].host, kh.v[i].port);
+				if (strlen(hp) > w)
+					w = strlen(hp);
+			}
+		}
+		for (i = 0; i < kh.n; i++) {
+			if (kh.v[i].text != NULL)
+				continue;
+			if (c->out_tty) {
+				hostport(hp, sizeof(hp), kh.v[i].host, kh.v[i].port);
+				printf("%-*s  %s\n", (int)w, hp, kh.v[i].pin);
+			} else {
+				printf("%s\t%u\t%s\n", kh.v[i].host, kh.v[i].port, kh.v[i].pin);
+			}
+		}
+	}
+	ims_kh_release(&kh);
+	return IMS_OK;
+}
+
+static ims_err trust_usage(struct cli *c)
+{
+	return ims_error_set(&c->err, IMS_ERR_USAGE,
+	                     "usage: trust [list | add HOST[:PORT] PIN | rm HOST[:PORT] [PIN]]");
+}
+
+ims_err cmd_trust(struct cli *c, int argc, char **argv)
+{
+	const char *sub = argc > 1 ? argv[1] : "list";
+	char host[IMS_KH_HOST_MAX], hp[300];
+	unsigned port;
+
+	if (strcmp(sub, "list") == 0 || strcmp(sub, "ls") == 0) {
+		if (argc > 2)
+			return trust_usage(c);
+		return trust_list(c);
+	}
+	if (strcmp(sub, "add") == 0) {
+		int added;
+
+		if (argc != 4)
+			return trust_usage(c);
+		if (ims_kh_hostport_parse(argv[2], 993, host, sizeof(host), &port, &c->err) !=
+		    IMS_OK)
+			return ims_error_prefix(&c->err, "trust add");
+		if (!ims_kh_pin_valid(argv[3]))
+			return ims_error_set(&c->err, IMS_ERR_USAGE,
+			                     "trust add: '%s' is not a pin (want sha256// and the "
+			                     "44 base64 characters 'imapsh cert' shows as spki)",
+			                     argv[3]);
+		if (cli_trust_add(host, port, argv[3], &added, &c->err) != IMS_OK)
+			return c->err.code;
+		hostport(hp, sizeof(hp), host, port);
+		if (c->o.json) {
+			struct json_out j;
+
+			json_init(&j, stdout);
+			json_begin_object(&j);
+			json_kv_str(&j, "host", host);
+			json_kv_int(&j, "port", port);
+			json_kv_str(&j, "pin", argv[3]);
+			json_kv_bool(&j, "added", added);
+			json_end_object(&j);
+			json_finish(&j);
+		} else if (c->out_tty && !c->o.quiet) {
+			printf("%s %s: %s\n", added ? "pinned" : "already pinned", hp, argv[3]);
+		}
+		return IMS_OK;
+	}
+	if (strcmp(sub, "rm") == 0 || strcmp(sub, "remove") == 0) {
+		const char *pin = argc > 3 ? argv[3] : NULL;
+		size_t removed;
+
+		if (argc < 3 || argc > 4)
+			return trust_usage(c);
+		if (ims_kh_hostport_parse(argv[2], 0, host, sizeof(host), &port, &c->err) != IMS_OK)
+			return ims_error_prefix(&c->err, "trust rm");
+		if (cli_trust_remove(host, port, pin, &removed, &c->err) != IMS_OK)
+			return c->err.code;
+		if (port != 0)
+			hostport(hp, sizeof(hp), host, port);
+		else
+			snprintf(hp, sizeof(hp), "%s", host);
+		if (c->o.json) {
+			struct json_out j;
+
+			json_init(&j, stdout);
+			json_begin_object(&j);
+			json_kv_str(&j, "host", host);
+			json_key(&j, "port");
+			if (port != 0)
+				(void)ims_json_int(&j.w, port);
+			else
+				json_null(&j);
+			json_kv_int(&j, "removed", (int64_t)removed);
+			json_end_object(&j);
+			json_finish(&j);
+		}
+		if (removed == 0)
+			return ims_error_set(
+			    &c->err, IMS_ERR_NO, "trust rm: no pin recorded for %s%s%s", hp,
+			    pin != NULL ? " matching " : "", pin != NULL ? pin : "");
+		if (!c->o.json && c->out_tty && !c->o.quiet)
+			printf("removed %zu pin%s for %s\n", removed, removed == 1 ? "" : "s", hp);
+		return IMS_OK;
+	}
+	return ims_error_set(&c->err, IMS_ERR_USAGE,
+	                     "trust: unknown subcommand '%s' (list, add, rm)", sub);
+}
+
+/* ---- trust on first use ------------------------------------------------ */
+
+int cli_offer_trust(struct cli *c, const char *host, unsigned port, const struct ims_tls_info *ti)
+{
+	const struct ims_cert_info *leaf;
+	char sb[600], hp[300], question[400], pin[64];
+	char *ans;
+	int r = 0;
+
+	/* Never outside the shell: scripts and one-shot commands must not
+	 * block on a question nor trust a key nobody looked at. */
+	if (!c->interactive || ti == NULL || ti->n_chain == 0)
+		return 0;
+	if (ti->verify_class != IMS_VERIFY_UNTRUSTED &&
+	    ti->verify_class != IMS_VERIFY_SELF_SIGNED &&
+	    ti->verify_class != IMS_VERIFY_MISSING_INTERMEDIATE)
+		return 0;
+	leaf = &ti->chain[0];
+	snprintf(pin, sizeof(pin), "sha256//%s", leaf->spki_sha256);
+	if (!ims_kh_pin_valid(pin))
+		return 0;
+	hostport(hp, sizeof(hp), host, port);
+	fprintf(stderr, "The certificate of %s is not trusted: %s\n", cli_safe(hp, sb, sizeof(sb)),
+	        cli_safe(ti->verify_reason, question, sizeof(question)));
+	fprintf(stderr, "  subject  %s\n", cli_safe(leaf->subject, sb, sizeof(sb)));
+	fprintf(stderr, "  issuer   %s\n", cli_safe(leaf->issuer, sb, sizeof(sb)));
+	fprintf(stderr, "  valid    %s to %s (%lld days left)\n",
+	        cli_safe(leaf->not_before, sb, 64), cli_safe(leaf->not_after, question, 64),
+	        (long long)leaf->days_left);
+	fprintf(stderr, "  sha256   %s\n", cli_safe(leaf->sha256, sb, sizeof(sb)));
+	fprintf(stderr, "  spki     %s\n", cli_safe(pin, sb, sizeof(sb)));
+	snprintf(question, sizeof(question), "trust this key for %s? [o]nce, [a]lways, [N]o ",
+	         cli_safe(hp, sb, sizeof(sb)));
+	ans = cli_readline(c, question);
+	if (ans != NULL) {
+		char *a = ans;
+		size_t n;
+
+		while (*a == ' ' || *a == '\t')
+			a++;
+		n = strcspn(a, " \t");
+		a[n] = '\0';
+		if (strcasecmp(a, "o") == 0 || strcasecmp(a, "once") == 0)
+			r = 1;
+		else if (strcasecmp(a, "a") == 0 || strcasecmp(a, "always") == 0)
+			r = 2;
+		free(ans);
+	}
+	if (r == 0)
+		return 0;
+	snprintf(c->trust_once.host, sizeof(c->trust_once.host), "%s", host);
+	c->trust_once.port = port;
+	snprintf(c->trust_once.pin, sizeof(c->trust_once.pin), "%s", pin);
+	if (r == 2) {
+		struct ims_error e;
+
+		ims_error_init(&e);
+		if (cli_trust_add(host, port, pin, NULL, &e) != IMS_OK) {
+			cli_warn("could not record the key (%s); trusting it for this session only",
+			         e.msg);
+			return 1;
+		}
+		fprintf(stderr, "recorded %s for %s\n", pin, cli_safe(hp, sb, sizeof(sb)));
+	}
+	return r;
+}
