@@ -8,6 +8,7 @@
 #ifndef IMAPSH_TRANSPORT_H
 #define IMAPSH_TRANSPORT_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -52,6 +53,12 @@ ims_err ims_tcp_connect(const struct ims_connect_opts *o, int *fd_r, struct ims_
 /* A plaintext stream over fd (only for the STARTTLS exchange and tests).
  * Returns NULL when out of memory (fd is closed then). */
 struct ims_stream *ims_stream_fd_new(int fd, int timeout_ms);
+
+/* A flag (set by a SIGINT handler) that makes every blocking wait of the
+ * transport give up with IMS_ERR_CANCELLED; NULL = none.  Process-wide,
+ * as signals are. */
+void ims_transport_set_cancel_flag(const volatile sig_atomic_t *flag);
+int ims_transport_cancelled(void);
 
 /* Give back the socket of a plaintext stream (for the TLS upgrade after
  * STARTTLS); the stream is freed.  Returns -1 if s is not a plain stream. */

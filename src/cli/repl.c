@@ -25,6 +25,7 @@
 #include <readline/readline.h>
 
 #include "cli/cli.h"
+#include "imapsh/transport.h"
 #include "cli/config.h"
 #include "imapsh/words.h"
 
@@ -977,6 +978,7 @@ ims_err cli_repl(struct cli *c)
 	got_term = 0;
 	got_winch = 0;
 	signals_install(&ss);
+	ims_transport_set_cancel_flag(&cli_interrupted);
 	c->interactive = 1;
 	for (;;) {
 		struct run_state rs;

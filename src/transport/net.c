@@ -43,7 +43,20 @@ static void format_addr(const struct sockaddr *sa, char *out, size_t n, int with
 	}
 }
 
-/* Wait for fd to become readable/writable; returns 1 ready, 0 timeout, -1 error. */
+static const volatile sig_atomic_t *cancel_flag;
+
+void ims_transport_set_cancel_flag(const volatile sig_atomic_t *flag)
+{
+	cancel_flag = flag;
+}
+
+int ims_transport_cancelled(void)
+{
+	return cancel_flag != NULL && *cancel_flag != 0;
+}
+
+/* Wait for fd to become readable/writable; returns 1 ready, 0 timeout, -1
+ * error, -2 cancelled (the cancel flag was set, e.g. by Ctrl-C). */
 int ims_net_wait(int fd, short events, int timeout_ms)
 {
 	struct pollfd p;
@@ -52,9 +65,13 @@ int ims_net_wait(int fd, short events, int timeout_ms)
 	p.fd = fd;
 	p.events = events;
 	p.revents = 0;
-	do {
+	for (;;) {
+		if (ims_transport_cancelled())
+			return -2;
 		r = poll(&p, 1, timeout_ms);
-	} while (r < 0 && errno == EINTR);
+		if (r >= 0 || errno != EINTR)
+			break;
+	}
 	if (r < 0)
 		return -1;
 	return r > 0 ? 1 : 0;
@@ -79,6 +96,11 @@ static int try_connect(const struct sockaddr *sa, socklen_t len, int timeout_ms,
 	}
 	if (r < 0) {
 		r = ims_net_wait(fd, POLLOUT, timeout_ms);
+		if (r == -2) {
+			snprintf(why, why_len, "interrupted");
+			close(fd);
+			return -1;
+		}
 		if (r == 0) {
 			snprintf(why, why_len, "timed out after %d ms", timeout_ms);
 			close(fd);
@@ -226,6 +248,8 @@ ims_err ims_net_read(struct ims_stream *s, int fd, void *p, size_t len, size_t *
 			return ims_error_set(&s->err, IMS_ERR_NET, "connection lost: %s",
 			                     strerror(errno));
 		w = ims_net_wait(fd, POLLIN, ims_stream_wait_ms(s));
+		if (w == -2)
+			return ims_error_set(&s->err, IMS_ERR_CANCELLED, "interrupted");
 		if (w == 0)
 			return ims_error_set(&s->err, IMS_ERR_NET,
 			                     "timed out waiting for the server");
@@ -253,6 +277,8 @@ ims_err ims_net_write(struct ims_stream *s, int fd, const void *p, size_t len)
 			return ims_error_set(&s->err, IMS_ERR_NET, "connection lost: %s",
 			                     strerror(errno));
 		w = ims_net_wait(fd, POLLOUT, ims_stream_wait_ms(s));
+		if (w == -2)
+			return ims_error_set(&s->err, IMS_ERR_CANCELLED, "interrupted");
 		if (w == 0)
 			return ims_error_set(&s->err, IMS_ERR_NET,
 			                     "timed out sending to the server");

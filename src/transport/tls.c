@@ -524,6 +524,8 @@ static ims_err tls_wait(struct tls_stream *t, int ret, const char *what)
 	int w = ims_net_wait(t->fd, ret == MBEDTLS_ERR_SSL_WANT_WRITE ? POLLOUT : POLLIN,
 	                     ims_stream_wait_ms(&t->base));
 
+	if (w == -2)
+		return ims_error_set(&t->base.err, IMS_ERR_CANCELLED, "interrupted");
 	if (w == 0)
 		return ims_error_set(&t->base.err, IMS_ERR_NET, "timed out %s", what);
 	if (w < 0)
