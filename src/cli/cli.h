@@ -10,6 +10,7 @@
 #include "imapsh/buf.h"
 #include "imapsh/connect.h"
 #include "imapsh/error.h"
+#include "cli/config.h"
 
 #define CLI_MAX_PINS          16
 #define CLI_MAX_RESOLVE       16
@@ -61,8 +62,14 @@ struct cli_target {
 	int set;
 };
 
+struct ims_session;
+
 struct cli {
 	struct cli_opts o;
+	struct cfg cfg;                 /* the config file */
+	const struct cfg_account *acct; /* the account in use, or NULL */
+	struct ims_session *sess;       /* NULL until connected */
+	int folder_rw;                  /* the selected folder is read-write */
 	struct cli_target t;
 	int out_tty; /* stdout is a terminal */
 	int err_tty;
@@ -103,7 +110,8 @@ enum {
 	CMD_LOGIN = 1 << 1,     /* needs an authenticated session */
 	CMD_FOLDER = 1 << 2,    /* needs a selected folder */
 	CMD_SENSITIVE = 1 << 3, /* the line may carry a secret: never in history */
-	CMD_DESTRUCTIVE = 1 << 4
+	CMD_DESTRUCTIVE = 1 << 4,
+	CMD_WRITE = 1 << 5 /* with CMD_FOLDER: SELECT (read-write), else EXAMINE */
 };
 
 struct cli_cmd {
@@ -120,6 +128,14 @@ struct cli_cmd {
 	 * name is its metavariable; FOLDER completes folder names). */
 	const char *const *opts;
 };
+
+/* Commands come in groups, one a module (cmd_*.c), listed in commands.c. */
+struct cli_cmd_group {
+	const struct cli_cmd *cmds;
+	size_t n;
+};
+
+extern const struct cli_cmd_group cli_group_core;
 
 const struct cli_cmd *cli_cmd_find(const char *name);
 const struct cli_cmd *cli_cmd_table(size_t *n_r);
@@ -191,6 +207,31 @@ char *cli_readline(struct cli *c, const char *prompt);
  * empty the cache). */
 void cli_folders_set(struct cli *c, char **names, size_t n);
 
+/* The session glue (conn.c). */
+/* Choose the server: TARGET word (an account name or a server; may be
+ * NULL), -a, or the config's default account; fills c->t and c->acct. */
+ims_err cli_setup_target(struct cli *c, const char *word) IMS_MUST_CHECK;
+/* Make sure what a command needs is there: a connection, a login, a
+ * selected folder (CMD_* flags); reconnects a lost session. */
+ims_err cli_need(struct cli *c, unsigned flags) IMS_MUST_CHECK;
+/* Select (or examine) a folder by its UTF-8 name. */
+ims_err cli_select(struct cli *c, const char *folder, int read_write) IMS_MUST_CHECK;
+/* LOGOUT and close (quietly; for the end of a run). */
+void cli_close(struct cli *c);
+/* Folder names: UTF-8 (the user's) to the wire (modified UTF-7, or UTF-8
+ * after ENABLE UTF8=ACCEPT) and back.  The result is appended to out. */
+ims_err cli_mbox_encode(struct cli *c, const char *utf8, struct ims_buf *out) IMS_MUST_CHECK;
+ims_err cli_mbox_decode(struct cli *c, const char *raw, size_t len, struct ims_buf *out);
+/* Map a session error to the user's words; the session may be dropped. */
+ims_err cli_session_error(struct cli *c, ims_err e);
+
+ims_err cmd_connect(struct cli *c, int argc, char **argv);
+ims_err cmd_login(struct cli *c, int argc, char **argv);
+ims_err cmd_logout(struct cli *c, int argc, char **argv);
+ims_err cmd_capability(struct cli *c, int argc, char **argv);
+ims_err cmd_id(struct cli *c, int argc, char **argv);
+ims_err cmd_namespace(struct cli *c, int argc, char **argv);
+ims_err cmd_quote(struct cli *c, int argc, char **argv);
 ims_err cmd_cert(struct cli *c, int argc, char **argv);
 ims_err cmd_check(struct cli *c, int argc, char **argv);
 ims_err cmd_help(struct cli *c, int argc, char **argv);

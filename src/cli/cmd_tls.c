@@ -115,6 +115,8 @@ ims_err cmd_cert(struct cli *c, int argc, char **argv)
 	r = calloc(1, sizeof(*r));
 	if (r == NULL)
 		return ims_error_set(&c->err, IMS_ERR_NOMEM, "out of memory");
+	if (c->o.insecure)
+		cli_warn("warning: --insecure: the certificate of %s is not verified", t.host);
 	e = ims_connect(&p, &s, r, &c->err);
 	if (e == IMS_OK || (e == IMS_ERR_TLS && r->tls.n_chain > 0)) {
 		if (c->o.json) {
@@ -416,6 +418,8 @@ ims_err cmd_check(struct cli *c, int argc, char **argv)
 	if (target_from_arg(c, target, &t) != IMS_OK || cli_connect_params(c, &t, &p) != IMS_OK)
 		goto usage;
 
+	if (c->o.insecure)
+		cli_warn("warning: --insecure: the certificate of %s is not verified", t.host);
 	t0 = ims_now_ms();
 	e = ims_connect(&p, &s, r, &c->err);
 	/* resolve */

@@ -12,53 +12,79 @@ static const char *const check_opts[] = {
     "--login",     "--folder FOLDER", "--warn-days N", "--crit-days N",
     "--warn-ms N", "--crit-ms N",     "--nagios",      NULL};
 
-static const struct cli_cmd table[] = {
-    {"cert",
-     {NULL},
-     "cert [HOST[:PORT]]",
-     "the server's certificate chain, TLS version and verification result",
-     0,
-     1,
-     0,
-     cmd_cert,
-     NULL},
-    {"check",
-     {NULL},
-     "check [HOST[:PORT]]",
-     "connectivity check (DNS, TCP, TLS, certificate, greeting)",
-     0,
-     -1,
-     0,
-     cmd_check,
-     check_opts},
-    {"help", {NULL}, "help [COMMAND]", "list commands, or explain one", 0, 1, 0, cmd_help, NULL},
-    {"trust",
-     {NULL},
-     "trust [list | add HOST[:PORT] PIN | rm HOST[:PORT] [PIN]]",
-     "public-key pins in known_hosts (no PORT: 993 to add, every port to rm)",
-     0,
-     3,
-     0,
-     cmd_trust,
-     NULL},
+/* clang-format off */
+static const struct cli_cmd core_cmds[] = {
+	{ .name = "connect", .aliases = { "open" }, .usage = "connect [TARGET]",
+	  .summary = "connect to a server (and log out of the current one)",
+	  .max_args = 1, .run = cmd_connect },
+	{ .name = "login", .usage = "login [USER]", .summary = "authenticate",
+	  .max_args = 1, .flags = CMD_CONNECT, .run = cmd_login },
+	{ .name = "logout", .aliases = { "quit", "exit" }, .usage = "logout",
+	  .summary = "log out and close the connection", .run = cmd_logout },
+	{ .name = "capability", .aliases = { "caps" }, .usage = "capability",
+	  .summary = "the server's capabilities", .flags = CMD_CONNECT, .run = cmd_capability },
+	{ .name = "id", .usage = "id", .summary = "RFC 2971 ID exchange: what the server says it is",
+	  .flags = CMD_CONNECT, .run = cmd_id },
+	{ .name = "namespace", .usage = "namespace", .summary = "the server's namespaces",
+	  .flags = CMD_LOGIN, .run = cmd_namespace },
+	{ .name = "cert", .usage = "cert [HOST[:PORT]]",
+	  .summary = "the server's certificate chain, TLS version and verification result",
+	  .max_args = 1, .run = cmd_cert },
+	{ .name = "check", .usage = "check [HOST[:PORT]]",
+	  .summary = "connectivity check (DNS, TCP, TLS, certificate, greeting)",
+	  .max_args = -1, .run = cmd_check, .opts = check_opts },
+	{ .name = "quote", .usage = "quote IMAP-COMMAND",
+	  .summary = "send one raw command and print every response (expert use)",
+	  .min_args = 1, .max_args = -1, .flags = CMD_CONNECT, .run = cmd_quote },
+	{ .name = "trust", .usage = "trust [list | add HOST[:PORT] PIN | rm HOST[:PORT] [PIN]]",
+	  .summary = "public-key pins in known_hosts (no PORT: 993 to add, every port to rm)",
+	  .max_args = 3, .run = cmd_trust },
+	{ .name = "help", .usage = "help [COMMAND]", .summary = "list commands, or explain one",
+	  .max_args = 1, .run = cmd_help },
+};
+/* clang-format on */
+
+const struct cli_cmd_group cli_group_core = {core_cmds, sizeof(core_cmds) / sizeof(core_cmds[0])};
+
+/* Every group of commands, in the order help lists them. */
+static const struct cli_cmd_group *const groups[] = {
+    &cli_group_core,
 };
 
 const struct cli_cmd *cli_cmd_table(size_t *n_r)
 {
-	*n_r = sizeof(table) / sizeof(table[0]);
-	return table;
+	static struct cli_cmd *flat;
+	static size_t n;
+
+	if (flat == NULL) {
+		size_t g, i, total = 0;
+
+		for (g = 0; g < sizeof(groups) / sizeof(groups[0]); g++)
+			total += groups[g]->n;
+		flat = calloc(total, sizeof(*flat));
+		if (flat == NULL) {
+			*n_r = 0;
+			return NULL;
+		}
+		for (g = 0; g < sizeof(groups) / sizeof(groups[0]); g++)
+			for (i = 0; i < groups[g]->n; i++)
+				flat[n++] = groups[g]->cmds[i];
+	}
+	*n_r = n;
+	return flat;
 }
 
 const struct cli_cmd *cli_cmd_find(const char *name)
 {
-	size_t i, k;
+	size_t i, k, n;
+	const struct cli_cmd *t = cli_cmd_table(&n);
 
-	for (i = 0; i < sizeof(table) / sizeof(table[0]); i++) {
-		if (strcasecmp(table[i].name, name) == 0)
-			return &table[i];
-		for (k = 0; k < 3 && table[i].aliases[k] != NULL; k++)
-			if (strcasecmp(table[i].aliases[k], name) == 0)
-				return &table[i];
+	for (i = 0; i < n; i++) {
+		if (strcasecmp(t[i].name, name) == 0)
+			return &t[i];
+		for (k = 0; k < 3 && t[i].aliases[k] != NULL; k++)
+			if (strcasecmp(t[i].aliases[k], name) == 0)
+				return &t[i];
 	}
 	return NULL;
 }
@@ -78,6 +104,12 @@ ims_err cli_cmd_run(struct cli *c, int argc, char **argv)
 			return ims_error_set(&c->err, IMS_ERR_USAGE, "usage: %s", cmd->usage);
 	}
 	ims_error_init(&c->err);
+	if (cmd->flags & (CMD_CONNECT | CMD_LOGIN | CMD_FOLDER)) {
+		ims_err e = cli_need(c, cmd->flags);
+
+		if (e != IMS_OK)
+			return e;
+	}
 	return cmd->run(c, argc, argv);
 }
 

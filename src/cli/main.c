@@ -395,18 +395,22 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	c.color = c.out_tty && !c.o.no_color && getenv("NO_COLOR") == NULL;
-	if (c.o.insecure)
-		cli_warn("warning: --insecure: the server's certificate is not verified; anyone on "
-		         "the path can read and change this connection");
+	cfg_init(&c.cfg);
+	if (cfg_load(&c.cfg, c.o.config, &c.err) != IMS_OK) {
+		cli_warn("%s", c.err.msg);
+		free(args);
+		return 2;
+	}
 
-	/* TARGET, unless the first word is a command. */
-	if (n > 0 && cli_cmd_find(args[0]) == NULL) {
-		if (cli_parse_target(args[0], &c.t, &c.err) != IMS_OK) {
-			cli_warn("%s", c.err.msg);
-			free(args);
-			return 2;
-		}
+	/* TARGET (a server or an account name), unless the first word is a
+	 * command. */
+	if (n > 0 && cli_cmd_find(args[0]) == NULL)
 		first = 1;
+	if (cli_setup_target(&c, first ? args[0] : NULL) != IMS_OK) {
+		cli_warn("%s", c.err.msg);
+		free(args);
+		cfg_release(&c.cfg);
+		return 2;
 	}
 	if (first >= n) {
 		/* No COMMAND: -c, a script, standard input, or the shell. */
@@ -432,6 +436,8 @@ int main(int argc, char **argv)
 			e = cli_repl(&c);
 		}
 		/* The modes have printed their errors. */
+		cli_close(&c);
+		cfg_release(&c.cfg);
 		if (c.exit_set) /* a failing check's monitoring-plugin code */
 			return c.exit;
 		return exit_code(e);
@@ -448,6 +454,8 @@ int main(int argc, char **argv)
 		if (c.err.msg[0] != '\0')
 			cli_warn("%s", c.err.msg);
 	}
+	cli_close(&c);
+	cfg_release(&c.cfg);
 	if (c.exit_set) /* check's monitoring-plugin codes */
 		return c.exit;
 	return exit_code(e);

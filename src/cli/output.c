@@ -78,9 +78,13 @@ const char *cli_safe(const char *in, char *buf, size_t n)
 	struct ims_error e;
 
 	ims_buf_init(&b, n > 1 ? n * 4 : 64);
-	if (ims_sanitize(in, strlen(in), IMS_SANITIZE_LINE, &b, &e) != IMS_OK || b.data == NULL)
+	if (in[0] == '\0' || n == 0) {
+		if (n > 0)
+			buf[0] = '\0';
+	} else if (ims_sanitize(in, strlen(in), IMS_SANITIZE_LINE, &b, &e) != IMS_OK ||
+	           b.data == NULL) {
 		snprintf(buf, n, "(unprintable)");
-	else {
+	} else {
 		size_t len = b.len < n ? b.len : n - 1;
 
 		/* Cut on a character boundary. */

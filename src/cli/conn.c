@@ -1,0 +1,657 @@
+/* The session glue: which server, connecting (with trust on first use in
+ * the shell), logging in with the password sources of SPEC.md, selecting
+ * folders, and the commands that manage the connection itself. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "cli/output.h"
+#include "cli/trust.h"
+#include "imapsh/sanitize.h"
+#include "imapsh/session.h"
+#include "imapsh/utf7.h"
+
+#define SECRET_MAX 4096
+
+/* ---- which server ---------------------------------------------------- */
+
+static const char *pick(const char *opt, const char *acct_v, const char *def_v)
+{
+	if (opt != NULL)
+		return opt;
+	if (acct_v != NULL && acct_v[0] != '\0')
+		return acct_v;
+	if (def_v != NULL && def_v[0] != '\0')
+		return def_v;
+	return NULL;
+}
+
+static void apply_account(struct cli *c, const struct cfg_account *a)
+{
+	const struct cfg_account *d = &c->cfg.defaults;
+	struct cli_opts *o = &c->o;
+
+	c->acct = a;
+	if (!c->t.set) {
+		const char *host = a->host[0] != '\0' ? a->host : d->host;
+
+		snprintf(c->t.host, sizeof(c->t.host), "%s", host);
+		c->t.port = a->port != 0 ? a->port : d->port;
+		c->t.mode =
+		    (a->tls_set ? a->starttls : d->starttls) ? IMS_TLS_STARTTLS : IMS_TLS_IMPLICIT;
+		c->t.set = c->t.host[0] != '\0';
+	}
+	if (c->t.user[0] == '\0' && o->user == NULL) {
+		const char *u = pick(NULL, a->user, d->user);
+
+		if (u != NULL)
+			snprintf(c->t.user, sizeof(c->t.user), "%s", u);
+	}
+	o->ca_file = pick(o->ca_file, a->ca_file, d->ca_file);
+	o->auth = pick(o->auth, a->auth, d->auth);
+	o->password_command = pick(o->password_command, a->password_command, d->password_command);
+	o->oauth_token_command =
+	    pick(o->oauth_token_command, a->oauth_token_command, d->oauth_token_command);
+	o->folder = pick(o->folder, a->folder, d->folder);
+	if (o->n_pins < CLI_MAX_PINS) {
+		const char *pin = pick(NULL, a->pin, d->pin);
+
+		if (pin != NULL)
+			o->pins[o->n_pins++] = pin;
+	}
+}
+
+ims_err cli_setup_target(struct cli *c, const char *word)
+{
+	const struct cfg_account *a = NULL;
+
+	if (word != NULL && (a = cfg_find(&c->cfg, word)) == NULL) {
+		if (cli_parse_target(word, &c->t, &c->err) != IMS_OK)
+			return c->err.code;
+	}
+	if (a == NULL && c->o.account != NULL) {
+		a = cfg_find(&c->cfg, c->o.account);
+		if (a == NULL)
+			return ims_error_set(&c->err, IMS_ERR_USAGE, "no account '%s' in %s",
+			                     c->o.account,
+			                     c->cfg.path[0] ? c->cfg.path : "the config file");
+	}
+	if (a == NULL && !c->t.set && c->cfg.default_account[0] != '\0') {
+		a = cfg_find(&c->cfg, c->cfg.default_account);
+		if (a == NULL)
+			return ims_error_set(&c->err, IMS_ERR_USAGE,
+			                     "%s: default account '%s' is not defined", c->cfg.path,
+			                     c->cfg.default_account);
+	}
+	if (a != NULL)
+		apply_account(c, a);
+	if (c->o.folder == NULL && c->t.mailbox[0] != '\0')
+		c->o.folder = c->t.mailbox;
+	return IMS_OK;
+}
+
+/* ---- connecting ------------------------------------------------------- */
+
+static void show_line(const char *prefix, const char *line, size_t len)
+{
+	struct ims_buf b;
+	struct ims_error e;
+
+	ims_buf_init(&b, 0);
+	if (ims_sanitize(line, len, IMS_SANITIZE_LINE, &b, &e) == IMS_OK && b.data != NULL)
+		fprintf(stderr, "%s%s\n", prefix, b.data);
+	ims_buf_release(&b);
+}
+
+static void on_trace(void *ctx, enum ims_trace_dir dir, const char *line, size_t len)
+{
+	(void)ctx;
+	show_line(dir == IMS_TRACE_SEND ? "C: " : dir == IMS_TRACE_RECV ? "S: " : "-- ", line, len);
+}
+
+static void on_alert(void *ctx, const char *text, size_t len)
+{
+	(void)ctx;
+	show_line("imapsh: server alert: ", text, len);
+}
+
+static ims_err connect_session(struct cli *c)
+{
+	struct ims_connect_params p;
+	struct ims_connect_result *r;
+	struct ims_stream *s = NULL;
+	struct ims_session_opts so;
+	ims_err e;
+	int tries;
+
+	if (!c->t.set)
+		return ims_error_set(
+		    &c->err, IMS_ERR_USAGE,
+		    "no server: give a TARGET, -a ACCOUNT, or a default account in "
+		    "the config file");
+	r = calloc(1, sizeof(*r));
+	if (r == NULL)
+		return ims_error_set(&c->err, IMS_ERR_NOMEM, "out of memory");
+	for (tries = 0;; tries++) {
+		if (cli_connect_params(c, &c->t, &p) != IMS_OK) {
+			free(r);
+			return c->err.code;
+		}
+		if (c->o.insecure)
+			cli_warn(
+			    "warning: --insecure: the certificate of %s is not verified; anyone on "
+			    "the path can read and change this connection",
+			    c->t.host);
+		e = ims_connect(&p, &s, r, &c->err);
+		if (e == IMS_ERR_TLS && tries == 0 && c->interactive &&
+		    (r->tls.verify_class == IMS_VERIFY_UNTRUSTED ||
+		     r->tls.verify_class == IMS_VERIFY_SELF_SIGNED ||
+		     r->tls.verify_class == IMS_VERIFY_MISSING_INTERMEDIATE)) {
+			struct ims_error saved;
+
+			ims_error_copy(&saved, &c->err);
+			if (cli_offer_trust(c, c->t.host, p.port, &r->tls) > 0)
+				continue;
+			ims_error_copy(&c->err, &saved);
+		}
+		break;
+	}
+	if (e != IMS_OK) {
+		free(r);
+		return e;
+	}
+	if (c->o.verbose)
+		fprintf(stderr, "imapsh: connected to %s (%s), %s %s, certificate %s\n", c->t.host,
+		        r->net.peer, r->tls.version, r->tls.cipher,
+		        r->tls.verified ? (r->tls.pinned ? "pinned" : "verified") : "NOT verified");
+	ims_session_opts_init(&so);
+	if (c->o.trace)
+		so.hooks.trace = on_trace;
+	so.hooks.alert = on_alert;
+	so.hooks.ctx = c;
+	so.greeting_timeout_ms = p.timeout_ms;
+	c->sess = ims_session_new(s, &so);
+	if (c->sess == NULL) {
+		free(r);
+		return ims_error_set(&c->err, IMS_ERR_NOMEM, "out of memory");
+	}
+	e = ims_session_start(c->sess, r->greeting_read ? r->greeting : NULL, &c->err);
+	free(r);
+	if (e != IMS_OK) {
+		ims_session_free(&c->sess);
+		return e;
+	}
+	c->connected = 1;
+	c->folder_rw = 0;
+	return IMS_OK;
+}
+
+/* ---- logging in -------------------------------------------------------- */
+
+static ims_err get_password(struct cli *c, const char *user, char *pw, size_t n)
+{
+	const char *env;
+	char netrc_user[256];
+	ims_err e;
+
+	if (c->o.password_command != NULL)
+		return secret_from_command("--password-command", c->o.password_command, pw, n,
+		                           &c->err);
+	env = getenv("IMAPSH_PASSWORD");
+	if (env != NULL && env[0] != '\0') {
+		if (strlen(env) >= n)
+			return ims_error_set(&c->err, IMS_ERR_AUTH, "IMAPSH_PASSWORD is too long");
+		memcpy(pw, env, strlen(env) + 1);
+		return IMS_OK;
+	}
+	snprintf(netrc_user, sizeof(netrc_user), "%s", user);
+	e = secret_from_netrc(c->o.netrc_file, c->t.host, netrc_user, sizeof(netrc_user), pw, n,
+	                      &c->err);
+	if (e == IMS_OK)
+		return IMS_OK;
+	if (c->o.netrc && c->o.netrc_file != NULL)
+		return ims_error_set(&c->err, IMS_ERR_AUTH, "%s", c->err.msg);
+	{
+		char prompt[600];
+
+		snprintf(prompt, sizeof(prompt), "Password for %s@%s: ", user, c->t.host);
+		e = secret_prompt(prompt, pw, n, &c->err);
+		if (e != IMS_OK)
+			return ims_error_set(
+			    &c->err, IMS_ERR_AUTH,
+			    "no password: use --password-command, IMAPSH_PASSWORD, "
+			    "netrc, or run on a terminal");
+	}
+	return IMS_OK;
+}
+
+static ims_err do_login(struct cli *c, const char *user_arg)
+{
+	struct ims_auth a;
+	char user[256];
+	char *secret;
+	enum ims_auth_mech mech = IMS_AUTH_AUTO;
+	const char *mech_name = c->o.auth != NULL ? c->o.auth : c->t.auth[0] ? c->t.auth : NULL;
+	int token = 0;
+	ims_err e;
+
+	if (user_arg != NULL)
+		snprintf(user, sizeof(user), "%s", user_arg);
+	else if (c->o.user != NULL)
+		snprintf(user, sizeof(user), "%s", c->o.user);
+	else
+		snprintf(user, sizeof(user), "%s", c->t.user);
+	if (mech_name != NULL && ims_auth_mech_parse(mech_name, &mech) != IMS_OK)
+		return ims_error_set(&c->err, IMS_ERR_USAGE, "--auth: unknown mechanism '%s'",
+		                     mech_name);
+	if (user[0] == '\0' && mech != IMS_AUTH_EXTERNAL)
+		return ims_error_set(&c->err, IMS_ERR_USAGE,
+		                     "no user name: use -u USER, USER@HOST, or 'login USER'");
+	secret = calloc(1, SECRET_MAX);
+	if (secret == NULL)
+		return ims_error_set(&c->err, IMS_ERR_NOMEM, "out of memory");
+	ims_auth_init(&a);
+	a.mech = mech;
+	a.user = user;
+	a.host = c->t.host;
+	a.port = c->t.port;
+	if (mech == IMS_AUTH_XOAUTH2 || mech == IMS_AUTH_OAUTHBEARER ||
+	    (mech == IMS_AUTH_AUTO && c->o.oauth_token_command != NULL)) {
+		if (c->o.oauth_token_command == NULL) {
+			free(secret);
+			return ims_error_set(&c->err, IMS_ERR_USAGE,
+			                     "--auth %s needs --oauth-token-command", mech_name);
+		}
+		e = secret_from_command("--oauth-token-command", c->o.oauth_token_command, secret,
+		                        SECRET_MAX, &c->err);
+		a.token = secret;
+		token = 1;
+	} else if (mech == IMS_AUTH_EXTERNAL) {
+		e = IMS_OK;
+	} else {
+		e = get_password(c, user, secret, SECRET_MAX);
+		a.password = secret;
+	}
+	if (e == IMS_OK) {
+		e = ims_session_login(c->sess, &a, &c->err);
+		if (e == IMS_ERR_AUTH && token &&
+		    ims_session_last_code(c->sess) == IMS_CODE_AUTHENTICATIONFAILED) {
+			/* The token may have expired: ask for a fresh one once. */
+			ims_wipe(secret, SECRET_MAX);
+			e = secret_from_command("--oauth-token-command", c->o.oauth_token_command,
+			                        secret, SECRET_MAX, &c->err);
+			if (e == IMS_OK)
+				e = ims_session_login(c->sess, &a, &c->err);
+			if (e == IMS_ERR_AUTH)
+				ims_error_prefix(&c->err,
+				                 "a fresh token from --oauth-token-command was "
+				                 "refused too");
+		}
+	}
+	ims_wipe(secret, SECRET_MAX);
+	free(secret);
+	if (e == IMS_OK && c->t.user[0] == '\0')
+		snprintf(c->t.user, sizeof(c->t.user), "%s", user);
+	return e;
+}
+
+/* ---- folders ----------------------------------------------------------- */
+
+ims_err cli_mbox_encode(struct cli *c, const char *utf8, struct ims_buf *out)
+{
+	struct ims_error e;
+
+	if (c->sess != NULL && ims_session_utf8(c->sess))
+		return ims_buf_puts(out, utf8) == IMS_OK
+		           ? IMS_OK
+		           : ims_error_set(&c->err, IMS_ERR_NOMEM, "out of memory");
+	if (ims_utf7_encode(utf8, strlen(utf8), out, &e) != IMS_OK)
+		return ims_error_set(&c->err, IMS_ERR_USAGE, "folder name '%s': %s", utf8, e.msg);
+	return IMS_OK;
+}
+
+ims_err cli_mbox_decode(struct cli *c, const char *raw, size_t len, struct ims_buf *out)
+{
+	struct ims_error e;
+	size_t before = out->len;
+
+	if (c->sess != NULL && ims_session_utf8(c->sess))
+		return ims_buf_append(out, raw, len);
+	if (ims_utf7_decode(raw, len, out, &e) == IMS_OK)
+		return IMS_OK;
+	/* Not valid modified UTF-7: show the raw bytes (sanitised later). */
+	out->len = before;
+	return ims_buf_append(out, raw, len);
+}
+
+ims_err cli_select(struct cli *c, const char *folder, int read_write)
+{
+	struct ims_buf wire;
+	ims_err e;
+
+	ims_buf_init(&wire, 0);
+	e = cli_mbox_encode(c, folder, &wire);
+	if (e == IMS_OK)
+		e = ims_session_select(c->sess, wire.data, wire.len, !read_write, &c->err);
+	ims_buf_release(&wire);
+	if (e == IMS_OK) {
+		snprintf(c->folder, sizeof(c->folder), "%s", folder);
+		c->folder_rw = read_write;
+	} else {
+		c->folder[0] = '\0';
+		if (e == IMS_ERR_NO)
+			ims_error_prefix(&c->err, "select %s", folder);
+	}
+	return e;
+}
+
+ims_err cli_need(struct cli *c, unsigned flags)
+{
+	ims_err e;
+
+	if ((flags & (CMD_CONNECT | CMD_LOGIN | CMD_FOLDER)) == 0)
+		return IMS_OK;
+	if (c->sess != NULL) {
+		struct ims_error why;
+
+		if (ims_session_broken(c->sess, &why) != IMS_OK ||
+		    ims_session_state(c->sess) == IMS_STATE_LOGOUT) {
+			if (c->interactive)
+				cli_warn("the connection was lost (%s); connecting again", why.msg);
+			ims_session_free(&c->sess);
+			c->connected = 0;
+		}
+	}
+	if (c->sess == NULL) {
+		char keep[512];
+
+		snprintf(keep, sizeof(keep), "%s", c->folder);
+		e = connect_session(c);
+		if (e != IMS_OK)
+			return e;
+		/* After a reconnect the shell returns to the folder it was in. */
+		if (keep[0] != '\0' && (flags & (CMD_LOGIN | CMD_FOLDER)) != 0) {
+			e = do_login(c, NULL);
+			if (e != IMS_OK)
+				return e;
+			e = cli_select(c, keep, c->folder_rw);
+			if (e != IMS_OK)
+				return e;
+		}
+	}
+	if ((flags & (CMD_LOGIN | CMD_FOLDER)) != 0 &&
+	    ims_session_state(c->sess) == IMS_STATE_NOT_AUTHENTICATED) {
+		e = do_login(c, NULL);
+		if (e != IMS_OK)
+			return e;
+	}
+	if ((flags & CMD_FOLDER) != 0) {
+		int rw = (flags & CMD_WRITE) != 0;
+		const struct ims_folder *f = ims_session_folder(c->sess);
+
+		if (f == NULL || c->folder[0] == '\0' || (rw && !c->folder_rw)) {
+			const char *name = c->folder[0] != '\0'  ? c->folder
+			                   : c->o.folder != NULL ? c->o.folder
+			                                         : "INBOX";
+			char tmp[512];
+
+			snprintf(tmp, sizeof(tmp), "%s", name);
+			e = cli_select(c, tmp, rw);
+			if (e != IMS_OK)
+				return e;
+		}
+	}
+	return IMS_OK;
+}
+
+void cli_close(struct cli *c)
+{
+	if (c->sess != NULL) {
+		struct ims_error e;
+
+		if (ims_session_broken(c->sess, &e) == IMS_OK &&
+		    ims_session_state(c->sess) != IMS_STATE_LOGOUT &&
+		    ims_session_logout(c->sess, &e) != IMS_OK && c->o.verbose)
+			cli_warn("logout: %s", e.msg);
+		ims_session_free(&c->sess);
+	}
+	c->connected = 0;
+	c->folder[0] = '\0';
+}
+
+/* ---- commands ---------------------------------------------------------- */
+
+ims_err cmd_connect(struct cli *c, int argc, char **argv)
+{
+	cli_close(c);
+	if (argc > 1) {
+		memset(&c->t, 0, sizeof(c->t));
+		c->acct = NULL;
+		if (cli_setup_target(c, argv[1]) != IMS_OK)
+			return c->err.code;
+	}
+	return cli_need(c, CMD_CONNECT);
+}
+
+ims_err cmd_login(struct cli *c, int argc, char **argv)
+{
+	ims_err e = cli_need(c, CMD_CONNECT);
+
+	if (e != IMS_OK)
+		return e;
+	if (ims_session_state(c->sess) != IMS_STATE_NOT_AUTHENTICATED)
+		return ims_error_set(&c->err, IMS_ERR_USAGE, "already logged in (logout first)");
+	if (argc > 1)
+		snprintf(c->t.user, sizeof(c->t.user), "%s", argv[1]);
+	return do_login(c, argc > 1 ? argv[1] : NULL);
+}
+
+ims_err cmd_logout(struct cli *c, int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	cli_close(c);
+	return IMS_OK;
+}
+
+ims_err cmd_capability(struct cli *c, int argc, char **argv)
+{
+	const char *const *caps;
+	size_t n, i;
+	ims_err e = cli_need(c, CMD_CONNECT);
+	char safe[512];
+
+	(void)argc;
+	(void)argv;
+	if (e != IMS_OK)
+		return e;
+	e = ims_session_capability(c->sess, &c->err);
+	if (e != IMS_OK)
+		return e;
+	n = ims_session_caps(c->sess, &caps);
+	if (c->o.json) {
+		struct json_out j;
+
+		json_init(&j, stdout);
+		json_begin_array(&j);
+		for (i = 0; i < n; i++)
+			json_str(&j, caps[i]);
+		json_end_array(&j);
+		json_finish(&j);
+		return IMS_OK;
+	}
+	for (i = 0; i < n; i++)
+		printf("%s\n", cli_safe(caps[i], safe, sizeof(safe)));
+	return IMS_OK;
+}
+
+ims_err cmd_id(struct cli *c, int argc, char **argv)
+{
+	static const char *const mine[] = {"name", "imapsh", "version", IMAPSH_VERSION};
+	struct ims_id_result r;
+	size_t i;
+	ims_err e = cli_need(c, CMD_CONNECT);
+	char s1[512], s2[1024];
+
+	(void)argc;
+	(void)argv;
+	if (e != IMS_OK)
+		return e;
+	ims_id_result_init(&r);
+	e = ims_session_id(c->sess, mine, 2, &r, &c->err);
+	if (e == IMS_OK) {
+		if (c->o.json) {
+			struct json_out j;
+
+			json_init(&j, stdout);
+			json_begin_object(&j);
+			for (i = 0; i < r.n; i++) {
+				json_key(&j, r.names[i]);
+				if (r.values[i] != NULL)
+					json_str(&j, r.values[i]);
+				else
+					json_null(&j);
+			}
+			json_end_object(&j);
+			json_finish(&j);
+		} else {
+			for (i = 0; i < r.n; i++)
+				printf(c->out_tty ? "%-12s %s\n" : "%s\t%s\n",
+				       cli_safe(r.names[i], s1, sizeof(s1)),
+				       r.values[i] != NULL ? cli_safe(r.values[i], s2, sizeof(s2))
+				                           : "NIL");
+		}
+	}
+	ims_id_result_release(&r);
+	return e;
+}
+
+ims_err cmd_namespace(struct cli *c, int argc, char **argv)
+{
+	static const char *const kinds[3] = {"personal", "other", "shared"};
+	struct ims_namespace_result r;
+	size_t k, i;
+	ims_err e = cli_need(c, CMD_LOGIN);
+	struct json_out j;
+
+	(void)argc;
+	(void)argv;
+	if (e != IMS_OK)
+		return e;
+	ims_namespace_result_init(&r);
+	e = ims_session_namespace(c->sess, &r, &c->err);
+	if (e == IMS_OK) {
+		if (c->o.json) {
+			json_init(&j, stdout);
+			json_begin_object(&j);
+		}
+		for (k = 0; k < 3; k++) {
+			if (c->o.json) {
+				json_key(&j, kinds[k]);
+				json_begin_array(&j);
+			}
+			for (i = 0; i < r.n[k]; i++) {
+				struct ims_buf b;
+				char d[2] = {r.v[k][i].delim, 0};
+				char safe[1024];
+
+				ims_buf_init(&b, 0);
+				(void)cli_mbox_decode(c, r.v[k][i].prefix, strlen(r.v[k][i].prefix),
+				                      &b);
+				if (c->o.json) {
+					json_begin_object(&j);
+					json_kv_str(&j, "prefix", b.data != NULL ? b.data : "");
+					json_kv_str(&j, "delimiter", d);
+					json_end_object(&j);
+				} else {
+					printf(c->out_tty ? "%-9s %-20s %s\n" : "%s\t%s\t%s\n",
+					       kinds[k],
+					       cli_safe(b.data != NULL ? b.data : "", safe,
+					                sizeof(safe)),
+					       d);
+				}
+				ims_buf_release(&b);
+			}
+			if (c->o.json)
+				json_end_array(&j);
+		}
+		if (c->o.json) {
+			json_end_object(&j);
+			json_finish(&j);
+		}
+	}
+	ims_namespace_result_release(&r);
+	return e;
+}
+
+static ims_err quote_cb(void *ctx, const struct ims_response *r, const char *raw, size_t raw_len,
+                        struct ims_error *err)
+{
+	struct cli *c = ctx;
+
+	(void)r;
+	(void)err;
+	if (c->out_tty) {
+		struct ims_buf b;
+		struct ims_error e;
+
+		ims_buf_init(&b, 0);
+		if (ims_sanitize(raw, raw_len, IMS_SANITIZE_TEXT, &b, &e) == IMS_OK &&
+		    b.data != NULL)
+			fwrite(b.data, 1, b.len, stdout);
+		ims_buf_release(&b);
+		if (raw_len == 0 || raw[raw_len - 1] != '\n')
+			fputc('\n', stdout);
+	} else {
+		/* On a pipe, the bytes as the server sent them. */
+		fwrite(raw, 1, raw_len, stdout);
+	}
+	return IMS_OK;
+}
+
+ims_err cmd_quote(struct cli *c, int argc, char **argv)
+{
+	struct ims_buf line;
+	ims_err e = cli_need(c, CMD_CONNECT);
+	int i;
+
+	if (e != IMS_OK)
+		return e;
+	/* One word is the command line as the user wrote it (imapsh quote
+	 * 'LIST "" *'); several words (the shell split them) are joined, and
+	 * a word that was quoted for a reason (empty, a space, a quote) is
+	 * quoted again for IMAP. */
+	ims_buf_init(&line, 64 * 1024);
+	for (i = 1; i < argc && e == IMS_OK; i++) {
+		const char *w = argv[i];
+		int q = argc > 2 && i > 1 && (w[0] == '\0' || strpbrk(w, " \"\\") != NULL);
+
+		if (i > 1 && ims_buf_putc(&line, ' ') != IMS_OK)
+			e = IMS_ERR_LIMIT;
+		else if (!q && ims_buf_puts(&line, w) != IMS_OK)
+			e = IMS_ERR_LIMIT;
+		else if (q) {
+			e = ims_buf_putc(&line, '"');
+			for (; *w != '\0' && e == IMS_OK; w++) {
+				if (*w == '"' || *w == '\\')
+					e = ims_buf_putc(&line, '\\');
+				if (e == IMS_OK)
+					e = ims_buf_putc(&line, *w);
+			}
+			if (e == IMS_OK)
+				e = ims_buf_putc(&line, '"');
+		}
+	}
+	if (e != IMS_OK) {
+		ims_buf_release(&line);
+		return ims_error_set(&c->err, IMS_ERR_USAGE, "quote: the command is too long");
+	}
+	e = ims_session_quote(c->sess, line.data, quote_cb, c, &c->err);
+	ims_wipe(line.data, line.len);
+	ims_buf_release(&line);
+	fflush(stdout);
+	return e;
+}

@@ -1,0 +1,131 @@
+/* Internals of the session, shared by session.c (the engine), auth.c and
+ * commands.c.  Not a public header. */
+#ifndef IMAPSH_SESSION_INT_H
+#define IMAPSH_SESSION_INT_H
+
+#include "imapsh/session.h"
+
+/* A command sent and not yet waited for. */
+struct ims__pending {
+	unsigned id;
+	char tag[32];
+	struct ims_handler h;
+	int cont_wait; /* sent a literal header, waiting for "+" */
+	int done;      /* the tagged reply came */
+	enum ims_cond cond;
+	enum ims_code_kind code;
+	char *text;   /* the reply's text, raw */
+	ims_err herr; /* a handler's or sink's error */
+	struct ims_error err;
+	struct ims__pending *next;
+};
+
+#define IMS__MAX_ALERTS 16
+
+struct ims_session {
+	struct ims_stream *stream;
+	struct ims_session_opts opts;
+	struct ims_parser *parser;
+	enum ims_state state;
+	ims_err broken;
+	struct ims_error broken_err;
+
+	char tag_prefix[8];
+	unsigned tag_seq;
+	unsigned next_id;
+	struct ims__pending *pend; /* in send order, done ones too until waited */
+	struct ims__pending *sending;
+
+	char rbuf[16384];
+	size_t rpos, rlen;
+
+	char **caps;
+	size_t n_caps;
+	int caps_known;
+	int utf8;
+	char *greeting;
+	char *bye;
+	char *alerts[IMS__MAX_ALERTS];
+	size_t n_alerts;
+	enum ims_code_kind last_code;
+	char *last_text;
+	struct ims_folder folder; /* name != NULL: selected or being selected */
+	enum ims_auth_mech mech;
+	struct ims_body_param *sid;
+	size_t n_sid;
+
+	/* the literal being streamed to a caller's sink */
+	struct ims_sink user_sink;
+	struct ims__pending *sink_owner;
+
+	unsigned caps_gen;
+
+	/* IDLE */
+	unsigned idle_id;
+	int idle_started;
+	int idle_changed;
+};
+
+void ims__set_state(struct ims_session *s, enum ims_state st);
+/* Mark the session broken with e/words (returns the code). */
+ims_err ims__break(struct ims_session *s, ims_err code, const struct ims_error *why,
+                   struct ims_error *err);
+/* Fail at once if broken. */
+ims_err ims__check(struct ims_session *s, struct ims_error *err);
+/* Process one response (reading as needed). */
+ims_err ims__pump(struct ims_session *s, struct ims_error *err);
+/* The same, but when until (ims_now_ms() time, 0 = none) passes while
+ * waiting for data, return IMS_OK with *timed_out_r set (the session goes
+ * on). */
+ims_err ims__pump_until(struct ims_session *s, int64_t until, int *timed_out_r,
+                        struct ims_error *err);
+void ims__folder_clear(struct ims_folder *f);
+/* Write raw bytes to the server (not traced). */
+ims_err ims__write(struct ims_session *s, const void *p, size_t n, struct ims_error *err);
+void ims__trace(struct ims_session *s, enum ims_trace_dir dir, const char *line, size_t len);
+/* Begin, end, submit and wait in one go. */
+ims_err ims__run(struct ims_session *s, struct ims_cmd *c, const struct ims_handler *h,
+                 struct ims_error *err);
+/* Set a deadline ms from now on the stream (0: none), returning the old. */
+int64_t ims__deadline(struct ims_session *s, int ms);
+void ims__deadline_restore(struct ims_session *s, int64_t old);
+/* Copy server text into words for an error message (sanitised, cut). */
+void ims__server_words(const char *text, char *out, size_t cap);
+/* Replace the capability list with strings v[0..n). */
+ims_err ims__set_caps(struct ims_session *s, const char *const *v, size_t n);
+/* The after-login steps: capabilities, ENABLE UTF8=ACCEPT, ID. */
+ims_err ims__after_login(struct ims_session *s, struct ims_error *err);
+/* The writer options for this session. */
+void ims__writer_opts(const struct ims_session *s, struct ims_writer_opts *o);
+/* Checked flag list "(\\Seen $x)" into out; IMS_ERR_USAGE with words. */
+ims_err ims__flag_list(const char *const *flags, size_t n, struct ims_buf *out,
+                       struct ims_error *err);
+char *ims__strndup(const char *p, size_t n);
+/* Bump on every change of the capability list. */
+unsigned ims__caps_generation(const struct ims_session *s);
+
+/* SCRAM-SHA-256 client (RFC 5802, RFC 7677), exposed for tests. */
+struct ims__scram {
+	char *gs2;               /* "n,," or "n,a=authzid," */
+	char *client_first_bare; /* "n=user,r=nonce" */
+	char *nonce;
+	struct ims_buf auth_message;
+	unsigned char server_sig[32];
+};
+
+void ims__scram_init(struct ims__scram *sc);
+/* Wipes and frees. */
+void ims__scram_release(struct ims__scram *sc);
+/* The client-first message into out; nonce NULL for a random one. */
+ims_err ims__scram_first(struct ims__scram *sc, const char *user, const char *authzid,
+                         const char *nonce, struct ims_buf *out,
+                         struct ims_error *err) IMS_MUST_CHECK;
+/* From the server-first message, the client-final message into out. */
+ims_err ims__scram_final(struct ims__scram *sc, const char *password, const char *server_first,
+                         size_t n, struct ims_buf *out, struct ims_error *err) IMS_MUST_CHECK;
+/* Check the server-final message (v=...); IMS_ERR_AUTH when wrong. */
+ims_err ims__scram_verify(struct ims__scram *sc, const char *server_final, size_t n,
+                          struct ims_error *err) IMS_MUST_CHECK;
+void ims__free_strv(char **v, size_t n);
+
+#endif
