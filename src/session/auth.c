@@ -719,7 +719,7 @@ static ims_err do_authenticate(struct ims_session *s, const struct ims_auth *a,
 
 ims_err ims_session_login(struct ims_session *s, const struct ims_auth *a, struct ims_error *err)
 {
-	enum ims_auth_mech m;
+	enum ims_auth_mech m = IMS_AUTH_AUTO;
 	struct sasl x;
 	int64_t old;
 	unsigned gen;
