@@ -71,6 +71,7 @@ struct ims_cert_info {
 	char subject[256];
 	char issuer[256];
 	char cn[128];               /* subject CN, may be empty */
+	char issuer_cn[128];        /* issuer CN, may be empty */
 	char san[IMS_SAN_MAX][128]; /* dNSName (and iPAddress) entries */
 	size_t n_san;
 	char not_before[32]; /* "2026-01-01T00:00:00Z" */

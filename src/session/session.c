@@ -645,6 +645,20 @@ static struct ims__pending *find_tag(struct ims_session *s, const char *tag)
 	return NULL;
 }
 
+/* A tag of ours that was handed out before (its command has completed). */
+static int tag_was_sent(const struct ims_session *s, const char *tag)
+{
+	size_t n = strlen(s->tag_prefix);
+	unsigned long v = 0;
+	const char *p;
+
+	if (strncmp(tag, s->tag_prefix, n) != 0 || tag[n] < '1' || tag[n] > '9')
+		return 0;
+	for (p = tag + n; *p >= '0' && *p <= '9' && v <= s->tag_seq; p++)
+		v = v * 10 + (unsigned long)(*p - '0');
+	return *p == '\0' && v >= 1 && v <= s->tag_seq;
+}
+
 static ims_err handler_failed(struct ims__pending *p, ims_err e)
 {
 	if (p->herr == IMS_OK) {
@@ -685,9 +699,14 @@ static ims_err dispatch(struct ims_session *s, const struct ims_response *r, str
 			char t[64];
 
 			ims__server_words(r->tag, t, 40);
-			ims_error_set(&why, IMS_ERR_PROTOCOL,
-			              "the server answered a command that was never sent (tag %s)",
-			              t);
+			if (tag_was_sent(s, r->tag))
+				ims_error_set(&why, IMS_ERR_PROTOCOL,
+				              "the server answered a command twice (tag %s)", t);
+			else
+				ims_error_set(
+				    &why, IMS_ERR_PROTOCOL,
+				    "the server answered a command that was never sent (tag %s)",
+				    t);
 			return ims__break(s, IMS_ERR_PROTOCOL, &why, err);
 		}
 		if (apply_code(s, r) != IMS_OK) {

@@ -205,6 +205,7 @@ static void fill_cert(struct ims_cert_info *ci, const mbedtls_x509_crt *crt)
 	if (mbedtls_x509_dn_gets(ci->issuer, sizeof(ci->issuer), &crt->issuer) < 0)
 		ci->issuer[0] = '\0';
 	name_cn(&crt->subject, ci->cn, sizeof(ci->cn));
+	name_cn(&crt->issuer, ci->issuer_cn, sizeof(ci->issuer_cn));
 	for (s = &crt->subject_alt_names; s != NULL && ci->n_san < IMS_SAN_MAX; s = s->next) {
 		const mbedtls_x509_buf *b = &s->buf;
 		char *dst = ci->san[ci->n_san];
@@ -350,9 +351,24 @@ static void plural_days(char *out, size_t n, int64_t days)
 		snprintf(out, n, "%lld day%s", (long long)days, days == 1 ? "" : "s");
 }
 
-static const char *cert_label(const struct ims_cert_info *ci)
+/* A certificate named for a person: "CN=name" when it has a CN, else its
+ * whole subject. */
+static const char *cert_label(const struct ims_cert_info *ci, char *buf, size_t n)
 {
-	return ci->subject[0] != '\0' ? ci->subject : "(no subject)";
+	if (ci->cn[0] != '\0')
+		snprintf(buf, n, "CN=%s", ci->cn);
+	else
+		snprintf(buf, n, "%s", ci->subject[0] != '\0' ? ci->subject : "(no subject)");
+	return buf;
+}
+
+static const char *issuer_label(const struct ims_cert_info *ci, char *buf, size_t n)
+{
+	if (ci->issuer_cn[0] != '\0')
+		snprintf(buf, n, "CN=%s", ci->issuer_cn);
+	else
+		snprintf(buf, n, "%s", ci->issuer[0] != '\0' ? ci->issuer : "(no issuer)");
+	return buf;
 }
 
 /* Turn the recorded flags into one class and words. */
@@ -363,7 +379,7 @@ static void classify(struct verify_ctx *v, uint32_t all)
 	char *r = info->verify_reason;
 	size_t rn = sizeof(info->verify_reason);
 	int64_t now = (int64_t)time(NULL);
-	char d[48];
+	char d[48], lb[300];
 	int i;
 
 	if (v->pin_mismatch) {
@@ -385,8 +401,8 @@ static void classify(struct verify_ctx *v, uint32_t all)
 				         ci->not_after);
 			else
 				snprintf(r, rn, "%s certificate %s expired %s ago (on %s)",
-				         ci->self_signed ? "root" : "intermediate", cert_label(ci),
-				         d, ci->not_after);
+				         ci->self_signed ? "root" : "intermediate",
+				         cert_label(ci, lb, sizeof(lb)), d, ci->not_after);
 			return;
 		}
 	}
@@ -396,14 +412,11 @@ static void classify(struct verify_ctx *v, uint32_t all)
 		if (v->depth_flags[i] & MBEDTLS_X509_BADCERT_FUTURE) {
 			info->verify_class = IMS_VERIFY_NOT_YET_VALID;
 			plural_days(d, sizeof(d), (ci->not_before_epoch - now) / 86400);
-			snprintf(r, rn, "%scertificate %snot valid until %s (in %s)",
-			         i == 0 ? "" : "intermediate ", i == 0 ? "" : cert_label(ci),
-			         ci->not_before, d);
 			if (i != 0)
 				snprintf(
 				    r, rn,
 				    "intermediate certificate %s is not valid until %s (in %s)",
-				    cert_label(ci), ci->not_before, d);
+				    cert_label(ci, lb, sizeof(lb)), ci->not_before, d);
 			else
 				snprintf(r, rn, "certificate is not valid until %s (in %s)",
 				         ci->not_before, d);
@@ -436,12 +449,13 @@ static void classify(struct verify_ctx *v, uint32_t all)
 		if (f & MBEDTLS_X509_BADCERT_BAD_MD) {
 			info->verify_class = IMS_VERIFY_WEAK;
 			snprintf(r, rn, "weak signature algorithm %s on %s", ci->sig_alg,
-			         cert_label(ci));
+			         cert_label(ci, lb, sizeof(lb)));
 			return;
 		}
 		if (f & (MBEDTLS_X509_BADCERT_BAD_KEY | MBEDTLS_X509_BADCERT_BAD_PK)) {
 			info->verify_class = IMS_VERIFY_WEAK;
-			snprintf(r, rn, "weak key %s bits in %s", ci->key, cert_label(ci));
+			snprintf(r, rn, "weak key %s bits in %s", ci->key,
+			         cert_label(ci, lb, sizeof(lb)));
 			return;
 		}
 	}
@@ -451,7 +465,7 @@ static void classify(struct verify_ctx *v, uint32_t all)
 		snprintf(r, rn,
 		         "certificate %s is not for TLS servers (its key usage or extended key "
 		         "usage lacks serverAuth)",
-		         cert_label(leaf));
+		         cert_label(leaf, lb, sizeof(lb)));
 		return;
 	}
 	if (all & MBEDTLS_X509_BADCERT_NOT_TRUSTED) {
@@ -461,17 +475,18 @@ static void classify(struct verify_ctx *v, uint32_t all)
 		if (v->max_depth == 0 && leaf->self_signed) {
 			info->verify_class = IMS_VERIFY_SELF_SIGNED;
 			snprintf(r, rn, "self-signed certificate %s is not trusted",
-			         cert_label(leaf));
+			         cert_label(leaf, lb, sizeof(lb)));
 		} else if (v->presented == 1 && v->max_depth == 0) {
 			info->verify_class = IMS_VERIFY_MISSING_INTERMEDIATE;
 			snprintf(r, rn,
 			         "issuer not trusted: %s; the server sent only its own certificate "
 			         "(is an intermediate certificate missing?)",
-			         leaf->issuer);
+			         issuer_label(leaf, lb, sizeof(lb)));
 		} else {
 			info->verify_class = IMS_VERIFY_UNTRUSTED;
 			snprintf(r, rn, "issuer not trusted: %s",
-			         top->self_signed ? top->subject : top->issuer);
+			         top->self_signed ? cert_label(top, lb, sizeof(lb))
+			                          : issuer_label(top, lb, sizeof(lb)));
 		}
 		return;
 	}
@@ -699,7 +714,10 @@ static ims_err handshake_error(struct tls_stream *t, int r, struct ims_tls_info 
 {
 	char eb[160];
 
-	if (r == MBEDTLS_ERR_X509_CERT_VERIFY_FAILED) {
+	if (r == MBEDTLS_ERR_X509_CERT_VERIFY_FAILED ||
+	    (r == MBEDTLS_ERR_SSL_BAD_HS_CERTIFICATE && t->vctx.max_depth >= 0 &&
+	     info->n_chain > 0 && mbedtls_ssl_get_verify_result(&t->ssl) != 0 &&
+	     mbedtls_ssl_get_verify_result(&t->ssl) != 0xFFFFFFFFu)) {
 		uint32_t flags = mbedtls_ssl_get_verify_result(&t->ssl);
 
 		classify(&t->vctx, flags);

@@ -722,6 +722,7 @@ static void test_tag_errors(void **state)
 	start(&t);
 	expect_ok(ims_session_noop(t.s, &err), &err, &t);
 	assert_int_equal(ims_session_noop(t.s, &err), IMS_ERR_PROTOCOL);
+	assert_non_null(strstr(err.msg, "twice"));
 	t_close(&t, 1);
 
 	t_open(&t, "unexpected_continuation.txt", chunk, 1);
