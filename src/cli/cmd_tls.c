@@ -7,6 +7,7 @@
 
 #include "cli/cli.h"
 #include "cli/output.h"
+#include "imapsh/session.h"
 #include "imapsh/starttls.h"
 
 /* ---- cert ----------------------------------------------------------- */
@@ -172,6 +173,7 @@ struct check {
 	long warn_days, crit_days, warn_ms, crit_ms;
 	int login, nagios;
 	const char *folder;
+	int64_t messages; /* in folder, -1 when not checked */
 };
 
 static struct stage *stage_add(struct check *k, const char *name, int ok, int64_t ms, int has_ms)
@@ -239,11 +241,20 @@ static void check_output(struct cli *c, struct check *k, const struct cli_target
 	size_t i;
 
 	if (k->nagios) {
+		char w[32] = "", cr[32] = "", reason[800];
+		size_t q;
+
+		/* The plugin line: no '|' or newline may leak from server text. */
+		snprintf(reason, sizeof(reason), "%s", k->reason[0] ? k->reason : "ok");
+		for (q = 0; reason[q] != '\0'; q++)
+			if (reason[q] == '|' || reason[q] == '\n' || reason[q] == '\r')
+				reason[q] = ' ';
+		if (k->warn_ms > 0)
+			snprintf(w, sizeof(w), "%.3f", (double)k->warn_ms / 1000.0);
+		if (k->crit_ms > 0)
+			snprintf(cr, sizeof(cr), "%.3f", (double)k->crit_ms / 1000.0);
 		printf("IMAP %s - %s:%u %s | time=%.3fs;%s;%s;0", status_names[k->status], t->host,
-		       port, k->reason, (double)total / 1000.0, "", "");
-		if (k->warn_ms > 0 || k->crit_ms > 0) {
-			/* thresholds in seconds, as the plugins print them */
-		}
+		       port, reason, (double)total / 1000.0, w, cr);
 		printf(" tls=%.3fs;;;0", (double)r->tls.handshake_ms / 1000.0);
 		if (leaf != NULL)
 			printf(" days=%lld;%ld;%ld;0", (long long)leaf->days_left, k->warn_days,
@@ -262,6 +273,14 @@ static void check_output(struct cli *c, struct check *k, const struct cli_target
 		json_kv_str(&j, "status", status_names[k->status]);
 		json_kv_str(&j, "reason", k->reason);
 		json_kv_int(&j, "ms", total);
+		if (k->folder != NULL) {
+			json_kv_str(&j, "folder", k->folder);
+			json_key(&j, "messages");
+			if (k->messages >= 0)
+				(void)ims_json_int(&j.w, k->messages);
+			else
+				json_null(&j);
+		}
 		json_key(&j, "addresses");
 		json_begin_array(&j);
 		for (i = 0; i < r->net.n_addrs; i++)
@@ -366,7 +385,7 @@ ims_err cmd_check(struct cli *c, int argc, char **argv)
 	struct ims_connect_result *r;
 	struct ims_stream *s = NULL;
 	const char *target = NULL;
-	char line[8192], safe[1024];
+	char line[8192], safe[1024], greeting[8192] = "";
 	int64_t t0;
 	ims_err e;
 	int i;
@@ -379,6 +398,7 @@ ims_err cmd_check(struct cli *c, int argc, char **argv)
 		return ims_error_set(&c->err, IMS_ERR_NOMEM, "out of memory");
 	}
 	k->warn_days = 21;
+	k->messages = -1;
 	k->crit_days = 7;
 	c->exit_set = 1;
 	c->exit = ST_UNKNOWN;
@@ -388,6 +408,16 @@ ims_err cmd_check(struct cli *c, int argc, char **argv)
 
 		if (strcmp(a, "--nagios") == 0) {
 			k->nagios = 1;
+		} else if (strcmp(a, "--login") == 0) {
+			k->login = 1;
+		} else if (strcmp(a, "--folder") == 0 || strcmp(a, "-f") == 0) {
+			if (v == NULL) {
+				ims_error_set(&c->err, IMS_ERR_USAGE, "check: %s needs a folder",
+				              a);
+				goto usage;
+			}
+			k->folder = v;
+			i++;
 		} else if (strcmp(a, "--warn-days") == 0) {
 			if (parse_long_opt(c, a, v, &k->warn_days) != 0)
 				goto usage;
@@ -415,6 +445,10 @@ ims_err cmd_check(struct cli *c, int argc, char **argv)
 			goto usage;
 		}
 	}
+	/* -f/--folder is also a global option: with --login it names the
+	 * folder to examine. */
+	if (k->login && k->folder == NULL)
+		k->folder = c->o.folder;
 	if (target_from_arg(c, target, &t) != IMS_OK || cli_connect_params(c, &t, &p) != IMS_OK)
 		goto usage;
 
@@ -534,6 +568,9 @@ ims_err cmd_check(struct cli *c, int argc, char **argv)
 			      e == IMS_OK ? "the server did not greet with OK" : c->err.msg);
 			goto done;
 		}
+		snprintf(greeting, sizeof(greeting), "%s", line);
+	} else {
+		snprintf(greeting, sizeof(greeting), "%s", r->greeting);
 	}
 	{
 		int64_t c0 = ims_now_ms();
@@ -557,7 +594,55 @@ ims_err cmd_check(struct cli *c, int argc, char **argv)
 		if (strstr(k->caps, "IMAP4") == NULL)
 			grade(k, ST_CRITICAL, "the server does not announce IMAP4rev1");
 	}
-	{
+	if (k->login) {
+		/* From here the session speaks: login, the folder, logout. */
+		struct ims_session_opts so;
+		int64_t l0 = ims_now_ms();
+		struct stage *st;
+
+		ims_session_opts_init(&so);
+		s->deadline_ms = 0;
+		cli_close(c);
+		c->sess = ims_session_new(s, &so);
+		s = NULL;
+		if (c->sess == NULL) {
+			grade(k, ST_UNKNOWN, "out of memory");
+			goto done;
+		}
+		c->t = t;
+		e = ims_session_start(c->sess, greeting, &c->err);
+		if (e == IMS_OK)
+			e = cli_need(c, CMD_LOGIN);
+		st = stage_add(k, "login", e == IMS_OK, ims_now_ms() - l0, 1);
+		if (e == IMS_OK)
+			snprintf(st->detail, sizeof(st->detail), "as %s (%s)",
+			         cli_safe(c->t.user, safe, sizeof(safe)),
+			         ims_auth_mech_name(ims_session_auth_mech(c->sess)));
+		else
+			snprintf(st->detail, sizeof(st->detail), "%s", c->err.msg);
+		if (e != IMS_OK) {
+			grade(k, e == IMS_ERR_USAGE ? ST_UNKNOWN : ST_CRITICAL, c->err.msg);
+			goto done;
+		}
+		if (k->folder != NULL) {
+			int64_t f0 = ims_now_ms();
+			const struct ims_folder *f;
+
+			e = cli_select(c, k->folder, 0);
+			f = e == IMS_OK ? ims_session_folder(c->sess) : NULL;
+			st = stage_add(k, "folder", f != NULL, ims_now_ms() - f0, 1);
+			if (f != NULL) {
+				snprintf(st->detail, sizeof(st->detail), "%s: %u messages",
+				         cli_safe(k->folder, safe, sizeof(safe)),
+				         (unsigned)f->exists);
+				k->messages = (int64_t)f->exists;
+			} else {
+				snprintf(st->detail, sizeof(st->detail), "%s", c->err.msg);
+				grade(k, ST_CRITICAL, c->err.msg);
+				goto done;
+			}
+		}
+	} else {
 		char last[1024];
 
 		if (ims_stream_write(s, "C2 LOGOUT\r\n", 11) == IMS_OK)
@@ -575,6 +660,7 @@ done:
 			grade(k, ST_WARNING, line);
 		}
 	}
+	cli_close(c);
 	check_output(c, k, &t, p.port, r, ims_now_ms() - t0);
 	ims_stream_close(&s);
 	c->exit = k->status;
