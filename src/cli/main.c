@@ -398,6 +398,7 @@ int main(int argc, char **argv)
 	cfg_init(&c.cfg);
 	if (cfg_load(&c.cfg, c.o.config, &c.err) != IMS_OK) {
 		cli_warn("%s", c.err.msg);
+		cfg_release(&c.cfg);
 		free(args);
 		return 2;
 	}
@@ -417,6 +418,7 @@ int main(int argc, char **argv)
 		free(args);
 		if (c.o.commands != NULL && c.o.script != NULL) {
 			cli_warn("-c and --script cannot be combined");
+			cfg_release(&c.cfg);
 			return 2;
 		}
 		if (c.o.commands != NULL) {
@@ -426,6 +428,7 @@ int main(int argc, char **argv)
 
 			if (f == NULL) {
 				cli_warn("--script %s: %s", c.o.script, strerror(errno));
+				cfg_release(&c.cfg);
 				return 2;
 			}
 			e = cli_batch(&c, f);
@@ -446,6 +449,7 @@ int main(int argc, char **argv)
 		cli_warn("%s cannot be combined with a command on the command line",
 		         c.o.commands != NULL ? "-c" : "--script");
 		free(args);
+		cfg_release(&c.cfg);
 		return 2;
 	}
 	e = cli_cmd_run(&c, n - first, args + first);
