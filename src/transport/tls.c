@@ -715,8 +715,8 @@ static ims_err handshake_error(struct tls_stream *t, int r, struct ims_tls_info 
 	char eb[160];
 
 	if (r == MBEDTLS_ERR_X509_CERT_VERIFY_FAILED ||
-	    (r == MBEDTLS_ERR_SSL_BAD_HS_CERTIFICATE && t->vctx.max_depth >= 0 &&
-	     info->n_chain > 0 && mbedtls_ssl_get_verify_result(&t->ssl) != 0 &&
+	    (r == IMS_ERR_SSL_BAD_CERT && t->vctx.max_depth >= 0 && info->n_chain > 0 &&
+	     mbedtls_ssl_get_verify_result(&t->ssl) != 0 &&
 	     mbedtls_ssl_get_verify_result(&t->ssl) != 0xFFFFFFFFu)) {
 		uint32_t flags = mbedtls_ssl_get_verify_result(&t->ssl);
 
@@ -727,20 +727,11 @@ static ims_err handshake_error(struct tls_stream *t, int r, struct ims_tls_info 
 			    info->verify_reason, info->chain[0].sha256, info->chain[0].spki_sha256);
 		return ims_error_set(err, IMS_ERR_TLS, "tls: %s", info->verify_reason);
 	}
-#if defined(MBEDTLS_ERR_SSL_BAD_HS_PROTOCOL_VERSION)
-	if (r == MBEDTLS_ERR_SSL_BAD_HS_PROTOCOL_VERSION)
+	if (r == IMS_ERR_SSL_BAD_VERSION)
 		return ims_error_set(err, IMS_ERR_TLS,
 		                     "tls: handshake failed: the server offers only a TLS version "
 		                     "below %s, which imapsh refuses",
 		                     t->vctx.o->tls_min >= 13 ? "1.3" : "1.2");
-#endif
-#if defined(MBEDTLS_ERR_SSL_BAD_PROTOCOL_VERSION)
-	if (r == MBEDTLS_ERR_SSL_BAD_PROTOCOL_VERSION)
-		return ims_error_set(err, IMS_ERR_TLS,
-		                     "tls: handshake failed: the server offers only a TLS version "
-		                     "below %s, which imapsh refuses",
-		                     t->vctx.o->tls_min >= 13 ? "1.3" : "1.2");
-#endif
 	if (r == MBEDTLS_ERR_SSL_CONN_EOF || r == MBEDTLS_ERR_NET_CONN_RESET)
 		return ims_error_set(err, IMS_ERR_TLS,
 		                     "tls: handshake failed: the server closed the connection "

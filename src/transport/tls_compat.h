@@ -10,7 +10,9 @@
  *  - certificate fields made private in 3.x (sig_md, sig_pk, ca_istrue),
  *    reached through MBEDTLS_PRIVATE()
  *  - 3.6 refuses to verify without a host name unless set_hostname(NULL)
- *    is called explicitly (we do our own name check for IP literals) */
+ *    is called explicitly (we do our own name check for IP literals)
+ *  - error codes renamed in 3.x: BAD_HS_CERTIFICATE -> BAD_CERTIFICATE,
+ *    BAD_HS_PROTOCOL_VERSION -> BAD_PROTOCOL_VERSION (IMS_ERR_SSL_* here) */
 #ifndef IMAPSH_TLS_COMPAT_H
 #define IMAPSH_TLS_COMPAT_H
 
@@ -32,6 +34,17 @@
 #include <mbedtls/pk.h>
 #include <mbedtls/sha256.h>
 #include <mbedtls/ssl.h>
+
+#if defined(MBEDTLS_ERR_SSL_BAD_HS_CERTIFICATE)
+#define IMS_ERR_SSL_BAD_CERT MBEDTLS_ERR_SSL_BAD_HS_CERTIFICATE
+#else
+#define IMS_ERR_SSL_BAD_CERT MBEDTLS_ERR_SSL_BAD_CERTIFICATE
+#endif
+#if defined(MBEDTLS_ERR_SSL_BAD_HS_PROTOCOL_VERSION)
+#define IMS_ERR_SSL_BAD_VERSION MBEDTLS_ERR_SSL_BAD_HS_PROTOCOL_VERSION
+#else
+#define IMS_ERR_SSL_BAD_VERSION MBEDTLS_ERR_SSL_BAD_PROTOCOL_VERSION
+#endif
 
 static inline int ims_compat_crypto_init(void)
 {

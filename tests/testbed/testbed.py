@@ -5,9 +5,10 @@
     testbed.py stop DIR      stop what start started; keep the logs
 
 Everything is made at start: a CA and certificate matrix (mkca.py), the
-sample mail (mailgen.py), random passwords-of-record are fixed test values
-(see USERS), random OAuth tokens, a dovecot.conf.  Nothing touches the
-system's Dovecot: its own base_dir, state_dir, log file and ports.
+sample mail (mailgen.py), the users' passwd file (fixed test passwords,
+see USERS), random OAuth tokens served by oauthserver.py, a dovecot.conf.
+Nothing touches the system's Dovecot: its own base_dir, state_dir, log
+file and ports.
 
 Dovecot 2.3 facts this relies on: mail processes may not run as root and
 passwd-file refuses UID 0, so mail belongs to nobody:nogroup; login runs as
@@ -414,27 +415,33 @@ def start(d):
     homes = {u: mail[u]["home"] for u in USERS}
     passwd = write_passwd(d, uid, gid, homes)
     oauth = start_oauth(d)
-    ports = {"imaps": free_port(), "starttls": free_port()}
-    while ports["starttls"] == ports["imaps"]:
-        ports["starttls"] = free_port()
     for sub in ("run", "state"):
         os.makedirs(os.path.join(d, sub))
         os.chmod(os.path.join(d, sub), 0o755)
     conf = os.path.join(d, "dovecot.conf")
-    with open(conf, "w") as f:
-        f.write(DOVECOT_CONF.format(dir=d, addr=ADDR, port_imaps=ports["imaps"],
-                                    port_starttls=ports["starttls"], mail_uid=uid,
-                                    mail_gid=gid, mechs=" ".join(m.lower() for m in MECHS)))
-    # The master daemonizes and keeps the fds it was given: never a pipe
-    # (ctest or subprocess.run would wait for it forever).
     outf = os.path.join(d, "dovecot.stdout")
-    with open(outf, "wb") as out:
-        r = subprocess.run([dovecot_bin(), "-c", conf], stdin=subprocess.DEVNULL, stdout=out,
-                           stderr=subprocess.STDOUT)
-    if r.returncode != 0:
-        stop(d)
-        die("dovecot -c %s failed (%d): %s\n--- log tail ---\n%s"
-            % (conf, r.returncode, open(outf, errors="replace").read(), log_tail(d)))
+    for attempt in range(3):
+        # A free port may be taken before Dovecot binds it: then try again.
+        ports = {"imaps": free_port(), "starttls": free_port()}
+        while ports["starttls"] == ports["imaps"]:
+            ports["starttls"] = free_port()
+        with open(conf, "w") as f:
+            f.write(DOVECOT_CONF.format(dir=d, addr=ADDR, port_imaps=ports["imaps"],
+                                        port_starttls=ports["starttls"], mail_uid=uid,
+                                        mail_gid=gid, mechs=" ".join(m.lower() for m in MECHS)))
+        # The master daemonizes and keeps the fds it was given: never a pipe
+        # (ctest or subprocess.run would wait for it forever).
+        with open(outf, "wb") as out:
+            r = subprocess.run([dovecot_bin(), "-c", conf], stdin=subprocess.DEVNULL,
+                               stdout=out, stderr=subprocess.STDOUT)
+        if r.returncode == 0:
+            break
+        output = open(outf, errors="replace").read()
+        if "Address already in use" not in output or attempt == 2:
+            stop(d)
+            die("dovecot -c %s failed (%d): %s\n--- log tail ---\n%s"
+                % (conf, r.returncode, output, log_tail(d)))
+        log("port taken, retrying: " + output.strip().splitlines()[0])
     plain_greeting, tls_greeting = wait_ready(d, ports, ca["root"])
     pid = int(open(os.path.join(d, "run", "master.pid")).read().strip())
     version = subprocess.run([dovecot_bin(), "--version"], stdout=subprocess.PIPE).stdout.decode().strip()
