@@ -136,6 +136,7 @@ struct cli_cmd_group {
 };
 
 extern const struct cli_cmd_group cli_group_core;
+extern const struct cli_cmd_group cli_group_folders;
 
 const struct cli_cmd *cli_cmd_find(const char *name);
 const struct cli_cmd *cli_cmd_table(size_t *n_r);
@@ -222,8 +223,6 @@ void cli_close(struct cli *c);
  * after ENABLE UTF8=ACCEPT) and back.  The result is appended to out. */
 ims_err cli_mbox_encode(struct cli *c, const char *utf8, struct ims_buf *out) IMS_MUST_CHECK;
 ims_err cli_mbox_decode(struct cli *c, const char *raw, size_t len, struct ims_buf *out);
-/* Map a session error to the user's words; the session may be dropped. */
-ims_err cli_session_error(struct cli *c, ims_err e);
 
 ims_err cmd_connect(struct cli *c, int argc, char **argv);
 ims_err cmd_login(struct cli *c, int argc, char **argv);

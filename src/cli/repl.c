@@ -980,6 +980,15 @@ ims_err cli_repl(struct cli *c)
 	signals_install(&ss);
 	ims_transport_set_cancel_flag(&cli_interrupted);
 	c->interactive = 1;
+	/* With a server given, connect (and log in when the user is known)
+	 * at once, as psql does: problems show before the first command. */
+	if (c->t.set) {
+		ims_err ce = cli_need(c, (c->t.user[0] != '\0' || c->o.user != NULL) ? CMD_LOGIN
+		                                                                     : CMD_CONNECT);
+
+		if (ce != IMS_OK && c->err.msg[0] != '\0')
+			cli_warn("%s", c->err.msg);
+	}
 	for (;;) {
 		struct run_state rs;
 		char *line;
