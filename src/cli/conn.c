@@ -612,12 +612,30 @@ static ims_err quote_cb(void *ctx, const struct ims_response *r, const char *raw
 	return IMS_OK;
 }
 
+/* Commands that make sense before authentication. */
+static int preauth_verb(const char *w)
+{
+	static const char *const verbs[] = {"LOGIN", "AUTHENTICATE", "CAPABILITY", "ID",
+	                                    "NOOP",  "LOGOUT",       "STARTTLS",   "ENABLE"};
+	size_t i, n = strcspn(w, " ");
+
+	for (i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
+		if (strlen(verbs[i]) == n && strncasecmp(w, verbs[i], n) == 0)
+			return 1;
+	return 0;
+}
+
 ims_err cmd_quote(struct cli *c, int argc, char **argv)
 {
 	struct ims_buf line;
-	ims_err e = cli_need(c, CMD_CONNECT);
+	ims_err e;
 	int i;
 
+	/* Log in first when we know who, unless the command is one for
+	 * before authentication (an expert may send LOGIN by hand). */
+	e = cli_need(c, !preauth_verb(argv[1]) && (c->t.user[0] != '\0' || c->o.user != NULL)
+	                    ? CMD_LOGIN
+	                    : CMD_CONNECT);
 	if (e != IMS_OK)
 		return e;
 	/* One word is the command line as the user wrote it (imapsh quote
