@@ -35,6 +35,8 @@ static void put(struct ims_buf *b, const char *s)
 	assert_int_equal(ims_buf_puts(b, s), IMS_OK);
 }
 
+static void putf(struct ims_buf *b, const char *fmt, ...) IMS_PRINTF(2, 3);
+
 static void putf(struct ims_buf *b, const char *fmt, ...)
 {
 	char tmp[4096];
