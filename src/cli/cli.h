@@ -137,6 +137,7 @@ struct cli_cmd_group {
 
 extern const struct cli_cmd_group cli_group_core;
 extern const struct cli_cmd_group cli_group_folders;
+extern const struct cli_cmd_group cli_group_messages;
 
 const struct cli_cmd *cli_cmd_find(const char *name);
 const struct cli_cmd *cli_cmd_table(size_t *n_r);

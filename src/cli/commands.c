@@ -50,6 +50,7 @@ const struct cli_cmd_group cli_group_core = {core_cmds, sizeof(core_cmds) / size
 static const struct cli_cmd_group *const groups[] = {
     &cli_group_core,
     &cli_group_folders,
+    &cli_group_messages,
 };
 
 const struct cli_cmd *cli_cmd_table(size_t *n_r)
