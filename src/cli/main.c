@@ -413,6 +413,20 @@ int main(int argc, char **argv)
 		cfg_release(&c.cfg);
 		return 2;
 	}
+	if (first >= n && c.t.uid != 0 && c.o.commands == NULL && c.o.script == NULL) {
+		/* A URL with ;UID= and no command means fetch (RFC 5092). */
+		char uid[16];
+		char *fa[4] = {"fetch", uid, c.t.section[0] != '\0' ? c.t.section : NULL, NULL};
+
+		snprintf(uid, sizeof(uid), "%u", (unsigned)c.t.uid);
+		e = cli_cmd_run(&c, fa[2] != NULL ? 3 : 2, fa);
+		free(args);
+		if (e != IMS_OK && e != IMS_ERR_CANCELLED && c.err.msg[0] != '\0')
+			cli_warn("%s", c.err.msg);
+		cli_close(&c);
+		cfg_release(&c.cfg);
+		return exit_code(e);
+	}
 	if (first >= n) {
 		/* No COMMAND: -c, a script, standard input, or the shell. */
 		free(args);

@@ -126,6 +126,22 @@ class Trust(h.TestbedCase):
         self.assertEqual(rc, 0, err)
 
 
+
+class UrlFetch(h.TestbedCase):
+    def test_url_with_uid_fetches(self):
+        f = self.env["mail"]["alice"]["folders"]["送信済み"]["list"][0]
+        with open(f["file"], "rb") as fh:
+            want = fh.read()
+        url = h.target("alice") + "/%E9%80%81%E4%BF%A1%E6%B8%88%E3%81%BF/;UID=" + str(f["uid"])
+        rc, out, err = self.imapsh(*h.imaps_args(), url, env=h.password_env("alice"))
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(out, want)
+        rc, out, err = self.imapsh(*h.imaps_args(), url + "/;SECTION=HEADER",
+                                   env=h.password_env("alice"))
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(out, want[:want.index(b"\r\n\r\n") + 4])
+
+
 if __name__ == "__main__":
     import unittest
     unittest.main()
