@@ -641,9 +641,40 @@ struct jis {
 	struct conv *c;
 	struct ims_buf *out;
 	enum jis_route route;
+	size_t unit; /* bytes per character in pend */
 	unsigned char pend[512];
 	size_t npend;
 };
+
+/* Convert the pending units; in lossy mode a bad unit (a whole 1-, 2- or
+ * 3-byte character) becomes one U+FFFD, so that the output stays within
+ * 3 bytes per input byte. */
+static ims_err jis_run(struct jis *j, enum ic_slot slot, const char *name, size_t n)
+{
+	struct conv *c = j->c;
+	size_t start = j->out->len, k;
+	int lossy = c->lossy;
+	ims_err e;
+
+	c->lossy = 0;
+	e = run_iconv(c, slot, name, j->pend, n, 1, j->out);
+	if (e == IMS_ERR_USAGE && lossy) {
+		truncate_to(j->out, start);
+		e = IMS_OK;
+		for (k = 0; k + j->unit <= n && e == IMS_OK; k += j->unit) {
+			size_t before = j->out->len;
+
+			e = run_iconv(c, slot, name, j->pend + k, j->unit, 1, j->out);
+			if (e == IMS_ERR_USAGE) {
+				truncate_to(j->out, before);
+				c->bad++;
+				e = ims_buf_append(j->out, REPL, 3);
+			}
+		}
+	}
+	c->lossy = lossy;
+	return e;
+}
 
 static ims_err jis_flush(struct jis *j)
 {
@@ -654,12 +685,12 @@ static ims_err jis_flush(struct jis *j)
 	if (n == 0)
 		return IMS_OK;
 	switch (j->route) {
-	case R_EUCJP: e = run_iconv(j->c, IC_EUCJP, "EUC-JP", j->pend, n, 1, j->out); break;
-	case R_CP932: e = run_iconv(j->c, IC_CP932, "CP932", j->pend, n, 1, j->out); break;
-	case R_GB: e = run_iconv(j->c, IC_GB, "GB18030", j->pend, n, 1, j->out); break;
-	case R_KR: e = run_iconv(j->c, IC_KR, "CP949", j->pend, n, 1, j->out); break;
-	case R_X0213: e = run_iconv(j->c, IC_X0213, "EUC-JISX0213", j->pend, n, 1, j->out); break;
-	case R_GREEK: e = run_iconv(j->c, IC_GREEK, "ISO-8859-7", j->pend, n, 1, j->out); break;
+	case R_EUCJP: e = jis_run(j, IC_EUCJP, "EUC-JP", n); break;
+	case R_CP932: e = jis_run(j, IC_CP932, "CP932", n); break;
+	case R_GB: e = jis_run(j, IC_GB, "GB18030", n); break;
+	case R_KR: e = jis_run(j, IC_KR, "CP949", n); break;
+	case R_X0213: e = jis_run(j, IC_X0213, "EUC-JISX0213", n); break;
+	case R_GREEK: e = jis_run(j, IC_GREEK, "ISO-8859-7", n); break;
 	case R_LATIN1: {
 		size_t i;
 
@@ -676,12 +707,13 @@ static ims_err jis_put(struct jis *j, enum jis_route r, const unsigned char *b, 
 {
 	ims_err e;
 
-	if ((r != j->route || j->npend + n > sizeof(j->pend)) && j->npend > 0) {
+	if ((r != j->route || n != j->unit || j->npend + n > sizeof(j->pend)) && j->npend > 0) {
 		e = jis_flush(j);
 		if (e != IMS_OK)
 			return e;
 	}
 	j->route = r;
+	j->unit = n;
 	memcpy(j->pend + j->npend, b, n);
 	j->npend += n;
 	return IMS_OK;
@@ -838,6 +870,7 @@ static ims_err conv_jis(struct conv *c, const unsigned char *in, size_t len, str
 	j.c = c;
 	j.out = out;
 	j.route = R_NONE;
+	j.unit = 1;
 	j.npend = 0;
 	while (i < len && e == IMS_OK) {
 		b = in[i];

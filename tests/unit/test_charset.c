@@ -197,6 +197,9 @@ static void test_iso2022jp(void **state)
 	    "iso-2022-jp");
 	/* a broken double-byte character: U+FFFD, still ISO-2022-JP */
 	DEC("iso-2022-jp", "\x1b$BF|K", "\xe6\x97\xa5\xef\xbf\xbd", LOSSY, "iso-2022-jp");
+	/* a bad character is one U+FFFD, whatever its width (JIS X 0212
+	 * row 13 is empty: 3 EUC bytes, one replacement each) */
+	DEC("iso-2022-jp", "\x1b$(D----\x1b(Bx", "\xef\xbf\xbd\xef\xbf\xbdx", LOSSY, "iso-2022-jp");
 	/* DEL is a control in any set; then '!' lacks its second byte */
 	DEC("iso-2022-jp", "\x1b$B\x7f\x21\x1b(Bx", "\x7f\xef\xbf\xbdx", LOSSY, "iso-2022-jp");
 }
