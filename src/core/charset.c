@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "imapsh/sanitize.h"
+#include "core/textutil_int.h"
 
 /* Converters.  Only these names ever reach iconv_open(). */
 enum cs_kind {
@@ -292,35 +293,6 @@ void ims_charset_info_init(struct ims_charset_info *ci)
 
 static const char REPL[] = "\xef\xbf\xbd";
 
-static ims_err put_cp(struct ims_buf *out, uint32_t cp)
-{
-	char u[4];
-	size_t n;
-
-	if (cp >= 0xd800 && cp <= 0xdfff)
-		cp = 0xfffd;
-	if (cp < 0x80) {
-		u[0] = (char)cp;
-		n = 1;
-	} else if (cp < 0x800) {
-		u[0] = (char)(0xc0 | (cp >> 6));
-		u[1] = (char)(0x80 | (cp & 0x3f));
-		n = 2;
-	} else if (cp < 0x10000) {
-		u[0] = (char)(0xe0 | (cp >> 12));
-		u[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
-		u[2] = (char)(0x80 | (cp & 0x3f));
-		n = 3;
-	} else {
-		u[0] = (char)(0xf0 | (cp >> 18));
-		u[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
-		u[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
-		u[3] = (char)(0x80 | (cp & 0x3f));
-		n = 4;
-	}
-	return ims_buf_append(out, u, n);
-}
-
 /* Length of the maximal prefix of p[0..len) that could start a valid
  * UTF-8 character (at least 1), for one U+FFFD per bad subpart. */
 static size_t bad_subpart(const unsigned char *p, size_t len)
@@ -578,7 +550,7 @@ static ims_err conv_w1252(const unsigned char *in, size_t len, struct ims_buf *o
 		if (e != IMS_OK)
 			return e;
 		cp = in[i] < 0xa0 ? w1252[in[i] - 0x80] : in[i];
-		e = put_cp(out, cp);
+		e = ims_buf_put_utf8(out, cp);
 		if (e != IMS_OK)
 			return e;
 		run = i + 1;
@@ -695,7 +667,7 @@ static ims_err jis_flush(struct jis *j)
 		size_t i;
 
 		for (i = 0; i < n && e == IMS_OK; i++)
-			e = put_cp(j->out, j->pend[i]);
+			e = ims_buf_put_utf8(j->out, j->pend[i]);
 		break;
 	}
 	case R_NONE: break;

@@ -1,4 +1,5 @@
 #include "imapsh/cte.h"
+#include "core/textutil_int.h"
 
 #include <string.h>
 
@@ -93,21 +94,6 @@ static ims_err put_n(struct ims_cte_dec *d, const unsigned char *p, size_t n)
 
 /* ---- base64 ---- */
 
-static int b64_value(unsigned char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
-}
-
 /* Emit the whole bytes of a partial quantum (2 or 3 sextets). */
 static ims_err b64_partial(struct ims_cte_dec *d)
 {
@@ -136,7 +122,7 @@ static ims_err b64_feed(struct ims_cte_dec *d, const unsigned char *p, size_t n)
 	for (i = 0; i < n; i++) {
 		unsigned char c = p[i];
 
-		v = b64_value(c);
+		v = ims_b64_digit(c, '/');
 		if (v >= 0) {
 			if (d->state == B64_PADDED) {
 				d->flags |= IMS_CTE_GARBAGE;
@@ -180,17 +166,6 @@ static ims_err b64_feed(struct ims_cte_dec *d, const unsigned char *p, size_t n)
 }
 
 /* ---- quoted-printable ---- */
-
-static int hexval(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
 
 static ims_err pend_emit(struct ims_cte_dec *d)
 {
@@ -253,7 +228,7 @@ again:
 		d->state = QP_T;
 		goto again;
 	case QP_E:
-		if (hexval(c) >= 0) {
+		if (ims_hex_digit(c) >= 0) {
 			d->pend[d->npend++] = c;
 			d->state = QP_E1;
 			return IMS_OK;
@@ -275,10 +250,11 @@ again:
 		}
 		break; /* literal '=' */
 	case QP_E1:
-		if (hexval(c) >= 0) {
+		if (ims_hex_digit(c) >= 0) {
 			d->npend = 0;
 			d->state = QP_T;
-			return put(d, (unsigned char)(hexval(d->pend[1]) << 4 | hexval(c)));
+			return put(
+			    d, (unsigned char)(ims_hex_digit(d->pend[1]) << 4 | ims_hex_digit(c)));
 		}
 		break;
 	case QP_EW:

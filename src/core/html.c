@@ -6,6 +6,7 @@
 
 #include "imapsh/charset.h"
 #include "mime_int.h"
+#include "core/textutil_int.h"
 
 struct ent {
 	const char *name;
@@ -78,30 +79,6 @@ static int lookup_entity(const char *s, size_t n, uint32_t *cp_r)
 			hi = mid;
 	}
 	return 0;
-}
-
-static size_t utf8_put(char *u, uint32_t cp)
-{
-	if (cp < 0x80) {
-		u[0] = (char)cp;
-		return 1;
-	}
-	if (cp < 0x800) {
-		u[0] = (char)(0xc0 | (cp >> 6));
-		u[1] = (char)(0x80 | (cp & 0x3f));
-		return 2;
-	}
-	if (cp < 0x10000) {
-		u[0] = (char)(0xe0 | (cp >> 12));
-		u[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
-		u[2] = (char)(0x80 | (cp & 0x3f));
-		return 3;
-	}
-	u[0] = (char)(0xf0 | (cp >> 18));
-	u[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
-	u[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
-	u[3] = (char)(0x80 | (cp & 0x3f));
-	return 4;
 }
 
 /* Decode an entity at s[0] == '&'; returns bytes consumed (0: not an
@@ -256,7 +233,7 @@ static ims_err attr_decode(const char *s, size_t n, struct ims_buf *b)
 		}
 		e = ims_buf_append(b, s + run, i - run);
 		if (e == IMS_OK)
-			e = ims_buf_append(b, u, utf8_put(u, cp));
+			e = ims_buf_append(b, u, ims_utf8_encode(cp, u));
 		if (e != IMS_OK)
 			return e;
 		i += k;
@@ -558,7 +535,7 @@ static void convert(struct h2t *h, const char *s, size_t n)
 			}
 			if (cp == 0xa0)
 				cp = ' ';
-			emit(h, u, utf8_put(u, cp));
+			emit(h, u, ims_utf8_encode(cp, u));
 			i += k;
 			continue;
 		}

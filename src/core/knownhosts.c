@@ -1,5 +1,6 @@
 /* The known-hosts pin store (knownhosts.h). */
 #include "imapsh/knownhosts.h"
+#include "core/textutil_int.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -28,21 +29,6 @@ void ims_kh_release(struct ims_kh *kh)
 	ims_kh_init(kh);
 }
 
-static int b64_value(char ch)
-{
-	if (ch >= 'A' && ch <= 'Z')
-		return ch - 'A';
-	if (ch >= 'a' && ch <= 'z')
-		return ch - 'a' + 26;
-	if (ch >= '0' && ch <= '9')
-		return ch - '0' + 52;
-	if (ch == '+')
-		return 62;
-	if (ch == '/')
-		return 63;
-	return -1;
-}
-
 int ims_kh_pin_valid(const char *pin)
 {
 	const char *b = pin + strlen(PIN_PREFIX);
@@ -51,11 +37,12 @@ int ims_kh_pin_valid(const char *pin)
 	if (strncmp(pin, PIN_PREFIX, strlen(PIN_PREFIX)) != 0 || strlen(b) != PIN_B64_LEN)
 		return 0;
 	for (i = 0; i + 1 < PIN_B64_LEN; i++)
-		if (b64_value(b[i]) < 0)
+		if (ims_b64_digit((unsigned char)b[i], '/') < 0)
 			return 0;
 	/* 32 bytes: 42 full characters and one carrying 2 bits plus 4 zero
 	 * bits (canonical), then '='. */
-	return b[PIN_B64_LEN - 1] == '=' && (b64_value(b[PIN_B64_LEN - 2]) & 3) == 0;
+	return b[PIN_B64_LEN - 1] == '=' &&
+	       (ims_b64_digit((unsigned char)b[PIN_B64_LEN - 2], '/') & 3) == 0;
 }
 
 /* Host without trailing dot, compared blind to case. */

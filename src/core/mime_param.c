@@ -8,6 +8,7 @@
 #include "imapsh/rfc2047.h"
 #include "imapsh/sanitize.h"
 #include "mime_int.h"
+#include "core/textutil_int.h"
 
 char *ims__mime_dupn(const char *s, size_t n)
 {
@@ -175,17 +176,6 @@ static int same_base(const struct rp *a, const struct rp *b)
 	return 1;
 }
 
-static int hexv(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
 static ims_err percent_decode(const char *s, size_t n, struct ims_buf *out)
 {
 	size_t i, run = 0;
@@ -194,13 +184,14 @@ static ims_err percent_decode(const char *s, size_t n, struct ims_buf *out)
 	for (i = 0; i < n; i++) {
 		char c;
 
-		if (s[i] != '%' || i + 2 >= n || hexv((unsigned char)s[i + 1]) < 0 ||
-		    hexv((unsigned char)s[i + 2]) < 0)
+		if (s[i] != '%' || i + 2 >= n || ims_hex_digit((unsigned char)s[i + 1]) < 0 ||
+		    ims_hex_digit((unsigned char)s[i + 2]) < 0)
 			continue;
 		e = ims_buf_append(out, s + run, i - run);
 		if (e != IMS_OK)
 			return e;
-		c = (char)(hexv((unsigned char)s[i + 1]) << 4 | hexv((unsigned char)s[i + 2]));
+		c = (char)(ims_hex_digit((unsigned char)s[i + 1]) << 4 |
+		           ims_hex_digit((unsigned char)s[i + 2]));
 		e = ims_buf_append(out, &c, 1);
 		if (e != IMS_OK)
 			return e;

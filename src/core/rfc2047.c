@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "imapsh/charset.h"
+#include "core/textutil_int.h"
 
 #define CHARSET_MAX 64 /* longest charset name in a word */
 
@@ -121,32 +122,6 @@ static int parse_word(const char *s, size_t len, size_t i, struct word *w)
 	return 1;
 }
 
-static int b64v(unsigned char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
-}
-
-static int hexv(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
 /* Decode the text of a word into acc; returns 1 (ok), 0 (malformed: acc
  * unchanged) or -1 (buffer error in *e). */
 static int word_bytes(const char *t, size_t n, char enc, struct ims_buf *acc, ims_err *e)
@@ -164,7 +139,7 @@ static int word_bytes(const char *t, size_t n, char enc, struct ims_buf *acc, im
 				pad++;
 				continue;
 			}
-			v = b64v((unsigned char)t[i]);
+			v = ims_b64_digit((unsigned char)t[i], '/');
 			if (v < 0 || pad > 0)
 				goto bad;
 			a = (a << 6) | (uint32_t)v;
@@ -194,10 +169,10 @@ static int word_bytes(const char *t, size_t n, char enc, struct ims_buf *acc, im
 		c = t[i];
 		if (c == '_') {
 			c = ' ';
-		} else if (c == '=' && i + 2 < n && hexv((unsigned char)t[i + 1]) >= 0 &&
-		           hexv((unsigned char)t[i + 2]) >= 0) {
-			c = (char)(hexv((unsigned char)t[i + 1]) << 4 |
-			           hexv((unsigned char)t[i + 2]));
+		} else if (c == '=' && i + 2 < n && ims_hex_digit((unsigned char)t[i + 1]) >= 0 &&
+		           ims_hex_digit((unsigned char)t[i + 2]) >= 0) {
+			c = (char)(ims_hex_digit((unsigned char)t[i + 1]) << 4 |
+			           ims_hex_digit((unsigned char)t[i + 2]));
 			i += 2;
 		}
 		*e = ims_buf_append(acc, &c, 1);

@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "imapsh/sanitize.h"
+#include "core/textutil_int.h"
 
 /* What is being parsed, for the words of an error. */
 struct pctx {
@@ -206,17 +207,6 @@ static ims_err parse_hostport(struct pctx *c, const char *s, size_t n)
 	return parse_port(c, colon + 1, n - hn - 1, &u->port);
 }
 
-static int hexval(unsigned char ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	if (ch >= 'A' && ch <= 'F')
-		return ch - 'A' + 10;
-	return -1;
-}
-
 /* Percent-decode s[0..n) into a new UTF-8 string without controls. */
 static ims_err pct_decode(struct pctx *c, const char *s, size_t n, const char *what, char **out_r)
 {
@@ -230,8 +220,8 @@ static ims_err pct_decode(struct pctx *c, const char *s, size_t n, const char *w
 	for (i = 0; i < n; i++) {
 		ch = (unsigned char)s[i];
 		if (ch == '%') {
-			hi = i + 2 < n ? hexval((unsigned char)s[i + 1]) : -1;
-			lo = hi >= 0 ? hexval((unsigned char)s[i + 2]) : -1;
+			hi = i + 2 < n ? ims_hex_digit((unsigned char)s[i + 1]) : -1;
+			lo = hi >= 0 ? ims_hex_digit((unsigned char)s[i + 2]) : -1;
 			if (hi < 0 || lo < 0) {
 				free(p);
 				return fail(c,

@@ -4,25 +4,11 @@
 #include <string.h>
 
 #include "imapsh/sanitize.h"
+#include "core/textutil_int.h"
 
 /* The modified base64 alphabet: ',' where RFC 4648 has '/'. */
 static const char b64_chars[64] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+,";
-
-static int b64_value(unsigned char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == ',')
-		return 63;
-	return -1;
-}
 
 static int printable(unsigned char c)
 {
@@ -42,34 +28,6 @@ static ims_err fail_buf(struct ims_buf *out, size_t start, ims_err e, struct ims
 	truncate_to(out, start);
 	return ims_error_set(err, e, "modified UTF-7: %s",
 	                     e == IMS_ERR_NOMEM ? "out of memory" : "name too long");
-}
-
-/* Append the UTF-8 form of cp. */
-static ims_err put_utf8(struct ims_buf *out, uint32_t cp)
-{
-	char u[4];
-	size_t n;
-
-	if (cp < 0x80) {
-		u[0] = (char)cp;
-		n = 1;
-	} else if (cp < 0x800) {
-		u[0] = (char)(0xc0 | (cp >> 6));
-		u[1] = (char)(0x80 | (cp & 0x3f));
-		n = 2;
-	} else if (cp < 0x10000) {
-		u[0] = (char)(0xe0 | (cp >> 12));
-		u[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
-		u[2] = (char)(0x80 | (cp & 0x3f));
-		n = 3;
-	} else {
-		u[0] = (char)(0xf0 | (cp >> 18));
-		u[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
-		u[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
-		u[3] = (char)(0x80 | (cp & 0x3f));
-		n = 4;
-	}
-	return ims_buf_append(out, u, n);
 }
 
 ims_err ims_utf7_encode(const char *utf8, size_t len, struct ims_buf *out, struct ims_error *err)
@@ -186,7 +144,7 @@ ims_err ims_utf7_decode(const char *mutf7, size_t len, struct ims_buf *out, stru
 		high = 0;
 		nunits = 0;
 		for (j = i + 1; j < end; j++) {
-			v = b64_value(s[j]);
+			v = ims_b64_digit((unsigned char)s[j], ',');
 			if (v < 0)
 				return bad(out, start, err, j,
 				           s[j] == '=' ? "base64 padding '=' is not used"
@@ -204,7 +162,8 @@ ims_err ims_utf7_decode(const char *mutf7, size_t len, struct ims_buf *out, stru
 			if (high != 0) {
 				if (u < 0xdc00 || u > 0xdfff)
 					return bad(out, start, err, j, "unpaired high surrogate");
-				e = put_utf8(out, 0x10000 + ((high - 0xd800) << 10) + (u - 0xdc00));
+				e = ims_buf_put_utf8(out, 0x10000 + ((high - 0xd800) << 10) +
+				                              (u - 0xdc00));
 				high = 0;
 			} else if (u >= 0xd800 && u <= 0xdbff) {
 				high = u;
@@ -217,7 +176,7 @@ ims_err ims_utf7_decode(const char *mutf7, size_t len, struct ims_buf *out, stru
 			} else if (u == 0) {
 				return bad(out, start, err, j, "NUL character");
 			} else {
-				e = put_utf8(out, u);
+				e = ims_buf_put_utf8(out, u);
 			}
 			if (e != IMS_OK)
 				return fail_buf(out, start, e, err);
