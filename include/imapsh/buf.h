@@ -28,6 +28,8 @@ ims_err ims_buf_append(struct ims_buf *b, const void *p, size_t n) IMS_MUST_CHEC
 ims_err ims_buf_puts(struct ims_buf *b, const char *s) IMS_MUST_CHECK;
 ims_err ims_buf_putc(struct ims_buf *b, char c) IMS_MUST_CHECK;
 ims_err ims_buf_printf(struct ims_buf *b, const char *fmt, ...) IMS_PRINTF(2, 3) IMS_MUST_CHECK;
+/* Cut to len bytes if longer (keeps the NUL terminator). */
+void ims_buf_truncate(struct ims_buf *b, size_t len);
 /* Drop the first n bytes. */
 void ims_buf_consume(struct ims_buf *b, size_t n);
 /* The only way to steal the memory: returns data (never NULL; an empty

@@ -96,6 +96,14 @@ ims_err ims_buf_printf(struct ims_buf *b, const char *fmt, ...)
 	return IMS_OK;
 }
 
+void ims_buf_truncate(struct ims_buf *b, size_t len)
+{
+	if (b->len > len) {
+		b->len = len;
+		b->data[len] = '\0';
+	}
+}
+
 void ims_buf_consume(struct ims_buf *b, size_t n)
 {
 	if (n >= b->len) {

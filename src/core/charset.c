@@ -354,17 +354,9 @@ static ims_err repair(const unsigned char *s, size_t len, struct ims_buf *out, s
 	return ims_buf_append(out, s + run, len - run);
 }
 
-static void truncate_to(struct ims_buf *b, size_t len)
-{
-	if (b->len > len) {
-		b->len = len;
-		b->data[len] = '\0';
-	}
-}
-
 static ims_err buf_fail(struct ims_buf *out, size_t start, ims_err e, struct ims_error *err)
 {
-	truncate_to(out, start);
+	ims_buf_truncate(out, start);
 	return ims_error_set(err, e, "charset: %s",
 	                     e == IMS_ERR_NOMEM ? "out of memory" : "text too long");
 }
@@ -588,7 +580,7 @@ static ims_err conv_eucjp(struct conv *c, const unsigned char *in, size_t len, s
 	e = run_iconv(c, IC_EUCJP, "EUC-JP", in, len, 1, out);
 	if (e != IMS_ERR_USAGE)
 		return e;
-	truncate_to(out, start);
+	ims_buf_truncate(out, start);
 	return run_iconv(c, IC_EUCJPMS, "EUC-JP-MS", in, len, 1, out);
 }
 
@@ -631,14 +623,14 @@ static ims_err jis_run(struct jis *j, enum ic_slot slot, const char *name, size_
 	c->lossy = 0;
 	e = run_iconv(c, slot, name, j->pend, n, 1, j->out);
 	if (e == IMS_ERR_USAGE && lossy) {
-		truncate_to(j->out, start);
+		ims_buf_truncate(j->out, start);
 		e = IMS_OK;
 		for (k = 0; k + j->unit <= n && e == IMS_OK; k += j->unit) {
 			size_t before = j->out->len;
 
 			e = run_iconv(c, slot, name, j->pend + k, j->unit, 1, j->out);
 			if (e == IMS_ERR_USAGE) {
-				truncate_to(j->out, before);
+				ims_buf_truncate(j->out, before);
 				c->bad++;
 				e = ims_buf_append(j->out, REPL, 3);
 			}
@@ -980,7 +972,7 @@ static ims_err try_kind(const struct cs_def *d, const unsigned char *in, size_t 
 	e = run_kind(&c, d, in, len, out);
 	conv_release(&c);
 	if (e != IMS_OK)
-		truncate_to(out, start);
+		ims_buf_truncate(out, start);
 	if (bad_r != NULL)
 		*bad_r = c.bad;
 	return e;
@@ -1091,7 +1083,7 @@ static void keep_tail(struct ims_buf *out, size_t to, size_t from)
 
 	if (n != 0)
 		memmove(out->data + to, out->data + from, n);
-	truncate_to(out, to + n);
+	ims_buf_truncate(out, to + n);
 }
 
 /* Decode as CP932; when that fails or reads as garbled EUC-JP, and
@@ -1123,7 +1115,7 @@ static ims_err sjis_or_euc(const unsigned char *in, size_t len, int truncated, i
 	}
 	ee = try_kind(&def_eucjp, in, len, 0, truncated, out, NULL);
 	if (ee != IMS_OK && ee != IMS_ERR_USAGE) {
-		truncate_to(out, start);
+		ims_buf_truncate(out, start);
 		return ee;
 	}
 	if (ee == IMS_OK) {
@@ -1133,7 +1125,7 @@ static ims_err sjis_or_euc(const unsigned char *in, size_t len, int truncated, i
 			*used_r = &def_eucjp;
 			return IMS_OK;
 		}
-		truncate_to(out, mid);
+		ims_buf_truncate(out, mid);
 	}
 	if (es == IMS_OK) {
 		*used_r = &def_cp932;
@@ -1269,7 +1261,7 @@ static ims_err decode(const char *charset, const unsigned char *in, size_t len, 
 					ci->flags |= IMS_CHARSET_LOSSY;
 				return IMS_OK;
 			}
-			truncate_to(out, start);
+			ims_buf_truncate(out, start);
 		}
 	}
 
@@ -1324,7 +1316,7 @@ ims_err ims_charset_decode(const char *charset, const void *in, size_t len, unsi
 	ims_charset_info_init(ci);
 	e = decode(charset, in, len, flags, out, ci);
 	if (e == IMS_ERR_USAGE) {
-		truncate_to(out, start);
+		ims_buf_truncate(out, start);
 		if (ci->flags & IMS_CHARSET_UNKNOWN)
 			return ims_error_set(err, e, "charset: unknown charset \"%s\"",
 			                     ci->declared);
@@ -1339,7 +1331,7 @@ ims_err ims_charset_decode(const char *charset, const void *in, size_t len, unsi
 
 		ims_buf_init(&fix, 0);
 		e = repair((const unsigned char *)out->data + start, out->len - start, &fix, &bad);
-		truncate_to(out, start);
+		ims_buf_truncate(out, start);
 		if (e == IMS_OK)
 			e = ims_buf_append(out, fix.data, fix.len);
 		ims_buf_release(&fix);

@@ -11,17 +11,9 @@
 
 #define WALK_MAX_DEPTH (IMS_MIME_MAX_DEPTH + 8)
 
-static void truncate_to(struct ims_buf *b, size_t len)
-{
-	if (b->len > len) {
-		b->len = len;
-		b->data[len] = '\0';
-	}
-}
-
 static ims_err buf_fail(struct ims_buf *out, size_t start, ims_err e, struct ims_error *err)
 {
-	truncate_to(out, start);
+	ims_buf_truncate(out, start);
 	return ims_error_set(err, e, "mime: %s",
 	                     e == IMS_ERR_NOMEM ? "out of memory" : "message view too long");
 }

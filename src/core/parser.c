@@ -308,7 +308,8 @@ static unsigned char up(unsigned char c)
 	return c >= 'a' && c <= 'z' ? (unsigned char)(c - 32) : c;
 }
 
-static int eq_ci(const char *s, size_t n, const char *w)
+/* s[0..n) equals the upper-case word w, ignoring ASCII case. */
+int ims__eq_ci(const char *s, size_t n, const char *w)
 {
 	size_t i;
 
@@ -552,7 +553,7 @@ static ims_err tok_atom(struct ims_parser *p, const char *s, size_t n, size_t *i
 		num = digits_value(s + i, j - i, &big);
 		if (big)
 			flags |= IMS_VF_BIG;
-	} else if (eq_ci(s + i, j - i, "NIL")) {
+	} else if (ims__eq_ci(s + i, j - i, "NIL")) {
 		type = IMS_V_NIL;
 	}
 	e = text_add(p, s + i, j - i, &off, err);
@@ -763,7 +764,7 @@ static ims_err parse_head(struct ims_parser *p, const char *s, size_t n, size_t 
 		return IMS_OK;
 	}
 	for (j = 0; j < sizeof(conds) / sizeof(conds[0]); j++)
-		if (eq_ci(s + i, k - i, conds[j].word))
+		if (ims__eq_ci(s + i, k - i, conds[j].word))
 			break;
 	if (j < sizeof(conds) / sizeof(conds[0])) {
 		p->cond = conds[j].cond;
@@ -822,7 +823,7 @@ static void literal_context(struct ims_parser *p, struct ims_literal_info *li)
 				break;
 			}
 			if (p->nodes[c].type == IMS_V_NUMBER &&
-			    eq_ci(text_at(p, pn->off), pn->len, "UID") &&
+			    ims__eq_ci(text_at(p, pn->off), pn->len, "UID") &&
 			    p->nodes[c].num <= UINT32_MAX)
 				li->uid = (uint32_t)p->nodes[c].num;
 		}
@@ -1128,7 +1129,7 @@ int ims_value_is_string(const struct ims_value *v)
 int ims_value_is_atom(const struct ims_value *v, const char *word)
 {
 	return v != NULL && (v->type == IMS_V_ATOM || v->type == IMS_V_NUMBER) &&
-	       eq_ci(v->s, v->len, word);
+	       ims__eq_ci(v->s, v->len, word);
 }
 
 const char *ims_cond_name(enum ims_cond c)

@@ -25,6 +25,9 @@ char *ims__arena_strndup(struct ims__arena *a, const char *s, size_t n);
 
 /* Build the typed part of r from r->args (and the code).  IMS_ERR_PROTOCOL
  * with words when the data does not fit the grammar. */
+/* s[0..n) equals the upper-case word w, ignoring ASCII case. */
+int ims__eq_ci(const char *s, size_t n, const char *w);
+
 ims_err ims__parse_typed(struct ims__arena *a, struct ims_response *r, size_t max_items,
                          struct ims_error *err) IMS_MUST_CHECK;
 /* args_bad: the code's arguments could not be tokenised. */

@@ -7,29 +7,11 @@
 #include <stdio.h>
 #include <string.h>
 
-static unsigned char up(unsigned char c)
-{
-	return c >= 'a' && c <= 'z' ? (unsigned char)(c - 32) : c;
-}
-
-static int eq_ci(const char *s, size_t n, const char *w)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (w[i] == '\0' || up((unsigned char)s[i]) != (unsigned char)w[i])
-			return 0;
-	return w[n] == '\0';
-}
-
 static int prefix_ci(const char *s, size_t n, const char *w)
 {
-	size_t i;
+	size_t wl = strlen(w);
 
-	for (i = 0; w[i] != '\0'; i++)
-		if (i >= n || up((unsigned char)s[i]) != (unsigned char)w[i])
-			return 0;
-	return 1;
+	return n >= wl && ims__eq_ci(s, wl, w);
 }
 
 static const struct {
@@ -60,7 +42,7 @@ enum ims_data_kind ims__data_kind(const char *kw, size_t len)
 	size_t i;
 
 	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
-		if (eq_ci(kw, len, kinds[i].kw))
+		if (ims__eq_ci(kw, len, kinds[i].kw))
 			return kinds[i].kind;
 	return IMS_DATA_OTHER;
 }
@@ -401,9 +383,9 @@ static ims_err body(struct ctx *c, const struct ims_value *v, const char *id, in
 	if (!num_u63(&v->v[6], &b->size, 0))
 		return bad(c, "a body size is not a number");
 	i = 7;
-	if (eq_ci(b->type, strlen(b->type), "MESSAGE") &&
-	    (eq_ci(b->subtype, strlen(b->subtype), "RFC822") ||
-	     eq_ci(b->subtype, strlen(b->subtype), "GLOBAL")) &&
+	if (ims__eq_ci(b->type, strlen(b->type), "MESSAGE") &&
+	    (ims__eq_ci(b->subtype, strlen(b->subtype), "RFC822") ||
+	     ims__eq_ci(b->subtype, strlen(b->subtype), "GLOBAL")) &&
 	    v->n >= 10 && is_list(&v->v[7]) && is_list(&v->v[8])) {
 		struct ims_body *inner = alloc(c, 1, sizeof(*inner));
 
@@ -420,7 +402,7 @@ static ims_err body(struct ctx *c, const struct ims_value *v, const char *id, in
 		if (!num_u63(&v->v[9], &b->lines, 0))
 			return bad(c, "a message part's line count is not a number");
 		i = 10;
-	} else if (eq_ci(b->type, strlen(b->type), "TEXT")) {
+	} else if (ims__eq_ci(b->type, strlen(b->type), "TEXT")) {
 		if (!num_u63(&v->v[7], &b->lines, 0))
 			return bad(c, "a text part's line count is not a number");
 		i = 8;
@@ -448,11 +430,11 @@ static int section_item(const char *s, size_t n, int *binary, size_t *pre)
 		*pre = 7;
 		return 1;
 	}
-	if (eq_ci(s, n, "RFC822")) {
+	if (ims__eq_ci(s, n, "RFC822")) {
 		*pre = 6;
 		return 1;
 	}
-	if (eq_ci(s, n, "RFC822.HEADER") || eq_ci(s, n, "RFC822.TEXT")) {
+	if (ims__eq_ci(s, n, "RFC822.HEADER") || ims__eq_ci(s, n, "RFC822.TEXT")) {
 		*pre = 7;
 		return 1;
 	}
@@ -533,37 +515,37 @@ static ims_err typed_fetch(struct ctx *c, struct ims_response *r)
 
 		if (nm->type != IMS_V_ATOM)
 			return bad(c, "an item name that is not an atom");
-		if (eq_ci(s, n, "UID")) {
+		if (ims__eq_ci(s, n, "UID")) {
 			if (!num_u32(val, &f->uid, 1))
 				return bad(c, "UID is not a number from 1 to 4294967295");
 			f->have |= IMS_FETCH_UID;
-		} else if (eq_ci(s, n, "FLAGS")) {
+		} else if (ims__eq_ci(s, n, "FLAGS")) {
 			if (!is_list(val))
 				return bad(c, "FLAGS is not a list");
 			e = strings(c, val, 0, 0, &f->flags);
 			if (e != IMS_OK)
 				return e;
 			f->have |= IMS_FETCH_FLAGS;
-		} else if (eq_ci(s, n, "INTERNALDATE")) {
+		} else if (ims__eq_ci(s, n, "INTERNALDATE")) {
 			if (!str(val, &f->internaldate, NULL))
 				return bad(c, "INTERNALDATE is not a string");
 			if (ims_parse_date_time(f->internaldate, &f->internaldate_epoch) != IMS_OK)
 				f->internaldate_epoch = 0;
 			f->have |= IMS_FETCH_INTERNALDATE;
-		} else if (eq_ci(s, n, "RFC822.SIZE")) {
+		} else if (ims__eq_ci(s, n, "RFC822.SIZE")) {
 			if (!num_u63(val, &f->rfc822_size, 0))
 				return bad(c, "RFC822.SIZE is not a number");
 			f->have |= IMS_FETCH_SIZE;
-		} else if (eq_ci(s, n, "MODSEQ")) {
+		} else if (ims__eq_ci(s, n, "MODSEQ")) {
 			if (!is_list(val) || val->n != 1 || !num_u63(&val->v[0], &f->modseq, 1))
 				return bad(c, "MODSEQ is not a number in parentheses");
 			f->have |= IMS_FETCH_MODSEQ;
-		} else if (eq_ci(s, n, "ENVELOPE")) {
+		} else if (ims__eq_ci(s, n, "ENVELOPE")) {
 			e = envelope(c, val, &f->envelope);
 			if (e != IMS_OK)
 				return e;
 			f->have |= IMS_FETCH_ENVELOPE;
-		} else if (eq_ci(s, n, "BODY") || eq_ci(s, n, "BODYSTRUCTURE")) {
+		} else if (ims__eq_ci(s, n, "BODY") || ims__eq_ci(s, n, "BODYSTRUCTURE")) {
 			struct ims_body *b = alloc(c, 1, sizeof(*b));
 
 			if (b == NULL)
@@ -630,10 +612,10 @@ static ims_err typed_list(struct ctx *c, struct ims_response *r)
 		size_t n = strlen(at);
 
 		for (j = 0; j < sizeof(list_attrs) / sizeof(list_attrs[0]); j++)
-			if (eq_ci(at, n, list_attrs[j].name))
+			if (ims__eq_ci(at, n, list_attrs[j].name))
 				le->attr_bits |= list_attrs[j].bit;
 		for (j = 0; j < sizeof(special_uses) / sizeof(special_uses[0]); j++)
-			if (le->special_use == NULL && eq_ci(at, n, special_uses[j]))
+			if (le->special_use == NULL && ims__eq_ci(at, n, special_uses[j]))
 				le->special_use = at;
 	}
 	if (!delimiter(&a->v[1], &le->delim))
@@ -650,16 +632,18 @@ static ims_err typed_list(struct ctx *c, struct ims_response *r)
 			const struct ims_value *t = &x->v[i], *val = &x->v[i + 1];
 
 			if (ims_value_is_atom(t, "OLDNAME") ||
-			    (t->type == IMS_V_QUOTED && eq_ci(t->s, t->len, "OLDNAME"))) {
+			    (t->type == IMS_V_QUOTED && ims__eq_ci(t->s, t->len, "OLDNAME"))) {
 				if (!is_list(val) || val->n != 1 ||
 				    !astr(&val->v[0], &le->oldname, &le->oldname_len))
 					return bad(c, "malformed OLDNAME");
 			} else if (ims_value_is_atom(t, "CHILDINFO") ||
-			           (t->type == IMS_V_QUOTED && eq_ci(t->s, t->len, "CHILDINFO"))) {
+			           (t->type == IMS_V_QUOTED &&
+			            ims__eq_ci(t->s, t->len, "CHILDINFO"))) {
 				if (is_list(val))
 					for (j = 0; j < val->n; j++)
 						if (val->v[j].s != NULL &&
-						    eq_ci(val->v[j].s, val->v[j].len, "SUBSCRIBED"))
+						    ims__eq_ci(val->v[j].s, val->v[j].len,
+						               "SUBSCRIBED"))
 							le->child_subscribed = 1;
 			}
 		}
@@ -1029,7 +1013,7 @@ ims_err ims__parse_code(struct ims__arena *a, struct ims_response *r, int args_b
 	c.kw = kwbuf;
 	cd->kind = IMS_CODE_OTHER;
 	for (i = 0; i < sizeof(codes) / sizeof(codes[0]); i++)
-		if (eq_ci(cd->name, n, codes[i].name))
+		if (ims__eq_ci(cd->name, n, codes[i].name))
 			cd->kind = codes[i].kind;
 	switch (cd->kind) {
 	case IMS_CODE_CAPABILITY:

@@ -13,17 +13,9 @@ static int is_blank(unsigned char c)
 	return c == ' ' || c == '\t';
 }
 
-static void truncate_to(struct ims_buf *b, size_t len)
-{
-	if (b->len > len) {
-		b->len = len;
-		b->data[len] = '\0';
-	}
-}
-
 static ims_err buf_fail(struct ims_buf *out, size_t start, ims_err e, struct ims_error *err)
 {
-	truncate_to(out, start);
+	ims_buf_truncate(out, start);
 	return ims_error_set(err, e, "header: %s",
 	                     e == IMS_ERR_NOMEM ? "out of memory" : "header too long");
 }
@@ -181,7 +173,7 @@ static int word_bytes(const char *t, size_t n, char enc, struct ims_buf *acc, im
 	}
 	return 1;
 bad:
-	truncate_to(acc, start);
+	ims_buf_truncate(acc, start);
 	return 0;
 }
 
