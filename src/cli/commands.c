@@ -51,6 +51,7 @@ static const struct cli_cmd_group *const groups[] = {
     &cli_group_core,
     &cli_group_folders,
     &cli_group_messages,
+    &cli_group_bulk,
 };
 
 const struct cli_cmd *cli_cmd_table(size_t *n_r)

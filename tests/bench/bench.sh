@@ -1,0 +1,33 @@
+#!/bin/sh
+# imapsh against mbsync, python3 imaplib, curl and openssl s_client on a
+# test-bed Dovecot with generated mail.  Not run by CI.
+#
+#   tests/bench/bench.sh                       # 10,000 messages, 5 runs each
+#   BENCH_MESSAGES=2000 BENCH_RUNS=3 tests/bench/bench.sh
+#
+# Environment: BENCH_RUNS, BENCH_MESSAGES, BENCH_BIG_MB, BENCH_DIR (see
+# bench.py); IMAPSH_BIN to time a given binary instead of a RelWithDebInfo build
+# made here in build-bench/.
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+
+need=""
+command -v mbsync >/dev/null 2>&1 || need="$need isync"
+[ -x /usr/bin/time ] || need="$need time"
+command -v curl >/dev/null 2>&1 || need="$need curl"
+command -v openssl >/dev/null 2>&1 || need="$need openssl"
+command -v dovecot >/dev/null 2>&1 || [ -x /usr/sbin/dovecot ] || need="$need dovecot-imapd"
+if [ -n "$need" ]; then
+	apt-get update -q
+	# shellcheck disable=SC2086
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -q $need
+fi
+
+if [ -z "${IMAPSH_BIN:-}" ]; then
+	cmake -S "$root" -B "$root/build-bench" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DIMAPSH_TESTS=OFF >/dev/null
+	cmake --build "$root/build-bench" --target imapsh -j 2 >/dev/null
+	IMAPSH_BIN="$root/build-bench/imapsh"
+fi
+export IMAPSH_BIN
+exec python3 "$here/bench.py"
