@@ -249,7 +249,7 @@ static ims_err parse_number(struct ims_seqset *s, const char *str, size_t len, s
 ims_err ims_seqset_parse(struct ims_seqset *s, const char *str, size_t len, struct ims_error *err)
 {
 	size_t i = 0;
-	uint32_t a, b;
+	uint32_t a = 0, b = 0;
 	int ranged;
 	ims_err e;
 
