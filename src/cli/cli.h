@@ -136,6 +136,7 @@ struct cli_cmd_group {
 };
 
 extern const struct cli_cmd_group cli_group_core;
+extern const struct cli_cmd_group cli_group_reading;
 extern const struct cli_cmd_group cli_group_bulk;
 extern const struct cli_cmd_group cli_group_folders;
 extern const struct cli_cmd_group cli_group_messages;

@@ -1,0 +1,1236 @@
+/* The reading commands: structure, show and save.
+ *
+ * Each starts with UID FETCH (UID BODYSTRUCTURE), turns the tree into the
+ * MIME layer's flat array of parts (mime.h), and fetches only what it
+ * needs with BODY.PEEK: show the header and the text parts (never an
+ * attachment), save the attachments, each streamed through a transfer
+ * decoder into a file.  The folder is EXAMINEd; only show --mark-read
+ * selects it read-write to add \Seen.
+ *
+ * Everything from the server that reaches stdout goes through
+ * ims_sanitize(), on a terminal and on a pipe alike; --json values too.
+ * Files are created only inside the output directory (openat on its
+ * descriptor), under names from ims_sanitize_filename(), and never
+ * replace anything: a temporary file is linked to its final name, which
+ * fails when that name exists (a file, a directory or a planted
+ * symlink), and "name (1).ext", "name (2).ext"... are tried next. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "cli/output.h"
+#include "imapsh/charset.h"
+#include "imapsh/cte.h"
+#include "imapsh/mime.h"
+#include "imapsh/sanitize.h"
+#include "imapsh/session.h"
+
+#define HEADER_MAX     (4u * 1024 * 1024)  /* bytes of BODY[HEADER] kept */
+#define TEXT_FETCH_MAX (12u * 1024 * 1024) /* bytes of one text part fetched */
+#define MAX_TEXTS      64                  /* text parts shown */
+#define SAVE_TRIES     1000                /* "name (N).ext" attempts */
+
+static const char *const structure_opts[] = {NULL};
+static const char *const show_opts[] = {"--headers all", "--mark-read", NULL};
+static const char *const save_opts[] = {"-o DIR", NULL};
+
+/* ---- helpers ------------------------------------------------------------ */
+
+static ims_err nomem(struct cli *c)
+{
+	return ims_error_set(&c->err, IMS_ERR_NOMEM, "out of memory");
+}
+
+struct ropts {
+	int json;
+	const char *output;
+	int all_headers;
+	int mark_read;
+	char *pos[64];
+	int npos;
+};
+
+/* The command's own words: --json, -o/--output DIR (save), --headers all
+ * and --mark-read (show); the global ones also come here in the shell. */
+static ims_err parse_ropts(struct cli *c, int argc, char **argv, int is_show, int is_save,
+                           const char *u, struct ropts *ro)
+{
+	int i, dashdash = 0;
+
+	memset(ro, 0, sizeof(*ro));
+	ro->json = c->o.json;
+	ro->output = c->o.output;
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (!dashdash && a[0] == '-' && a[1] != '\0') {
+			if (strcmp(a, "--") == 0) {
+				dashdash = 1;
+				continue;
+			}
+			if (strcmp(a, "--json") == 0) {
+				ro->json = 1;
+				continue;
+			}
+			if (is_show && strcmp(a, "--mark-read") == 0) {
+				ro->mark_read = 1;
+				continue;
+			}
+			if (is_show &&
+			    (strcmp(a, "--headers") == 0 || strncmp(a, "--headers=", 10) == 0)) {
+				const char *v =
+				    a[9] == '=' ? a + 10 : (i + 1 < argc ? argv[++i] : NULL);
+
+				if (v == NULL ||
+				    (strcmp(v, "all") != 0 && strcmp(v, "default") != 0))
+					return ims_error_set(&c->err, IMS_ERR_USAGE,
+					                     "--headers takes 'all' or 'default' "
+					                     "(usage: %s)",
+					                     u);
+				ro->all_headers = strcmp(v, "all") == 0;
+				continue;
+			}
+			if (is_save && (strcmp(a, "-o") == 0 || strcmp(a, "--output") == 0 ||
+			                strncmp(a, "--output=", 9) == 0)) {
+				const char *v = a[1] == '-' && a[8] == '='
+				                    ? a + 9
+				                    : (i + 1 < argc ? argv[++i] : NULL);
+
+				if (v == NULL)
+					return ims_error_set(&c->err, IMS_ERR_USAGE,
+					                     "option '%s' needs a value", a);
+				ro->output = v;
+				continue;
+			}
+			return ims_error_set(&c->err, IMS_ERR_USAGE,
+			                     "unknown option '%s' (usage: %s)", a, u);
+		}
+		if (ro->npos == (int)(sizeof(ro->pos) / sizeof(ro->pos[0])))
+			return ims_error_set(&c->err, IMS_ERR_USAGE, "too many words (usage: %s)",
+			                     u);
+		ro->pos[ro->npos++] = argv[i];
+	}
+	return IMS_OK;
+}
+
+/* One UID: 1..4294967295, digits only. */
+static ims_err parse_uid(struct cli *c, const char *what, const char *s, uint32_t *uid_r)
+{
+	uint64_t v = 0;
+	const char *p;
+
+	for (p = s; *p >= '0' && *p <= '9' && v <= UINT32_MAX; p++)
+		v = v * 10 + (uint64_t)(*p - '0');
+	if (p == s || *p != '\0' || v == 0 || v > UINT32_MAX) {
+		char safe[256];
+
+		return ims_error_set(&c->err, IMS_ERR_USAGE,
+		                     "%s: '%s' is not a UID (1 to 4294967295)", what,
+		                     cli_safe(s, safe, sizeof(safe)));
+	}
+	*uid_r = (uint32_t)v;
+	return IMS_OK;
+}
+
+static const char *cur_folder(struct cli *c, char *buf, size_t n)
+{
+	return cli_safe(c->folder[0] != '\0' ? c->folder : "the folder", buf, n);
+}
+
+/* Append the sanitised s[0..len) to out. */
+static ims_err put_safe(struct ims_buf *out, const char *s, size_t len, unsigned mode)
+{
+	struct ims_error e;
+
+	return ims_sanitize(s != NULL ? s : "", s != NULL ? len : 0, mode, out, &e);
+}
+
+/* A sanitised copy as a JSON string value. */
+static void json_safe(struct json_out *j, const char *k, const char *s, size_t len, unsigned mode)
+{
+	struct ims_buf b;
+
+	ims_buf_init(&b, 0);
+	json_key(j, k);
+	if (put_safe(&b, s, len, mode) != IMS_OK)
+		json_null(j);
+	else
+		(void)ims_json_string_n(&j->w, b.data != NULL ? b.data : "", b.len);
+	ims_buf_release(&b);
+}
+
+/* k: the sanitised s, or null when s is NULL. */
+static void json_opt(struct json_out *j, const char *k, const char *s)
+{
+	if (s != NULL) {
+		json_safe(j, k, s, strlen(s), IMS_SANITIZE_LINE);
+	} else {
+		json_key(j, k);
+		json_null(j);
+	}
+}
+
+static const char *human_size(uint64_t bytes, char *buf, size_t n)
+{
+	static const char *const units[] = {"KiB", "MiB", "GiB", "TiB"};
+	double v = (double)bytes;
+	size_t u = 0;
+
+	if (bytes < 1024) {
+		snprintf(buf, n, "%" PRIu64 " B", bytes);
+		return buf;
+	}
+	v /= 1024;
+	while (v >= 1024 && u + 1 < sizeof(units) / sizeof(units[0])) {
+		v /= 1024;
+		u++;
+	}
+	snprintf(buf, n, "%.1f %s", v, units[u]);
+	return buf;
+}
+
+static ims_err stdout_check(struct cli *c)
+{
+	if (fflush(stdout) != 0 || ferror(stdout))
+		return ims_error_set(&c->err, IMS_ERR_IO, "writing to standard output: %s",
+		                     strerror(errno));
+	return IMS_OK;
+}
+
+/* ---- the MIME tree from BODYSTRUCTURE ------------------------------------------- */
+
+struct tree {
+	struct ims_mime_part *v;
+	size_t n, cap;
+	int capped;
+};
+
+static void tree_release(struct tree *t)
+{
+	size_t i;
+
+	for (i = 0; i < t->n; i++)
+		ims_mime_part_release(&t->v[i]);
+	free(t->v);
+	memset(t, 0, sizeof(*t));
+}
+
+static ims_err raw_params(const struct ims_body_param *bp, size_t n,
+                          struct ims_mime_rawparam **raw_r, size_t *n_r)
+{
+	struct ims_mime_rawparam *raw;
+	size_t i, k = 0;
+
+	*raw_r = NULL;
+	*n_r = 0;
+	if (n == 0 || bp == NULL)
+		return IMS_OK;
+	if (n > IMS_MIME_MAX_PARAMS)
+		n = IMS_MIME_MAX_PARAMS;
+	raw = calloc(n, sizeof(*raw));
+	if (raw == NULL)
+		return IMS_ERR_NOMEM;
+	for (i = 0; i < n; i++) {
+		if (bp[i].name == NULL)
+			continue;
+		raw[k].name = bp[i].name;
+		raw[k].name_len = strlen(bp[i].name);
+		raw[k].value = bp[i].value != NULL ? bp[i].value : "";
+		raw[k].value_len = strlen(raw[k].value);
+		k++;
+	}
+	*raw_r = raw;
+	*n_r = k;
+	return IMS_OK;
+}
+
+static ims_err tree_add(struct tree *t, const struct ims_body *b, size_t parent, unsigned depth,
+                        struct ims_error *err)
+{
+	struct ims_mime_rawparam *cp = NULL, *dp = NULL;
+	size_t ncp = 0, ndp = 0, idx, i;
+	struct ims_mime_part *p;
+	const char *type;
+	ims_err e;
+
+	if (t->n >= IMS_MIME_MAX_PARTS) {
+		t->capped = 1;
+		return IMS_OK;
+	}
+	if (t->n == t->cap) {
+		size_t cap = t->cap ? t->cap * 2 : 16;
+		struct ims_mime_part *v = realloc(t->v, cap * sizeof(*v));
+
+		if (v == NULL)
+			return ims_error_set(err, IMS_ERR_NOMEM, "out of memory");
+		t->v = v;
+		t->cap = cap;
+	}
+	idx = t->n++;
+	p = &t->v[idx];
+	ims_mime_part_init(p);
+	snprintf(p->section, sizeof(p->section), "%s", b->part != NULL ? b->part : "");
+	p->parent = parent;
+	p->depth = depth;
+	if (raw_params(b->params, b->n_params, &cp, &ncp) != IMS_OK ||
+	    raw_params(b->disp_params, b->n_disp_params, &dp, &ndp) != IMS_OK) {
+		free(cp);
+		return ims_error_set(err, IMS_ERR_NOMEM, "out of memory");
+	}
+	type = b->type;
+	if (b->multipart && type == NULL)
+		type = "multipart";
+	e = ims_mime_part_set(p, type, b->subtype, cp, ncp, b->encoding, b->disposition, dp, ndp,
+	                      err);
+	free(cp);
+	free(dp);
+	if (e != IMS_OK)
+		return e;
+	p->size = b->size;
+	p->decoded_size = IMS_MIME_SIZE_UNKNOWN;
+	if (b->n_parts > 0 && depth + 1 >= IMS_MIME_MAX_DEPTH) {
+		t->v[idx].flags |= IMS_MIME_PART_TOO_DEEP;
+		return IMS_OK;
+	}
+	for (i = 0; i < b->n_parts; i++)
+		if ((e = tree_add(t, &b->parts[i], idx, depth + 1, err)) != IMS_OK)
+			return e;
+	return IMS_OK;
+}
+
+struct bs_ctx {
+	uint32_t uid;
+	int found;
+	struct tree t;
+};
+
+static ims_err bs_message(void *ctx, const struct ims_fetch *f, struct ims_error *err)
+{
+	struct bs_ctx *x = ctx;
+
+	if (x->found || !(f->have & IMS_FETCH_UID) || f->uid != x->uid ||
+	    !(f->have & IMS_FETCH_BODY) || f->body == NULL)
+		return IMS_OK;
+	x->found = 1;
+	return tree_add(&x->t, f->body, IMS_MIME_NO_PARENT, 0, err);
+}
+
+/* UID FETCH uid (UID BODYSTRUCTURE) into t; no such message is
+ * IMS_ERR_NO with words. */
+static ims_err fetch_structure(struct cli *c, const char *what, uint32_t uid, struct tree *t)
+{
+	struct bs_ctx x;
+	struct ims_fetch_handler h;
+	char set[16], safe[512];
+	ims_err e;
+
+	memset(&x, 0, sizeof(x));
+	x.uid = uid;
+	h.literal = NULL;
+	h.message = bs_message;
+	h.ctx = &x;
+	snprintf(set, sizeof(set), "%" PRIu32, uid);
+	e = ims_session_uid_fetch(c->sess, set, "(UID BODYSTRUCTURE)", &h, &c->err);
+	if (e == IMS_OK && !x.found)
+		e = ims_error_set(&c->err, IMS_ERR_NO, "%s: no message with UID %" PRIu32 " in %s",
+		                  what, uid, cur_folder(c, safe, sizeof(safe)));
+	if (e != IMS_OK) {
+		tree_release(&x.t);
+		return e;
+	}
+	if (x.t.capped)
+		cli_warn("%s: more than %d parts: the rest are left out", what, IMS_MIME_MAX_PARTS);
+	*t = x.t;
+	return IMS_OK;
+}
+
+static int is_multipart(const struct ims_mime_part *p)
+{
+	return ims_mime_part_is(p, "multipart", NULL);
+}
+
+/* ---- structure ---------------------------------------------------------------------- */
+
+static ims_err cmd_structure(struct cli *c, int argc, char **argv)
+{
+	static const char u[] = "structure UID";
+	struct ropts ro;
+	struct tree t;
+	struct ims_buf out;
+	uint32_t uid = 0;
+	size_t i;
+	ims_err e = IMS_OK;
+
+	if (parse_ropts(c, argc, argv, 0, 0, u, &ro) != IMS_OK)
+		return c->err.code;
+	if (ro.npos != 1)
+		return ims_error_set(&c->err, IMS_ERR_USAGE, "usage: %s", u);
+	if (parse_uid(c, "structure", ro.pos[0], &uid) != IMS_OK)
+		return c->err.code;
+	if ((e = fetch_structure(c, "structure", uid, &t)) != IMS_OK)
+		return e;
+	if (ro.json) {
+		struct json_out j;
+
+		json_init(&j, stdout);
+		json_begin_array(&j);
+		for (i = 0; i < t.n; i++) {
+			const struct ims_mime_part *p = &t.v[i];
+			const char *cs = ims_mime_params_get(&p->params, "charset");
+			char type[256];
+
+			snprintf(type, sizeof(type), "%s/%s", p->type, p->subtype);
+			json_begin_object(&j);
+			json_safe(&j, "part", p->section, strlen(p->section), IMS_SANITIZE_LINE);
+			json_kv_int(&j, "depth", p->depth);
+			json_safe(&j, "type", type, strlen(type), IMS_SANITIZE_LINE);
+			json_opt(&j, "charset", cs);
+			json_opt(&j, "encoding", p->encoding);
+			json_key(&j, "size");
+			(void)ims_json_uint(&j.w, p->size);
+			json_opt(&j, "disposition", p->disposition);
+			json_opt(&j, "name", p->filename);
+			json_end_object(&j);
+		}
+		json_end_array(&j);
+		json_finish(&j);
+		tree_release(&t);
+		return stdout_check(c);
+	}
+	ims_buf_init(&out, 0);
+	for (i = 0; i < t.n && e == IMS_OK; i++) {
+		const struct ims_mime_part *p = &t.v[i];
+		const char *cs = ims_mime_params_get(&p->params, "charset");
+		char type[256], hs[32];
+		unsigned d;
+
+		snprintf(type, sizeof(type), "%s/%s", p->type, p->subtype);
+		if (c->out_tty) {
+			for (d = 0; d < p->depth; d++)
+				e = ims_buf_puts(&out, "  ");
+			if (e == IMS_OK)
+				e = put_safe(&out, p->section[0] != '\0' ? p->section : "-",
+				             p->section[0] != '\0' ? strlen(p->section) : 1,
+				             IMS_SANITIZE_LINE);
+			if (e == IMS_OK)
+				e = ims_buf_puts(&out, "  ");
+			if (e == IMS_OK)
+				e = put_safe(&out, type, strlen(type), IMS_SANITIZE_LINE);
+			if (e == IMS_OK && cs != NULL &&
+			    (e = ims_buf_puts(&out, "  charset=")) == IMS_OK)
+				e = put_safe(&out, cs, strlen(cs), IMS_SANITIZE_LINE);
+			if (e == IMS_OK && p->encoding != NULL &&
+			    (e = ims_buf_puts(&out, "  ")) == IMS_OK)
+				e = put_safe(&out, p->encoding, strlen(p->encoding),
+				             IMS_SANITIZE_LINE);
+			if (e == IMS_OK && !is_multipart(p))
+				e = ims_buf_printf(&out, "  %s",
+				                   human_size(p->size, hs, sizeof(hs)));
+			if (e == IMS_OK && p->disposition != NULL &&
+			    (e = ims_buf_puts(&out, "  ")) == IMS_OK)
+				e = put_safe(&out, p->disposition, strlen(p->disposition),
+				             IMS_SANITIZE_LINE);
+			if (e == IMS_OK && p->filename != NULL &&
+			    (e = ims_buf_puts(&out, "  \"")) == IMS_OK &&
+			    (e = put_safe(&out, p->filename, strlen(p->filename),
+			                  IMS_SANITIZE_LINE)) == IMS_OK)
+				e = ims_buf_putc(&out, '"');
+		} else {
+			/* part TAB type TAB charset TAB encoding TAB size TAB name */
+			e = put_safe(&out, p->section, strlen(p->section), IMS_SANITIZE_LINE);
+			if (e == IMS_OK && (e = ims_buf_putc(&out, '\t')) == IMS_OK)
+				e = put_safe(&out, type, strlen(type), IMS_SANITIZE_LINE);
+			if (e == IMS_OK && (e = ims_buf_putc(&out, '\t')) == IMS_OK && cs != NULL)
+				e = put_safe(&out, cs, strlen(cs), IMS_SANITIZE_LINE);
+			if (e == IMS_OK && (e = ims_buf_putc(&out, '\t')) == IMS_OK &&
+			    p->encoding != NULL)
+				e = put_safe(&out, p->encoding, strlen(p->encoding),
+				             IMS_SANITIZE_LINE);
+			if (e == IMS_OK)
+				e = ims_buf_printf(&out, "\t%" PRIu64 "\t", p->size);
+			if (e == IMS_OK && p->filename != NULL)
+				e = put_safe(&out, p->filename, strlen(p->filename),
+				             IMS_SANITIZE_LINE);
+		}
+		if (e == IMS_OK)
+			e = ims_buf_putc(&out, '\n');
+	}
+	tree_release(&t);
+	if (e != IMS_OK) {
+		ims_buf_release(&out);
+		return nomem(c);
+	}
+	fwrite(out.data != NULL ? out.data : "", 1, out.len, stdout);
+	ims_buf_release(&out);
+	return stdout_check(c);
+}
+
+/* ---- show --------------------------------------------------------------------------- */
+
+struct want {
+	char section[IMS_MIME_SECTION_MAX + 8]; /* "HEADER", "1.2", "TEXT" */
+	size_t part;                            /* index into the tree; (size_t)-1 for HEADER */
+	struct ims_buf data;
+	size_t cap;
+	int truncated;
+	int got;
+};
+
+struct show_ctx {
+	uint32_t uid;
+	struct want *w;
+	size_t n;
+	struct want *cur; /* the literal being streamed */
+};
+
+/* "BODY[1.2]<0>" -> want whose section is "1.2", or NULL. */
+static struct want *want_for(struct show_ctx *x, const char *item)
+{
+	const char *lb, *rb;
+	size_t i, len;
+
+	if (item == NULL || strncasecmp(item, "BODY[", 5) != 0)
+		return NULL;
+	lb = item + 5;
+	rb = strchr(lb, ']');
+	if (rb == NULL)
+		return NULL;
+	len = (size_t)(rb - lb);
+	for (i = 0; i < x->n; i++)
+		if (strlen(x->w[i].section) == len && strncasecmp(x->w[i].section, lb, len) == 0)
+			return &x->w[i];
+	return NULL;
+}
+
+static ims_err want_put(struct want *w, const void *p, size_t n)
+{
+	size_t room = w->cap > w->data.len ? w->cap - w->data.len : 0;
+
+	if (n > room) {
+		w->truncated = 1;
+		n = room;
+	}
+	if (n == 0)
+		return IMS_OK;
+	return ims_buf_append(&w->data, p, n);
+}
+
+static ims_err show_write(void *ctx, const void *p, size_t n)
+{
+	struct show_ctx *x = ctx;
+
+	return x->cur != NULL ? want_put(x->cur, p, n) : IMS_OK;
+}
+
+static ims_err show_literal(void *ctx, const struct ims_literal_info *li, struct ims_sink *sink_r,
+                            struct ims_error *err)
+{
+	struct show_ctx *x = ctx;
+	struct want *w;
+
+	(void)err;
+	if (li->kind != IMS_DATA_FETCH || li->nested || (li->uid != 0 && li->uid != x->uid))
+		return IMS_OK;
+	w = want_for(x, li->item);
+	if (w == NULL || w->got)
+		return IMS_OK;
+	w->got = 1;
+	x->cur = w;
+	sink_r->write = show_write;
+	sink_r->ctx = x;
+	return IMS_OK;
+}
+
+static ims_err show_message(void *ctx, const struct ims_fetch *f, struct ims_error *err)
+{
+	struct show_ctx *x = ctx;
+	size_t i;
+
+	x->cur = NULL;
+	if (!(f->have & IMS_FETCH_UID) || f->uid != x->uid)
+		return IMS_OK;
+	for (i = 0; i < f->n_sections; i++) {
+		const struct ims_value *v = f->sections[i].value;
+		struct want *w;
+
+		if (f->sections[i].binary)
+			continue;
+		w = want_for(x, f->sections[i].item);
+		if (w == NULL)
+			continue;
+		if (v != NULL && !(v->flags & IMS_VF_STREAMED) && v->s != NULL && !w->got &&
+		    want_put(w, v->s, v->len) != IMS_OK)
+			return ims_error_set(err, IMS_ERR_NOMEM, "out of memory");
+		w->got = 1;
+	}
+	return IMS_OK;
+}
+
+/* Decoded header lines "Name: value\n" -> the value of name, or NULL. */
+static const char *hdr_value(const char *view, size_t len, const char *name, size_t *vlen_r)
+{
+	const char *p = view, *end = view + len;
+	size_t nl = strlen(name);
+
+	while (p < end) {
+		const char *eol = memchr(p, '\n', (size_t)(end - p));
+
+		if (eol == NULL)
+			eol = end;
+		if ((size_t)(eol - p) >= nl + 2 && strncasecmp(p, name, nl) == 0 && p[nl] == ':' &&
+		    p[nl + 1] == ' ') {
+			*vlen_r = (size_t)(eol - p) - nl - 2;
+			return p + nl + 2;
+		}
+		p = eol + 1;
+	}
+	return NULL;
+}
+
+/* Write buf to $PAGER (default less, LESS=FRX when unset) on a terminal,
+ * else to stdout. */
+static ims_err page_out(struct cli *c, const char *s, size_t len)
+{
+	const char *pager = getenv("PAGER");
+	FILE *f;
+	void (*old)(int);
+	int st;
+
+	if (!c->out_tty || (pager != NULL && pager[0] == '\0')) {
+		fwrite(s, 1, len, stdout);
+		return stdout_check(c);
+	}
+	if (pager == NULL)
+		pager = "less";
+	if (getenv("LESS") == NULL)
+		(void)setenv("LESS", "FRX", 0);
+	fflush(stdout);
+	old = signal(SIGPIPE, SIG_IGN);
+	f = popen(pager, "w");
+	if (f == NULL) {
+		signal(SIGPIPE, old);
+		fwrite(s, 1, len, stdout);
+		return stdout_check(c);
+	}
+	fwrite(s, 1, len, f); /* the user may quit the pager early: EPIPE */
+	st = pclose(f);
+	signal(SIGPIPE, old);
+	if (st == -1 || (WIFEXITED(st) && WEXITSTATUS(st) == 127)) {
+		cli_warn("show: the pager '%s' did not run; writing to the terminal", pager);
+		fwrite(s, 1, len, stdout);
+		return stdout_check(c);
+	}
+	return IMS_OK;
+}
+
+static ims_err cmd_show(struct cli *c, int argc, char **argv)
+{
+	static const char u[] = "show UID [--headers all] [--mark-read]";
+	static const char *const five[] = {"Date", "From", "To", "Cc", "Subject"};
+	struct ropts ro;
+	struct tree t;
+	struct show_ctx x;
+	struct ims_fetch_handler h;
+	struct ims_buf items, view, safe;
+	struct ims_charset_info fb;
+	unsigned char *roles = NULL;
+	size_t i, nw = 0, hdr_end = 0, text_start, text_end;
+	int fallback = 0, ntext = 0;
+	char set[16], fold[512];
+	uint32_t uid = 0;
+	ims_err e;
+
+	if (parse_ropts(c, argc, argv, 1, 0, u, &ro) != IMS_OK)
+		return c->err.code;
+	if (ro.npos != 1)
+		return ims_error_set(&c->err, IMS_ERR_USAGE, "usage: %s", u);
+	if (parse_uid(c, "show", ro.pos[0], &uid) != IMS_OK)
+		return c->err.code;
+	if ((e = fetch_structure(c, "show", uid, &t)) != IMS_OK)
+		return e;
+	memset(&x, 0, sizeof(x));
+	ims_charset_info_init(&fb);
+	ims_buf_init(&items, 0);
+	ims_buf_init(&view, 0);
+	ims_buf_init(&safe, 0);
+	roles = calloc(t.n + 1, 1);
+	x.w = calloc(MAX_TEXTS + 1, sizeof(*x.w));
+	if (roles == NULL || x.w == NULL) {
+		e = nomem(c);
+		goto out;
+	}
+	x.uid = uid;
+	ims_mime_roles(t.v, t.n, roles);
+	/* The header, then every text part (never an attachment). */
+	snprintf(x.w[nw].section, sizeof(x.w[nw].section), "HEADER");
+	x.w[nw].part = (size_t)-1;
+	x.w[nw].cap = HEADER_MAX;
+	ims_buf_init(&x.w[nw].data, 0);
+	nw++;
+	for (i = 0; i < t.n && nw <= MAX_TEXTS; i++) {
+		if (roles[i] != IMS_MIME_ROLE_TEXT)
+			continue;
+		/* A single-part message: its body is BODY[1] (RFC 9051 6.4.5);
+		 * a top-level part without a number is BODY[TEXT]. */
+		snprintf(x.w[nw].section, sizeof(x.w[nw].section), "%s",
+		         t.v[i].section[0] != '\0' ? t.v[i].section : "TEXT");
+		x.w[nw].part = i;
+		x.w[nw].cap = TEXT_FETCH_MAX;
+		ims_buf_init(&x.w[nw].data, 0);
+		nw++;
+	}
+	x.n = nw;
+	e = ims_buf_puts(&items, "(UID");
+	for (i = 0; i < nw && e == IMS_OK; i++) {
+		uint64_t size = x.w[i].part != (size_t)-1 ? t.v[x.w[i].part].size : 0;
+
+		if (size > TEXT_FETCH_MAX)
+			e = ims_buf_printf(&items, " BODY.PEEK[%s]<0.%u>", x.w[i].section,
+			                   TEXT_FETCH_MAX);
+		else
+			e = ims_buf_printf(&items, " BODY.PEEK[%s]", x.w[i].section);
+	}
+	if (e == IMS_OK)
+		e = ims_buf_putc(&items, ')');
+	if (e != IMS_OK) {
+		e = nomem(c);
+		goto out;
+	}
+	h.literal = show_literal;
+	h.message = show_message;
+	h.ctx = &x;
+	snprintf(set, sizeof(set), "%" PRIu32, uid);
+	e = ims_session_uid_fetch(c->sess, set, items.data, &h, &c->err);
+	if (e != IMS_OK)
+		goto out;
+	if (!x.w[0].got) {
+		e = ims_error_set(&c->err, IMS_ERR_NO,
+		                  "show: no message with UID %" PRIu32 " in %s", uid,
+		                  cur_folder(c, fold, sizeof(fold)));
+		goto out;
+	}
+	/* The view: headers, a blank line, the texts, the attachment list. */
+	e = ims_mime_view_headers(x.w[0].data.data != NULL ? x.w[0].data.data : "", x.w[0].data.len,
+	                          ro.all_headers ? IMS_MIME_VIEW_ALL_HEADERS : 0, &view, &c->err);
+	if (e != IMS_OK)
+		goto out;
+	hdr_end = view.len;
+	if ((e = ims_buf_putc(&view, '\n')) != IMS_OK)
+		goto nomem;
+	text_start = view.len;
+	for (i = 1; i < nw; i++) {
+		const struct ims_mime_part *p = &t.v[x.w[i].part];
+		struct ims_charset_info ci;
+
+		ims_charset_info_init(&ci);
+		if (ntext++ > 0 && (e = ims_buf_putc(&view, '\n')) != IMS_OK)
+			goto nomem;
+		e = ims_mime_part_text(p, x.w[i].data.data != NULL ? x.w[i].data.data : "",
+		                       x.w[i].data.len, IMS_MIME_TEXT_NOTES, &view, &ci, &c->err);
+		if (e != IMS_OK)
+			goto out;
+		if (x.w[i].truncated && (e = ims_buf_puts(&view, "[... truncated]\n")) != IMS_OK)
+			goto nomem;
+		if ((ci.flags & (IMS_CHARSET_FALLBACK | IMS_CHARSET_LOSSY)) && !fallback) {
+			fallback = 1;
+			fb = ci;
+		}
+	}
+	text_end = view.len;
+	{
+		struct ims_buf att;
+
+		ims_buf_init(&att, 0);
+		e = ims_mime_attachments_format(t.v, t.n, roles, &att, &c->err);
+		if (e == IMS_OK && att.len > 0 && !ro.json) {
+			if ((e = ims_buf_putc(&view, '\n')) == IMS_OK)
+				e = ims_buf_append(&view, att.data, att.len);
+		}
+		ims_buf_release(&att);
+		if (e != IMS_OK)
+			goto nomem;
+	}
+	if (ro.json) {
+		struct json_out j;
+
+		json_init(&j, stdout);
+		json_begin_object(&j);
+		json_key(&j, "uid");
+		(void)ims_json_uint(&j.w, uid);
+		json_key(&j, "headers");
+		json_begin_object(&j);
+		for (i = 0; i < sizeof(five) / sizeof(five[0]); i++) {
+			size_t vl = 0;
+			const char *v = hdr_value(view.data, hdr_end, five[i], &vl);
+			char key[16];
+			size_t k;
+
+			for (k = 0; five[i][k] != '\0' && k + 1 < sizeof(key); k++)
+				key[k] = (char)(five[i][k] | 0x20);
+			key[k] = '\0';
+			if (v != NULL) {
+				json_safe(&j, key, v, vl, IMS_SANITIZE_LINE);
+			} else {
+				json_key(&j, key);
+				json_null(&j);
+			}
+		}
+		json_end_object(&j);
+		if (ro.all_headers) {
+			const char *p = view.data, *end = view.data + hdr_end;
+
+			json_key(&j, "all_headers");
+			json_begin_array(&j);
+			while (p != NULL && p < end) {
+				const char *eol = memchr(p, '\n', (size_t)(end - p));
+				const char *colon;
+
+				if (eol == NULL)
+					eol = end;
+				colon = memchr(p, ':', (size_t)(eol - p));
+				if (colon != NULL) {
+					const char *v = colon + 1;
+
+					if (v < eol && *v == ' ')
+						v++;
+					json_begin_object(&j);
+					json_safe(&j, "name", p, (size_t)(colon - p),
+					          IMS_SANITIZE_LINE);
+					json_safe(&j, "value", v, (size_t)(eol - v),
+					          IMS_SANITIZE_LINE);
+					json_end_object(&j);
+				}
+				p = eol + 1;
+			}
+			json_end_array(&j);
+		}
+		json_safe(&j, "text", view.data + text_start, text_end - text_start,
+		          IMS_SANITIZE_TEXT);
+		json_key(&j, "attachments");
+		json_begin_array(&j);
+		for (i = 0; i < t.n; i++) {
+			const struct ims_mime_part *p = &t.v[i];
+			char type[256];
+
+			if (roles[i] != IMS_MIME_ROLE_ATTACHMENT)
+				continue;
+			snprintf(type, sizeof(type), "%s/%s", p->type, p->subtype);
+			json_begin_object(&j);
+			json_safe(&j, "part", p->section, strlen(p->section), IMS_SANITIZE_LINE);
+			json_safe(&j, "type", type, strlen(type), IMS_SANITIZE_LINE);
+			json_key(&j, "size");
+			(void)ims_json_uint(&j.w, p->size);
+			json_opt(&j, "name", p->filename);
+			json_end_object(&j);
+		}
+		json_end_array(&j);
+		if (fallback) {
+			json_key(&j, "charset_fallback");
+			json_begin_object(&j);
+			json_safe(&j, "declared", fb.declared, strlen(fb.declared),
+			          IMS_SANITIZE_LINE);
+			json_safe(&j, "used", fb.used, strlen(fb.used), IMS_SANITIZE_LINE);
+			json_kv_bool(&j, "lossy", (fb.flags & IMS_CHARSET_LOSSY) != 0);
+			json_end_object(&j);
+		}
+		json_end_object(&j);
+		json_finish(&j);
+		e = stdout_check(c);
+	} else {
+		/* Nothing raw reaches the terminal or the pipe. */
+		if ((e = put_safe(&safe, view.data, view.len, IMS_SANITIZE_TEXT)) != IMS_OK)
+			goto nomem;
+		e = page_out(c, safe.data != NULL ? safe.data : "", safe.len);
+	}
+	if (e == IMS_OK && ro.mark_read) {
+		static const char *const seen[] = {"\\Seen"};
+
+		if (!c->folder_rw && c->folder[0] != '\0') {
+			snprintf(fold, sizeof(fold), "%s", c->folder);
+			e = cli_select(c, fold, 1);
+		}
+		if (e == IMS_OK)
+			e = ims_session_uid_store(c->sess, set, IMS_STORE_ADD, seen, 1, 1, NULL,
+			                          &c->err);
+	}
+	goto out;
+nomem:
+	e = nomem(c);
+out:
+	if (x.w != NULL)
+		for (i = 0; i < nw; i++)
+			ims_buf_release(&x.w[i].data);
+	free(x.w);
+	free(roles);
+	ims_buf_release(&items);
+	ims_buf_release(&view);
+	ims_buf_release(&safe);
+	tree_release(&t);
+	return e;
+}
+
+/* ---- save --------------------------------------------------------------------------- */
+
+struct saver {
+	struct cli *c;
+	uint32_t uid;
+	int fd;
+	int errnum;
+	int started;
+	int found;
+	struct ims_cte_dec dec;
+	uint64_t bytes;
+};
+
+static ims_err save_fd_write(void *ctx, const void *p, size_t n)
+{
+	struct saver *s = ctx;
+	const char *q = p;
+
+	while (n > 0) {
+		ssize_t k = write(s->fd, q, n);
+
+		if (k < 0) {
+			if (errno == EINTR)
+				continue;
+			s->errnum = errno;
+			return IMS_ERR_IO;
+		}
+		q += k;
+		n -= (size_t)k;
+		s->bytes += (uint64_t)k;
+	}
+	return IMS_OK;
+}
+
+static ims_err save_feed(void *ctx, const void *p, size_t n)
+{
+	struct saver *s = ctx;
+
+	return ims_cte_dec_feed(&s->dec, p, n);
+}
+
+static ims_err save_literal(void *ctx, const struct ims_literal_info *li, struct ims_sink *sink_r,
+                            struct ims_error *err)
+{
+	struct saver *s = ctx;
+
+	(void)err;
+	if (li->kind != IMS_DATA_FETCH || li->nested || li->item == NULL ||
+	    strncasecmp(li->item, "BODY[", 5) != 0 || s->started ||
+	    (li->uid != 0 && li->uid != s->uid))
+		return IMS_OK;
+	s->started = 1;
+	sink_r->write = save_feed;
+	sink_r->ctx = s;
+	return IMS_OK;
+}
+
+static ims_err save_message(void *ctx, const struct ims_fetch *f, struct ims_error *err)
+{
+	struct saver *s = ctx;
+	size_t i;
+
+	if (!(f->have & IMS_FETCH_UID) || f->uid != s->uid)
+		return IMS_OK;
+	for (i = 0; i < f->n_sections; i++) {
+		const struct ims_value *v = f->sections[i].value;
+
+		if (f->sections[i].binary || strncasecmp(f->sections[i].item, "BODY[", 5) != 0)
+			continue;
+		s->found = 1;
+		if (!s->started && v != NULL && v->s != NULL && !(v->flags & IMS_VF_STREAMED)) {
+			s->started = 1;
+			if (ims_cte_dec_feed(&s->dec, v->s, v->len) != IMS_OK)
+				return ims_error_set(err, IMS_ERR_IO, "writing: %s",
+				                     strerror(s->errnum));
+		}
+		break;
+	}
+	return IMS_OK;
+}
+
+/* A temporary file in dfd, created exclusively, never through a link. */
+static int tmp_create(int dfd, char *name, size_t n)
+{
+	int tries;
+
+	for (tries = 0; tries < 100; tries++) {
+		unsigned char r[8];
+		int fd;
+
+		if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r))
+			memset(r, tries, sizeof(r));
+		snprintf(name, n, ".imapsh-save-%02x%02x%02x%02x%02x%02x%02x%02x.tmp", r[0], r[1],
+		         r[2], r[3], r[4], r[5], r[6], r[7]);
+		fd = openat(dfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (fd >= 0 || errno != EEXIST)
+			return fd;
+	}
+	return -1;
+}
+
+/* Give the finished temporary file its name without replacing anything:
+ * link() fails with EEXIST whatever is there (a dangling symlink too);
+ * renameat2(RENAME_NOREPLACE) where hard links are not supported.  Tries
+ * "name", "name (1).ext", ...; the name used goes into final. */
+static int publish(int dfd, const char *tmp, const char *safe, char *final, size_t n)
+{
+	const char *dot = strrchr(safe, '.');
+	size_t stem = dot != NULL && dot != safe ? (size_t)(dot - safe) : strlen(safe);
+	int k;
+
+	for (k = 0; k < SAVE_TRIES; k++) {
+		if (k == 0)
+			snprintf(final, n, "%s", safe);
+		else
+			snprintf(final, n, "%.*s (%d)%s", (int)stem, safe, k, safe + stem);
+		if (linkat(dfd, tmp, dfd, final, 0) == 0) {
+			(void)unlinkat(dfd, tmp, 0);
+			return 0;
+		}
+		if (errno == EEXIST)
+			continue;
+		if (errno != EPERM && errno != EOPNOTSUPP && errno != ENOSYS && errno != EMLINK)
+			return -1;
+		if (renameat2(dfd, tmp, dfd, final, RENAME_NOREPLACE) == 0)
+			return 0;
+		if (errno != EEXIST)
+			return -1;
+	}
+	errno = EEXIST;
+	return -1;
+}
+
+static ims_err save_part(struct cli *c, int dfd, const char *dir, uint32_t uid,
+                         const struct ims_mime_part *p, struct ims_buf *saved_path,
+                         uint64_t *bytes_r)
+{
+	struct saver s;
+	struct ims_fetch_handler h;
+	struct ims_buf name;
+	char tmp[64], final[IMS_FILENAME_MAX + 64], set[16], items[IMS_MIME_SECTION_MAX + 32];
+	char fallback[IMS_MIME_SECTION_MAX + 16], safe[512];
+	ims_err e;
+
+	memset(&s, 0, sizeof(s));
+	s.c = c;
+	s.uid = uid;
+	s.fd = tmp_create(dfd, tmp, sizeof(tmp));
+	if (s.fd < 0)
+		return ims_error_set(&c->err, IMS_ERR_IO, "save: cannot create a file in %s: %s",
+		                     cli_safe(dir, safe, sizeof(safe)), strerror(errno));
+	ims_cte_dec_init(&s.dec, ims_cte_from_name(p->encoding),
+	                 (struct ims_sink){save_fd_write, &s});
+	h.literal = save_literal;
+	h.message = save_message;
+	h.ctx = &s;
+	snprintf(set, sizeof(set), "%" PRIu32, uid);
+	snprintf(items, sizeof(items), "(UID BODY.PEEK[%s])",
+	         p->section[0] != '\0' ? p->section : "TEXT");
+	e = ims_session_uid_fetch(c->sess, set, items, &h, &c->err);
+	if (e == IMS_OK)
+		e = ims_cte_dec_finish(&s.dec);
+	if (e == IMS_ERR_IO && s.errnum != 0)
+		e = ims_error_set(&c->err, IMS_ERR_IO, "save: writing in %s: %s",
+		                  cli_safe(dir, safe, sizeof(safe)), strerror(s.errnum));
+	if (e == IMS_OK && !s.found && !s.started)
+		e = ims_error_set(&c->err, IMS_ERR_NO, "save: no part %s in message %" PRIu32,
+		                  p->section, uid);
+	if (e == IMS_OK && fsync(s.fd) != 0)
+		e = ims_error_set(&c->err, IMS_ERR_IO, "save: writing in %s: %s",
+		                  cli_safe(dir, safe, sizeof(safe)), strerror(errno));
+	if (close(s.fd) != 0 && e == IMS_OK)
+		e = ims_error_set(&c->err, IMS_ERR_IO, "save: writing in %s: %s",
+		                  cli_safe(dir, safe, sizeof(safe)), strerror(errno));
+	if (e != IMS_OK) {
+		(void)unlinkat(dfd, tmp, 0);
+		return e;
+	}
+	if (s.dec.flags & (IMS_CTE_GARBAGE | IMS_CTE_TRUNCATED))
+		cli_warn("save: part %s: the transfer encoding was damaged; saved what decoded",
+		         p->section);
+	ims_buf_init(&name, 0);
+	snprintf(fallback, sizeof(fallback), "part-%s%s", p->section[0] ? p->section : "1",
+	         ims_mime_part_is(p, "message", "rfc822") ? ".eml" : "");
+	if (ims_sanitize_filename(p->filename, p->filename != NULL ? strlen(p->filename) : 0,
+	                          fallback, &name, &c->err) != IMS_OK) {
+		ims_buf_release(&name);
+		(void)unlinkat(dfd, tmp, 0);
+		return nomem(c);
+	}
+	if (publish(dfd, tmp, name.data, final, sizeof(final)) != 0) {
+		e = ims_error_set(&c->err, IMS_ERR_IO, "save: %s/%s: %s",
+		                  cli_safe(dir, safe, sizeof(safe)), name.data, strerror(errno));
+		ims_buf_release(&name);
+		(void)unlinkat(dfd, tmp, 0);
+		return e;
+	}
+	ims_buf_release(&name);
+	(void)fsync(dfd);
+	ims_buf_reset(saved_path);
+	if (ims_buf_printf(saved_path, "%s%s%s", dir,
+	                   dir[0] != '\0' && dir[strlen(dir) - 1] == '/' ? "" : "/",
+	                   final) != IMS_OK)
+		return nomem(c);
+	*bytes_r = s.bytes;
+	return IMS_OK;
+}
+
+static ims_err cmd_save(struct cli *c, int argc, char **argv)
+{
+	static const char u[] = "save UID [PART...] [-o DIR]";
+	struct ropts ro;
+	struct tree t;
+	struct ims_buf path, line;
+	struct json_out j;
+	unsigned char *roles = NULL, *pick = NULL;
+	const char *dir;
+	size_t i, npick = 0;
+	uint32_t uid = 0;
+	int k, dfd;
+	char safe[512];
+	ims_err e = IMS_OK;
+
+	if (parse_ropts(c, argc, argv, 0, 1, u, &ro) != IMS_OK)
+		return c->err.code;
+	if (ro.npos < 1)
+		return ims_error_set(&c->err, IMS_ERR_USAGE, "usage: %s", u);
+	if (parse_uid(c, "save", ro.pos[0], &uid) != IMS_OK)
+		return c->err.code;
+	for (k = 1; k < ro.npos; k++) {
+		const char *q = ro.pos[k];
+		int ok = *q >= '1' && *q <= '9';
+
+		for (; ok && *q != '\0'; q++)
+			ok = (*q >= '0' && *q <= '9') || (*q == '.' && q[1] >= '1' && q[1] <= '9');
+		if (!ok || strlen(ro.pos[k]) >= IMS_MIME_SECTION_MAX)
+			return ims_error_set(&c->err, IMS_ERR_USAGE,
+			                     "save: '%s' is not a part number (1, 2.1, ...)",
+			                     cli_safe(ro.pos[k], safe, sizeof(safe)));
+	}
+	dir = ro.output != NULL && ro.output[0] != '\0' ? ro.output : ".";
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return ims_error_set(&c->err, IMS_ERR_IO, "save: %s: %s",
+		                     cli_safe(dir, safe, sizeof(safe)), strerror(errno));
+	if ((e = fetch_structure(c, "save", uid, &t)) != IMS_OK) {
+		close(dfd);
+		return e;
+	}
+	roles = calloc(t.n + 1, 1);
+	pick = calloc(t.n + 1, 1);
+	if (roles == NULL || pick == NULL) {
+		e = nomem(c);
+		goto out;
+	}
+	ims_mime_roles(t.v, t.n, roles);
+	if (ro.npos == 1) {
+		for (i = 0; i < t.n; i++)
+			if (roles[i] == IMS_MIME_ROLE_ATTACHMENT) {
+				pick[i] = 1;
+				npick++;
+			}
+		if (npick == 0) {
+			e = ims_error_set(&c->err, IMS_ERR_NO,
+			                  "save: message %" PRIu32 " has no attachments", uid);
+			goto out;
+		}
+	} else {
+		for (k = 1; k < ro.npos; k++) {
+			for (i = 0; i < t.n; i++)
+				if (!is_multipart(&t.v[i]) &&
+				    strcmp(t.v[i].section, ro.pos[k]) == 0)
+					break;
+			if (i == t.n) {
+				e = ims_error_set(&c->err, IMS_ERR_NO,
+				                  "save: message %" PRIu32 " has no part %s (see "
+				                  "'structure %" PRIu32 "')",
+				                  uid, ro.pos[k], uid);
+				goto out;
+			}
+			if (!pick[i])
+				npick++;
+			pick[i] = 1;
+		}
+	}
+	ims_buf_init(&path, 0);
+	ims_buf_init(&line, 0);
+	if (ro.json) {
+		json_init(&j, stdout);
+		json_begin_array(&j);
+	}
+	for (i = 0; i < t.n && e == IMS_OK; i++) {
+		uint64_t bytes = 0;
+
+		if (!pick[i])
+			continue;
+		e = save_part(c, dfd, dir, uid, &t.v[i], &path, &bytes);
+		if (e != IMS_OK)
+			break;
+		if (ro.json) {
+			json_begin_object(&j);
+			json_safe(&j, "part", t.v[i].section, strlen(t.v[i].section),
+			          IMS_SANITIZE_LINE);
+			json_safe(&j, "file", path.data, path.len, IMS_SANITIZE_LINE);
+			json_key(&j, "size");
+			(void)ims_json_uint(&j.w, bytes);
+			json_end_object(&j);
+		} else {
+			ims_buf_reset(&line);
+			if (put_safe(&line, path.data, path.len, IMS_SANITIZE_LINE) != IMS_OK ||
+			    ims_buf_putc(&line, '\n') != IMS_OK) {
+				e = nomem(c);
+				break;
+			}
+			fwrite(line.data, 1, line.len, stdout);
+			fflush(stdout);
+		}
+	}
+	if (ro.json) {
+		json_end_array(&j);
+		json_finish(&j);
+	}
+	ims_buf_release(&path);
+	ims_buf_release(&line);
+	if (e == IMS_OK)
+		e = stdout_check(c);
+out:
+	close(dfd);
+	free(roles);
+	free(pick);
+	tree_release(&t);
+	return e;
+}
+
+/* ---- the table ---------------------------------------------------------------------- */
+
+/* clang-format off */
+static const struct cli_cmd reading_cmds[] = {
+	{ .name = "show", .aliases = { "read" }, .usage = "show UID [--headers all] [--mark-read]",
+	  .summary = "the message for a person: decoded headers, the text, the attachments",
+	  .min_args = 1, .max_args = -1, .flags = CMD_FOLDER, .run = cmd_show,
+	  .opts = show_opts },
+	{ .name = "structure", .usage = "structure UID",
+	  .summary = "the MIME tree: part numbers, types, charsets, encodings, sizes, names",
+	  .min_args = 1, .max_args = -1, .flags = CMD_FOLDER, .run = cmd_structure,
+	  .opts = structure_opts },
+	{ .name = "save", .usage = "save UID [PART...] [-o DIR]",
+	  .summary = "attachments (or the parts given) to -o DIR, decoded; never overwrites",
+	  .min_args = 1, .max_args = -1, .flags = CMD_FOLDER, .run = cmd_save,
+	  .opts = save_opts },
+};
+/* clang-format on */
+
+const struct cli_cmd_group cli_group_reading = {reading_cmds,
+                                                sizeof(reading_cmds) / sizeof(reading_cmds[0])};
