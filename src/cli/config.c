@@ -352,16 +352,21 @@ ims_err secret_prompt(const char *prompt, char *out, size_t n, struct ims_error 
 
 	if (fd < 0)
 		return ims_error_set(err, IMS_ERR_NO, "no terminal to ask for a password");
-	if (write(fd, prompt, strlen(prompt)) < 0) {
-		close(fd);
-		return ims_error_set(err, IMS_ERR_IO, "cannot write the prompt");
-	}
+	/* Echo off before the prompt appears, and without flushing: a
+	 * password typed (or pasted) the moment the prompt shows must be
+	 * neither echoed nor lost. */
 	restore = tcgetattr(fd, &old) == 0;
 	if (restore) {
 		noecho = old;
 		noecho.c_lflag &= ~(tcflag_t)ECHO;
 		noecho.c_lflag |= ECHONL;
-		tcsetattr(fd, TCSAFLUSH, &noecho);
+		tcsetattr(fd, TCSANOW, &noecho);
+	}
+	if (write(fd, prompt, strlen(prompt)) < 0) {
+		if (restore)
+			tcsetattr(fd, TCSANOW, &old);
+		close(fd);
+		return ims_error_set(err, IMS_ERR_IO, "cannot write the prompt");
 	}
 	for (;;) {
 		char ch;
@@ -376,7 +381,7 @@ ims_err secret_prompt(const char *prompt, char *out, size_t n, struct ims_error 
 	}
 	out[len] = '\0';
 	if (restore)
-		tcsetattr(fd, TCSAFLUSH, &old);
+		tcsetattr(fd, TCSANOW, &old);
 	close(fd);
 	return IMS_OK;
 }
