@@ -523,7 +523,9 @@ static ims_err auth_failed(struct ims_session *s, enum ims_auth_mech mech, const
 		break;
 	default: why = "authentication failed"; break;
 	}
-	return ims_error_set(err, IMS_ERR_AUTH, "%s %s: %s%s%s", ims_auth_mech_name(mech), why, w,
+	/* The server's words are labelled as such: they may say anything. */
+	return ims_error_set(err, IMS_ERR_AUTH, "%s %s%s%s%s%s", ims_auth_mech_name(mech), why,
+	                     w[0] ? "; the server said: " : "", w,
 	                     extra != NULL && extra[0] ? "; details: " : "", extra ? extra : "");
 }
 

@@ -1111,7 +1111,8 @@ ims_err ims_session_start(struct ims_session *s, const char *greeting, struct im
 		e = greeting_fail(s, IMS_ERR_NET, "the server refused the connection", w, err);
 		goto out;
 	}
-	if (r->code.kind == IMS_CODE_ALERT)
+	/* A plaintext greeting (before STARTTLS) is untrusted: no alert from it. */
+	if (trusted && r->code.kind == IMS_CODE_ALERT)
 		add_alert(s, r->text, r->text_len);
 	if (trusted && r->code.kind == IMS_CODE_CAPABILITY &&
 	    ims__set_caps(s, r->code.list, r->code.n_list) != IMS_OK) {

@@ -4,6 +4,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "session_int.h"
+
 ims_err ims_read_line_exact(struct ims_stream *s, char *line, size_t n, struct ims_error *err)
 {
 	size_t len = 0;
@@ -56,11 +58,15 @@ static int has_atom(const char *list, const char *name)
 	return 0;
 }
 
+/* line: plaintext server text, shown sanitised (never raw escapes). */
 static ims_err fail(struct ims_error *err, const char *why, const char *line)
 {
-	if (line != NULL)
-		return ims_error_set(err, IMS_ERR_TLS, "starttls: %s (server said: %.200s)", why,
-		                     line);
+	char w[400];
+
+	if (line != NULL) {
+		ims__server_words(line, w, 200);
+		return ims_error_set(err, IMS_ERR_TLS, "starttls: %s (server said: %s)", why, w);
+	}
 	return ims_error_set(err, IMS_ERR_TLS, "starttls: %s", why);
 }
 
@@ -83,9 +89,12 @@ ims_err ims_starttls_negotiate(struct ims_stream *s, char *greeting_r, size_t gn
 		    err,
 		    "the server sent a PREAUTH greeting, which cannot be upgraded to TLS; refusing",
 		    NULL);
-	if (strncasecmp(line, "* BYE", 5) == 0)
-		return ims_error_set(err, IMS_ERR_NET, "the server refused the connection: %.200s",
-		                     line);
+	if (strncasecmp(line, "* BYE", 5) == 0) {
+		char w[400];
+
+		ims__server_words(line, w, 200);
+		return ims_error_set(err, IMS_ERR_NET, "the server refused the connection: %s", w);
+	}
 	if (strncasecmp(line, "* OK", 4) != 0)
 		return fail(err, "this is not an IMAP greeting", line);
 	if (strncasecmp(line, "* OK [CAPABILITY ", 17) == 0) {
@@ -121,11 +130,12 @@ ims_err ims_starttls_negotiate(struct ims_stream *s, char *greeting_r, size_t gn
 	e = ims_read_line_exact(s, line, sizeof(line), err);
 	if (e != IMS_OK)
 		return e;
+	/* Not quoted: untrusted plaintext (an [ALERT], say) is never shown. */
 	if (line[0] == '*' || line[0] == '+')
 		return fail(
 		    err,
 		    "the server sent data before its STARTTLS reply (possible injection); refusing",
-		    line);
+		    NULL);
 	if (strncmp(line, "S2 ", 3) != 0)
 		return fail(err, "unexpected reply to STARTTLS", line);
 	if (strncasecmp(line + 3, "OK", 2) != 0 || (line[5] != ' ' && line[5] != '\0'))
