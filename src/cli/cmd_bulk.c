@@ -93,6 +93,7 @@ enum fmt { FMT_MAILDIR, FMT_MBOX };
 struct todo {
 	uint32_t uid;
 	uint64_t size;
+	int saved; /* a body was written for it (a repeat is ignored) */
 };
 
 struct pending {
@@ -808,6 +809,13 @@ static ims_err on_literal(void *ctx, const struct ims_literal_info *li, struct i
 	return IMS_OK;
 }
 
+static int todo_cmp(const void *a, const void *b)
+{
+	uint32_t x = ((const struct todo *)a)->uid, y = ((const struct todo *)b)->uid;
+
+	return x < y ? -1 : x > y;
+}
+
 static const struct ims_fetch_section *body_of(const struct ims_fetch *f)
 {
 	size_t i;
@@ -825,6 +833,7 @@ static ims_err on_untagged(void *ctx, const struct ims_response *r, int *taken_r
 	struct export *x = ctx;
 	const struct ims_fetch *f;
 	const struct ims_fetch_section *b;
+	struct todo key, *t;
 	ims_err e;
 
 	if (r->kind != IMS_DATA_FETCH)
@@ -839,6 +848,14 @@ static ims_err on_untagged(void *ctx, const struct ims_response *r, int *taken_r
 		return IMS_OK;
 	}
 	if (!(f->have & IMS_FETCH_UID) || b->value->type == IMS_V_NIL) {
+		drop_current(x);
+		return IMS_OK;
+	}
+	/* Only a message asked for, once: a server cannot add mail to the
+	 * export that the folder's search did not name. */
+	key.uid = f->uid;
+	t = bsearch(&key, x->todo, x->n_todo, sizeof(*t), todo_cmp);
+	if (t == NULL || t->saved) {
 		drop_current(x);
 		return IMS_OK;
 	}
@@ -857,6 +874,7 @@ static ims_err on_untagged(void *ctx, const struct ims_response *r, int *taken_r
 	e = x->fmt == FMT_MBOX ? mbox_finish(x, f) : maildir_finish(x, f);
 	if (e != IMS_OK)
 		goto fail;
+	t->saved = 1;
 	x->fetched++;
 	x->bytes += x->cur_bytes;
 	x->cur_bytes = 0;
@@ -869,13 +887,6 @@ fail:
 }
 
 /* ---- the transfer ---------------------------------------------------------- */
-
-static int todo_cmp(const void *a, const void *b)
-{
-	uint32_t x = ((const struct todo *)a)->uid, y = ((const struct todo *)b)->uid;
-
-	return x < y ? -1 : x > y;
-}
 
 static ims_err size_message(void *ctx, const struct ims_fetch *f, struct ims_error *err)
 {

@@ -1318,6 +1318,7 @@ struct fetcher {
 	int seq;
 	uint32_t want; /* the UID, or the sequence number with seq */
 	int found;
+	int nil;      /* the server sent NIL for the body */
 	uint32_t uid; /* of the message found (0: not told) */
 	int streamed;
 	int errnum;
@@ -1434,6 +1435,10 @@ static ims_err fetch_message(void *ctx, const struct ims_fetch *f, struct ims_er
 
 		if (f->sections[i].binary || strncasecmp(f->sections[i].item, "BODY[", 5) != 0)
 			continue;
+		if (v != NULL && v->type == IMS_V_NIL) {
+			x->nil = 1; /* not the message: the atom NIL is never written */
+			continue;
+		}
 		x->found = 1;
 		x->uid = (f->have & IMS_FETCH_UID) ? f->uid : 0;
 		if (v == NULL || (v->flags & IMS_VF_STREAMED) || v->s == NULL)
@@ -1558,7 +1563,12 @@ static ims_err cmd_fetch(struct cli *c, int argc, char **argv)
 		e = ims_error_set(&c->err, IMS_ERR_IO, "fetch: writing %s: %s",
 		                  lo.output != NULL ? lo.output : "to standard output",
 		                  strerror(x.errnum));
-	if (e == IMS_OK && !x.found)
+	if (e == IMS_OK && !x.found && x.nil)
+		e = ims_error_set(&c->err, IMS_ERR_NO,
+		                  "fetch: the server sent no content (NIL) for message %s%s in %s",
+		                  m.seq ? "#" : "with UID ", m.set.data,
+		                  cur_folder(c, safe, sizeof(safe)));
+	else if (e == IMS_OK && !x.found)
 		e = ims_error_set(&c->err, IMS_ERR_NO, "fetch: no message %s%s in %s",
 		                  m.seq ? "#" : "with UID ", m.set.data,
 		                  cur_folder(c, safe, sizeof(safe)));
