@@ -123,20 +123,40 @@ static ims_err parse_ropts(struct cli *c, int argc, char **argv, int is_show, in
 	return IMS_OK;
 }
 
-/* One UID: 1..4294967295, digits only. */
+/* One message: a UID (1..4294967295, digits only), or #N for sequence
+ * number N, turned into its UID with a UID SEARCH in the open folder. */
 static ims_err parse_uid(struct cli *c, const char *what, const char *s, uint32_t *uid_r)
 {
 	uint64_t v = 0;
-	const char *p;
+	const char *p = s + (s[0] == '#');
+	char safe[256];
 
-	for (p = s; *p >= '0' && *p <= '9' && v <= UINT32_MAX; p++)
+	for (; *p >= '0' && *p <= '9' && v <= UINT32_MAX; p++)
 		v = v * 10 + (uint64_t)(*p - '0');
-	if (p == s || *p != '\0' || v == 0 || v > UINT32_MAX) {
-		char safe[256];
-
+	if (p == s + (s[0] == '#') || *p != '\0' || v == 0 || v > UINT32_MAX)
 		return ims_error_set(&c->err, IMS_ERR_USAGE,
-		                     "%s: '%s' is not a UID (1 to 4294967295)", what,
-		                     cli_safe(s, safe, sizeof(safe)));
+		                     "%s: '%s' is not a UID (1 to 4294967295) or #N (a sequence "
+		                     "number)",
+		                     what, cli_safe(s, safe, sizeof(safe)));
+	if (s[0] == '#') {
+		char num[16], fold[512];
+		struct ims_arg key = {IMS_ARG_RAW, num, 0};
+		struct ims_search_result sr;
+		ims_err e;
+
+		snprintf(num, sizeof(num), "%" PRIu64, v);
+		ims_search_result_init(&sr);
+		e = ims_session_uid_search(c->sess, &key, 1, &sr, &c->err);
+		if (e == IMS_OK && sr.n == 0)
+			e = ims_error_set(&c->err, IMS_ERR_NO, "%s: no message #%s in %s", what,
+			                  num,
+			                  cli_safe(c->folder[0] != '\0' ? c->folder : "the folder",
+			                           fold, sizeof(fold)));
+		if (e == IMS_OK)
+			v = sr.uids[0];
+		ims_search_result_release(&sr);
+		if (e != IMS_OK)
+			return e;
 	}
 	*uid_r = (uint32_t)v;
 	return IMS_OK;

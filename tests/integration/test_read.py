@@ -209,6 +209,37 @@ class Show(ReadCase):
                 self.assertTrue(f.read() == big)
 
 
+class SequenceNumbers(ReadCase):
+    """#N names the Nth message of the folder, whatever its UID."""
+
+    def test_show_structure_save_take_hash_n(self):
+        files = [eml(uid)["file"] for uid in (3, 4, 5)]
+        with h.scratch_folder(sources=files) as name:
+            m = h.imap_login("alice")
+            m.select(name)
+            m.uid("STORE", "1", "+FLAGS", "(\\Deleted)")
+            m.expunge()
+            m.logout()
+            # UIDs 2 and 3 are left, as #1 and #2
+            for n, uid in ((1, 2), (2, 3)):
+                for cmd in ("show", "structure"):
+                    by_seq, _ = self.ok(cmd, "#%d" % n, folder=name)
+                    by_uid, _ = self.ok(cmd, uid, folder=name)
+                    self.assertEqual(by_seq, by_uid, (cmd, n))
+            self.assertIn("Subject: %s\n" % eml(4)["subject"],
+                          self.ok("show", "#1", folder=name)[0].decode("utf-8"))
+            # the third file has no attachment: save names the UID it found
+            rc, _, err = self.run_cmd("save", "#2", "-o", self.tmpdir(), folder=name)
+            self.assertEqual(rc, 1, err)
+            self.assertIn(b"message 3 has no attachments", err)
+            rc, out, err = self.run_cmd("show", "#3", folder=name)
+            self.assertEqual((rc, out), (1, b""), err)
+            self.assertIn(b"no message #3 in " + name.encode(), err)
+            for bad in ("#", "#0", "#x", "##1"):
+                rc, _, err = self.run_cmd("structure", bad, folder=name)
+                self.assertEqual(rc, 2, (bad, err))
+
+
 class Terminal(ReadCase):
     def pty(self, *args, env=None):
         e = h.base_env(self.home)
