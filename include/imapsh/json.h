@@ -11,7 +11,8 @@
  *   if (ims_json_finish(&j, err) != IMS_OK) ...
  *
  * Strings: '"', '\\' and every control character are escaped (\n \t \r
- * \b \f, others \u00XX), as are DEL, C1 controls and U+2028/U+2029;
+ * \b \f, others \u00XX), as are DEL, C1 controls, U+2028/U+2029 and
+ * the bidi and invisible characters of sanitize.h (U+202E -> \u202e);
  * each byte that is not UTF-8 becomes \ufffd; other characters are
  * written as UTF-8 (or \uXXXX, with surrogate pairs, with
  * IMS_JSON_ASCII).  Output is therefore always valid UTF-8 JSON and safe

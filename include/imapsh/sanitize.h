@@ -81,6 +81,10 @@ ims_err ims_sanitize_filename(const char *name, size_t len, const char *fallback
  * valid character.  Shared by the codecs (utf7, json). */
 size_t ims_utf8_decode(const unsigned char *p, size_t len, uint32_t *cp_r);
 
+/* 1 if the character cp (above U+007F) must not reach a terminal as it is:
+ * C1, and the bidi, invisible and separator characters listed above. */
+int ims_sanitize_is_invisible(uint32_t cp);
+
 /* 1 if p[0..len) is entirely valid UTF-8 (as ims_utf8_decode), else 0. */
 int ims_utf8_valid(const void *p, size_t len);
 

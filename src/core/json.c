@@ -249,7 +249,7 @@ static ims_err put_string(struct ims_json *j, const unsigned char *s, size_t len
 			i++;
 			continue;
 		}
-		if ((j->flags & IMS_JSON_ASCII) || cp <= 0x9f || cp == 0x2028 || cp == 0x2029) {
+		if ((j->flags & IMS_JSON_ASCII) || ims_sanitize_is_invisible(cp)) {
 			if (cp >= 0x10000) {
 				u[0] = 0xd800 | ((cp - 0x10000) >> 10);
 				u[1] = 0xdc00 | ((cp - 0x10000) & 0x3ff);

@@ -62,8 +62,7 @@ int ims_utf8_valid(const void *p, size_t len)
 	return 1;
 }
 
-/* Characters above U+007F that must not reach a terminal as they are. */
-static int invisible_cp(uint32_t cp)
+int ims_sanitize_is_invisible(uint32_t cp)
 {
 	return (cp >= 0x80 && cp <= 0x9f) || cp == 0x061c || cp == 0x180e ||
 	       (cp >= 0x200b && cp <= 0x200f) || (cp >= 0x2028 && cp <= 0x202e) ||
@@ -144,7 +143,7 @@ int ims_sanitize_is_clean(const void *p, size_t len, unsigned flags)
 			continue;
 		}
 		n = ims_utf8_decode(s + i, len - i, &cp);
-		if (n == 0 || invisible_cp(cp))
+		if (n == 0 || ims_sanitize_is_invisible(cp))
 			return 0;
 		i += n;
 	}
@@ -198,7 +197,7 @@ ims_err ims_sanitize(const void *p, size_t len, unsigned flags, struct ims_buf *
 			i++;
 			continue;
 		}
-		if (invisible_cp(cp)) {
+		if (ims_sanitize_is_invisible(cp)) {
 			int m = snprintf(mark, sizeof(mark), "<U+%04X>", (unsigned)cp);
 
 			out_put(&o, mark, (size_t)m);
@@ -227,7 +226,7 @@ static void filename_clean(const unsigned char *s, size_t len, struct ims_buf *t
 		if (n == 0) {
 			n = 1;
 			cp = '_';
-		} else if (cp < 0x20 || cp == 0x7f || invisible_cp(cp)) {
+		} else if (cp < 0x20 || cp == 0x7f || ims_sanitize_is_invisible(cp)) {
 			cp = '_';
 		}
 		if (lead && (cp == '.' || cp == '-' || cp == ' '))

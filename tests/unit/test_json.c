@@ -159,7 +159,14 @@ static void test_escaping(void **state)
 	STR("\x7f", "\"\\u007f\"");
 	STR("\xc2\x85\xc2\x9b", "\"\\u0085\\u009b\"");
 	STR("\xe2\x80\xa8\xe2\x80\xa9", "\"\\u2028\\u2029\"");
-	STR("\xc3\xa9\xf0\x9f\x98\x80\xe2\x80\xae", "\"\xc3\xa9\xf0\x9f\x98\x80\xe2\x80\xae\"");
+	/* bidi override, zero-width space, BOM, a tag character: escaped */
+	STR("a\xe2\x80\xae"
+	    "b\xe2\x80\x8b\xef\xbb\xbf",
+	    "\"a\\u202eb\\u200b\\ufeff\"");
+	STR("\xf3\xa0\x80\x81", "\"\\udb40\\udc01\"");
+	/* printable non-ASCII stays UTF-8 */
+	STR("\xe9\x80\x81\xe2\x80\x99", "\"\xe9\x80\x81\xe2\x80\x99\"");
+	STR("\xc3\xa9\xf0\x9f\x98\x80\xe2\x80\xae", "\"\xc3\xa9\xf0\x9f\x98\x80\\u202e\"");
 	STR("a\xff"
 	    "b",
 	    "\"a\\ufffdb\"");
