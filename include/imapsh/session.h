@@ -112,7 +112,8 @@ struct ims_session *ims_session_new(struct ims_stream *s, const struct ims_sessi
 /* Frees everything and closes the stream (without LOGOUT); sets *s NULL. */
 void ims_session_free(struct ims_session **s);
 
-/* The stream (borrowed): to read byte counters or adjust timeouts. */
+/* The stream (borrowed): to read byte counters or adjust timeouts.  After
+ * ims_session_compress() it is the compressing stream (compress.h). */
 struct ims_stream *ims_session_stream(struct ims_session *s);
 
 enum ims_state ims_session_state(const struct ims_session *s);
@@ -145,6 +146,20 @@ void ims_session_forget_capabilities(struct ims_session *s);
 ims_err ims_session_capability(struct ims_session *s, struct ims_error *err) IMS_MUST_CHECK;
 /* 1 once ENABLE UTF8=ACCEPT succeeded: mailbox names are UTF-8. */
 int ims_session_utf8(const struct ims_session *s);
+
+/* ---- compression ---- */
+
+/* COMPRESS DEFLATE (RFC 4978): when authenticated (or selected) with no
+ * command in flight.  IMS_ERR_NO with words when the server does not
+ * offer COMPRESS=DEFLATE or answers NO/BAD (the session goes on
+ * uncompressed); IMS_ERR_USAGE before login, while idling or when it is
+ * on already.  On OK every later byte both ways is compressed: the
+ * session's stream is replaced by a compressing stream over it, and bytes
+ * already read past the OK line are inflated first.  The trace notes
+ * "compression: deflate on". */
+ims_err ims_session_compress(struct ims_session *s, struct ims_error *err) IMS_MUST_CHECK;
+/* 1 once ims_session_compress() succeeded. */
+int ims_session_compressed(const struct ims_session *s);
 
 /* ---- authentication ---- */
 

@@ -59,6 +59,7 @@ struct ims_session {
 	struct ims__pending *sink_owner;
 
 	unsigned caps_gen;
+	int compressed; /* COMPRESS DEFLATE is on: stream is the compressing one */
 
 	/* IDLE */
 	unsigned idle_id;
