@@ -27,6 +27,7 @@ struct cli_opts {
 	size_t n_pins;
 	int insecure;
 	int tls_min;
+	int compress; /* CFG_COMPRESS_* (config.h); 0 = not given */
 	const char *client_cert, *client_key;
 	const char *auth;
 	const char *password_command;

@@ -37,6 +37,17 @@ const struct cfg_account *cfg_find(const struct cfg *c, const char *name)
 	return NULL;
 }
 
+int cfg_compress_parse(const char *s)
+{
+	if (strcmp(s, "auto") == 0)
+		return CFG_COMPRESS_AUTO;
+	if (strcmp(s, "yes") == 0)
+		return CFG_COMPRESS_YES;
+	if (strcmp(s, "no") == 0)
+		return CFG_COMPRESS_NO;
+	return 0;
+}
+
 struct load_ctx {
 	struct cfg *c;
 	struct ims_error *err;
@@ -88,6 +99,8 @@ static int set_key(struct load_ctx *l, struct cfg_account *a, const char *k, con
 		return set_str(a->oauth_token_command, sizeof(a->oauth_token_command), v);
 	if (strcmp(k, "folder") == 0)
 		return set_str(a->folder, sizeof(a->folder), v);
+	if (strcmp(k, "compress") == 0)
+		return (a->compress = cfg_compress_parse(v)) != 0;
 	(void)l;
 	return 0;
 }

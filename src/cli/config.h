@@ -17,6 +17,9 @@
 
 #define CFG_STR 512
 
+/* compress = auto|yes|no (and --compress): COMPRESS=DEFLATE after login. */
+enum { CFG_COMPRESS_AUTO = 1, CFG_COMPRESS_YES, CFG_COMPRESS_NO };
+
 struct cfg_account {
 	char name[64];
 	char host[256];
@@ -30,6 +33,7 @@ struct cfg_account {
 	char password_command[CFG_STR];
 	char oauth_token_command[CFG_STR];
 	char folder[CFG_STR];
+	int compress; /* CFG_COMPRESS_*; 0 = not set */
 };
 
 struct cfg {
@@ -46,6 +50,8 @@ void cfg_release(struct cfg *c);
  * NULL (a missing default file is not an error; a missing named one is). */
 ims_err cfg_load(struct cfg *c, const char *path, struct ims_error *err) IMS_MUST_CHECK;
 const struct cfg_account *cfg_find(const struct cfg *c, const char *name);
+/* "auto", "yes", "no" -> CFG_COMPRESS_*; 0 for anything else. */
+int cfg_compress_parse(const char *s);
 
 /* $XDG_<kind>_HOME/imapsh/<file> with the usual fallbacks under $HOME;
  * kind is "CONFIG", "STATE" or "DATA".  mkdirs creates the folder 0700. */

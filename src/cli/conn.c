@@ -10,6 +10,7 @@
 #include "cli/cli.h"
 #include "cli/output.h"
 #include "cli/trust.h"
+#include "imapsh/compress.h"
 #include "imapsh/sanitize.h"
 #include "imapsh/session.h"
 #include "imapsh/utf7.h"
@@ -56,6 +57,8 @@ static void apply_account(struct cli *c, const struct cfg_account *a)
 	o->oauth_token_command =
 	    pick(o->oauth_token_command, a->oauth_token_command, d->oauth_token_command);
 	o->folder = pick(o->folder, a->folder, d->folder);
+	if (o->compress == 0)
+		o->compress = a->compress != 0 ? a->compress : d->compress;
 	if (o->n_pins < CLI_MAX_PINS) {
 		const char *pin = pick(NULL, a->pin, d->pin);
 
@@ -116,6 +119,42 @@ static void on_alert(void *ctx, const char *text, size_t len)
 {
 	(void)ctx;
 	show_line("imapsh: server alert: ", text, len);
+}
+
+/* COMPRESS=DEFLATE once authenticated: auto where offered (a NO leaves
+ * the session uncompressed), yes or fail, no never.  With yes a session
+ * that cannot compress is closed, so no later command runs without. */
+static ims_err start_compression(struct cli *c)
+{
+	int mode = c->o.compress != 0 ? c->o.compress : CFG_COMPRESS_AUTO;
+	struct ims_error why;
+	ims_err e;
+
+	if (mode == CFG_COMPRESS_NO || ims_session_compressed(c->sess))
+		return IMS_OK;
+	if (!ims_session_has_cap(c->sess, "COMPRESS=DEFLATE")) {
+		if (mode == CFG_COMPRESS_AUTO)
+			return IMS_OK;
+		cli_close(c);
+		return ims_error_set(&c->err, IMS_ERR_NO,
+		                     "--compress yes: the server does not offer COMPRESS=DEFLATE");
+	}
+	e = ims_session_compress(c->sess, &why);
+	if (e == IMS_OK) {
+		if (c->o.verbose)
+			fprintf(stderr, "imapsh: compression: deflate on\n");
+		return IMS_OK;
+	}
+	if (e == IMS_ERR_NO && mode == CFG_COMPRESS_AUTO) {
+		if (c->o.verbose)
+			cli_warn("going on without compression: %s", why.msg);
+		return IMS_OK;
+	}
+	ims_error_copy(&c->err, &why);
+	if (mode == CFG_COMPRESS_YES)
+		ims_error_prefix(&c->err, "--compress yes");
+	cli_close(c);
+	return e;
 }
 
 static ims_err connect_session(struct cli *c)
@@ -186,6 +225,8 @@ static ims_err connect_session(struct cli *c)
 	}
 	c->connected = 1;
 	c->folder_rw = 0;
+	if (ims_session_state(c->sess) == IMS_STATE_AUTHENTICATED)
+		return start_compression(c); /* PREAUTH */
 	return IMS_OK;
 }
 
@@ -295,6 +336,8 @@ static ims_err do_login(struct cli *c, const char *user_arg)
 	free(secret);
 	if (e == IMS_OK && c->t.user[0] == '\0')
 		snprintf(c->t.user, sizeof(c->t.user), "%s", user);
+	if (e == IMS_OK)
+		e = start_compression(c);
 	return e;
 }
 
@@ -410,12 +453,21 @@ ims_err cli_need(struct cli *c, unsigned flags)
 void cli_close(struct cli *c)
 {
 	if (c->sess != NULL) {
+		struct ims_stream *s = ims_session_stream(c->sess);
+		struct ims_stream *wire = ims_stream_compress_inner(s);
 		struct ims_error e;
 
 		if (ims_session_broken(c->sess, &e) == IMS_OK &&
 		    ims_session_state(c->sess) != IMS_STATE_LOGOUT &&
 		    ims_session_logout(c->sess, &e) != IMS_OK && c->o.verbose)
 			cli_warn("logout: %s", e.msg);
+		if (wire != NULL && c->o.verbose)
+			fprintf(stderr,
+			        "imapsh: compression: received %llu bytes for %llu, sent %llu "
+			        "for %llu\n",
+			        (unsigned long long)wire->bytes_in, (unsigned long long)s->bytes_in,
+			        (unsigned long long)wire->bytes_out,
+			        (unsigned long long)s->bytes_out);
 		ims_session_free(&c->sess);
 	}
 	c->connected = 0;

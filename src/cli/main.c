@@ -29,6 +29,7 @@ enum {
 	O_PIN,
 	O_INSECURE,
 	O_TLS_MIN,
+	O_COMPRESS,
 	O_CLIENT_CERT,
 	O_CLIENT_KEY,
 	O_AUTH,
@@ -62,6 +63,7 @@ static const struct gopt gopts[] = {{"user", 'u', ARG_REQ, O_USER},
                                     {"pin", 0, ARG_REQ, O_PIN},
                                     {"insecure", 'k', ARG_NONE, O_INSECURE},
                                     {"tls-min", 0, ARG_REQ, O_TLS_MIN},
+                                    {"compress", 0, ARG_REQ, O_COMPRESS},
                                     {"client-cert", 0, ARG_REQ, O_CLIENT_CERT},
                                     {"client-key", 0, ARG_REQ, O_CLIENT_KEY},
                                     {"auth", 0, ARG_REQ, O_AUTH},
@@ -160,6 +162,8 @@ static void usage_long(void)
 	      "      --pin sha256//BASE64   SPKI pin (repeatable; may replace CA trust)\n"
 	      "  -k, --insecure             skip certificate verification (warns every time)\n"
 	      "      --tls-min 1.2|1.3      lowest TLS version (default 1.2)\n"
+	      "      --compress auto|yes|no COMPRESS=DEFLATE after login (default auto: "
+	      "where offered)\n"
 	      "      --client-cert FILE, --client-key FILE   TLS client authentication\n"
 	      "      --auth MECH            plain, login, scram-sha-256, xoauth2, oauthbearer, "
 	      "external\n"
@@ -259,6 +263,12 @@ static ims_err apply(struct cli *c, const struct gopt *g, const char *val)
 		else
 			return ims_error_set(&c->err, IMS_ERR_USAGE,
 			                     "--tls-min: expected 1.2 or 1.3, got '%s'", val);
+		break;
+	case O_COMPRESS:
+		o->compress = cfg_compress_parse(val);
+		if (o->compress == 0)
+			return ims_error_set(&c->err, IMS_ERR_USAGE,
+			                     "--compress: expected auto, yes or no, got '%s'", val);
 		break;
 	case O_CLIENT_CERT: o->client_cert = val; break;
 	case O_CLIENT_KEY: o->client_key = val; break;
