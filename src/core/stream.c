@@ -78,7 +78,8 @@ static ims_err mem_read(struct ims_stream *s, void *p, size_t len, size_t *got_r
 		n = len;
 	if (m->chunk != 0 && n > m->chunk)
 		n = m->chunk;
-	memcpy(p, m->in + m->pos, n);
+	if (n > 0) /* in may be NULL for an empty stream */
+		memcpy(p, m->in + m->pos, n);
 	m->pos += n;
 	*got_r = n;
 	return IMS_OK;
