@@ -152,10 +152,12 @@ def has_command(e, name):
 def export_tools(e, total_bytes):
     out = e.out
 
-    def imapsh():
-        d = fresh(os.path.join(out, "imapsh"))
-        r = timed(e.imapsh("export", FOLDER, d), env=e.proc_env)
-        return r, count_files(os.path.join(d, "cur"))
+    def imapsh(*opts):
+        def run():
+            d = fresh(os.path.join(out, "imapsh"))
+            r = timed(e.imapsh(*opts, "export", FOLDER, d), env=e.proc_env)
+            return r, count_files(os.path.join(d, "cur"))
+        return run
 
     def mbsync():
         d = fresh(os.path.join(out, "mbsync"))
@@ -186,8 +188,10 @@ def export_tools(e, total_bytes):
             r = timed(e.sclient(), stdin=e.sclient_script(FOLDER, "BODY.PEEK[]"), stdout=f)
         return r, os.path.getsize(os.path.join(d, "all"))
 
-    return [("imapsh export", imapsh), ("mbsync", mbsync), ("imaplib", imaplib),
-            ("curl", curl), ("s_client", sclient)]
+    # the default (--compress auto: Dovecot here offers COMPRESS=DEFLATE),
+    # then without compression, as the peers run
+    return [("imapsh export", imapsh()), ("  --compress no", imapsh("--compress", "no")),
+            ("mbsync", mbsync), ("imaplib", imaplib), ("curl", curl), ("s_client", sclient)]
 
 
 def header_tools(e):
@@ -221,12 +225,14 @@ def big_tools(e):
         name, args = "imapsh quote", ["-c", "examine %s; quote 'UID FETCH 1 BODY.PEEK[]'" % BIG]
         to_file = True
 
-    def imapsh():
-        fresh(out)
-        if to_file:
-            with open(target, "wb") as f:
-                return timed(e.imapsh(*args), stdout=f, env=e.proc_env), None
-        return timed(e.imapsh(*args), env=e.proc_env), None
+    def imapsh(*opts):
+        def run():
+            fresh(out)
+            if to_file:
+                with open(target, "wb") as f:
+                    return timed(e.imapsh(*opts, *args), stdout=f, env=e.proc_env), None
+            return timed(e.imapsh(*opts, *args), env=e.proc_env), None
+        return run
 
     def curl():
         fresh(out)
@@ -239,7 +245,8 @@ def big_tools(e):
             return timed(e.sclient(), stdin=e.sclient_script(BIG, "BODY.PEEK[]", "1"),
                          stdout=f), None
 
-    return [(name, imapsh), ("curl", curl), ("s_client", sclient)]
+    return [(name, imapsh()), ("  --compress no", imapsh("--compress", "no")), ("curl", curl),
+            ("s_client", sclient)]
 
 
 def run_job(title, tools, nbytes, check=None):

@@ -66,5 +66,50 @@ class ManPage(unittest.TestCase):
         self.assertIn("unknown option '--no-such-option'", err)
 
 
+class NoSecretInArgv(unittest.TestCase):
+    """No documented usage puts a password or token on the command line."""
+
+    def documented_lines(self):
+        """Every imapsh invocation shown in README.md, the man page, --help
+        and the demo script."""
+        texts = []
+        with open(os.path.join(ROOT, "README.md"), encoding="utf-8") as f:
+            texts.append(f.read())
+        texts.append(man_text().replace("\\fB", "").replace("\\fR", "").replace("\\fI", ""))
+        texts.append(run("--help")[1])
+        with open(os.path.join(ROOT, "tests", "demo.sh"), encoding="utf-8") as f:
+            texts.append(f.read())
+        lines = [ln for t in texts for ln in t.splitlines() if re.search(r"\bimapsh\b", ln)]
+        self.assertGreater(len(lines), 30)
+        return lines
+
+    def test_no_password_option_exists(self):
+        _, out, _ = run("--help")
+        opts = set(re.findall(r"(--[a-z][a-z0-9-]+)", out))
+        secretish = sorted(o for o in opts
+                           if re.search(r"pass|secret|token|cred", o) and
+                           not o.endswith("-command"))
+        self.assertEqual(secretish, [], "an option that would take a secret in argv")
+        for opt in ("--password", "--pass", "--token", "--oauth-token"):
+            rc, out, err = run(opt, "hunter2", "capability")
+            self.assertEqual(rc, 2, (opt, err))
+            self.assertIn("unknown option", err)
+
+    def test_no_password_in_a_url(self):
+        rc, out, err = run("imaps://alice:hunter2@localhost", "capability")
+        self.assertEqual((rc, out), (2, ""), err)
+        self.assertIn("a password in the URL is not accepted", err)
+        self.assertNotIn("hunter2", err)
+
+    def test_examples_take_secrets_from_elsewhere(self):
+        for ln in self.documented_lines():
+            # user:password@host in a URL or target
+            self.assertNotRegex(ln, r"://[^/\s:@]+:[^/\s@]+@", ln)
+            # an option followed by a literal secret (only *-command options take one)
+            self.assertNotRegex(ln, r"--(password|pass|token|secret)(?!-command)[= ]", ln)
+            # -c / batch lines that log in with the password inline
+            self.assertNotRegex(ln.upper(), r"QUOTE\s+'?(LOGIN|AUTHENTICATE)\s+\S+\s+\S+", ln)
+
+
 if __name__ == "__main__":
     unittest.main()
