@@ -148,7 +148,7 @@ class Dovecot(h.TestbedCase):
                 m.logout()
 
     def test_trace_shows_the_switch(self):
-        for mode in ("yes", None):  # None: the default, auto
+        for mode in ("yes", "auto"):
             rc, out, err = self.run_("--trace", "status", "INBOX", compress=mode)
             self.assertEqual(rc, 0, err)
             lines = err.decode("utf-8", "replace").splitlines()
@@ -162,11 +162,13 @@ class Dovecot(h.TestbedCase):
             self.assertIn(b"messages\t30\n", out)
 
     def test_no_never_compresses(self):
-        rc, out, err = self.run_("--trace", "-v", "status", "INBOX", compress="no")
-        self.assertEqual(rc, 0, err)
-        self.assertNotIn(b"COMPRESS DEFLATE", err)
-        self.assertNotIn(b"compression", err)
-        self.assertIn(b"messages\t30\n", out)
+        for mode in ("no", None):  # None: the default is no
+            rc, out, err = self.run_("--trace", "-v", "status", "INBOX", compress=mode)
+            self.assertEqual(rc, 0, err)
+            self.assertIn(b"COMPRESS=DEFLATE", err)  # offered, and
+            self.assertNotIn(b"COMPRESS DEFLATE", err)  # not used
+            self.assertNotIn(b"compression", err)
+            self.assertIn(b"messages\t30\n", out)
 
     def test_config_compress(self):
         port = self.env["ports"]["imaps"]
@@ -174,16 +176,16 @@ class Dovecot(h.TestbedCase):
                 % (HOST, port, self.env["ca_file"]))
         args = ["--resolve", "%s:%d:127.0.0.1" % (HOST, port), "--trace", "-a", "tb",
                 "status", "INBOX"]
-        self.home.write_config(base + "compress = no\n")
+        self.home.write_config(base + "compress = yes\n")
         rc, out, err = self.imapsh(*args, env=h.password_env("alice"))
+        self.assertEqual(rc, 0, err)
+        self.assertIn(b"compression: deflate on", err)
+        # the option wins over the file
+        rc, out, err = self.imapsh("--compress", "no", *args, env=h.password_env("alice"))
         self.assertEqual(rc, 0, err)
         self.assertIn(b"COMPRESS=DEFLATE", err)  # offered, and
         self.assertNotIn(b"COMPRESS DEFLATE", err)  # not used
         self.assertNotIn(b"compression", err)
-        # the option wins over the file
-        rc, out, err = self.imapsh("--compress", "yes", *args, env=h.password_env("alice"))
-        self.assertEqual(rc, 0, err)
-        self.assertIn(b"compression: deflate on", err)
         self.home.write_config(base + "compress = maybe\n")
         rc, out, err = self.imapsh(*args, env=h.password_env("alice"))
         self.assertEqual(rc, 2)
@@ -311,7 +313,7 @@ class Fake(h.TestbedCase):
         self.assertIn(b"LOGOUT", cmds)
 
     def test_auto_without_the_capability(self):
-        rc, out, err, srv, _ = self.fake(self.plain_script(CAPS), "namespace")
+        rc, out, err, srv, _ = self.fake(self.plain_script(CAPS), "namespace", compress="auto")
         self.assertEqual(rc, 0, err)
         cmds = self.commands(srv)
         self.assertFalse(any(c.upper().startswith(b"COMPRESS") for c in cmds), cmds)
@@ -326,7 +328,8 @@ class Fake(h.TestbedCase):
     def test_server_refuses(self):
         rules = [[r"(?i)^COMPRESS ", "{tag} NO [COMPRESSIONACTIVE] not today\r\n"]]
         # auto: goes on uncompressed
-        rc, out, err, srv, _ = self.fake(self.plain_script(ZCAPS, rules), "namespace")
+        rc, out, err, srv, _ = self.fake(self.plain_script(ZCAPS, rules), "namespace",
+                                         compress="auto")
         self.assertEqual(rc, 0, err)
         self.assertEqual(self.commands(srv)[-3:-1], [b"COMPRESS DEFLATE", b"NAMESPACE"])
         # yes: fails with the server's words, and runs nothing
@@ -390,7 +393,8 @@ class Fake(h.TestbedCase):
     def test_garbage_after_ok(self):
         for when in ("with_ok", "later"):
             with self.subTest(when=when):
-                rc, out, err, srv, took = self.fake(self.garbage(when), "status", "INBOX")
+                rc, out, err, srv, took = self.fake(self.garbage(when), "status", "INBOX",
+                                                    compress="auto")
                 self.assertEqual(rc, 3, err)
                 self.assertEqual(out, b"")
                 self.assertRegex(err.decode(), r"^imapsh: .*the server's compressed stream is "
