@@ -1,6 +1,7 @@
 /* The session glue: which server, connecting (with trust on first use in
  * the shell), logging in with the password sources of SPEC.md, selecting
  * folders, and the commands that manage the connection itself. */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -216,6 +217,10 @@ static ims_err connect_session(struct cli *c)
 	so.hooks.alert = on_alert;
 	so.hooks.ctx = c;
 	so.greeting_timeout_ms = p.timeout_ms;
+	/* Authentication as a whole: twice --timeout (60 s by default), so a
+	 * server dribbling a byte at a time cannot hold a login forever. */
+	if (p.timeout_ms > 0)
+		so.login_timeout_ms = p.timeout_ms > INT_MAX / 2 ? INT_MAX : 2 * p.timeout_ms;
 	c->sess = ims_session_new(s, &so);
 	if (c->sess == NULL) {
 		free(r);

@@ -397,6 +397,16 @@ class Deadlines(HostileCase):
                       starttls=True, extra=("--timeout", "3"))
         self.assert_deadline(r)
 
+    def test_login_reply_one_byte_a_second(self):
+        # each byte is in time (inactivity), but the login as a whole is
+        # bounded by twice --timeout
+        r = self.fake([greet(), ["command", r"(?i)AUTHENTICATE|LOGIN"],
+                       ["dribble", "* OK " + "slow " * 40 + "\r\n", 1.0]], "namespace",
+                      extra=("--timeout", "3"))
+        self.assert_fails(r, 3, r"timed out")
+        self.assertGreater(r.took, 5.5, r)
+        self.assertLess(r.took, 10 * h.timeout_scale(), r)
+
     def test_silent_after_login(self):
         # inactivity: no byte for --timeout seconds ends the command
         r = self.fake([greet(), ["serve", {"until": r"(?i)^NAMESPACE"}], ["sleep", 60]],
