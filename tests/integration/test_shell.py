@@ -5,6 +5,7 @@ import os
 import pty
 import re
 import select
+import shutil
 import signal
 import time
 
@@ -15,10 +16,13 @@ ANSI = re.compile(rb"\x1b\[[0-9;?]*[A-Za-z]|\x1b[()][A-Z0-9]|\x1b[=>]|\r")
 
 class Pty:
     def __init__(self, args, env):
+        # under IMAPSH_WRAPPER (valgrind in CI) like every other test
+        argv = h.wrapper() + [os.environ["IMAPSH_BIN"]] + args
+        path = shutil.which(argv[0]) or argv[0]
         self.pid, self.fd = pty.fork()
         if self.pid == 0:
             try:
-                os.execve(os.environ["IMAPSH_BIN"], [os.environ["IMAPSH_BIN"]] + args, env)
+                os.execve(path, argv, env)
             finally:
                 os._exit(127)
         self.buf = b""
