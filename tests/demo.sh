@@ -44,6 +44,9 @@ else
   set -x
   imapsh check
   imapsh cert | head -12
-  imapsh capability
   imapsh -c 'namespace; id'
+  imapsh folders
+  imapsh list 1:8
+  imapsh show 3
+  imapsh -f 送信済み list
 fi
