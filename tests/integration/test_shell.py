@@ -113,7 +113,11 @@ class Shell(h.TestbedCase):
         p.send("\r")
         # the prompt shows the folder
         p.read_until("alice@imap.example.test:送信済み> $".encode("utf-8"))
+        p.mark()
         p.send("logout\r")
+        # Ctrl-D only at the next prompt: typed ahead while the terminal is
+        # out of readline's raw mode, the tty may drop the EOF
+        p.read_until(rb"logout[\s\S]*> $")
         p.send("\x04")
         self.assertEqual(p.wait_exit(), 0)
         hist = os.path.join(self.home.root, ".local", "state", "imapsh", "history")
