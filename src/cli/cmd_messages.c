@@ -1563,15 +1563,11 @@ static ims_err cmd_fetch(struct cli *c, int argc, char **argv)
 		e = ims_error_set(&c->err, IMS_ERR_IO, "fetch: writing %s: %s",
 		                  lo.output != NULL ? lo.output : "to standard output",
 		                  strerror(x.errnum));
-	if (e == IMS_OK && !x.found && x.nil)
-		e = ims_error_set(&c->err, IMS_ERR_NO,
-		                  "fetch: the server sent no content (NIL) for message %s%s in %s",
-		                  m.seq ? "#" : "with UID ", m.set.data,
-		                  cur_folder(c, safe, sizeof(safe)));
-	else if (e == IMS_OK && !x.found)
-		e = ims_error_set(&c->err, IMS_ERR_NO, "fetch: no message %s%s in %s",
-		                  m.seq ? "#" : "with UID ", m.set.data,
-		                  cur_folder(c, safe, sizeof(safe)));
+	if (e == IMS_OK && !x.found)
+		e = ims_error_set(
+		    &c->err, IMS_ERR_NO, "fetch: %s %s%s in %s",
+		    x.nil ? "the server sent no content (NIL) for message" : "no message",
+		    m.seq ? "#" : "with UID ", m.set.data, cur_folder(c, safe, sizeof(safe)));
 	if (tmp != NULL) {
 		if (e == IMS_OK && fsync(x.fd) != 0)
 			e = ims_error_set(&c->err, IMS_ERR_IO, "fetch: writing %s: %s", lo.output,

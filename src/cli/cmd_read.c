@@ -123,6 +123,11 @@ static ims_err parse_ropts(struct cli *c, int argc, char **argv, int is_show, in
 	return IMS_OK;
 }
 
+static const char *cur_folder(struct cli *c, char *buf, size_t n)
+{
+	return cli_safe(c->folder[0] != '\0' ? c->folder : "the folder", buf, n);
+}
+
 /* One message: a UID (1..4294967295, digits only), or #N for sequence
  * number N, turned into its UID with a UID SEARCH in the open folder. */
 static ims_err parse_uid(struct cli *c, const char *what, const char *s, uint32_t *uid_r)
@@ -149,9 +154,7 @@ static ims_err parse_uid(struct cli *c, const char *what, const char *s, uint32_
 		e = ims_session_uid_search(c->sess, &key, 1, &sr, &c->err);
 		if (e == IMS_OK && sr.n == 0)
 			e = ims_error_set(&c->err, IMS_ERR_NO, "%s: no message #%s in %s", what,
-			                  num,
-			                  cli_safe(c->folder[0] != '\0' ? c->folder : "the folder",
-			                           fold, sizeof(fold)));
+			                  num, cur_folder(c, fold, sizeof(fold)));
 		if (e == IMS_OK)
 			v = sr.uids[0];
 		ims_search_result_release(&sr);
@@ -160,11 +163,6 @@ static ims_err parse_uid(struct cli *c, const char *what, const char *s, uint32_
 	}
 	*uid_r = (uint32_t)v;
 	return IMS_OK;
-}
-
-static const char *cur_folder(struct cli *c, char *buf, size_t n)
-{
-	return cli_safe(c->folder[0] != '\0' ? c->folder : "the folder", buf, n);
 }
 
 /* Append the sanitised s[0..len) to out. */
