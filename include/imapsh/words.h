@@ -46,4 +46,13 @@ void ims_words_release(struct ims_words *w);
 ims_err ims_words_split(const char *line, const char **rest_r, struct ims_words *w,
                         struct ims_error *err) IMS_MUST_CHECK;
 
+/* The candidate nearest to word (a typo's likely meaning: "lsit" ->
+ * "list", "passwrd-command" -> "password-command"), by edit distance with
+ * adjacent transpositions, ASCII case ignored: within one edit for words
+ * of up to four letters, two from five on.  NULL when none is that near,
+ * or word is empty or longer than IMS_WORDS_NEAREST_MAX.  The first of
+ * equally near candidates wins.  Returns one of cands. */
+#define IMS_WORDS_NEAREST_MAX 40
+const char *ims_words_nearest(const char *word, const char *const *cands, size_t n);
+
 #endif

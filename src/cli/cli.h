@@ -144,6 +144,11 @@ extern const struct cli_cmd_group cli_group_messages;
 
 const struct cli_cmd *cli_cmd_find(const char *name);
 const struct cli_cmd *cli_cmd_table(size_t *n_r);
+/* The command name nearest to WORD (a typo's likely meaning), or NULL. */
+const char *cli_cmd_suggest(const char *word);
+/* Sets c->err to the usage error for an unknown command WORD, with the
+ * nearest command suggested; returns IMS_ERR_USAGE. */
+ims_err cli_cmd_unknown(struct cli *c, const char *word);
 /* Run one command line (argv[0] is the command name). */
 ims_err cli_cmd_run(struct cli *c, int argc, char **argv);
 

@@ -7,6 +7,7 @@
 #include "cli/cli.h"
 #include "cli/trust.h"
 #include "imapsh/url.h"
+#include "imapsh/words.h"
 
 static const char *const check_opts[] = {
     "--login",     "--folder FOLDER", "--warn-days N", "--crit-days N",
@@ -89,14 +90,43 @@ const struct cli_cmd *cli_cmd_find(const char *name)
 	return NULL;
 }
 
+const char *cli_cmd_suggest(const char *word)
+{
+	size_t i, k, n, nc = 0;
+	const struct cli_cmd *t = cli_cmd_table(&n);
+	const char *cands[256];
+	const char *near;
+
+	for (i = 0; i < n; i++) {
+		const char *names[4] = {t[i].name, t[i].aliases[0], t[i].aliases[1],
+		                        t[i].aliases[2]};
+
+		for (k = 0; k < 4 && names[k] != NULL && nc < 256; k++)
+			cands[nc++] = names[k];
+	}
+	near = ims_words_nearest(word, cands, nc);
+	/* an alias's command is named by its own name */
+	return near != NULL ? cli_cmd_find(near)->name : NULL;
+}
+
+ims_err cli_cmd_unknown(struct cli *c, const char *word)
+{
+	const char *near = cli_cmd_suggest(word);
+
+	if (near != NULL)
+		return ims_error_set(&c->err, IMS_ERR_USAGE,
+		                     "unknown command '%s': did you mean '%s'? (try 'help')", word,
+		                     near);
+	return ims_error_set(&c->err, IMS_ERR_USAGE, "unknown command '%s' (try 'help')", word);
+}
+
 ims_err cli_cmd_run(struct cli *c, int argc, char **argv)
 {
 	const struct cli_cmd *cmd = cli_cmd_find(argv[0]);
 	int nargs = argc - 1;
 
 	if (cmd == NULL)
-		return ims_error_set(&c->err, IMS_ERR_USAGE, "unknown command '%s' (try 'help')",
-		                     argv[0]);
+		return cli_cmd_unknown(c, argv[0]);
 	/* Commands with options of their own count their operands
 	 * themselves. */
 	if (cmd->opts == NULL) {

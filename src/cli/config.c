@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "imapsh/buf.h"
+#include "imapsh/words.h"
 
 void cfg_init(struct cfg *c)
 {
@@ -51,57 +52,211 @@ int cfg_compress_parse(const char *s)
 struct load_ctx {
 	struct cfg *c;
 	struct ims_error *err;
+	int lineno; /* the line the reader gave inih last */
 	int bad;
+	FILE *f;
+	char *line; /* getline's buffer */
+	size_t cap;
 };
 
-static int set_str(char *dst, size_t n, const char *v)
+static const char *const account_keys[] = {"host",
+                                           "port",
+                                           "user",
+                                           "tls",
+                                           "ca-file",
+                                           "pin",
+                                           "auth",
+                                           "password-command",
+                                           "oauth-token-command",
+                                           "folder",
+                                           "compress"};
+
+/* A section header, checked where it stands: [defaults] or [account NAME]. */
+static int section_ok(struct load_ctx *l, const char *p, size_t len)
 {
-	if (strlen(v) >= n)
+	const char *end = memchr(p, ']', len);
+	size_t n;
+
+	if (end == NULL) {
+		ims_error_set(l->err, IMS_ERR_USAGE,
+		              "config %s:%d: a section header without its closing ']'", l->c->path,
+		              l->lineno);
+		l->bad = 1;
 		return 0;
-	memcpy(dst, v, strlen(v) + 1);
+	}
+	n = (size_t)(end - p - 1);
+	if ((n == 8 && memcmp(p + 1, "defaults", 8) == 0) ||
+	    (n > 8 && memcmp(p + 1, "account ", 8) == 0 && p[9] != ' '))
+		return 1;
+	ims_error_set(l->err, IMS_ERR_USAGE,
+	              "config %s:%d: unknown section [%.*s]; the sections are [defaults] and "
+	              "[account NAME]",
+	              l->c->path, l->lineno, (int)n, p + 1);
+	l->bad = 1;
+	return 0;
+}
+
+/* One line for inih: its length known, so a NUL inside is refused, never a
+ * cut; no line end; leading white space dropped (so a block pasted with an
+ * indent is read as written, not as inih's value continuations); an inline
+ * comment (';' or '#' after white space) removed; a line longer than inih
+ * takes is an error, never split. */
+static char *read_line(char *str, int num, void *stream)
+{
+	struct load_ctx *l = stream;
+	ssize_t n = getline(&l->line, &l->cap, l->f);
+	size_t len, i, start = 0;
+
+	if (n < 0 || l->bad)
+		return NULL;
+	l->lineno++;
+	len = (size_t)n;
+	if (memchr(l->line, '\0', len) != NULL) {
+		ims_error_set(l->err, IMS_ERR_USAGE, "config %s:%d: a NUL byte in the line",
+		              l->c->path, l->lineno);
+		l->bad = 1;
+		return NULL;
+	}
+	while (len > 0 && (l->line[len - 1] == '\n' || l->line[len - 1] == '\r'))
+		len--;
+	while (start < len && (l->line[start] == ' ' || l->line[start] == '\t'))
+		start++;
+	if (start < len && l->line[start] != '#' && l->line[start] != ';') {
+		for (i = start + 1; i < len; i++) {
+			if ((l->line[i] == '#' || l->line[i] == ';') &&
+			    (l->line[i - 1] == ' ' || l->line[i - 1] == '\t')) {
+				len = i;
+				break;
+			}
+		}
+	}
+	while (len > start && (l->line[len - 1] == ' ' || l->line[len - 1] == '\t'))
+		len--;
+	if (len - start + 2 > (size_t)num) {
+		ims_error_set(l->err, IMS_ERR_USAGE,
+		              "config %s:%d: the line is longer than %d bytes, the most a config "
+		              "line may have",
+		              l->c->path, l->lineno, num - 2);
+		l->bad = 1;
+		return NULL;
+	}
+	if (start < len && l->line[start] == '[' && !section_ok(l, l->line + start, len - start))
+		return NULL;
+	memcpy(str, l->line + start, len - start);
+	str[len - start] = '\n';
+	str[len - start + 1] = '\0';
+	return str;
+}
+
+static int parse_port(const char *v, unsigned *port_r)
+{
+	char *end;
+	unsigned long p;
+
+	if (v[0] < '0' || v[0] > '9')
+		return 0;
+	errno = 0;
+	p = strtoul(v, &end, 10);
+	if (errno != 0 || *end != '\0' || p == 0 || p > 65535)
+		return 0;
+	*port_r = (unsigned)p;
 	return 1;
 }
 
+enum { KEY_OK, KEY_UNKNOWN, KEY_BAD };
+
+/* Sets one key of an account (or of [defaults]); on KEY_BAD l->err says
+ * what a good value is. */
 static int set_key(struct load_ctx *l, struct cfg_account *a, const char *k, const char *v)
 {
-	if (strcmp(k, "host") == 0)
-		return set_str(a->host, sizeof(a->host), v);
-	if (strcmp(k, "port") == 0) {
-		char *end;
-		unsigned long p = strtoul(v, &end, 10);
+	const char *want = NULL;
+	char *dst = NULL;
+	size_t n = 0;
 
-		if (*end != '\0' || p == 0 || p > 65535)
-			return 0;
-		a->port = (unsigned)p;
-		return 1;
-	}
-	if (strcmp(k, "user") == 0)
-		return set_str(a->user, sizeof(a->user), v);
-	if (strcmp(k, "tls") == 0) {
+	if (strcmp(k, "host") == 0) {
+		dst = a->host, n = sizeof(a->host);
+	} else if (strcmp(k, "port") == 0) {
+		if (parse_port(v, &a->port))
+			return KEY_OK;
+		want = "is not a port number from 1 to 65535";
+	} else if (strcmp(k, "user") == 0) {
+		dst = a->user, n = sizeof(a->user);
+	} else if (strcmp(k, "tls") == 0) {
 		a->tls_set = 1;
 		if (strcasecmp(v, "imaps") == 0)
 			a->starttls = 0;
 		else if (strcasecmp(v, "starttls") == 0)
 			a->starttls = 1;
 		else
-			return 0;
-		return 1;
+			want = "is not imaps or starttls";
+		if (want == NULL)
+			return KEY_OK;
+	} else if (strcmp(k, "ca-file") == 0) {
+		dst = a->ca_file, n = sizeof(a->ca_file);
+	} else if (strcmp(k, "pin") == 0) {
+		if (strncmp(v, "sha256//", 8) != 0 || v[8] == '\0')
+			want = "is not a pin: expected sha256//BASE64";
+		dst = a->pin, n = sizeof(a->pin);
+	} else if (strcmp(k, "auth") == 0) {
+		dst = a->auth, n = sizeof(a->auth);
+	} else if (strcmp(k, "password-command") == 0) {
+		dst = a->password_command, n = sizeof(a->password_command);
+	} else if (strcmp(k, "oauth-token-command") == 0) {
+		dst = a->oauth_token_command, n = sizeof(a->oauth_token_command);
+	} else if (strcmp(k, "folder") == 0) {
+		dst = a->folder, n = sizeof(a->folder);
+	} else if (strcmp(k, "compress") == 0) {
+		if ((a->compress = cfg_compress_parse(v)) != 0)
+			return KEY_OK;
+		want = "is not auto, yes or no";
+	} else {
+		return KEY_UNKNOWN;
 	}
-	if (strcmp(k, "ca-file") == 0)
-		return set_str(a->ca_file, sizeof(a->ca_file), v);
-	if (strcmp(k, "pin") == 0)
-		return set_str(a->pin, sizeof(a->pin), v);
-	if (strcmp(k, "auth") == 0)
-		return set_str(a->auth, sizeof(a->auth), v);
-	if (strcmp(k, "password-command") == 0)
-		return set_str(a->password_command, sizeof(a->password_command), v);
-	if (strcmp(k, "oauth-token-command") == 0)
-		return set_str(a->oauth_token_command, sizeof(a->oauth_token_command), v);
-	if (strcmp(k, "folder") == 0)
-		return set_str(a->folder, sizeof(a->folder), v);
-	if (strcmp(k, "compress") == 0)
-		return (a->compress = cfg_compress_parse(v)) != 0;
-	(void)l;
+	if (want == NULL && dst != NULL) {
+		if (strlen(v) < n) {
+			memcpy(dst, v, strlen(v) + 1);
+			return KEY_OK;
+		}
+		ims_error_set(l->err, IMS_ERR_USAGE,
+		              "config %s:%d: %s: the value is longer than %zu bytes", l->c->path,
+		              l->lineno, k, n - 1);
+		return KEY_BAD;
+	}
+	ims_error_set(l->err, IMS_ERR_USAGE, "config %s:%d: %s: '%s' %s", l->c->path, l->lineno, k,
+	              v, want);
+	return KEY_BAD;
+}
+
+static int fail_unknown_key(struct load_ctx *l, const char *section, const char *name)
+{
+	size_t n_keys = sizeof(account_keys) / sizeof(account_keys[0]);
+	const char *near = ims_words_nearest(name, account_keys, n_keys);
+
+	l->bad = 1;
+	if (section[0] == '\0') {
+		if (near != NULL && strcmp(near, name) == 0) {
+			ims_error_set(
+			    l->err, IMS_ERR_USAGE,
+			    "config %s:%d: '%s' belongs in a [defaults] or [account NAME] "
+			    "section",
+			    l->c->path, l->lineno, name);
+			return 0;
+		}
+		near = ims_words_nearest(name, (const char *const[]){"default"}, 1);
+	}
+	if (near != NULL)
+		ims_error_set(l->err, IMS_ERR_USAGE,
+		              "config %s:%d: unknown key '%s'%s%s%s; did you mean '%s'?",
+		              l->c->path, l->lineno, name, section[0] != '\0' ? " in [" : "",
+		              section, section[0] != '\0' ? "]" : "", near);
+	else
+		ims_error_set(
+		    l->err, IMS_ERR_USAGE,
+		    "config %s:%d: unknown key '%s'%s%s%s (the keys are listed under FILES "
+		    "in man imapsh)",
+		    l->c->path, l->lineno, name, section[0] != '\0' ? " in [" : "", section,
+		    section[0] != '\0' ? "]" : "");
+	l->bad = 1;
 	return 0;
 }
 
@@ -109,37 +264,44 @@ static int on_entry(void *user, const char *section, const char *name, const cha
 {
 	struct load_ctx *l = user;
 	struct cfg *c = l->c;
+	struct cfg_account *a = NULL;
+	int r;
 
 	if (l->bad)
 		return 0;
 	if (section[0] == '\0') {
-		if (strcmp(name, "default") == 0 &&
-		    set_str(c->default_account, sizeof(c->default_account), value))
+		if (strcmp(name, "default") != 0)
+			return fail_unknown_key(l, section, name);
+		if (strlen(value) < sizeof(c->default_account)) {
+			memcpy(c->default_account, value, strlen(value) + 1);
 			return 1;
-		ims_error_set(l->err, IMS_ERR_USAGE, "config %s: unknown top-level key '%s'",
-		              c->path, name);
+		}
+		ims_error_set(l->err, IMS_ERR_USAGE, "config %s:%d: default: the name is too long",
+		              c->path, l->lineno);
 		l->bad = 1;
 		return 0;
 	}
 	if (strcmp(section, "defaults") == 0) {
-		if (set_key(l, &c->defaults, name, value))
-			return 1;
+		a = &c->defaults;
 	} else if (strncmp(section, "account ", 8) == 0 && section[8] != '\0') {
-		struct cfg_account *a = NULL;
 		size_t i;
 
 		for (i = 0; i < c->n_accounts; i++)
 			if (strcmp(c->accounts[i].name, section + 8) == 0)
 				a = &c->accounts[i];
 		if (a == NULL) {
-			struct cfg_account *na =
-			    realloc(c->accounts, (c->n_accounts + 1) * sizeof(*na));
+			struct cfg_account *na;
 
-			if (na == NULL || strlen(section + 8) >= sizeof(na->name)) {
-				if (na != NULL)
-					c->accounts = na;
-				ims_error_set(l->err, IMS_ERR_USAGE, "config %s: bad account [%s]",
-				              c->path, section);
+			if (strlen(section + 8) >= sizeof(na->name)) {
+				ims_error_set(l->err, IMS_ERR_USAGE,
+				              "config %s:%d: the account name in [%s] is too long",
+				              c->path, l->lineno, section);
+				l->bad = 1;
+				return 0;
+			}
+			na = realloc(c->accounts, (c->n_accounts + 1) * sizeof(*na));
+			if (na == NULL) {
+				ims_error_set(l->err, IMS_ERR_NOMEM, "out of memory");
 				l->bad = 1;
 				return 0;
 			}
@@ -148,18 +310,22 @@ static int on_entry(void *user, const char *section, const char *name, const cha
 			memset(a, 0, sizeof(*a));
 			memcpy(a->name, section + 8, strlen(section + 8) + 1);
 		}
-		if (set_key(l, a, name, value))
-			return 1;
 	} else {
-		ims_error_set(l->err, IMS_ERR_USAGE, "config %s: unknown section [%s]", c->path,
-		              section);
+		ims_error_set(l->err, IMS_ERR_USAGE,
+		              "config %s:%d: unknown section [%s]; the sections are [defaults] and "
+		              "[account NAME]",
+		              c->path, l->lineno, section);
 		l->bad = 1;
 		return 0;
 	}
-	ims_error_set(l->err, IMS_ERR_USAGE, "config %s: [%s] %s: unknown key or bad value",
-	              c->path, section, name);
-	l->bad = 1;
-	return 0;
+	r = set_key(l, a, name, value);
+	if (r == KEY_UNKNOWN)
+		return fail_unknown_key(l, section, name);
+	if (r == KEY_BAD) {
+		l->bad = 1;
+		return 0;
+	}
+	return 1;
 }
 
 ims_err cfg_user_path(const char *kind, const char *file, int mkdirs, char *out, size_t n,
@@ -204,7 +370,7 @@ ims_err cfg_user_path(const char *kind, const char *file, int mkdirs, char *out,
 
 ims_err cfg_load(struct cfg *c, const char *path, struct ims_error *err)
 {
-	struct load_ctx l = {c, err, 0};
+	struct load_ctx l;
 	int r;
 
 	if (path == NULL) {
@@ -217,14 +383,23 @@ ims_err cfg_load(struct cfg *c, const char *path, struct ims_error *err)
 	} else {
 		snprintf(c->path, sizeof(c->path), "%s", path);
 	}
-	r = ini_parse(c->path, on_entry, &l);
-	if (l.bad)
-		return err->code;
-	if (r == -1)
+	memset(&l, 0, sizeof(l));
+	l.c = c;
+	l.err = err;
+	l.f = fopen(c->path, "re");
+	if (l.f == NULL)
 		return ims_error_set(err, IMS_ERR_USAGE, "config %s: %s", c->path, strerror(errno));
-	if (r != 0)
-		return ims_error_set(err, IMS_ERR_USAGE, "config %s: syntax error on line %d",
-		                     c->path, r);
+	r = ini_parse_stream(read_line, &l, on_entry, &l);
+	if (!l.bad && r > 0) /* the sections were checked as read: a line without '=' */
+		ims_error_set(err, IMS_ERR_USAGE,
+		              "config %s:%d: expected KEY = VALUE, a [section] or a comment",
+		              c->path, r);
+	else if (!l.bad && r != 0)
+		ims_error_set(err, IMS_ERR_NOMEM, "config %s: out of memory", c->path);
+	free(l.line);
+	fclose(l.f);
+	if (l.bad || r != 0)
+		return err->code;
 	return IMS_OK;
 }
 

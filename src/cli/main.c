@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
@@ -371,6 +372,36 @@ static ims_err parse_args(struct cli *c, int argc, char **argv, int *nargs_r, ch
 	return IMS_OK;
 }
 
+/* Whether WORD can name a server: a URL, USER@HOST, HOST:PORT, a name with
+ * a dot, an address, or localhost.  A bare word such as "mail" must be
+ * written mail:993 or imaps://mail. */
+static int looks_like_host(const char *word)
+{
+	return strpbrk(word, ".:@[") != NULL || strcasecmp(word, "localhost") == 0;
+}
+
+/* The first word is not a command: is it the TARGET?  With -a the target
+ * is named already, so the word is a mistyped command; otherwise an
+ * account name or something that looks like a host.  Sets c->err. */
+static int first_word_is_target(struct cli *c, const char *word)
+{
+	const char *near;
+
+	if (c->o.account == NULL && (cfg_find(&c->cfg, word) != NULL || looks_like_host(word)))
+		return 1;
+	if (c->o.account != NULL || c->cfg.default_account[0] != '\0') {
+		(void)cli_cmd_unknown(c, word);
+		return 0;
+	}
+	near = cli_cmd_suggest(word);
+	ims_error_set(&c->err, IMS_ERR_USAGE,
+	              "'%s' is not a command, an account in the config file, or a host name "
+	              "(write a host with a dot, a port or imaps://, e.g. '%s:993')%s%s%s",
+	              word, word, near != NULL ? "; did you mean '" : "", near != NULL ? near : "",
+	              near != NULL ? "'?" : "");
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct cli c;
@@ -414,9 +445,18 @@ int main(int argc, char **argv)
 	}
 
 	/* TARGET (a server or an account name), unless the first word is a
-	 * command. */
-	if (n > 0 && cli_cmd_find(args[0]) == NULL)
+	 * command.  A word that is neither, and does not look like a host, is
+	 * a typo: a cron job's "imapsh lsit" must fail, not succeed quietly. */
+	if (n > 0 && cli_cmd_find(args[0]) == NULL) {
+		if (!first_word_is_target(&c, args[0])) {
+			cli_warn("%s", c.err.msg);
+			usage_short(stderr);
+			free(args);
+			cfg_release(&c.cfg);
+			return 2;
+		}
 		first = 1;
+	}
 	if (cli_setup_target(&c, first ? args[0] : NULL) != IMS_OK) {
 		cli_warn("%s", c.err.msg);
 		free(args);

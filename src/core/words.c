@@ -4,6 +4,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+static char lower(char ch)
+{
+	return ch >= 'A' && ch <= 'Z' ? (char)(ch - 'A' + 'a') : ch;
+}
+
 void ims_words_init(struct ims_words *w)
 {
 	memset(w, 0, sizeof(*w));
@@ -113,4 +118,55 @@ ims_err ims_words_split(const char *line, const char **rest_r, struct ims_words 
 	}
 	free(buf);
 	return IMS_OK;
+}
+
+/* Optimal string alignment distance (Levenshtein plus adjacent
+ * transpositions), ASCII case-insensitive. */
+static size_t distance(const char *a, size_t la, const char *b, size_t lb)
+{
+	size_t d[IMS_WORDS_NEAREST_MAX + 1][IMS_WORDS_NEAREST_MAX + 1];
+	size_t i, j;
+
+	for (i = 0; i <= la; i++)
+		d[i][0] = i;
+	for (j = 0; j <= lb; j++)
+		d[0][j] = j;
+	for (i = 1; i <= la; i++) {
+		for (j = 1; j <= lb; j++) {
+			size_t cost = lower(a[i - 1]) != lower(b[j - 1]);
+			size_t v = d[i - 1][j] + 1;
+
+			if (d[i][j - 1] + 1 < v)
+				v = d[i][j - 1] + 1;
+			if (d[i - 1][j - 1] + cost < v)
+				v = d[i - 1][j - 1] + cost;
+			if (i > 1 && j > 1 && lower(a[i - 1]) == lower(b[j - 2]) &&
+			    lower(a[i - 2]) == lower(b[j - 1]) && d[i - 2][j - 2] + 1 < v)
+				v = d[i - 2][j - 2] + 1;
+			d[i][j] = v;
+		}
+	}
+	return d[la][lb];
+}
+
+const char *ims_words_nearest(const char *word, const char *const *cands, size_t n)
+{
+	size_t i, lw = strlen(word), best_d = (size_t)-1;
+	size_t limit = lw >= 5 ? 2 : 1;
+	const char *best = NULL;
+
+	if (lw == 0 || lw > IMS_WORDS_NEAREST_MAX)
+		return NULL;
+	for (i = 0; i < n; i++) {
+		size_t lc = strlen(cands[i]), d;
+
+		if (lc > IMS_WORDS_NEAREST_MAX)
+			continue;
+		d = distance(word, lw, cands[i], lc);
+		if (d < best_d) {
+			best_d = d;
+			best = cands[i];
+		}
+	}
+	return best_d <= limit ? best : NULL;
 }

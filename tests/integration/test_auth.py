@@ -138,7 +138,7 @@ class PasswordSources(h.TestbedCase):
         self.home.write_config("[account x]\nhost = a\nbogus = 1\n")
         rc, out, err = self.imapsh("help")
         self.assertEqual(rc, 2, err)
-        self.assertIn(b"unknown key or bad value", err)
+        self.assertIn(b"config:3: unknown key 'bogus' in [account x]", err)
 
     def test_password_never_in_cmdline(self):
         """While imapsh runs, /proc/PID/cmdline holds no secret: there is no

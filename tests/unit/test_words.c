@@ -190,6 +190,32 @@ static void test_long(void **state)
 	free(line);
 }
 
+static void test_nearest(void **state)
+{
+	static const char *const cmds[] = {"list", "logout", "fetch", "folders", "show", "quit"};
+	static const char *const keys[] = {"host", "port", "password-command",
+	                                   "oauth-token-command"};
+	const size_t nc = sizeof(cmds) / sizeof(cmds[0]), nk = sizeof(keys) / sizeof(keys[0]);
+	char longw[IMS_WORDS_NEAREST_MAX + 2];
+
+	(void)state;
+	assert_string_equal(ims_words_nearest("lsit", cmds, nc), "list");  /* transposition */
+	assert_string_equal(ims_words_nearest("LIST", cmds, nc), "list");  /* case */
+	assert_string_equal(ims_words_nearest("fetc", cmds, nc), "fetch"); /* deletion */
+	assert_string_equal(ims_words_nearest("qiut", cmds, nc), "quit");
+	assert_string_equal(ims_words_nearest("foldrs", cmds, nc), "folders");
+	assert_string_equal(ims_words_nearest("fodlesr", cmds, nc), "folders"); /* two edits */
+	assert_null(ims_words_nearest("lst2x", cmds, nc));                      /* three edits */
+	assert_null(ims_words_nearest("xy", cmds, nc)); /* short words: one edit at most */
+	assert_null(ims_words_nearest("", cmds, nc));
+	assert_null(ims_words_nearest("list", cmds, 0));
+	assert_string_equal(ims_words_nearest("passwrd-command", keys, nk), "password-command");
+	assert_string_equal(ims_words_nearest("prot", keys, nk), "port");
+	memset(longw, 'a', sizeof(longw) - 1);
+	longw[sizeof(longw) - 1] = '\0';
+	assert_null(ims_words_nearest(longw, keys, nk));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -197,6 +223,7 @@ int main(void)
 	    cmocka_unit_test(test_escapes),  cmocka_unit_test(test_semicolons),
 	    cmocka_unit_test(test_comments), cmocka_unit_test(test_errors),
 	    cmocka_unit_test(test_rest),     cmocka_unit_test(test_long),
+	    cmocka_unit_test(test_nearest),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,179 @@
+"""A new user's first hour: a mistyped command is a usage error, never a
+quiet success; every config block the README and the man page show loads
+as pasted; config mistakes are reported with the file, the line and the
+next step."""
+import os
+import re
+import shlex
+import socket
+
+import harness as h
+
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
+
+
+def closed_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def readme_ini_blocks():
+    with open(os.path.join(ROOT, "README.md"), encoding="utf-8") as f:
+        text = f.read()
+    return re.findall(r"```ini\n(.*?)```", text, re.S)
+
+
+def man_config_blocks():
+    """The .nf/.fi blocks of the man page that hold an [account ...] section,
+    with roff escapes undone as man(1) shows them."""
+    with open(os.path.join(ROOT, "man", "imapsh.1"), encoding="utf-8") as f:
+        text = f.read()
+    blocks = re.findall(r"^\.nf\n(.*?)^\.fi\n", text, re.S | re.M)
+    return [b.replace("\\-", "-").replace("\\e", "\\") for b in blocks if "[account " in b]
+
+
+class Typos(h.TestbedCase):
+    def usage_error(self, rc, err, word, near=None):
+        self.assertEqual(rc, 2, err)
+        text = err.decode()
+        self.assertIn("'%s'" % word, text)
+        if near:
+            self.assertIn("did you mean '%s'?" % near, text)
+
+    def test_typo_alone_is_a_usage_error(self):
+        rc, out, err = self.imapsh("lsit")
+        self.usage_error(rc, err, "lsit", "list")
+        self.assertEqual(out, b"")
+
+    def test_typo_with_arguments_names_the_word_not_the_argument(self):
+        rc, out, err = self.imapsh("lsit", "1:5")
+        self.usage_error(rc, err, "lsit", "list")
+        self.assertNotIn(b"1:5", err)
+
+    def test_typo_with_account_is_an_unknown_command(self):
+        self.home.write_config("[account test]\nhost = imap.example.test\n")
+        rc, out, err = self.imapsh("-a", "test", "lsit")
+        self.usage_error(rc, err, "lsit", "list")
+        self.assertIn(b"unknown command", err)
+        # a word that looks like a host is still a command after -a
+        rc, out, err = self.imapsh("-a", "test", "imap.example.test", "list")
+        self.assertEqual(rc, 2, err)
+        self.assertIn(b"unknown command 'imap.example.test'", err)
+
+    def test_typo_with_default_account_is_an_unknown_command(self):
+        self.home.write_config("default = test\n[account test]\nhost = imap.example.test\n")
+        rc, out, err = self.imapsh("fetc", "3")
+        self.usage_error(rc, err, "fetc", "fetch")
+        self.assertIn(b"unknown command", err)
+
+    def test_alias_typo_suggests_the_command(self):
+        rc, out, err = self.imapsh("qiut")
+        self.usage_error(rc, err, "qiut", "logout")
+
+    def test_far_word_gets_no_suggestion(self):
+        rc, out, err = self.imapsh("zzzzzzzz")
+        self.assertEqual(rc, 2, err)
+        self.assertNotIn(b"did you mean", err)
+        self.assertIn(b"zzzzzzzz:993", err, "the error says how to write a bare host")
+
+    def test_hosts_and_accounts_are_still_targets(self):
+        # each of these is taken as a server, so the error is the network's (3)
+        port = closed_port()
+        for word in ("127.0.0.1:%d" % port, "localhost:%d" % port,
+                     "imaps://127.0.0.1:%d" % port, "bob@127.0.0.1:%d" % port):
+            rc, out, err = self.imapsh("--timeout", "5", word, "capability")
+            self.assertEqual(rc, 3, (word, err))
+        rc, out, err = self.imapsh("--timeout", "5", "-p", str(port), "localhost", "capability")
+        self.assertEqual(rc, 3, err)
+        self.home.write_config("[account work]\nhost = 127.0.0.1\nport = %d\n" % port)
+        rc, out, err = self.imapsh("--timeout", "5", "work", "capability")
+        self.assertEqual(rc, 3, err)
+
+    def test_the_shell_is_not_opened_for_a_typo(self):
+        # without input a target alone would run a batch of nothing (exit 0)
+        rc, out, err = self.imapsh("lsit", input="capability\n")
+        self.assertEqual(rc, 2, err)
+
+
+class ConfigBlocks(h.TestbedCase):
+    def test_readme_and_man_blocks_load_as_pasted(self):
+        blocks = readme_ini_blocks() + man_config_blocks()
+        self.assertGreaterEqual(len(readme_ini_blocks()), 1)
+        self.assertGreaterEqual(len(man_config_blocks()), 1)
+        for text in blocks:
+            path = self.home.write_config(text)
+            rc, out, err = self.imapsh("--config", path, "help")
+            self.assertEqual((rc, err), (0, b""), text)
+            names = re.findall(r"^\s*\[account (\S+)\]", text, re.M)
+            for name in names:
+                rc, out, err = self.imapsh("--config", path, "-a", name, "help")
+                self.assertEqual((rc, err), (0, b""), (name, text))
+
+    def test_readme_block_logs_in_with_its_comments(self):
+        """The README's block, comments and all, pointed at the test bed."""
+        text = readme_ini_blocks()[0]
+        pw = self.env["users"]["alice"]["password"]
+        host, port = self.env["resolve"]["imaps"].split(":")[:2]
+        text = re.sub(r"(?m)^host = .*?(\s+#.*)?$", r"host = %s\1" % host, text)
+        text = re.sub(r"(?m)^user = .*", "user = alice    # the login name", text)
+        text = re.sub(r"(?m)^password-command = .*",
+                      "password-command = printf '%%s\\\\n' %s   ; from a store"
+                      % shlex.quote(pw), text)
+        text = text.replace("[account work]\n", "[account work]\nport = %s\n" % port)
+        self.assertIn("# COMPRESS=DEFLATE", text)
+        path = self.home.write_config(text)
+        rc, out, err = self.imapsh(*h.imaps_args(), "--config", path, "capability")
+        self.assertEqual(rc, 0, err)
+        self.assertIn(b"IMAP4rev1", out)
+
+    def test_indented_block_is_read_as_written(self):
+        path = self.home.write_config("  [account work]\n    host = imap.example.test\n"
+                                      "    port = 993\n")
+        rc, out, err = self.imapsh("--config", path, "-a", "work", "help")
+        self.assertEqual((rc, err), (0, b""))
+
+
+class ConfigErrors(h.TestbedCase):
+    def check(self, text, *want):
+        path = self.home.write_config(text)
+        rc, out, err = self.imapsh("--config", path, "capability")
+        self.assertEqual(rc, 2, err)
+        msg = err.decode()
+        for w in want:
+            self.assertIn(w, msg)
+        return msg
+
+    def test_unknown_key_is_told_from_a_bad_value(self):
+        msg = self.check("[account work]\nhost = a.example\npasswrd-command = x\n",
+                         "config:3:", "unknown key 'passwrd-command' in [account work]",
+                         "did you mean 'password-command'?")
+        self.assertNotIn("bad value", msg)
+        self.check("[account work]\nport = 4O763\n", "config:2:", "port: '4O763'",
+                   "is not a port number")
+        self.check("[account work]\ntls = ssl\n", "config:2:", "tls: 'ssl'", "imaps or starttls")
+        self.check("[account work]\ncompress = maybe\n", "config:2:", "auto, yes or no")
+        self.check("[account work]\npin = abc\n", "config:2:", "sha256//")
+
+    def test_broken_section_header(self):
+        self.check("default = w\n\n[account work\nhost = a.example\n", "config:3:",
+                   "section header without its closing ']'")
+        self.check("[acount work]\nhost = a.example\n", "config:1:", "unknown section [acount work]",
+                   "[account NAME]")
+
+    def test_key_outside_a_section_and_other_lines(self):
+        self.check("port = 993\n", "config:1:", "'port' belongs in a [defaults]")
+        self.check("defualt = work\n", "config:1:", "did you mean 'default'?")
+        self.check("[account work]\nhost imap.example.test\n", "config:2:", "KEY = VALUE")
+
+    def test_nul_and_long_lines_are_refused_not_cut(self):
+        path = self.home.write_config("[account work]\nhost = x\n")
+        with open(path, "wb") as f:
+            f.write(b"[account work]\nhost = a.example\x00.evil\n")
+        rc, out, err = self.imapsh("--config", path, "capability")
+        self.assertEqual(rc, 2, err)
+        self.assertIn(b"config:2: a NUL byte", err)
+        self.check("[account work]\npassword-command = " + "x" * 300 + "\n", "config:2:",
+                   "longer than")
