@@ -144,5 +144,9 @@ int ims_tls_name_matches(const char *host, const char *const *sans, size_t n_san
 
 /* The mbedTLS version the transport was built with ("2.28.3"). */
 const char *ims_tls_library_version(void);
+/* 1 when this build of mbedTLS speaks TLS 1.3 (3.x with it enabled). */
+int ims_tls_has_tls13(void);
+/* The zlib version COMPRESS=DEFLATE runs on ("1.2.13"). */
+const char *ims_zlib_version(void);
 
 #endif

@@ -70,7 +70,8 @@ ims_err ims_url_parse(struct ims_url *u, const char *target, struct ims_error *e
 
 /* --resolve HOST:PORT:ADDR[,ADDR...] (curl's form; an IPv6 ADDR in
  * brackets).  The addresses are numeric (IPv4 dotted quad or IPv6) and
- * stored without brackets, as struct ims_connect_opts wants them. */
+ * stored without brackets, as struct ims_connect_opts wants them.  HOST
+ * "*" (curl's wildcard) stands for every host on that port. */
 #define IMS_RESOLVE_MAX      16
 #define IMS_RESOLVE_ADDR_MAX 46 /* INET6_ADDRSTRLEN */
 

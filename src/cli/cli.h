@@ -14,6 +14,7 @@
 
 #define CLI_MAX_PINS          16
 #define CLI_MAX_RESOLVE       16
+#define CLI_MAX_COMMANDS      64 /* -c */
 #define CLI_MAX_RESOLVE_ADDRS 64
 #define CLI_MAX_KNOWN_PINS    16 /* known_hosts pins used for one host:port */
 
@@ -47,7 +48,8 @@ struct cli_opts {
 	int quiet;
 	int keep_going;
 	const char *script;
-	const char *commands; /* -c */
+	const char *commands[CLI_MAX_COMMANDS]; /* -c, each in order */
+	size_t n_commands;
 };
 
 /* Where we connect: from TARGET, the config file and options. */
@@ -200,8 +202,10 @@ ims_err cli_repl(struct cli *c) IMS_MUST_CHECK;
  * first failure's error is returned at the end).  A check that grades
  * WARNING or worse counts as a failure and leaves c->exit_set/c->exit. */
 ims_err cli_batch(struct cli *c, FILE *f) IMS_MUST_CHECK;
-/* -c 'CMD; CMD': as cli_batch for one line ("imapsh: why"). */
-ims_err cli_run_string(struct cli *c, const char *s) IMS_MUST_CHECK;
+/* -c 'CMD; CMD' (repeatable): as cli_batch, each string a line, in order
+ * over one session ("imapsh: why", or "imapsh: -c #N: why" when there are
+ * several).  A failure stops the rest unless --keep-going. */
+ims_err cli_run_strings(struct cli *c, const char *const *v, size_t n) IMS_MUST_CHECK;
 
 /* Ask a yes/no question on the terminal (readline, default no); 1 yes,
  * 0 no, Ctrl-C or end of input.  Outside the shell (one-shot, -c,

@@ -224,7 +224,8 @@ ims_err cli_connect_params(struct cli *c, const struct cli_target *t, struct ims
 		snprintf(h2, sizeof(h2), "%s", t->host);
 		strip_dot(h1);
 		strip_dot(h2);
-		if (strcasecmp(h1, h2) != 0 || (r.port != 0 && r.port != port))
+		if ((strcmp(h1, "*") != 0 && strcasecmp(h1, h2) != 0) ||
+		    (r.port != 0 && r.port != port))
 			continue;
 		for (k = 0; k < r.n_addrs && c->n_resolve_addrs < CLI_MAX_RESOLVE_ADDRS; k++) {
 			memcpy(c->resolve_store[c->n_resolve_addrs], r.addrs[k],

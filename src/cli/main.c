@@ -61,6 +61,11 @@ static const struct gopt gopts[] = {{"user", 'u', ARG_REQ, O_USER},
                                     {"starttls", 0, ARG_NONE, O_STARTTLS},
                                     {"ca-file", 0, ARG_REQ, O_CA_FILE},
                                     {"ca-path", 0, ARG_REQ, O_CA_PATH},
+                                    {"cacert", 0, ARG_REQ, O_CA_FILE}, /* curl's names */
+                                    {"capath", 0, ARG_REQ, O_CA_PATH},
+                                    {"cert", 0, ARG_REQ, O_CLIENT_CERT},
+                                    {"key", 0, ARG_REQ, O_CLIENT_KEY},
+                                    {"connect-timeout", 0, ARG_REQ, O_TIMEOUT},
                                     {"pin", 0, ARG_REQ, O_PIN},
                                     {"insecure", 'k', ARG_NONE, O_INSECURE},
                                     {"tls-min", 0, ARG_REQ, O_TLS_MIN},
@@ -303,7 +308,12 @@ static ims_err apply(struct cli *c, const struct gopt *g, const char *val)
 	case O_QUIET: o->quiet = 1; break;
 	case O_KEEP_GOING: o->keep_going = 1; break;
 	case O_SCRIPT: o->script = val; break;
-	case O_COMMANDS: o->commands = val; break;
+	case O_COMMANDS:
+		if (o->n_commands == CLI_MAX_COMMANDS)
+			return ims_error_set(&c->err, IMS_ERR_USAGE, "-c: at most %d",
+			                     CLI_MAX_COMMANDS);
+		o->commands[o->n_commands++] = val;
+		break;
 	}
 	return IMS_OK;
 }
@@ -427,6 +437,10 @@ int main(int argc, char **argv)
 	}
 	if (version) {
 		printf("imapsh %s (mbedTLS %s)\n", IMAPSH_VERSION, ims_tls_library_version());
+		printf("tls: 1.2 yes, 1.3 %s\n", ims_tls_has_tls13() ? "yes" : "no");
+		printf("features: COMPRESS=DEFLATE (zlib %s), SASL PLAIN LOGIN SCRAM-SHA-256 "
+		       "XOAUTH2 OAUTHBEARER EXTERNAL\n",
+		       ims_zlib_version());
 		free(args);
 		return 0;
 	}
@@ -463,7 +477,7 @@ int main(int argc, char **argv)
 		cfg_release(&c.cfg);
 		return 2;
 	}
-	if (first >= n && c.t.uid != 0 && c.o.commands == NULL && c.o.script == NULL) {
+	if (first >= n && c.t.uid != 0 && c.o.n_commands == 0 && c.o.script == NULL) {
 		/* A URL with ;UID= and no command means fetch (RFC 5092). */
 		char uid[16];
 		char *fa[4] = {"fetch", uid, c.t.section[0] != '\0' ? c.t.section : NULL, NULL};
@@ -480,13 +494,13 @@ int main(int argc, char **argv)
 	if (first >= n) {
 		/* No COMMAND: -c, a script, standard input, or the shell. */
 		free(args);
-		if (c.o.commands != NULL && c.o.script != NULL) {
+		if (c.o.n_commands != 0 && c.o.script != NULL) {
 			cli_warn("-c and --script cannot be combined");
 			cfg_release(&c.cfg);
 			return 2;
 		}
-		if (c.o.commands != NULL) {
-			e = cli_run_string(&c, c.o.commands);
+		if (c.o.n_commands != 0) {
+			e = cli_run_strings(&c, c.o.commands, c.o.n_commands);
 		} else if (c.o.script != NULL && strcmp(c.o.script, "-") != 0) {
 			FILE *f = fopen(c.o.script, "r");
 
@@ -509,9 +523,9 @@ int main(int argc, char **argv)
 			return c.exit;
 		return exit_code(e);
 	}
-	if (c.o.commands != NULL || c.o.script != NULL) {
+	if (c.o.n_commands != 0 || c.o.script != NULL) {
 		cli_warn("%s cannot be combined with a command on the command line",
-		         c.o.commands != NULL ? "-c" : "--script");
+		         c.o.n_commands != 0 ? "-c" : "--script");
 		free(args);
 		cfg_release(&c.cfg);
 		return 2;

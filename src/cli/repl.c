@@ -184,12 +184,19 @@ static ims_err run_finish(struct cli *c, const struct run_state *rs)
 	return rs->first;
 }
 
-ims_err cli_run_string(struct cli *c, const char *s)
+ims_err cli_run_strings(struct cli *c, const char *const *v, size_t n)
 {
 	struct run_state rs;
+	char where[32];
+	size_t i;
 
 	memset(&rs, 0, sizeof(rs));
-	(void)run_line(c, s, NULL, c->o.keep_going, &rs);
+	for (i = 0; i < n && !rs.quit; i++) {
+		snprintf(where, sizeof(where), "-c #%zu", i + 1);
+		if (run_line(c, v[i], n > 1 ? where : NULL, c->o.keep_going, &rs) != 0 &&
+		    !c->o.keep_going)
+			break;
+	}
 	return run_finish(c, &rs);
 }
 

@@ -498,7 +498,10 @@ ims_err ims_resolve_parse(struct ims_resolve *r, const char *spec, struct ims_er
 	c2 = c1 != NULL ? memchr(c1 + 1, ':', n - (size_t)(c1 + 1 - spec)) : NULL;
 	if (c2 == NULL)
 		return fail(&c, "expected HOST:PORT:ADDR[,ADDR...]");
-	why = hostname_problem(spec, (size_t)(c1 - spec), w, sizeof(w));
+	/* "*" stands for every host, as in curl */
+	why = c1 - spec == 1 && spec[0] == '*'
+	          ? NULL
+	          : hostname_problem(spec, (size_t)(c1 - spec), w, sizeof(w));
 	if (why != NULL)
 		return fail(&c, "%s", why);
 	memcpy(r->host, spec, (size_t)(c1 - spec));

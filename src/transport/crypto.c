@@ -11,6 +11,8 @@
 #include <mbedtls/entropy.h>
 #include <mbedtls/md.h>
 #include <mbedtls/pkcs5.h>
+#include <mbedtls/ssl.h>
+#include <zlib.h>
 
 ims_err ims_sha256(const void *p, size_t n, unsigned char out[IMS_SHA256_LEN])
 {
@@ -141,4 +143,18 @@ ims_err ims_random(void *p, size_t n)
 		n -= k;
 	}
 	return IMS_OK;
+}
+
+int ims_tls_has_tls13(void)
+{
+#if MBEDTLS_VERSION_MAJOR >= 3 && defined(MBEDTLS_SSL_PROTO_TLS1_3)
+	return 1;
+#else
+	return 0;
+#endif
+}
+
+const char *ims_zlib_version(void)
+{
+	return zlibVersion();
 }

@@ -54,7 +54,13 @@ class ManPage(unittest.TestCase):
     def test_version(self):
         rc, out, _ = run("--version")
         self.assertEqual(rc, 0)
-        self.assertRegex(out, r"^imapsh \d+\.\d+\.\d+ \(mbedTLS \d+\.\d+\.\d+\)\n$")
+        lines = out.splitlines()
+        self.assertRegex(lines[0], r"^imapsh \d+\.\d+\.\d+ \(mbedTLS \d+\.\d+\.\d+\)$")
+        self.assertRegex(lines[1], r"^tls: 1\.2 yes, 1\.3 (yes|no)$")
+        if lines[0].split("mbedTLS ")[1].startswith("2."):
+            self.assertEqual(lines[1], "tls: 1.2 yes, 1.3 no")
+        self.assertRegex(lines[2], r"^features: COMPRESS=DEFLATE \(zlib \d[\d.]*\), SASL .*SCRAM-SHA-256")
+        self.assertEqual(len(lines), 3)
 
     def test_usage_error_exit_code(self):
         rc, out, err = run("--port", "notaport", "check", "x")

@@ -177,3 +177,57 @@ class ConfigErrors(h.TestbedCase):
         self.assertIn(b"config:2: a NUL byte", err)
         self.check("[account work]\npassword-command = " + "x" * 300 + "\n", "config:2:",
                    "longer than")
+
+
+class ScriptsAndCurlNames(h.TestbedCase):
+    def run_(self, *args, **kw):
+        kw.setdefault("env", h.password_env("alice"))
+        return self.imapsh(*args, **kw)
+
+    def test_repeated_c_runs_every_one_in_order(self):
+        rc, out, err = self.run_(*h.imaps_args(), "--trace", h.target("alice"),
+                                 "-c", "capability", "-c", "namespace; id")
+        self.assertEqual(rc, 0, err)
+        text = out.decode()
+        self.assertLess(text.index("IMAP4rev1"), text.index("personal"))
+        self.assertLess(text.index("personal"), text.index("Dovecot"))
+        self.assertEqual(err.count(b"* OK [CAPABILITY"), 1, "one connection for all")
+        # a failure stops the rest and says which -c; --keep-going goes on
+        rc, out, err = self.run_(*h.imaps_args(), h.target("alice"),
+                                 "-c", "quote FROBNICATE", "-c", "namespace")
+        self.assertEqual(rc, 1, err)
+        self.assertIn(b"imapsh: -c #1: quote: the server said BAD", err)
+        self.assertNotIn(b"personal", out)
+        rc, out, err = self.run_(*h.imaps_args(), "--keep-going", h.target("alice"),
+                                 "-c", "quote FROBNICATE", "-c", "namespace")
+        self.assertEqual(rc, 1, err)
+        self.assertIn(b"personal", out)
+
+    def test_curl_option_names(self):
+        ca = self.env["ca_file"]
+        resolve = self.env["resolve"]["imaps"]
+        rc, out, err = self.run_("--cacert", ca, "--resolve", resolve, "--connect-timeout",
+                                 "20", h.target("alice"), "capability")
+        self.assertEqual(rc, 0, err)
+        self.assertIn(b"IMAP4rev1", out)
+        rc, out, err = self.run_("--cacert", ca, "--resolve", resolve, "--connect-timeout",
+                                 "zero", h.target("alice"), "capability")
+        self.assertEqual(rc, 2, err)
+
+    def test_resolve_wildcard_host(self):
+        host, port, addr = self.env["resolve"]["imaps"].split(":", 2)
+        rc, out, err = self.run_("--ca-file", self.env["ca_file"], "--resolve",
+                                 "*:%s:%s" % (port, addr), h.target("alice"), "capability")
+        self.assertEqual(rc, 0, err)
+        self.assertIn(b"IMAP4rev1", out)
+        # a wildcard for another port does not apply: the name is looked up and fails
+        rc, out, err = self.run_("--timeout", "5", "--ca-file", self.env["ca_file"], "--resolve",
+                                 "*:1:%s" % addr, h.target("alice"), "capability")
+        self.assertEqual(rc, 3, err)
+
+    def test_version_lists_what_the_build_enables(self):
+        rc, out, err = self.imapsh("--version")
+        self.assertEqual(rc, 0, err)
+        self.assertIn(b"tls: 1.2 yes, 1.3 ", out)
+        self.assertIn(b"COMPRESS=DEFLATE (zlib ", out)
+        self.assertIn(b"SCRAM-SHA-256", out)

@@ -325,6 +325,12 @@ static void test_resolve(void **state)
 	int i;
 
 	(void)state;
+	assert_int_equal(ims_resolve_parse(&r, "*:993:192.0.2.9", &err), IMS_OK);
+	assert_string_equal(r.host, "*");
+	assert_int_equal(r.port, 993);
+	assert_string_equal(r.addrs[0], "192.0.2.9");
+	assert_int_equal(ims_resolve_parse(&r, "**:993:192.0.2.9", &err), IMS_ERR_USAGE);
+	assert_int_equal(ims_resolve_parse(&r, "*.example:993:192.0.2.9", &err), IMS_ERR_USAGE);
 	assert_int_equal(ims_resolve_parse(&r, "imap.example.com:993:192.0.2.7", &err), IMS_OK);
 	assert_string_equal(r.host, "imap.example.com");
 	assert_int_equal(r.port, 993);
@@ -396,7 +402,7 @@ static void test_resolve_errors(void **state)
 	                  "bad --resolve: the '+' and '-' forms are not supported");
 	check_bad_resolve("-host:993", "bad --resolve: the '+' and '-' forms are not supported");
 	check_bad_resolve(":993:1.2.3.4", "bad --resolve: empty host name");
-	check_bad_resolve("*:993:1.2.3.4", "bad --resolve: invalid character '*' in host name");
+	check_bad_resolve("*x:993:1.2.3.4", "bad --resolve: invalid character '*' in host name");
 	check_bad_resolve("bad host:993:1.1.1.1",
 	                  "bad --resolve: invalid character ' ' in host name");
 	check_bad_resolve("h:993:1.1.1.1\n", "bad --resolve: control character at position 14");
