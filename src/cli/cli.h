@@ -50,6 +50,7 @@ struct cli_opts {
 	const char *script;
 	const char *commands[CLI_MAX_COMMANDS]; /* -c, each in order */
 	size_t n_commands;
+	const char *completion; /* --completion SHELL */
 };
 
 /* Where we connect: from TARGET, the config file and options. */
@@ -171,6 +172,12 @@ const char *cli_safe(const char *in, char *buf, size_t n);
  * value and *short_r is its one-letter form or 0.  Options that choose a
  * mode (--help, --script, -c ...) are left out. */
 const char *cli_global_opt(size_t i, int *arg_r, char *short_r);
+/* Every global option, as cli_global_opt(), "" as the long name of one
+ * that has only a short form (-c). */
+const char *cli_global_opt_all(size_t i, int *arg_r, char *short_r);
+/* imapsh --completion SHELL (completion.c): the bash or zsh completion
+ * script, made from the command and option tables, written to f. */
+ims_err cli_completion_script(const char *shell, FILE *f, struct ims_error *err) IMS_MUST_CHECK;
 
 /* ---- modes (repl.c) ----
  *

@@ -52,7 +52,8 @@ enum {
 	O_VERSION,
 	O_KEEP_GOING,
 	O_SCRIPT,
-	O_COMMANDS
+	O_COMMANDS,
+	O_COMPLETION
 };
 
 static const struct gopt gopts[] = {{"user", 'u', ARG_REQ, O_USER},
@@ -92,6 +93,7 @@ static const struct gopt gopts[] = {{"user", 'u', ARG_REQ, O_USER},
                                     {"keep-going", 0, ARG_NONE, O_KEEP_GOING},
                                     {"script", 0, ARG_REQ, O_SCRIPT},
                                     {NULL, 'c', ARG_REQ, O_COMMANDS},
+                                    {"completion", 0, ARG_REQ, O_COMPLETION},
                                     {NULL, 0, 0, 0}};
 
 const char *cli_global_opt(size_t i, int *arg_r, char *short_r)
@@ -100,12 +102,26 @@ const char *cli_global_opt(size_t i, int *arg_r, char *short_r)
 
 	for (g = gopts; g->id != 0; g++) {
 		if (g->lng == NULL || g->id == O_HELP || g->id == O_VERSION || g->id == O_SCRIPT ||
-		    g->id == O_KEEP_GOING || g->id == O_CONFIG)
+		    g->id == O_KEEP_GOING || g->id == O_CONFIG || g->id == O_COMPLETION)
 			continue;
 		if (i-- == 0) {
 			*arg_r = g->arg == ARG_REQ;
 			*short_r = g->shrt;
 			return g->lng;
+		}
+	}
+	return NULL;
+}
+
+const char *cli_global_opt_all(size_t i, int *arg_r, char *short_r)
+{
+	const struct gopt *g;
+
+	for (g = gopts; g->id != 0; g++) {
+		if (i-- == 0) {
+			*arg_r = g->arg == ARG_REQ;
+			*short_r = g->shrt;
+			return g->lng != NULL ? g->lng : "";
 		}
 	}
 	return NULL;
@@ -187,6 +203,7 @@ static void usage_long(void)
 	      "  -c 'CMD; CMD'              several commands over one connection\n"
 	      "      --script FILE          batch commands from FILE\n"
 	      "      --keep-going           in batch mode, go on after a failure\n"
+	      "      --completion bash|zsh  print the shell completion script\n"
 	      "      --no-color, -q/--quiet, -h/--help, -V/--version\n\n"
 	      "Commands:\n",
 	      stdout);
@@ -308,6 +325,7 @@ static ims_err apply(struct cli *c, const struct gopt *g, const char *val)
 	case O_QUIET: o->quiet = 1; break;
 	case O_KEEP_GOING: o->keep_going = 1; break;
 	case O_SCRIPT: o->script = val; break;
+	case O_COMPLETION: o->completion = val; break;
 	case O_COMMANDS:
 		if (o->n_commands == CLI_MAX_COMMANDS)
 			return ims_error_set(&c->err, IMS_ERR_USAGE, "-c: at most %d",
@@ -443,6 +461,15 @@ int main(int argc, char **argv)
 		       ims_zlib_version());
 		free(args);
 		return 0;
+	}
+	if (c.o.completion != NULL) {
+		e = cli_completion_script(c.o.completion, stdout, &c.err);
+		free(args);
+		if (e != IMS_OK) {
+			cli_warn("%s", c.err.msg);
+			return 2;
+		}
+		return fflush(stdout) == 0 ? 0 : 6;
 	}
 	if (help) {
 		usage_long();

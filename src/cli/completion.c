@@ -1,0 +1,212 @@
+/* imapsh --completion bash|zsh: completion for the one-shot command line,
+ * generated from the command table and the option table, so it cannot
+ * drift from what imapsh accepts.  The installed files are this output
+ * (CMakeLists.txt runs the built binary). */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+/* Options whose value is a file, a folder of files, an account or one of
+ * a few words; every other option with a value completes nothing. */
+static const char *const file_opts[] = {
+    "--ca-file",    "--cacert", "--client-cert", "--cert",   "--client-key", "--key",
+    "--netrc-file", "--config", "--script",      "--output", "-o",           NULL};
+static const char *const dir_opts[] = {"--ca-path", "--capath", NULL};
+
+static void words(FILE *f, const char *const *v, const char *sep)
+{
+	for (; *v != NULL; v++)
+		fprintf(f, "%s%s", *v, v[1] != NULL ? sep : "");
+}
+
+/* Every command name and alias, space-separated. */
+static void commands(FILE *f)
+{
+	size_t i, k, n;
+	const struct cli_cmd *t = cli_cmd_table(&n);
+
+	for (i = 0; i < n; i++) {
+		fprintf(f, "%s%s", i ? " " : "", t[i].name);
+		for (k = 0; k < 3 && t[i].aliases[k] != NULL; k++)
+			fprintf(f, " %s", t[i].aliases[k]);
+	}
+}
+
+/* The global options, long and short; with_arg 1: only those taking a
+ * value. */
+static void options(FILE *f, int with_arg)
+{
+	const char *g;
+	size_t i;
+	int arg, first = 1;
+	char sh;
+
+	for (i = 0; (g = cli_global_opt_all(i, &arg, &sh)) != NULL; i++) {
+		if (with_arg && !arg)
+			continue;
+		if (g[0] != '\0') {
+			fprintf(f, "%s--%s", first ? "" : " ", g);
+			first = 0;
+		}
+		if (sh != 0) {
+			fprintf(f, "%s-%c", first ? "" : " ", sh);
+			first = 0;
+		}
+	}
+}
+
+/* A shell `case` arm for each command with options of its own. */
+static void command_options(FILE *f, const char *arm_end)
+{
+	size_t i, k, n;
+	const struct cli_cmd *t = cli_cmd_table(&n);
+	const char *const *o;
+
+	for (i = 0; i < n; i++) {
+		if (t[i].opts == NULL)
+			continue;
+		fprintf(f, "        %s", t[i].name);
+		for (k = 0; k < 3 && t[i].aliases[k] != NULL; k++)
+			fprintf(f, "|%s", t[i].aliases[k]);
+		fputs(") o=\"", f);
+		for (o = t[i].opts; *o != NULL; o++)
+			fprintf(f, "%s%.*s", o == t[i].opts ? "" : " ", (int)strcspn(*o, " "), *o);
+		fprintf(f, "\" %s\n", arm_end);
+	}
+}
+
+static void bash(FILE *f)
+{
+	fputs("# bash completion for imapsh, made by 'imapsh --completion bash'\n"
+	      "# (install as bash-completion/completions/imapsh, or eval it).\n",
+	      f);
+	fputs("_imapsh_commands='", f);
+	commands(f);
+	fputs("'\n_imapsh_options='", f);
+	options(f, 0);
+	fputs("'\n_imapsh_options_arg='", f);
+	options(f, 1);
+	fputs("'\n", f);
+	fputs(
+	    "_imapsh_accounts() {\n"
+	    "    local cfg=\"${XDG_CONFIG_HOME:-$HOME/.config}/imapsh/config\" i\n"
+	    "    for ((i = 1; i < ${#COMP_WORDS[@]} - 1; i++)); do\n"
+	    "        [[ ${COMP_WORDS[i]} == --config ]] && cfg=${COMP_WORDS[i+1]}\n"
+	    "    done\n"
+	    "    [[ -r $cfg ]] && sed -n "
+	    "'s/^[[:space:]]*\\[account[[:space:]]\\{1,\\}\\([^]]*\\)\\].*/\\1/p' \"$cfg\"\n"
+	    "}\n"
+	    "_imapsh() {\n"
+	    "    local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]}\n"
+	    "    local i w cmd='' o=''\n"
+	    "    COMPREPLY=()\n"
+	    "    for ((i = 1; i < COMP_CWORD; i++)); do\n"
+	    "        w=${COMP_WORDS[i]}\n"
+	    "        if [[ \" $_imapsh_options_arg \" == *\" $w \"* ]]; then ((i++)); continue; "
+	    "fi\n"
+	    "        [[ $w == -* ]] && continue\n"
+	    "        if [[ \" $_imapsh_commands \" == *\" $w \"* ]]; then cmd=$w; break; fi\n"
+	    "    done\n"
+	    "    case $prev in\n"
+	    "        -a|--account) COMPREPLY=($(compgen -W \"$(_imapsh_accounts)\" -- \"$cur\")); "
+	    "return ;;\n        ",
+	    f);
+	words(f, file_opts, "|");
+	fputs(") COMPREPLY=($(compgen -f -- \"$cur\")); return ;;\n        ", f);
+	words(f, dir_opts, "|");
+	fputs(") COMPREPLY=($(compgen -d -- \"$cur\")); return ;;\n"
+	      "        --auth) COMPREPLY=($(compgen -W 'plain login scram-sha-256 xoauth2 "
+	      "oauthbearer external' -- \"$cur\")); return ;;\n"
+	      "        --tls-min) COMPREPLY=($(compgen -W '1.2 1.3' -- \"$cur\")); return ;;\n"
+	      "        --compress) COMPREPLY=($(compgen -W 'auto yes no' -- \"$cur\")); return ;;\n"
+	      "    esac\n"
+	      "    if [[ \" $_imapsh_options_arg \" == *\" $prev \"* ]]; then return; fi\n"
+	      "    if [[ $cur == -* ]]; then\n"
+	      "        case $cmd in\n",
+	      f);
+	command_options(f, ";;");
+	fputs("        esac\n"
+	      "        COMPREPLY=($(compgen -W \"$_imapsh_options $o\" -- \"$cur\"))\n"
+	      "        return\n"
+	      "    fi\n"
+	      "    if [[ -z $cmd ]]; then\n"
+	      "        COMPREPLY=($(compgen -W \"$_imapsh_commands $(_imapsh_accounts)\" -- "
+	      "\"$cur\"))\n"
+	      "    fi\n"
+	      "}\n"
+	      "complete -F _imapsh imapsh\n",
+	      f);
+}
+
+static void zsh(FILE *f)
+{
+	fputs("#compdef imapsh\n"
+	      "# zsh completion for imapsh, made by 'imapsh --completion zsh'\n"
+	      "# (install as _imapsh in $fpath, or source it after compinit).\n",
+	      f);
+	fputs("_imapsh_commands=(", f);
+	commands(f);
+	fputs(")\n_imapsh_options=(", f);
+	options(f, 0);
+	fputs(")\n_imapsh_options_arg=(", f);
+	options(f, 1);
+	fputs(")\n", f);
+	fputs(
+	    "_imapsh_accounts() {\n"
+	    "    local cfg=${XDG_CONFIG_HOME:-$HOME/.config}/imapsh/config\n"
+	    "    local i=${words[(i)--config]}\n"
+	    "    (( i < CURRENT - 1 )) && cfg=${words[i+1]}\n"
+	    "    [[ -r $cfg ]] && sed -n "
+	    "'s/^[[:space:]]*\\[account[[:space:]]\\{1,\\}\\([^]]*\\)\\].*/\\1/p' \"$cfg\"\n"
+	    "}\n"
+	    "_imapsh() {\n"
+	    "    local cur=${words[CURRENT]} prev=${words[CURRENT-1]} cmd= o= i w\n"
+	    "    for (( i = 2; i < CURRENT; i++ )); do\n"
+	    "        w=${words[i]}\n"
+	    "        if (( ${_imapsh_options_arg[(Ie)$w]} )); then (( i++ )); continue; fi\n"
+	    "        [[ $w == -* ]] && continue\n"
+	    "        if (( ${_imapsh_commands[(Ie)$w]} )); then cmd=$w; break; fi\n"
+	    "    done\n"
+	    "    case $prev in\n"
+	    "        (-a|--account) compadd -- ${(f)\"$(_imapsh_accounts)\"}; return ;;\n        (",
+	    f);
+	words(f, file_opts, "|");
+	fputs(") _files; return ;;\n        (", f);
+	words(f, dir_opts, "|");
+	fputs(") _files -/; return ;;\n"
+	      "        (--auth) compadd -- plain login scram-sha-256 xoauth2 oauthbearer external; "
+	      "return ;;\n"
+	      "        (--tls-min) compadd -- 1.2 1.3; return ;;\n"
+	      "        (--compress) compadd -- auto yes no; return ;;\n"
+	      "    esac\n"
+	      "    (( ${_imapsh_options_arg[(Ie)$prev]} )) && return\n"
+	      "    if [[ $cur == -* ]]; then\n"
+	      "        case $cmd in\n",
+	      f);
+	command_options(f, ";;");
+	fputs("        esac\n"
+	      "        compadd -- $_imapsh_options ${=o}\n"
+	      "        return\n"
+	      "    fi\n"
+	      "    [[ -z $cmd ]] && compadd -- $_imapsh_commands ${(f)\"$(_imapsh_accounts)\"}\n"
+	      "}\n"
+	      "if [[ ${zsh_eval_context[-1]} == loadautofunc ]]; then\n"
+	      "    _imapsh \"$@\"\n"
+	      "else\n"
+	      "    compdef _imapsh imapsh\n"
+	      "fi\n",
+	      f);
+}
+
+ims_err cli_completion_script(const char *shell, FILE *f, struct ims_error *err)
+{
+	if (strcmp(shell, "bash") == 0)
+		bash(f);
+	else if (strcmp(shell, "zsh") == 0)
+		zsh(f);
+	else
+		return ims_error_set(err, IMS_ERR_USAGE,
+		                     "--completion: expected bash or zsh, got '%s'", shell);
+	return IMS_OK;
+}
