@@ -240,7 +240,11 @@ ims_err cli_select(struct cli *c, const char *folder, int read_write) IMS_MUST_C
 /* LOGOUT and close (quietly; for the end of a run). */
 void cli_close(struct cli *c);
 /* Folder names: UTF-8 (the user's) to the wire (modified UTF-7, or UTF-8
- * after ENABLE UTF8=ACCEPT) and back.  The result is appended to out. */
+ * after ENABLE UTF8=ACCEPT) and back.  The result is appended to out.
+ * ":ROLE" (one of cli_folder_roles: ":sent", ":trash"...) names the
+ * folder the server marks with that special-use role (one LIST); "::x"
+ * is the folder ":x". */
+extern const char *const cli_folder_roles[]; /* NULL-terminated */
 ims_err cli_mbox_encode(struct cli *c, const char *utf8, struct ims_buf *out) IMS_MUST_CHECK;
 ims_err cli_mbox_decode(struct cli *c, const char *raw, size_t len, struct ims_buf *out);
 

@@ -693,6 +693,15 @@ static ims_err cmd_status(struct cli *c, int argc, char **argv)
 	e = encode(c, folder, &wire);
 	if (e == IMS_OK)
 		e = ims_session_status(c->sess, wire.data, wire.len, 0, &v, &c->err);
+	if (e == IMS_OK && folder[0] == ':') { /* a role: show the folder's own name */
+		struct ims_buf b;
+
+		ims_buf_init(&b, 0);
+		if (cli_mbox_decode(c, wire.data, wire.len, &b) == IMS_OK &&
+		    ims_buf_putc(&b, '\0') == IMS_OK)
+			snprintf(folder, sizeof(folder), "%s", b.data);
+		ims_buf_release(&b);
+	}
 	ims_buf_release(&wire);
 	if (e != IMS_OK)
 		return folder_fail(c, e, "status", folder);

@@ -352,10 +352,65 @@ static ims_err do_login(struct cli *c, const char *user_arg)
 
 /* ---- folders ----------------------------------------------------------- */
 
+const char *const cli_folder_roles[] = {"all",   "archive", "drafts", "flagged", "important",
+                                        "inbox", "junk",    "sent",   "trash",   NULL};
+
+/* ":sent" -> the wire name of the folder with the \Sent role (RFC 6154),
+ * asked of the server with LIST (SPECIAL-USE); ":inbox" is INBOX.
+ * IMS_ERR_NO with words when no folder has that role. */
+static ims_err role_folder(struct cli *c, const char *role, struct ims_buf *out)
+{
+	struct ims_list_result res;
+	ims_err e;
+	size_t i;
+
+	if (strcasecmp(role, "inbox") == 0)
+		return ims_buf_puts(out, "INBOX") == IMS_OK
+		           ? IMS_OK
+		           : ims_error_set(&c->err, IMS_ERR_NOMEM, "out of memory");
+	if (c->sess == NULL)
+		return ims_error_set(&c->err, IMS_ERR_USAGE, "':%s' needs a connection", role);
+	ims_list_result_init(&res);
+	e = ims_session_list(c->sess, "", "*", IMS_LISTF_SPECIAL_USE, &res, &c->err);
+	if (e == IMS_OK) {
+		e = IMS_ERR_NO;
+		for (i = 0; i < res.n && e == IMS_ERR_NO; i++) {
+			const char *su = res.v[i].special_use;
+
+			if (su != NULL && su[0] == '\\' && strcasecmp(su + 1, role) == 0)
+				e = ims_buf_append(out, res.v[i].name, res.v[i].name_len) == IMS_OK
+				        ? IMS_OK
+				        : ims_error_set(&c->err, IMS_ERR_NOMEM, "out of memory");
+		}
+		if (e == IMS_ERR_NO)
+			ims_error_set(&c->err, IMS_ERR_NO,
+			              "no folder on this server has the \\%c%s role for ':%s' "
+			              "('folders' shows each folder's role)",
+			              role[0] - 'a' + 'A', role + 1, role);
+	}
+	ims_list_result_release(&res);
+	return e;
+}
+
 ims_err cli_mbox_encode(struct cli *c, const char *utf8, struct ims_buf *out)
 {
 	struct ims_error e;
+	size_t i;
 
+	/* ":sent", ":drafts"...: the folder with that special-use role; "::x"
+	 * is a folder whose name is ":x". */
+	if (utf8[0] == ':' && utf8[1] == ':') {
+		utf8++;
+	} else if (utf8[0] == ':') {
+		for (i = 0; cli_folder_roles[i] != NULL; i++)
+			if (strcasecmp(utf8 + 1, cli_folder_roles[i]) == 0)
+				return role_folder(c, cli_folder_roles[i], out);
+		return ims_error_set(&c->err, IMS_ERR_USAGE,
+		                     "'%s': no such folder role (the roles are :all, :archive, "
+		                     ":drafts, :flagged, :important, :inbox, :junk, :sent, :trash; "
+		                     "write '::%s' for a folder named '%s')",
+		                     utf8, utf8 + 1, utf8);
+	}
 	if (c->sess != NULL && ims_session_utf8(c->sess))
 		return ims_buf_puts(out, utf8) == IMS_OK
 		           ? IMS_OK
@@ -388,15 +443,23 @@ ims_err cli_select(struct cli *c, const char *folder, int read_write)
 	e = cli_mbox_encode(c, folder, &wire);
 	if (e == IMS_OK)
 		e = ims_session_select(c->sess, wire.data, wire.len, !read_write, &c->err);
-	ims_buf_release(&wire);
 	if (e == IMS_OK) {
+		struct ims_buf name;
+
+		/* a role (":sent") is shown by the folder's own name */
+		ims_buf_init(&name, 0);
+		if (folder[0] == ':' && cli_mbox_decode(c, wire.data, wire.len, &name) == IMS_OK &&
+		    ims_buf_putc(&name, '\0') == IMS_OK)
+			folder = name.data;
 		snprintf(c->folder, sizeof(c->folder), "%s", folder);
+		ims_buf_release(&name);
 		c->folder_rw = read_write;
 	} else {
 		c->folder[0] = '\0';
 		if (e == IMS_ERR_NO)
 			ims_error_prefix(&c->err, "select %s", folder);
 	}
+	ims_buf_release(&wire);
 	return e;
 }
 

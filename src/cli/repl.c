@@ -713,6 +713,15 @@ static void add_folders(struct cli *c, const char *text, char inq)
 	size_t i, tl = strlen(text);
 	int force = 0;
 
+	/* the special-use roles: ":sent", ":trash"... */
+	for (i = 0; text[0] == ':' && cli_folder_roles[i] != NULL; i++) {
+		char role[32];
+
+		snprintf(role, sizeof(role), ":%s", cli_folder_roles[i]);
+		if (strncasecmp(role, text, tl) == 0)
+			add_quoted(role, inq, 0);
+	}
+
 	for (i = 0; i < c->n_folders; i++) {
 		const char *f = c->folders[i];
 		int fold = strcasecmp(f, "INBOX") == 0;

@@ -231,3 +231,57 @@ class ScriptsAndCurlNames(h.TestbedCase):
         self.assertIn(b"tls: 1.2 yes, 1.3 ", out)
         self.assertIn(b"COMPRESS=DEFLATE (zlib ", out)
         self.assertIn(b"SCRAM-SHA-256", out)
+
+
+class FolderRoles(h.TestbedCase):
+    """:sent, :trash... name the folder the server marks with that role."""
+
+    def run_(self, *args):
+        return self.imapsh(*h.imaps_args(), h.target("alice"), *args,
+                           env=h.password_env("alice"))
+
+    def test_roles_in_commands_and_select(self):
+        rc, out, err = self.run_("status", ":sent")
+        self.assertEqual(rc, 0, err)
+        rc2, out2, err2 = self.run_("status", "Sent")
+        self.assertEqual(rc2, 0, err2)
+        # the same folder: the same uidvalidity and counts
+        want = [l for l in out2.decode().splitlines() if not l.startswith("name")]
+        got = [l for l in out.decode().splitlines() if not l.startswith("name")]
+        self.assertEqual(got, want)
+        self.assertIn(b"name\tSent\n", out)
+        rc, out, err = self.run_("-f", ":trash", "-c", "status")
+        self.assertEqual(rc, 0, err)
+        self.assertIn(b"name\tTrash", out, "the selected folder is shown by its own name")
+        rc, out, err = self.run_("--json", "list", "1:*", "-f", ":inbox")
+        self.assertEqual(rc, 0, err)
+
+    def test_unknown_and_missing_roles(self):
+        rc, out, err = self.run_("status", ":sentt")
+        self.assertEqual(rc, 2, err)
+        self.assertIn(b"no such folder role", err)
+        self.assertIn(b"'::sentt'", err)
+        rc, out, err = self.run_("status", ":flagged")
+        self.assertEqual(rc, 1, err)
+        self.assertIn(b"\\Flagged role", err)
+        # '::x' is the folder named ':x', sent as such
+        rc, out, err = self.run_("--trace", "status", "::x")
+        self.assertEqual(rc, 1, err)
+        self.assertRegex(err, rb'C: \S+ STATUS ":x"|C: \S+ STATUS :x')
+
+    def test_roles_complete_in_the_shell(self):
+        from test_shell import Pty
+        env = h.base_env(self.home)
+        env["TERM"] = "xterm"
+        env.update(h.password_env("alice"))
+        p = Pty(list(h.imaps_args()) + [h.target("alice")], env)
+        self.addCleanup(p.close)
+        p.read_until(rb"imap\.example\.test> $")
+        p.send("select :se\t")
+        p.read_until(rb"select :sent $")
+        p.send("\r")
+        p.read_until(rb"alice@imap\.example\.test:Sent> $")
+        p.send("logout\r")
+        p.read_until(rb"logout[\s\S]*> $")
+        p.send("\x04")
+        self.assertEqual(p.wait_exit(), 0)
