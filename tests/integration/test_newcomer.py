@@ -6,6 +6,7 @@ import os
 import re
 import shlex
 import socket
+import time
 
 import harness as h
 
@@ -285,3 +286,42 @@ class FolderRoles(h.TestbedCase):
         p.read_until(rb"logout[\s\S]*> $")
         p.send("\x04")
         self.assertEqual(p.wait_exit(), 0)
+
+
+class WrongKindOfPort(h.TestbedCase):
+    """imaps:// on the STARTTLS port, imap:// on the TLS port: recognised
+    at once, with the URL to use, not a record error or a 60 s wait."""
+
+    def test_tls_expected_plaintext_found(self):
+        port = self.env["ports"]["starttls"]
+        t0 = time.monotonic()
+        rc, out, err = self.imapsh("--timeout", "60", "imaps://127.0.0.1:%d" % port,
+                                   "capability")
+        took = time.monotonic() - t0
+        self.assertEqual(rc, 4, err)
+        self.assertIn(b"speaks plaintext IMAP, not TLS", err)
+        self.assertIn(b"use imap://127.0.0.1:%d or --starttls" % port, err)
+        self.assertIn(b'it greets "* OK', err)
+        self.assertLess(took, 30)
+
+    def test_plaintext_expected_tls_found(self):
+        port = self.env["ports"]["imaps"]
+        t0 = time.monotonic()
+        rc, out, err = self.imapsh("--timeout", "60", "imap://127.0.0.1:%d" % port,
+                                   "capability")
+        took = time.monotonic() - t0
+        self.assertEqual(rc, 4, err)
+        self.assertIn(b"speaks TLS from the first byte", err)
+        self.assertIn(b"use imaps://127.0.0.1:%d" % port, err)
+        self.assertLess(took, 30, "not the 60 s timeout")
+        # --starttls on a URL without a scheme: the same words
+        rc, out, err = self.imapsh("--timeout", "60", "--starttls", "-p", str(port),
+                                   "127.0.0.1", "capability")
+        self.assertEqual(rc, 4, err)
+        self.assertIn(b"speaks TLS from the first byte", err)
+
+    def test_check_says_it_too(self):
+        port = self.env["ports"]["starttls"]
+        rc, out, err = self.imapsh("check", "127.0.0.1:%d" % port)
+        self.assertEqual(rc, 2, (out, err))
+        self.assertIn(b"speaks plaintext IMAP", out + err)
