@@ -199,12 +199,12 @@ def lit(b):
 
 
 # In fields that a literal can carry: every kind of hostile byte.
-EVIL = b"e\tT\r\nL\x00N\x1b[31mE\x07B\xc2\x9bC\x9bR\xe2\x80\xaeI\xffX|P"
+EVIL = b"e\tT\r\nL\x1b[31mE\x07B\xc2\x9bC\x9bR\xe2\x80\xaeI\xffX|P\x00N"
 # In atoms and quoted strings (no CR, LF or NUL possible in the protocol).
 EVIL_Q = b"q\tT\x1b[31mE\x07B\xc2\x9bC\x9bR\xe2\x80\xaeI\xffX"
-EVIL_ATOM = b"$a\tT\x1bE\x07B\xc2\x9bC\x9bR\xe2\x80\xaeI\xffX"
+EVIL_ATOM = b"$a\xc2\x9bC\x9bR\xe2\x80\xaeI\xffX"  # the parser refuses controls in atoms
 CAPS = b"IMAP4rev1 SASL-IR ID AUTH=PLAIN UTF8=ACCEPT QUOTA NAMESPACE X-" + EVIL_ATOM
-FOLDER = b"F" + EVIL
+FOLDER = b"F" + EVIL.split(b"\x00")[0]  # a folder name with NUL is skipped
 ENVELOPE = (b'(' + lit(b"Mon, 1 Jan 2026 10:00:00 +0000") + b" " + lit(b"Subj " + EVIL) +
             b" ((" + lit(b"From " + EVIL) + b" NIL " + lit(b"user" + EVIL) + b" \"example.test\"))"
             b" NIL NIL NIL NIL NIL NIL " + lit(b"<id" + EVIL + b">") + b")")
@@ -271,7 +271,7 @@ COMMANDS = [
     ("list", (), ("tsv", 6)),
     ("search", ("all",), ("tsv", 6)),
     ("show", ("5",), ("text", None)),
-    ("show", ("--headers", "5"), ("text", None)),
+    ("show", ("5", "--headers", "all"), ("text", None)),
     ("structure", ("5",), ("tsv", 6)),
     ("capability", (), ("tsv", 1)),
     ("quota", (), ("tsv", 4)),
