@@ -354,6 +354,77 @@ class Shape(h.TestbedCase):
                 if rc == 0:
                     self.check_json(name, out)
 
+    def test_idle_and_copy(self):
+        # idle: a new message (UID 9) arrives while idling
+        new = FETCH.replace(b"UID 5", b"UID 9")
+
+        def idle_script(conn):
+            conn.send(greeting()[1])
+            conn.serve({"caps": CAPS.decode("latin-1") + " IDLE UIDPLUS", "rules": rules(),
+                        "until": r"(?i)^IDLE"})
+            tag = conn.vars["tag"]
+            conn.send(b"+ idling\r\n* 2 EXISTS\r\n")
+            conn.expect(r"(?i)^DONE")
+            conn.send(("%s OK idle done\r\n" % tag).encode())
+            conn.serve({"caps": CAPS.decode("latin-1") + " IDLE UIDPLUS",
+                        "rules": [[r"(?i)^(UID )?FETCH", new + b"{tag} OK done\r\n"]] + rules(),
+                        "until": r"(?i)^IDLE"})
+            conn.send(b"+ idling\r\n")
+            conn.read(3)
+        for extra in ((), ("--json",)):
+            with self.subTest(command="idle", extra=extra):
+                rc, out, err = self.run_fake(*extra, "idle", "2", script=idle_script)
+                self.check_clean("idle", out, err, tabs=not extra)
+                self.assertIn(b"9", out, (out, err))
+                if extra:
+                    self.check_json("idle", out)
+                else:
+                    self.check_records("idle", out, 3)
+        # copy on a pipe: old and new UIDs from COPYUID
+        copy = [r"(?i)^UID COPY ", b"{tag} OK [COPYUID 7 5 11] " + EVIL_Q + b"\r\n"]
+        script = [greeting(), ["serve", {"caps": CAPS.decode("latin-1") + " UIDPLUS",
+                                         "rules": [copy] + rules()}]]
+        rc, out, err = self.run_fake("copy", "5", "Archive", script=script)
+        self.check_clean("copy", out, err, tabs=True)
+        self.check_records("copy", out, 2)
+
+    def test_check_with_a_hostile_server_and_certificate(self):
+        chain, key = make_cert(self.work, hostile_attrs(), SANS + [HOST.encode()])
+        fails = {
+            "login": [r"(?i)^(LOGIN|AUTHENTICATE)",
+                      b"{tag} NO [AUTHENTICATIONFAILED] " + EVIL_Q + b"\r\n"],
+            "select": [r"(?i)^(SELECT|EXAMINE)", b"{tag} NO [NONEXISTENT] " + EVIL_Q + b"\r\n"],
+            "none": None,
+        }
+        for what, rule in fails.items():
+            r = ([rule] if rule else []) + rules()
+            script = [greeting(), ["serve", {"caps": CAPS.decode("latin-1"), "rules": r}]]
+            for form in ((), ("--nagios",), ("--json",)):
+                with self.subTest(fails=what, form=form):
+                    extra = ("--insecure",) + (("--json",) if form == ("--json",) else ())
+                    args = ("check", "--login", "--folder", "INBOX") + (
+                        form if form == ("--nagios",) else ())
+                    rc, out, err = self.run_fake(*args, script=script, chain=chain, key=key,
+                                                 extra=extra)
+                    self.check_clean(what, out, err, tabs=not form)
+                    if form == ("--json",):
+                        doc = self.check_json(what, out)[0]
+                        self.assertEqual(doc["cert"]["subject"],
+                                         subject_shown(hostile_attrs()))
+                    elif form:
+                        self.assertEqual(out.count(b"\n"), 1, out)
+                        self.assertEqual(out.count(b"|"), 1, out)
+                    else:
+                        self.check_records(what, out, 4)
+                        self.assertIn(("CN=%s" % shown(CN_RAW)).encode(), out)
+        # a greeting that is not OK
+        script = [["send", b"* BYE " + EVIL_Q + b"\r\n"]]
+        for form in ((), ("--nagios",)):
+            rc, out, err = self.run_fake("check", *form, script=script)
+            self.check_clean("bye", out, err, tabs=not form)
+            self.assertIn(b"^IT^[[31mE^GB<U+009B>C\\x9BR<U+202E>I\\xFFX" if not form
+                          else b"did not greet", out)
+
     def test_check_on_a_pipe(self):
         for extra in ((), ("--login",), ("--login", "--folder", "INBOX")):
             with self.subTest(extra=extra):
