@@ -56,6 +56,17 @@ ims_err ims_sanitize(const void *p, size_t len, unsigned flags, struct ims_buf *
  * callers printing mostly clean text), else 0. */
 int ims_sanitize_is_clean(const void *p, size_t len, unsigned flags);
 
+/* Text of known length that will be shown, cut to a fixed buffer: the
+ * one rule for certificate text (every string of struct ims_cert_info is
+ * made by it) and for a field of a tab-separated record.  out[0..n)
+ * receives the IMS_SANITIZE_LINE form of p[0..len) with a NUL after it,
+ * so the result has no control character at all (no TAB, CR, LF, NUL,
+ * ESC, C1), no bidi or invisible character and only valid UTF-8: it
+ * can go to a terminal, a TSV field, a Nagios line or a JSON string as
+ * it is.  When it does not fit it is cut on a character boundary and
+ * ends with "...".  n must be at least 4.  Returns out. */
+const char *ims_sanitize_fixed(const void *p, size_t len, char *out, size_t n);
+
 /* File names (attachments): the longest result in bytes. */
 #define IMS_FILENAME_MAX 200
 

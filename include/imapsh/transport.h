@@ -67,6 +67,15 @@ int ims_stream_fd_release(struct ims_stream **s);
 #define IMS_CHAIN_MAX 8
 #define IMS_SAN_MAX   16
 
+/* What a certificate says, for people and programs.  Every string here
+ * is display text: the transport made it safe where it parsed the
+ * certificate (ims_sanitize_fixed(), sanitize.h: no control character,
+ * no TAB, CR, LF or NUL, no bidi or invisible character, valid UTF-8,
+ * cut with "..." when long), so it may be printed, put in a TSV field,
+ * a Nagios line or JSON as it is.  The raw bytes are never copied out of
+ * the parsed certificate.
+ * subject and issuer are "CN=a, O=b" with RFC 4514 escapes ("\,") in
+ * the values; BMPString and UniversalString values are decoded. */
 struct ims_cert_info {
 	char subject[256];
 	char issuer[256];
@@ -113,7 +122,8 @@ struct ims_tls_info {
 	int pinned;   /* the leaf matched a --pin */
 	int insecure; /* verification was skipped on request */
 	enum ims_verify_class verify_class;
-	char verify_reason[512]; /* words, empty when verified */
+	char verify_reason[512]; /* words, empty when verified; display text
+	                            (certificate names in it are safe) */
 };
 
 struct ims_tls_opts {

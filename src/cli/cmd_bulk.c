@@ -1373,7 +1373,7 @@ static void addr_text(const struct ims_address *a, struct ims_buf *out)
 static ims_err watch_message(void *ctx, const struct ims_fetch *f, struct ims_error *err)
 {
 	struct watch *w = ctx;
-	struct ims_buf from, subj, sf, ss;
+	struct ims_buf from, subj;
 	struct ims_error e;
 	const struct ims_envelope *env = f->envelope;
 
@@ -1382,8 +1382,6 @@ static ims_err watch_message(void *ctx, const struct ims_fetch *f, struct ims_er
 		return IMS_OK;
 	ims_buf_init(&from, 0);
 	ims_buf_init(&subj, 0);
-	ims_buf_init(&sf, 0);
-	ims_buf_init(&ss, 0);
 	if (env != NULL && env->from.n > 0)
 		addr_text(&env->from.v[0], &from);
 	if (env != NULL && env->subject != NULL &&
@@ -1399,20 +1397,18 @@ static ims_err watch_message(void *ctx, const struct ims_fetch *f, struct ims_er
 		(void)ims_json_string_n(&w->j, subj.data ? subj.data : "", subj.len);
 		(void)ims_json_object_end(&w->j);
 	} else {
-		/* One line, one record: no control character survives. */
-		if (ims_sanitize(from.data ? from.data : "", from.len, IMS_SANITIZE_LINE, &sf,
-		                 &e) != IMS_OK ||
-		    ims_sanitize(subj.data ? subj.data : "", subj.len, IMS_SANITIZE_LINE, &ss,
-		                 &e) != IMS_OK)
-			ims_buf_reset(&sf);
-		printf("%" PRIu32 "\t%s\t%s\n", f->uid, sf.data ? sf.data : "",
-		       ss.data ? ss.data : "");
+		/* One line, one record (output.h). */
+		struct tsv t;
+
+		tsv_begin(&t, stdout);
+		tsv_fieldf(&t, "%" PRIu32, f->uid);
+		tsv_field_n(&t, from.data, from.data != NULL ? from.len : 0);
+		tsv_field_n(&t, subj.data, subj.data != NULL ? subj.len : 0);
+		(void)tsv_end(&t);
 	}
 	fflush(stdout);
 	ims_buf_release(&from);
 	ims_buf_release(&subj);
-	ims_buf_release(&sf);
-	ims_buf_release(&ss);
 	w->shown++;
 	if (f->uid >= w->next_uid)
 		w->next_uid = f->uid + 1;

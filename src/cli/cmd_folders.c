@@ -3,10 +3,11 @@
  *
  * Folder names from the user are UTF-8 and go to the wire through
  * cli_mbox_encode(); names from the server are decoded with
- * cli_mbox_decode() and shown sanitised on a terminal.  On a pipe a name is
- * written as it decodes, except that C0 controls and DEL are shown in
- * caret notation ("^I", "^J", "^?"), so a name can never break the
- * tab-separated record; --json is the lossless form. */
+ * cli_mbox_decode() and shown sanitised, on a terminal and on a pipe (a
+ * field of a tab-separated record, output.h): controls in caret notation
+ * ("^I", "^J", "^?"), C1, bidi and invisible characters as "<U+202E>",
+ * so a name can never break a record or act on a terminal; --json is the
+ * lossless form. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,33 +45,30 @@ static ims_err folder_fail(struct cli *c, ims_err e, const char *verb, const cha
 	return ims_error_set(&c->err, e, "%s: %s", verb, why);
 }
 
+/* A "key TAB number" record. */
+static void kv_u64(FILE *f, const char *key, uint64_t v)
+{
+	struct tsv t;
+
+	tsv_begin(&t, f);
+	tsv_field(&t, key);
+	tsv_fieldf(&t, "%llu", (unsigned long long)v);
+	(void)tsv_end(&t);
+}
+
 static ims_err nomem(struct cli *c)
 {
 	return ims_error_set(&c->err, IMS_ERR_NOMEM, "out of memory");
 }
 
-/* A name for the output in use, appended to out (see the file comment). */
+/* A name for the output, made safe, appended to out (see the file
+ * comment). */
 static ims_err name_out(struct cli *c, const char *s, size_t len, struct ims_buf *out)
 {
 	struct ims_error e;
-	size_t i;
 
-	if (c->out_tty)
-		return ims_sanitize(s, len, IMS_SANITIZE_LINE, out, &e);
-	for (i = 0; i < len; i++) {
-		unsigned char b = (unsigned char)s[i];
-		ims_err r;
-
-		if (b < 0x20)
-			r = ims_buf_printf(out, "^%c", (char)(b + 0x40));
-		else if (b == 0x7f)
-			r = ims_buf_puts(out, "^?");
-		else
-			r = ims_buf_putc(out, (char)b);
-		if (r != IMS_OK)
-			return r;
-	}
-	return IMS_OK;
+	(void)c;
+	return ims_sanitize(s, len, IMS_SANITIZE_LINE, out, &e);
 }
 
 /* Columns a UTF-8 string takes on a terminal (it is sanitised: no
@@ -342,11 +340,19 @@ static ims_err folders_text(struct cli *c, struct frow *rows, size_t n)
 		const struct frow *r = &rows[i];
 
 		if (!c->out_tty) {
-			printf("%s\t%s\t", shown[i].data, r->role);
-			if (r->have_counts)
-				printf("%u\t%u\n", (unsigned)r->messages, (unsigned)r->unseen);
-			else
-				printf("\t\n");
+			struct tsv t;
+
+			tsv_begin(&t, stdout);
+			tsv_field(&t, rows[i].name);
+			tsv_field(&t, r->role);
+			if (r->have_counts) {
+				tsv_fieldf(&t, "%u", (unsigned)r->messages);
+				tsv_fieldf(&t, "%u", (unsigned)r->unseen);
+			} else {
+				tsv_field(&t, NULL);
+				tsv_field(&t, NULL);
+			}
+			(void)tsv_end(&t);
 			continue;
 		}
 		fputs(shown[i].data, stdout);
@@ -622,25 +628,16 @@ static ims_err open_folder(struct cli *c, const char *verb, const char *name, in
 		putchar('\n');
 		return IMS_OK;
 	}
-	{
-		struct ims_buf b;
-
-		ims_buf_init(&b, 0);
-		if (name_out(c, name, strlen(name), &b) != IMS_OK || b.data == NULL) {
-			ims_buf_release(&b);
-			return nomem(c);
-		}
-		printf("name\t%s\n", b.data);
-		ims_buf_release(&b);
-	}
-	printf("access\t%s\n", f->read_only ? "read-only" : "read-write");
-	printf("messages\t%u\nrecent\t%u\n", (unsigned)f->exists, (unsigned)f->recent);
+	tsv_kv(stdout, 0, "name", name);
+	tsv_kv(stdout, 0, "access", f->read_only ? "read-only" : "read-write");
+	kv_u64(stdout, "messages", f->exists);
+	kv_u64(stdout, "recent", f->recent);
 	if (have_unseen)
-		printf("unseen\t%u\n", (unsigned)unseen);
+		kv_u64(stdout, "unseen", unseen);
 	if (f->have & IMS_FOLDER_UIDVALIDITY)
-		printf("uidvalidity\t%u\n", (unsigned)f->uidvalidity);
+		kv_u64(stdout, "uidvalidity", f->uidvalidity);
 	if (f->have & IMS_FOLDER_UIDNEXT)
-		printf("uidnext\t%u\n", (unsigned)f->uidnext);
+		kv_u64(stdout, "uidnext", f->uidnext);
 	return IMS_OK;
 }
 
@@ -719,17 +716,7 @@ static ims_err cmd_status(struct cli *c, int argc, char **argv)
 		json_finish(&j);
 		return IMS_OK;
 	}
-	{
-		struct ims_buf b;
-
-		ims_buf_init(&b, 0);
-		if (name_out(c, folder, strlen(folder), &b) != IMS_OK || b.data == NULL) {
-			ims_buf_release(&b);
-			return nomem(c);
-		}
-		printf(c->out_tty ? "%-12s %s\n" : "%s\t%s\n", "name", b.data);
-		ims_buf_release(&b);
-	}
+	tsv_kv(stdout, c->out_tty, "name", folder);
 	for (i = 0; i < sizeof(items) / sizeof(items[0]); i++) {
 		uint64_t x = status_value(&v, items[i].bit);
 		char hs[32];
@@ -737,7 +724,7 @@ static ims_err cmd_status(struct cli *c, int argc, char **argv)
 		if ((v.have & items[i].bit) == 0)
 			continue;
 		if (!c->out_tty)
-			printf("%s\t%llu\n", items[i].name, (unsigned long long)x);
+			kv_u64(stdout, items[i].name, x);
 		else if (items[i].bit == IMS_STATUS_SIZE)
 			printf("%-12s %s (%llu bytes)\n", items[i].name,
 			       human_size(x, hs, sizeof(hs)), (unsigned long long)x);
@@ -982,10 +969,14 @@ static ims_err cmd_quota(struct cli *c, int argc, char **argv)
 			int storage = strcasecmp(r->name, "STORAGE") == 0;
 
 			if (!c->out_tty) {
-				printf("%s\t%s\t%llu\t%llu\n",
-				       cli_safe(q.v[i].root, s1, sizeof(s1)),
-				       cli_safe(r->name, s2, sizeof(s2)),
-				       (unsigned long long)r->usage, (unsigned long long)r->limit);
+				struct tsv t;
+
+				tsv_begin(&t, stdout);
+				tsv_field(&t, q.v[i].root);
+				tsv_field(&t, r->name);
+				tsv_fieldf(&t, "%llu", (unsigned long long)r->usage);
+				tsv_fieldf(&t, "%llu", (unsigned long long)r->limit);
+				(void)tsv_end(&t);
 				continue;
 			}
 			cli_safe(q.v[i].root, s1, sizeof(s1));

@@ -605,13 +605,19 @@ static ims_err list_text(struct lister *l, const struct ims_fetch *f, struct ims
 			iso_date(f->internaldate_epoch, date, sizeof(date));
 		else
 			snprintf(date, sizeof(date), "-");
-		safe_into(from, &l->tmp);
-		e = ims_buf_printf(line, "%u\t%s\t%s\t%s\t", (unsigned)f->uid, flags, date,
-		                   bufstr(&l->tmp));
-		safe_into(bufstr(&l->subj), &l->tmp);
-		if (e == IMS_OK)
-			e = ims_buf_printf(line, "%s\t%llu\n", bufstr(&l->tmp),
-			                   (unsigned long long)f->rfc822_size);
+		struct tsv t;
+
+		tsv_begin(&t, stdout);
+		tsv_fieldf(&t, "%u", (unsigned)f->uid);
+		tsv_field(&t, flags);
+		tsv_field(&t, date);
+		tsv_field(&t, from);
+		tsv_field_n(&t, bufstr(&l->subj), l->subj.len);
+		tsv_fieldf(&t, "%llu", (unsigned long long)f->rfc822_size);
+		if (tsv_end(&t) != 0)
+			return ims_error_set(err, IMS_ERR_IO, "writing to standard output: %s",
+			                     strerror(errno));
+		return IMS_OK;
 	} else {
 		/* A terminal: UID FLAGS DATE FROM SUBJECT SIZE in columns. */
 		size_t fixed, fromw = 20, subjw;
@@ -1815,7 +1821,12 @@ static ims_err copy_common(struct cli *c, int argc, char **argv, int move)
 				if (!c->o.quiet)
 					printf("  %u -> %u\n", (unsigned)s, (unsigned)d);
 			} else {
-				printf("%u\t%u\n", (unsigned)s, (unsigned)d);
+				struct tsv t;
+
+				tsv_begin(&t, stdout);
+				tsv_fieldf(&t, "%u", (unsigned)s);
+				tsv_fieldf(&t, "%u", (unsigned)d);
+				(void)tsv_end(&t);
 			}
 		}
 		if (lo.json) {

@@ -465,20 +465,17 @@ static ims_err cmd_structure(struct cli *c, int argc, char **argv)
 				e = ims_buf_putc(&out, '"');
 		} else {
 			/* part TAB type TAB charset TAB encoding TAB size TAB name */
-			e = put_safe(&out, p->section, strlen(p->section), IMS_SANITIZE_LINE);
-			if (e == IMS_OK && (e = ims_buf_putc(&out, '\t')) == IMS_OK)
-				e = put_safe(&out, type, strlen(type), IMS_SANITIZE_LINE);
-			if (e == IMS_OK && (e = ims_buf_putc(&out, '\t')) == IMS_OK && cs != NULL)
-				e = put_safe(&out, cs, strlen(cs), IMS_SANITIZE_LINE);
-			if (e == IMS_OK && (e = ims_buf_putc(&out, '\t')) == IMS_OK &&
-			    p->encoding != NULL)
-				e = put_safe(&out, p->encoding, strlen(p->encoding),
-				             IMS_SANITIZE_LINE);
-			if (e == IMS_OK)
-				e = ims_buf_printf(&out, "\t%" PRIu64 "\t", p->size);
-			if (e == IMS_OK && p->filename != NULL)
-				e = put_safe(&out, p->filename, strlen(p->filename),
-				             IMS_SANITIZE_LINE);
+			struct tsv r;
+
+			tsv_begin(&r, stdout);
+			tsv_field(&r, p->section);
+			tsv_field(&r, type);
+			tsv_field(&r, cs);
+			tsv_field(&r, p->encoding);
+			tsv_fieldf(&r, "%" PRIu64, p->size);
+			tsv_field(&r, p->filename);
+			(void)tsv_end(&r);
+			continue;
 		}
 		if (e == IMS_OK)
 			e = ims_buf_putc(&out, '\n');

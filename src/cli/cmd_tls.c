@@ -7,6 +7,7 @@
 
 #include "cli/cli.h"
 #include "cli/output.h"
+#include "imapsh/sanitize.h"
 #include "imapsh/session.h"
 #include "imapsh/starttls.h"
 
@@ -234,6 +235,18 @@ static ims_err read_until_tag(struct ims_stream *s, const char *tag, char *caps,
 	}
 }
 
+/* Text for the Nagios line: made safe (one line, no control), and '|',
+ * which would start the performance data, shown as a space. */
+static void nagios_text(const char *in, char *out, size_t n)
+{
+	size_t q;
+
+	ims_sanitize_fixed(in, strlen(in), out, n);
+	for (q = 0; out[q] != '\0'; q++)
+		if (out[q] == '|')
+			out[q] = ' ';
+}
+
 static void check_output(struct cli *c, struct check *k, const struct cli_target *t, unsigned port,
                          const struct ims_connect_result *r, int64_t total)
 {
@@ -241,19 +254,17 @@ static void check_output(struct cli *c, struct check *k, const struct cli_target
 	size_t i;
 
 	if (k->nagios) {
-		char w[32] = "", cr[32] = "", reason[800];
-		size_t q;
+		char w[32] = "", cr[32] = "", reason[800], host[300];
 
-		/* The plugin line: no '|' or newline may leak from server text. */
-		snprintf(reason, sizeof(reason), "%s", k->reason[0] ? k->reason : "ok");
-		for (q = 0; reason[q] != '\0'; q++)
-			if (reason[q] == '|' || reason[q] == '\n' || reason[q] == '\r')
-				reason[q] = ' ';
+		/* The plugin line: one line, and its one '|' starts the
+		 * performance data. */
+		nagios_text(k->reason[0] ? k->reason : "ok", reason, sizeof(reason));
+		nagios_text(t->host, host, sizeof(host));
 		if (k->warn_ms > 0)
 			snprintf(w, sizeof(w), "%.3f", (double)k->warn_ms / 1000.0);
 		if (k->crit_ms > 0)
 			snprintf(cr, sizeof(cr), "%.3f", (double)k->crit_ms / 1000.0);
-		printf("IMAP %s - %s:%u %s | time=%.3fs;%s;%s;0", status_names[k->status], t->host,
+		printf("IMAP %s - %s:%u %s | time=%.3fs;%s;%s;0", status_names[k->status], host,
 		       port, reason, (double)total / 1000.0, w, cr);
 		printf(" tls=%.3fs;;;0", (double)r->tls.handshake_ms / 1000.0);
 		if (leaf != NULL)
@@ -354,27 +365,45 @@ static void check_output(struct cli *c, struct check *k, const struct cli_target
 
 		if (c->out_tty) {
 			const char *on = "", *off = "";
+			char detail[sizeof(s->detail) * 2];
 
 			if (c->color) {
 				on = s->ok ? "" : "\033[31m";
 				off = s->ok ? "" : "\033[0m";
 			}
+			cli_safe(s->detail, detail, sizeof(detail));
 			if (s->has_ms)
-				printf("%-9s %s%-46s%s %5lld ms\n", s->name, on, s->detail, off,
+				printf("%-9s %s%-46s%s %5lld ms\n", s->name, on, detail, off,
 				       (long long)s->ms);
 			else
-				printf("%-9s %s%s%s\n", s->name, on, s->detail, off);
+				printf("%-9s %s%s%s\n", s->name, on, detail, off);
 		} else {
-			printf("%s\t%s\t%lld\t%s\n", s->name, s->ok ? "ok" : "fail",
-			       (long long)s->ms, s->detail);
+			struct tsv rec;
+
+			tsv_begin(&rec, stdout);
+			tsv_field(&rec, s->name);
+			tsv_field(&rec, s->ok ? "ok" : "fail");
+			tsv_fieldf(&rec, "%lld", (long long)s->ms);
+			tsv_field(&rec, s->detail);
+			(void)tsv_end(&rec);
 		}
 	}
-	if (c->out_tty)
+	if (c->out_tty) {
+		char host[300], reason[sizeof(k->reason) * 2];
+
 		printf("%-9s %-3s %s:%u in %lld ms%s%s\n", "result", status_names[k->status],
-		       t->host, port, (long long)total, k->reason[0] ? ": " : "", k->reason);
-	else
-		printf("result\t%s\t%lld\t%s:%u%s%s\n", status_names[k->status], (long long)total,
-		       t->host, port, k->reason[0] ? ": " : "", k->reason);
+		       cli_safe(t->host, host, sizeof(host)), port, (long long)total,
+		       k->reason[0] ? ": " : "", cli_safe(k->reason, reason, sizeof(reason)));
+	} else {
+		struct tsv rec;
+
+		tsv_begin(&rec, stdout);
+		tsv_field(&rec, "result");
+		tsv_field(&rec, status_names[k->status]);
+		tsv_fieldf(&rec, "%lld", (long long)total);
+		tsv_fieldf(&rec, "%s:%u%s%s", t->host, port, k->reason[0] ? ": " : "", k->reason);
+		(void)tsv_end(&rec);
+	}
 }
 
 ims_err cmd_check(struct cli *c, int argc, char **argv)

@@ -586,7 +586,6 @@ ims_err cmd_capability(struct cli *c, int argc, char **argv)
 	const char *const *caps;
 	size_t n, i;
 	ims_err e = cli_need(c, CMD_CONNECT);
-	char safe[512];
 
 	(void)argc;
 	(void)argv;
@@ -608,7 +607,7 @@ ims_err cmd_capability(struct cli *c, int argc, char **argv)
 		return IMS_OK;
 	}
 	for (i = 0; i < n; i++)
-		printf("%s\n", cli_safe(caps[i], safe, sizeof(safe)));
+		(void)tsv_row(stdout, 1, (const char *const[]){caps[i]});
 	return IMS_OK;
 }
 
@@ -618,7 +617,6 @@ ims_err cmd_id(struct cli *c, int argc, char **argv)
 	struct ims_id_result r;
 	size_t i;
 	ims_err e = cli_need(c, CMD_CONNECT);
-	char s1[512], s2[1024];
 
 	(void)argc;
 	(void)argv;
@@ -643,10 +641,8 @@ ims_err cmd_id(struct cli *c, int argc, char **argv)
 			json_finish(&j);
 		} else {
 			for (i = 0; i < r.n; i++)
-				printf(c->out_tty ? "%-12s %s\n" : "%s\t%s\n",
-				       cli_safe(r.names[i], s1, sizeof(s1)),
-				       r.values[i] != NULL ? cli_safe(r.values[i], s2, sizeof(s2))
-				                           : "NIL");
+				tsv_kv(stdout, c->out_tty, r.names[i],
+				       r.values[i] != NULL ? r.values[i] : "NIL");
 		}
 	}
 	ims_id_result_release(&r);
@@ -680,7 +676,7 @@ ims_err cmd_namespace(struct cli *c, int argc, char **argv)
 			for (i = 0; i < r.n[k]; i++) {
 				struct ims_buf b;
 				char d[2] = {r.v[k][i].delim, 0};
-				char safe[1024];
+				char safe[1024], dsafe[16];
 
 				ims_buf_init(&b, 0);
 				(void)cli_mbox_decode(c, r.v[k][i].prefix, strlen(r.v[k][i].prefix),
@@ -690,12 +686,14 @@ ims_err cmd_namespace(struct cli *c, int argc, char **argv)
 					json_kv_str(&j, "prefix", b.data != NULL ? b.data : "");
 					json_kv_str(&j, "delimiter", d);
 					json_end_object(&j);
-				} else {
-					printf(c->out_tty ? "%-9s %-20s %s\n" : "%s\t%s\t%s\n",
-					       kinds[k],
+				} else if (c->out_tty) {
+					printf("%-9s %-20s %s\n", kinds[k],
 					       cli_safe(b.data != NULL ? b.data : "", safe,
 					                sizeof(safe)),
-					       d);
+					       cli_safe(d, dsafe, sizeof(dsafe)));
+				} else {
+					(void)tsv_row(stdout, 3,
+					              (const char *const[]){kinds[k], b.data, d});
 				}
 				ims_buf_release(&b);
 			}

@@ -127,17 +127,6 @@ const char *cli_global_opt_all(size_t i, int *arg_r, char *short_r)
 	return NULL;
 }
 
-void cli_warn(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("imapsh: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
-
 static int exit_code(ims_err e)
 {
 	switch (e) {

@@ -1,5 +1,8 @@
 #include "cli/output.h"
 
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -96,4 +99,133 @@ const char *cli_safe(const char *in, char *buf, size_t n)
 	}
 	ims_buf_release(&b);
 	return buf;
+}
+
+/* ---- tab-separated records ------------------------------------------ */
+
+void tsv_begin(struct tsv *t, FILE *f)
+{
+	t->f = f;
+	ims_buf_init(&t->line, 0);
+	t->n = 0;
+	t->e = IMS_OK;
+}
+
+void tsv_field_n(struct tsv *t, const void *p, size_t len)
+{
+	struct ims_error err;
+
+	if (t->e == IMS_OK && t->n > 0)
+		t->e = ims_buf_putc(&t->line, '\t');
+	t->n++;
+	if (t->e == IMS_OK && len > 0)
+		t->e = ims_sanitize(p, len, IMS_SANITIZE_LINE, &t->line, &err);
+}
+
+void tsv_field(struct tsv *t, const char *s)
+{
+	tsv_field_n(t, s != NULL ? s : "", s != NULL ? strlen(s) : 0);
+}
+
+void tsv_fieldf(struct tsv *t, const char *fmt, ...)
+{
+	struct ims_buf b;
+	va_list ap;
+	int n;
+
+	ims_buf_init(&b, 0);
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n >= 0 && t->e == IMS_OK && (t->e = ims_buf_reserve(&b, (size_t)n + 1)) == IMS_OK) {
+		va_start(ap, fmt);
+		vsnprintf(b.data, (size_t)n + 1, fmt, ap);
+		va_end(ap);
+		b.len = (size_t)n;
+	}
+	tsv_field_n(t, b.data, b.data != NULL ? b.len : 0);
+	ims_buf_release(&b);
+}
+
+int tsv_end(struct tsv *t)
+{
+	int r = -1;
+
+	if (t->e == IMS_OK)
+		t->e = ims_buf_putc(&t->line, '\n');
+	if (t->e == IMS_OK && fwrite(t->line.data, 1, t->line.len, t->f) == t->line.len)
+		r = 0;
+	else if (t->e != IMS_OK)
+		errno = ENOMEM;
+	ims_buf_release(&t->line);
+	t->n = 0;
+	t->e = IMS_OK;
+	return r;
+}
+
+int tsv_row(FILE *f, size_t n, const char *const *fields)
+{
+	struct tsv t;
+	size_t i;
+
+	tsv_begin(&t, f);
+	for (i = 0; i < n; i++)
+		tsv_field(&t, fields[i]);
+	return tsv_end(&t);
+}
+
+void tsv_kv(FILE *f, int tty, const char *key, const char *value)
+{
+	if (tty) {
+		char ks[256], vs[1024];
+
+		fprintf(f, "%-12s %s\n", cli_safe(key, ks, sizeof(ks)),
+		        cli_safe(value != NULL ? value : "", vs, sizeof(vs)));
+		return;
+	}
+	(void)tsv_row(f, 2, (const char *const[]){key, value});
+}
+
+/* ---- stderr --------------------------------------------------------- */
+
+/* Every warning and error: "imapsh: " and the message, made safe as a
+ * whole (it may quote a server or a certificate), on one line. */
+void cli_warn(const char *fmt, ...)
+{
+	char stack[1024], *msg = stack;
+	struct ims_buf b;
+	struct ims_error e;
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(stack, sizeof(stack), fmt, ap);
+	va_end(ap);
+	if (n < 0) {
+		n = 0;
+		stack[0] = '\0';
+	} else if ((size_t)n >= sizeof(stack)) {
+		msg = malloc((size_t)n + 1);
+		if (msg != NULL) {
+			va_start(ap, fmt);
+			vsnprintf(msg, (size_t)n + 1, fmt, ap);
+			va_end(ap);
+		} else {
+			msg = stack;
+			n = (int)strlen(stack);
+		}
+	}
+	ims_buf_init(&b, 0);
+	fputs("imapsh: ", stderr);
+	if (ims_sanitize_is_clean(msg, (size_t)n, IMS_SANITIZE_LINE))
+		fwrite(msg, 1, (size_t)n, stderr);
+	else if (ims_sanitize(msg, (size_t)n, IMS_SANITIZE_LINE, &b, &e) == IMS_OK &&
+	         b.data != NULL)
+		fwrite(b.data, 1, b.len, stderr);
+	else
+		fputs("(a message that cannot be shown)", stderr);
+	fputc('\n', stderr);
+	ims_buf_release(&b);
+	if (msg != stack)
+		free(msg);
 }

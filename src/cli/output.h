@@ -1,4 +1,17 @@
-/* Output for people and programs: JSON documents and safe server text. */
+/* Output for people and programs: the ways out for untrusted text.
+ *
+ * Text from a server or a certificate reaches the user through one of
+ * these and nothing else:
+ *   - a tab-separated record (struct tsv): every field is made safe by
+ *     the sanitiser's line rule (sanitize.h, IMS_SANITIZE_LINE): TAB, CR,
+ *     LF, NUL, ESC and every other control, C1, bidi and invisible
+ *     characters and bytes that are not UTF-8 become visible markers (^I,
+ *     ^J, ^[, <U+202E>, \xFF), so a record is always one line with its
+ *     fixed number of fields, whatever the bytes;
+ *   - a JSON document or JSON Lines (struct json_out, json.h): every
+ *     control escaped, bytes that are not UTF-8 replaced;
+ *   - a line for people: cli_safe() (the same line rule), and cli_warn()
+ *     for stderr, which applies the rule to the whole message. */
 #ifndef IMAPSH_CLI_OUTPUT_H
 #define IMAPSH_CLI_OUTPUT_H
 
@@ -29,5 +42,31 @@ void json_kv_int(struct json_out *j, const char *k, int64_t v);
 void json_kv_bool(struct json_out *j, const char *k, int v);
 /* Writes the document and a newline to f, releases memory. */
 void json_finish(struct json_out *j);
+
+/* One tab-separated record: tsv_begin, a tsv_field* call a field (in
+ * order; the writer puts the TABs), tsv_end writes the record and its LF
+ * in one go.  Fields are untrusted text of known length (NUL allowed,
+ * shown as ^@); tsv_fieldf formats first, then applies the same rule.
+ * Ownership: the record's memory is the writer's, released by tsv_end. */
+struct tsv {
+	FILE *f;
+	struct ims_buf line;
+	size_t n; /* fields so far */
+	ims_err e;
+};
+
+void tsv_begin(struct tsv *t, FILE *f);
+void tsv_field(struct tsv *t, const char *s); /* NULL: an empty field */
+void tsv_field_n(struct tsv *t, const void *p, size_t len);
+void tsv_fieldf(struct tsv *t, const char *fmt, ...) IMS_PRINTF(2, 3);
+/* 0 when the record was written, -1 when it was not (out of memory, or a
+ * write error: errno). */
+int tsv_end(struct tsv *t);
+
+/* A whole record of n C-string fields (NULL: empty). */
+int tsv_row(FILE *f, size_t n, const char *const *fields);
+
+/* A "key TAB value" record; on a terminal "key         value". */
+void tsv_kv(FILE *f, int tty, const char *key, const char *value);
 
 #endif

@@ -216,7 +216,13 @@ static ims_err trust_list(struct cli *c)
 				hostport(hp, sizeof(hp), kh.v[i].host, kh.v[i].port);
 				printf("%-*s  %s\n", (int)w, hp, kh.v[i].pin);
 			} else {
-				printf("%s\t%u\t%s\n", kh.v[i].host, kh.v[i].port, kh.v[i].pin);
+				struct tsv t;
+
+				tsv_begin(&t, stdout);
+				tsv_field(&t, kh.v[i].host);
+				tsv_fieldf(&t, "%u", kh.v[i].port);
+				tsv_field(&t, kh.v[i].pin);
+				(void)tsv_end(&t);
 			}
 		}
 	}

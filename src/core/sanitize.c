@@ -209,6 +209,40 @@ ims_err ims_sanitize(const void *p, size_t len, unsigned flags, struct ims_buf *
 	return out_done(&o, start, err);
 }
 
+const char *ims_sanitize_fixed(const void *p, size_t len, char *out, size_t n)
+{
+	struct ims_buf b;
+	struct ims_error e;
+	size_t k;
+
+	if (n < 4) {
+		if (n > 0)
+			out[0] = '\0';
+		return out;
+	}
+	/* Every input byte makes at least one output byte: n bytes of input
+	 * are enough to fill out (and to know it was cut). */
+	if (len > n)
+		len = n;
+	ims_buf_init(&b, 0);
+	if (ims_sanitize(p, len, IMS_SANITIZE_LINE, &b, &e) != IMS_OK) {
+		snprintf(out, n, "(unprintable)");
+	} else if (b.len < n) {
+		if (b.len > 0)
+			memcpy(out, b.data, b.len);
+		out[b.len] = '\0';
+	} else {
+		/* Room for "..." and the NUL; never split a character. */
+		k = n - 4;
+		while (k > 0 && ((unsigned char)b.data[k] & 0xc0) == 0x80)
+			k--;
+		memcpy(out, b.data, k);
+		memcpy(out + k, "...", 4);
+	}
+	ims_buf_release(&b);
+	return out;
+}
+
 /* One pass of the file-name rules over name[0..len) into o: basename,
  * replacements, dot runs, leading junk.  Trailing spaces are removed by
  * the caller, which also caps the length. */

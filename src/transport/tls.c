@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "imapsh/sanitize.h"
 #include "transport/net_int.h"
 #include "transport/tls_compat.h"
 
@@ -180,16 +181,151 @@ static int spki_sha256_b64(const mbedtls_x509_crt *crt, char *out, size_t out_le
 	return 0;
 }
 
+/* ---- certificate text ------------------------------------------------
+ *
+ * Every string in a certificate is attacker text: a self-signed
+ * certificate can put any byte in a name.  It leaves this file only
+ * through cert_text(): the value (of known length; it may hold NUL) is
+ * decoded from its ASN.1 string type to UTF-8 and made safe once, by
+ * ims_sanitize_fixed(), so struct ims_cert_info, the verification words
+ * and every error message hold display text only.  mbedtls_x509_dn_gets()
+ * is not used: it lets some bytes through (and drops non-ASCII in 2.28).
+ * The raw values stay in the mbedTLS certificate, for the verifier. */
+
+static void put_utf8(struct ims_buf *b, uint32_t cp, ims_err *e)
+{
+	unsigned char u[4];
+	size_t n;
+
+	if (cp < 0x80) {
+		u[0] = (unsigned char)cp;
+		n = 1;
+	} else if (cp < 0x800) {
+		u[0] = (unsigned char)(0xc0 | (cp >> 6));
+		u[1] = (unsigned char)(0x80 | (cp & 0x3f));
+		n = 2;
+	} else if (cp < 0x10000) {
+		u[0] = (unsigned char)(0xe0 | (cp >> 12));
+		u[1] = (unsigned char)(0x80 | ((cp >> 6) & 0x3f));
+		u[2] = (unsigned char)(0x80 | (cp & 0x3f));
+		n = 3;
+	} else if (cp <= 0x10ffff) {
+		u[0] = (unsigned char)(0xf0 | (cp >> 18));
+		u[1] = (unsigned char)(0x80 | ((cp >> 12) & 0x3f));
+		u[2] = (unsigned char)(0x80 | ((cp >> 6) & 0x3f));
+		u[3] = (unsigned char)(0x80 | (cp & 0x3f));
+		n = 4;
+	} else {
+		u[0] = 0xff; /* not UTF-8: shown as "\xFF" */
+		n = 1;
+	}
+	if (*e == IMS_OK)
+		*e = ims_buf_append(b, u, n);
+}
+
+/* Append the value p[0..len) of ASN.1 string type tag as UTF-8 (as far as
+ * it is valid: the sanitiser marks what is not).  BMPString and
+ * UniversalString are UCS-2 and UCS-4 (big-endian); the other types are
+ * taken as their bytes.  With dn, the characters RFC 4514 escapes in a
+ * distinguished name get a backslash, so a value cannot fake a
+ * ", O=..." of its own and a literal backslash shows as "\\". */
+static void asn1_text(int tag, const unsigned char *p, size_t len, int dn, struct ims_buf *b,
+                      ims_err *e)
+{
+	size_t i, w = tag == MBEDTLS_ASN1_BMP_STRING         ? 2
+	              : tag == MBEDTLS_ASN1_UNIVERSAL_STRING ? 4
+	                                                     : 1;
+
+	for (i = 0; i + w <= len && *e == IMS_OK; i += w) {
+		uint32_t cp = p[i];
+
+		if (w == 2)
+			cp = (uint32_t)p[i] << 8 | p[i + 1];
+		else if (w == 4)
+			cp = (uint32_t)p[i] << 24 | (uint32_t)p[i + 1] << 16 |
+			     (uint32_t)p[i + 2] << 8 | p[i + 3];
+		if (dn && cp < 0x80 && strchr(",+\"\\<>;=", (int)cp) != NULL && cp != 0)
+			*e = ims_buf_putc(b, '\\');
+		if (w == 1)
+			*e = *e == IMS_OK ? ims_buf_putc(b, (char)p[i]) : *e;
+		else
+			put_utf8(b, cp, e);
+	}
+	for (; i < len && *e == IMS_OK; i++) /* a ragged end */
+		*e = ims_buf_putc(b, (char)p[i]);
+}
+
+/* The one way certificate text reaches the rest of imapsh: raw[0..len)
+ * made safe into out[0..n). */
+static void cert_text(const struct ims_buf *raw, ims_err e, char *out, size_t n)
+{
+	if (e != IMS_OK)
+		snprintf(out, n, "(unprintable)");
+	else
+		ims_sanitize_fixed(raw->data != NULL ? raw->data : "", raw->len, out, n);
+}
+
+/* A distinguished name as "CN=a, O=b" ("+" joins the parts of a
+ * multi-valued RDN), values escaped as RFC 4514 says, then made safe. */
+static void dn_text(const mbedtls_x509_name *n, char *out, size_t out_len)
+{
+	struct ims_buf b;
+	ims_err e = IMS_OK;
+	int merged = 0, first = 1;
+
+	ims_buf_init(&b, 65536);
+	for (; n != NULL && e == IMS_OK; n = n->next) {
+		const char *sn = NULL;
+		char oid[64];
+
+		if (n->oid.p == NULL || n->oid.len == 0)
+			continue;
+		if (!first)
+			e = ims_buf_puts(&b, merged ? " + " : ", ");
+		first = 0;
+		if (mbedtls_oid_get_attr_short_name(&n->oid, &sn) != 0 || sn == NULL) {
+			if (mbedtls_oid_get_numeric_string(oid, sizeof(oid), &n->oid) < 0)
+				snprintf(oid, sizeof(oid), "?");
+			sn = oid;
+		}
+		if (e == IMS_OK)
+			e = ims_buf_printf(&b, "%s=", sn);
+		asn1_text(n->val.tag, n->val.p, n->val.len, 1, &b, &e);
+		merged = n->IMS_MBEDTLS_PRIV(next_merged);
+	}
+	cert_text(&b, e, out, out_len);
+	ims_buf_release(&b);
+}
+
+/* The value of the last CN in a name, made safe; empty when none. */
 static void name_cn(const mbedtls_x509_name *n, char *out, size_t out_len)
 {
+	const mbedtls_x509_name *cn = NULL;
+	struct ims_buf b;
+	ims_err e = IMS_OK;
+
 	out[0] = '\0';
-	for (; n != NULL; n = n->next) {
-		if (MBEDTLS_OID_CMP(MBEDTLS_OID_AT_CN, &n->oid) == 0) {
-			size_t len = n->val.len < out_len - 1 ? n->val.len : out_len - 1;
-			memcpy(out, n->val.p, len);
-			out[len] = '\0';
-		}
-	}
+	for (; n != NULL; n = n->next)
+		if (n->oid.p != NULL && MBEDTLS_OID_CMP(MBEDTLS_OID_AT_CN, &n->oid) == 0)
+			cn = n;
+	if (cn == NULL)
+		return;
+	ims_buf_init(&b, 65536);
+	asn1_text(cn->val.tag, cn->val.p, cn->val.len, 0, &b, &e);
+	cert_text(&b, e, out, out_len);
+	ims_buf_release(&b);
+}
+
+/* A dNSName (IA5String) of the subjectAltName, made safe. */
+static void san_text(const mbedtls_x509_buf *v, char *out, size_t out_len)
+{
+	struct ims_buf b;
+	ims_err e = IMS_OK;
+
+	ims_buf_init(&b, 65536);
+	asn1_text(MBEDTLS_ASN1_IA5_STRING, v->p, v->len, 0, &b, &e);
+	cert_text(&b, e, out, out_len);
+	ims_buf_release(&b);
 }
 
 static void fill_cert(struct ims_cert_info *ci, const mbedtls_x509_crt *crt)
@@ -200,10 +336,8 @@ static void fill_cert(struct ims_cert_info *ci, const mbedtls_x509_crt *crt)
 	int64_t now = (int64_t)time(NULL);
 
 	memset(ci, 0, sizeof(*ci));
-	if (mbedtls_x509_dn_gets(ci->subject, sizeof(ci->subject), &crt->subject) < 0)
-		ci->subject[0] = '\0';
-	if (mbedtls_x509_dn_gets(ci->issuer, sizeof(ci->issuer), &crt->issuer) < 0)
-		ci->issuer[0] = '\0';
+	dn_text(&crt->subject, ci->subject, sizeof(ci->subject));
+	dn_text(&crt->issuer, ci->issuer, sizeof(ci->issuer));
 	name_cn(&crt->subject, ci->cn, sizeof(ci->cn));
 	name_cn(&crt->issuer, ci->issuer_cn, sizeof(ci->issuer_cn));
 	for (s = &crt->subject_alt_names; s != NULL && ci->n_san < IMS_SAN_MAX; s = s->next) {
@@ -213,10 +347,7 @@ static void fill_cert(struct ims_cert_info *ci, const mbedtls_x509_crt *crt)
 		if (b->p == NULL || b->len == 0)
 			continue;
 		if (b->tag == (MBEDTLS_ASN1_CONTEXT_SPECIFIC | 2)) {
-			size_t len =
-			    b->len < sizeof(ci->san[0]) - 1 ? b->len : sizeof(ci->san[0]) - 1;
-			memcpy(dst, b->p, len);
-			dst[len] = '\0';
+			san_text(b, dst, sizeof(ci->san[0]));
 			ci->n_san++;
 		} else if (b->tag == (MBEDTLS_ASN1_CONTEXT_SPECIFIC | 7) &&
 		           (b->len == 4 || b->len == 16)) {
@@ -372,7 +503,7 @@ static const char *issuer_label(const struct ims_cert_info *ci, char *buf, size_
 }
 
 /* Turn the recorded flags into one class and words. */
-static void classify(struct verify_ctx *v, uint32_t all)
+static void classify_words(struct verify_ctx *v, uint32_t all)
 {
 	struct ims_tls_info *info = v->info;
 	struct ims_cert_info *leaf = &info->chain[0];
@@ -502,6 +633,24 @@ static void classify(struct verify_ctx *v, uint32_t all)
 			if (buf[k] == '\n')
 				buf[k] = buf[k + 1] != '\0' ? ';' : '\0';
 		snprintf(r, rn, "certificate verification failed: %s", buf);
+	}
+}
+
+/* The words are made of safe certificate text, but snprintf may have cut
+ * them inside a character: drop a partial one at the end. */
+static void classify(struct verify_ctx *v, uint32_t all)
+{
+	char *r = v->info->verify_reason;
+	size_t n;
+
+	classify_words(v, all);
+	n = strlen(r);
+	while (n > 0 && !ims_utf8_valid(r, n)) {
+		while (n > 0 && ((unsigned char)r[n - 1] & 0xc0) == 0x80)
+			n--;
+		if (n > 0)
+			n--; /* the lead byte */
+		r[n] = '\0';
 	}
 }
 

@@ -293,6 +293,64 @@ static void test_utf8_decode(void **state)
 	assert_true(ims_utf8_valid("", 0));
 }
 
+/* ims_sanitize_fixed: the one rule for certificate text and TSV fields. */
+static int has_control(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return 1;
+	return 0;
+}
+
+static void test_fixed(void **state)
+{
+	/* Every hostile byte a certificate name can hold, length-counted. */
+	static const char evil[] = "cn\x1b[31mred\x07"
+	                           "bel\t\r\n\0nul\xc2\x9b\x9b\xe2\x80\xae"
+	                           "rlo\xe2\x80\x8bzw\xff";
+	char out[256], small[16];
+	unsigned char all[256];
+	size_t i;
+
+	(void)state;
+	assert_string_equal(ims_sanitize_fixed(evil, sizeof(evil) - 1, out, sizeof(out)),
+	                    "cn^[[31mred^Gbel^I^M^J^@nul<U+009B>\\x9B<U+202E>rlo<U+200B>zw\\xFF");
+	assert_false(has_control(out));
+	assert_true(ims_utf8_valid(out, strlen(out)));
+	/* Clean text passes unchanged, NUL inside is not an end. */
+	assert_string_equal(ims_sanitize_fixed("imap.example.test", 17, out, sizeof(out)),
+	                    "imap.example.test");
+	assert_string_equal(ims_sanitize_fixed("a\0b", 3, out, sizeof(out)), "a^@b");
+	assert_string_equal(ims_sanitize_fixed("", 0, out, sizeof(out)), "");
+	/* Safe text stays as it is: the rule may be applied twice. */
+	ims_sanitize_fixed(evil, sizeof(evil) - 1, out, sizeof(out));
+	{
+		char again[256];
+
+		assert_string_equal(ims_sanitize_fixed(out, strlen(out), again, sizeof(again)),
+		                    out);
+	}
+	/* Cut with "...", never inside a character, never past n. */
+	assert_string_equal(
+	    ims_sanitize_fixed("abcdefghijklmnopqrstuvwxyz", 26, small, sizeof(small)),
+	    "abcdefghijkl...");
+	assert_string_equal(
+	    ims_sanitize_fixed("abcdefghij\xc3\xa9\xc3\xa9xyz", 17, small, sizeof(small)),
+	    "abcdefghij\xc3\xa9...");
+	assert_string_equal(ims_sanitize_fixed("abcdefghijk\xc3\xa9xyzw", 17, small, sizeof(small)),
+	                    "abcdefghijk...");
+	assert_true(strlen(ims_sanitize_fixed("\x1b\x1b\x1b\x1b\x1b\x1b\x1b\x1b", 8, small,
+	                                      sizeof(small))) < sizeof(small));
+	/* Every byte value: no control, valid UTF-8. */
+	for (i = 0; i < sizeof(all); i++)
+		all[i] = (unsigned char)i;
+	for (i = 0; i < sizeof(all); i++) {
+		ims_sanitize_fixed(all + i, sizeof(all) - i, out, sizeof(out));
+		assert_false(has_control(out));
+		assert_true(ims_utf8_valid(out, strlen(out)));
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -305,6 +363,7 @@ int main(void)
 	    cmocka_unit_test(test_filename),
 	    cmocka_unit_test(test_filename_long),
 	    cmocka_unit_test(test_utf8_decode),
+	    cmocka_unit_test(test_fixed),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
