@@ -162,6 +162,9 @@ ims_err cli_connect_params(struct cli *c, const struct cli_target *t,
 /* Parse HOST, HOST:PORT, USER@HOST, imaps://... into t. */
 ims_err cli_parse_target(const char *s, struct cli_target *t, struct ims_error *err);
 
+/* The documented exit status for an error (main.c). */
+int cli_exit_code(ims_err e);
+
 /* Output helpers. */
 void cli_warn(const char *fmt, ...) IMS_PRINTF(1, 2);
 /* Server text made safe for a terminal or a pipe; returns buf. */

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/output.h"
 #include "imapsh/transport.h"
 
 enum { ARG_NONE, ARG_REQ };
@@ -127,7 +128,7 @@ const char *cli_global_opt_all(size_t i, int *arg_r, char *short_r)
 	return NULL;
 }
 
-static int exit_code(ims_err e)
+int cli_exit_code(ims_err e)
 {
 	switch (e) {
 	case IMS_OK: return 0;
@@ -389,6 +390,16 @@ static ims_err parse_args(struct cli *c, int argc, char **argv, int *nargs_r, ch
 	return IMS_OK;
 }
 
+/* A failure of the run: the words on stderr and, with --json, one JSON
+ * error object on stdout too, so a program reading stdout sees it. */
+static int fail(struct cli *c, ims_err e, const char *msg)
+{
+	cli_warn("%s", msg);
+	if (c->o.json)
+		cli_json_error(stdout, NULL, e, cli_exit_code(e), msg);
+	return cli_exit_code(e);
+}
+
 /* Whether WORD can name a server: a URL, USER@HOST, HOST:PORT, a name with
  * a dot, an address, or localhost.  A bare word such as "mail" must be
  * written mail:993 or imaps://mail. */
@@ -437,7 +448,7 @@ int main(int argc, char **argv)
 	}
 	e = parse_args(&c, argc, argv, &n, args, &help, &version);
 	if (e != IMS_OK) {
-		cli_warn("%s", c.err.msg);
+		(void)fail(&c, e, c.err.msg);
 		usage_short(stderr);
 		free(args);
 		return 2;
@@ -454,10 +465,8 @@ int main(int argc, char **argv)
 	if (c.o.completion != NULL) {
 		e = cli_completion_script(c.o.completion, stdout, &c.err);
 		free(args);
-		if (e != IMS_OK) {
-			cli_warn("%s", c.err.msg);
-			return 2;
-		}
+		if (e != IMS_OK)
+			return fail(&c, e, c.err.msg);
 		return fflush(stdout) == 0 ? 0 : 6;
 	}
 	if (help) {
@@ -468,10 +477,9 @@ int main(int argc, char **argv)
 	c.color = c.out_tty && !c.o.no_color && getenv("NO_COLOR") == NULL;
 	cfg_init(&c.cfg);
 	if (cfg_load(&c.cfg, c.o.config, &c.err) != IMS_OK) {
-		cli_warn("%s", c.err.msg);
 		cfg_release(&c.cfg);
 		free(args);
-		return 2;
+		return fail(&c, c.err.code, c.err.msg);
 	}
 
 	/* TARGET (a server or an account name), unless the first word is a
@@ -479,7 +487,7 @@ int main(int argc, char **argv)
 	 * a typo: a cron job's "imapsh lsit" must fail, not succeed quietly. */
 	if (n > 0 && cli_cmd_find(args[0]) == NULL) {
 		if (!first_word_is_target(&c, args[0])) {
-			cli_warn("%s", c.err.msg);
+			(void)fail(&c, IMS_ERR_USAGE, c.err.msg);
 			usage_short(stderr);
 			free(args);
 			cfg_release(&c.cfg);
@@ -488,10 +496,9 @@ int main(int argc, char **argv)
 		first = 1;
 	}
 	if (cli_setup_target(&c, first ? args[0] : NULL) != IMS_OK) {
-		cli_warn("%s", c.err.msg);
 		free(args);
 		cfg_release(&c.cfg);
-		return 2;
+		return fail(&c, c.err.code, c.err.msg);
 	}
 	if (first >= n && c.t.uid != 0 && c.o.n_commands == 0 && c.o.script == NULL) {
 		/* A URL with ;UID= and no command means fetch (RFC 5092). */
@@ -502,18 +509,17 @@ int main(int argc, char **argv)
 		e = cli_cmd_run(&c, fa[2] != NULL ? 3 : 2, fa);
 		free(args);
 		if (e != IMS_OK && e != IMS_ERR_CANCELLED && c.err.msg[0] != '\0')
-			cli_warn("%s", c.err.msg);
+			(void)fail(&c, e, c.err.msg);
 		cli_close(&c);
 		cfg_release(&c.cfg);
-		return exit_code(e);
+		return cli_exit_code(e);
 	}
 	if (first >= n) {
 		/* No COMMAND: -c, a script, standard input, or the shell. */
 		free(args);
 		if (c.o.n_commands != 0 && c.o.script != NULL) {
-			cli_warn("-c and --script cannot be combined");
 			cfg_release(&c.cfg);
-			return 2;
+			return fail(&c, IMS_ERR_USAGE, "-c and --script cannot be combined");
 		}
 		if (c.o.n_commands != 0) {
 			e = cli_run_strings(&c, c.o.commands, c.o.n_commands);
@@ -521,9 +527,12 @@ int main(int argc, char **argv)
 			FILE *f = fopen(c.o.script, "r");
 
 			if (f == NULL) {
-				cli_warn("--script %s: %s", c.o.script, strerror(errno));
+				char msg[1100];
+
+				snprintf(msg, sizeof(msg), "--script %s: %s", c.o.script,
+				         strerror(errno));
 				cfg_release(&c.cfg);
-				return 2;
+				return fail(&c, IMS_ERR_USAGE, msg);
 			}
 			e = cli_batch(&c, f);
 			fclose(f);
@@ -537,24 +546,23 @@ int main(int argc, char **argv)
 		cfg_release(&c.cfg);
 		if (c.exit_set) /* a failing check's monitoring-plugin code */
 			return c.exit;
-		return exit_code(e);
+		return cli_exit_code(e);
 	}
 	if (c.o.n_commands != 0 || c.o.script != NULL) {
-		cli_warn("%s cannot be combined with a command on the command line",
-		         c.o.n_commands != 0 ? "-c" : "--script");
 		free(args);
 		cfg_release(&c.cfg);
-		return 2;
+		return fail(&c, IMS_ERR_USAGE,
+		            c.o.n_commands != 0
+		                ? "-c cannot be combined with a command on the command line"
+		                : "--script cannot be combined with a command on the command line");
 	}
 	e = cli_cmd_run(&c, n - first, args + first);
 	free(args);
-	if (e != IMS_OK && e != IMS_ERR_CANCELLED) {
-		if (c.err.msg[0] != '\0')
-			cli_warn("%s", c.err.msg);
-	}
+	if (e != IMS_OK && e != IMS_ERR_CANCELLED && c.err.msg[0] != '\0')
+		(void)fail(&c, e, c.err.msg);
 	cli_close(&c);
 	cfg_release(&c.cfg);
 	if (c.exit_set) /* check's monitoring-plugin codes */
 		return c.exit;
-	return exit_code(e);
+	return cli_exit_code(e);
 }

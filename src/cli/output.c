@@ -229,3 +229,43 @@ void cli_warn(const char *fmt, ...)
 	if (msg != stack)
 		free(msg);
 }
+
+/* ---- errors for programs ---------------------------------------------- */
+
+/* Stable names for programs (ims_err_name's words are for people). */
+static const char *err_kind(ims_err e)
+{
+	switch (e) {
+	case IMS_OK: return "ok";
+	case IMS_ERR_NO: return "no";
+	case IMS_ERR_USAGE: return "usage";
+	case IMS_ERR_NET: return "network";
+	case IMS_ERR_TLS: return "tls";
+	case IMS_ERR_AUTH: return "auth";
+	case IMS_ERR_IO: return "io";
+	case IMS_ERR_PROTOCOL: return "protocol";
+	case IMS_ERR_LIMIT: return "limit";
+	case IMS_ERR_NOMEM: return "nomem";
+	case IMS_ERR_CANCELLED: return "cancelled";
+	}
+	return "unknown";
+}
+
+void cli_json_error(FILE *f, const char *where, ims_err e, int exit_code, const char *msg)
+{
+	struct json_out j;
+
+	json_init(&j, f);
+	json_begin_object(&j);
+	json_key(&j, "error");
+	json_begin_object(&j);
+	json_kv_str(&j, "kind", err_kind(e));
+	json_kv_int(&j, "exit", exit_code);
+	json_kv_str(&j, "message", msg);
+	if (where != NULL)
+		json_kv_str(&j, "where", where);
+	json_end_object(&j);
+	json_end_object(&j);
+	json_finish(&j);
+	fflush(f);
+}

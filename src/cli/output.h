@@ -69,4 +69,10 @@ int tsv_row(FILE *f, size_t n, const char *const *fields);
 /* A "key TAB value" record; on a terminal "key         value". */
 void tsv_kv(FILE *f, int tty, const char *key, const char *value);
 
+/* With --json, a failure as one JSON object on f (stdout), besides the
+ * words on stderr: {"error": {"kind": "auth", "exit": 5, "message":
+ * "...", "where": "stdin:3"}}; kind is one of ok no usage network tls
+ * auth io protocol limit nomem cancelled; where only for a batch line. */
+void cli_json_error(FILE *f, const char *where, ims_err e, int exit_code, const char *msg);
+
 #endif

@@ -25,6 +25,7 @@
 #include <readline/readline.h>
 
 #include "cli/cli.h"
+#include "cli/output.h"
 #include "imapsh/transport.h"
 #include "cli/config.h"
 #include "imapsh/words.h"
@@ -117,6 +118,8 @@ static void report(struct cli *c, const char *where, ims_err e)
 		cli_warn("%s: %s", where, msg);
 	else
 		cli_warn("%s", msg);
+	if (c->o.json && !c->interactive)
+		cli_json_error(stdout, where, e, cli_exit_code(e), msg);
 }
 
 /* Run the commands of one line, stopping after the first failure unless

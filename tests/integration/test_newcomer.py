@@ -2,6 +2,7 @@
 quiet success; every config block the README and the man page show loads
 as pasted; config mistakes are reported with the file, the line and the
 next step."""
+import json
 import os
 import re
 import shlex
@@ -325,3 +326,47 @@ class WrongKindOfPort(h.TestbedCase):
         rc, out, err = self.imapsh("check", "127.0.0.1:%d" % port)
         self.assertEqual(rc, 2, (out, err))
         self.assertIn(b"speaks plaintext IMAP", out + err)
+
+
+class JsonErrors(h.TestbedCase):
+    """With --json a failure is one JSON object on stdout too."""
+
+    def error_of(self, out):
+        d = json.loads(out)
+        self.assertEqual(set(d), {"error"})
+        return d["error"]
+
+    def test_usage_network_and_server_errors(self):
+        rc, out, err = self.imapsh("--json", "lsit")
+        self.assertEqual(rc, 2)
+        e = self.error_of(out)
+        self.assertEqual((e["kind"], e["exit"]), ("usage", 2))
+        self.assertIn("did you mean 'list'", e["message"])
+        self.assertIn(b"did you mean", err, "the words stay on stderr")
+        rc, out, err = self.imapsh("--json", "--timeout", "5", "127.0.0.1:%d" % closed_port(),
+                                   "capability")
+        self.assertEqual(rc, 3)
+        self.assertEqual(self.error_of(out)["kind"], "network")
+        rc, out, err = self.imapsh("--json", *h.imaps_args(), h.target("alice"), "namespace",
+                                   env={"IMAPSH_PASSWORD": "wrong"})
+        self.assertEqual(rc, 5)
+        self.assertEqual(self.error_of(out)["kind"], "auth")
+
+    def test_batch_errors_are_json_lines_with_their_place(self):
+        rc, out, err = self.imapsh("--json", *h.imaps_args(), h.target("alice"), "--keep-going",
+                                   input="capability\nstatus NoSuchFolder\nid\n",
+                                   env=h.password_env("alice"))
+        self.assertEqual(rc, 1, err)
+        docs = []
+        dec = json.JSONDecoder()
+        text = out.decode().strip()
+        while text:
+            d, i = dec.raw_decode(text)
+            docs.append(d)
+            text = text[i:].strip()
+        self.assertEqual(len(docs), 3, docs)
+        self.assertIsInstance(docs[0], list)  # capability
+        self.assertEqual(docs[1]["error"]["where"], "stdin:2")
+        self.assertEqual(docs[1]["error"]["kind"], "no")
+        self.assertEqual(docs[1]["error"]["exit"], 1)
+        self.assertEqual(docs[2]["name"], "Dovecot")
