@@ -307,9 +307,42 @@ ims_err secret_from_netrc(const char *path, const char *host, char *user_r, size
 		snprintf(def, sizeof(def), "%s/.netrc", home);
 		path = def;
 	}
-	f = fopen(path, "r");
-	if (f == NULL)
-		return ims_error_set(err, IMS_ERR_NO, "netrc %s: %s", path, strerror(errno));
+	{
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+		struct stat st;
+
+		if (fd < 0)
+			return ims_error_set(err, IMS_ERR_NO, "netrc %s: %s", path,
+			                     strerror(errno));
+		/* As ftp(1): a file of passwords that others can read (or
+		 * change) is refused, before a byte of it is read. */
+		if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+			close(fd);
+			return ims_error_set(err, IMS_ERR_AUTH, "netrc %s: not a regular file",
+			                     path);
+		}
+		if (st.st_uid != getuid()) {
+			close(fd);
+			return ims_error_set(err, IMS_ERR_AUTH,
+			                     "netrc %s: owned by another user; it must be yours "
+			                     "and private (chmod 600 %s)",
+			                     path, path);
+		}
+		if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
+			close(fd);
+			return ims_error_set(
+			    err, IMS_ERR_AUTH,
+			    "netrc %s: others can read or change it (mode %03o); run chmod "
+			    "600 %s",
+			    path, (unsigned)(st.st_mode & 0777), path);
+		}
+		f = fdopen(fd, "r");
+		if (f == NULL) {
+			close(fd);
+			return ims_error_set(err, IMS_ERR_NO, "netrc %s: %s", path,
+			                     strerror(errno));
+		}
+	}
 	while (fscanf(f, "%1023s", tok) == 1) {
 		if (strcmp(tok, "machine") == 0 || strcmp(tok, "default") == 0) {
 			if (in_match && pass[0] != '\0' &&

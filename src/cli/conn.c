@@ -262,6 +262,8 @@ static ims_err get_password(struct cli *c, const char *user, char *pw, size_t n)
 	                      &c->err);
 	if (e == IMS_OK)
 		return IMS_OK;
+	if (e == IMS_ERR_AUTH) /* a netrc that is not private: never skipped */
+		return e;
 	if (c->o.netrc && c->o.netrc_file != NULL)
 		return ims_error_set(&c->err, IMS_ERR_AUTH, "%s", c->err.msg);
 	{

@@ -44,5 +44,40 @@ class TraceRedaction(h.TestbedCase):
                 self.assertNotIn(ir[:12].encode(), err)
 
 
+class NetrcPermissions(h.TestbedCase):
+    """A netrc that group or others may read or change is refused, with
+    the chmod that fixes it; a private one is used."""
+
+    def netrc(self, path, mode):
+        with open(path, "w") as f:
+            f.write("machine %s login carol password carol-pw\n" % self.env["host"])
+        os.chmod(path, mode)
+
+    def test_readable_netrc_refused(self):
+        path = os.path.join(self.home.root, "netrc")
+        for mode in (0o644, 0o640, 0o604, 0o620, 0o602, 0o610):
+            with self.subTest(mode=oct(mode)):
+                self.netrc(path, mode)
+                rc, out, err = self.imapsh(*h.imaps_args(), "--netrc-file", path,
+                                           h.target("carol"), "namespace")
+                self.assertEqual(rc, 5, err)
+                self.assertEqual(out, b"")
+                self.assertIn(("chmod 600 %s" % path).encode(), err)
+                self.assertIn(b"others can read or change it", err)
+        self.netrc(path, 0o600)
+        rc, out, err = self.imapsh(*h.imaps_args(), "--netrc-file", path, h.target("carol"),
+                                   "namespace")
+        self.assertEqual(rc, 0, err)
+
+    def test_default_netrc_refused_not_skipped(self):
+        # ~/.netrc is read when nothing else answers: a readable one is an
+        # error, never silently passed over to the next source
+        path = os.path.join(self.home.env["HOME"], ".netrc")
+        self.netrc(path, 0o644)
+        rc, out, err = self.imapsh(*h.imaps_args(), h.target("carol"), "namespace")
+        self.assertEqual(rc, 5, err)
+        self.assertIn(("chmod 600 %s" % path).encode(), err)
+
+
 if __name__ == "__main__":
     unittest.main()
