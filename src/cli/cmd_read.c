@@ -25,8 +25,10 @@
 #include <strings.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include "cli/child.h"
 #include "cli/cli.h"
 #include "cli/output.h"
 #include "imapsh/charset.h"
@@ -620,8 +622,13 @@ static const char *hdr_value(const char *view, size_t len, const char *name, siz
 static ims_err page_out(struct cli *c, const char *s, size_t len)
 {
 	const char *pager = getenv("PAGER");
+	/* LESS=FRX unless the user set LESS: in the pager's environment only */
+	const char *const less_frx[] = {"LESS=FRX", NULL};
+	const char *const *less = getenv("LESS") == NULL ? less_frx : NULL;
+	struct ims_error why;
+	int pfd[2] = {-1, -1};
+	pid_t pid = -1;
 	FILE *f;
-	void (*old)(int);
 	int st;
 
 	if (!c->out_tty || (pager != NULL && pager[0] == '\0')) {
@@ -630,19 +637,30 @@ static ims_err page_out(struct cli *c, const char *s, size_t len)
 	}
 	if (pager == NULL)
 		pager = "less";
-	if (getenv("LESS") == NULL)
-		(void)setenv("LESS", "FRX", 0);
+	ims_error_init(&why);
 	fflush(stdout);
-	old = signal(SIGPIPE, SIG_IGN);
-	f = popen(pager, "w");
+	if (pipe(pfd) == 0) {
+		(void)fcntl(pfd[0], F_SETFD, FD_CLOEXEC);
+		(void)fcntl(pfd[1], F_SETFD, FD_CLOEXEC);
+		if (child_start("show: the pager", pager, less, pfd[0], -1, &pid, &why) != IMS_OK) {
+			close(pfd[1]);
+			pfd[1] = -1;
+		}
+		close(pfd[0]);
+	}
+	f = pfd[1] >= 0 ? fdopen(pfd[1], "w") : NULL;
 	if (f == NULL) {
-		signal(SIGPIPE, old);
+		if (pfd[1] >= 0)
+			close(pfd[1]);
+		if (pid > 0)
+			(void)child_wait(pid);
 		fwrite(s, 1, len, stdout);
 		return stdout_check(c);
 	}
-	fwrite(s, 1, len, f); /* the user may quit the pager early: EPIPE */
-	st = pclose(f);
-	signal(SIGPIPE, old);
+	/* the user may quit the pager early: EPIPE, SIGPIPE is ignored */
+	fwrite(s, 1, len, f);
+	fclose(f);
+	st = child_wait(pid);
 	if (st == -1 || (WIFEXITED(st) && WEXITSTATUS(st) == 127)) {
 		cli_warn("show: the pager '%s' did not run; writing to the terminal", pager);
 		fwrite(s, 1, len, stdout);

@@ -13,6 +13,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "cli/child.h"
 #include "imapsh/buf.h"
 
 void cfg_init(struct cfg *c)
@@ -238,18 +239,12 @@ ims_err secret_from_command(const char *what, const char *cmd, char *out, size_t
 
 	if (pipe(pfd) != 0)
 		return ims_error_set(err, IMS_ERR_IO, "%s: pipe: %s", what, strerror(errno));
-	pid = fork();
-	if (pid < 0) {
+	(void)fcntl(pfd[0], F_SETFD, FD_CLOEXEC);
+	(void)fcntl(pfd[1], F_SETFD, FD_CLOEXEC);
+	if (child_start(what, cmd, NULL, -1, pfd[1], &pid, err) != IMS_OK) {
 		close(pfd[0]);
 		close(pfd[1]);
-		return ims_error_set(err, IMS_ERR_IO, "%s: fork: %s", what, strerror(errno));
-	}
-	if (pid == 0) {
-		dup2(pfd[1], STDOUT_FILENO);
-		close(pfd[0]);
-		close(pfd[1]);
-		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
-		_exit(127);
+		return err->code;
 	}
 	close(pfd[1]);
 	for (;;) {
@@ -270,11 +265,10 @@ ims_err secret_from_command(const char *what, const char *cmd, char *out, size_t
 		ims_wipe(buf, sizeof(buf));
 	}
 	close(pfd[0]);
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
+	status = child_wait(pid);
 	out[len] = '\0';
 	out[strcspn(out, "\r\n")] = '\0';
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+	if (status == -1 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
 		ims_wipe(out, n);
 		return ims_error_set(err, IMS_ERR_AUTH, "%s failed (exit status %d)", what,
 		                     WIFEXITED(status) ? WEXITSTATUS(status) : -1);

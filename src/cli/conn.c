@@ -8,6 +8,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "cli/child.h"
 #include "cli/cli.h"
 #include "cli/output.h"
 #include "cli/trust.h"
@@ -250,7 +251,7 @@ static ims_err get_password(struct cli *c, const char *user, char *pw, size_t n)
 	if (c->o.password_command != NULL)
 		return secret_from_command("--password-command", c->o.password_command, pw, n,
 		                           &c->err);
-	env = getenv("IMAPSH_PASSWORD");
+	env = child_env_password(); /* IMAPSH_PASSWORD, taken at start */
 	if (env != NULL && env[0] != '\0') {
 		if (strlen(env) >= n)
 			return ims_error_set(&c->err, IMS_ERR_AUTH, "IMAPSH_PASSWORD is too long");

@@ -1,12 +1,14 @@
 /* imapsh: argv, modes, exit codes. */
 #include <ctype.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "cli/child.h"
 #include "cli/cli.h"
 #include "imapsh/transport.h"
 
@@ -378,6 +380,16 @@ int main(int argc, char **argv)
 	int n = 0, help = 0, version = 0, first = 0;
 	ims_err e;
 
+	/* Secrets from the environment are taken now and removed from it, so
+	 * no program imapsh starts can inherit them (cli/child.h). */
+	if (child_secrets_take() != 0) {
+		cli_warn("out of memory");
+		return 6;
+	}
+	atexit(child_secrets_wipe);
+	/* A closed output is a write error (EPIPE) that ends the work with a
+	 * LOGOUT, never a signal that kills imapsh mid-protocol. */
+	signal(SIGPIPE, SIG_IGN);
 	memset(&c, 0, sizeof(c));
 	ims_error_init(&c.err);
 	c.out_tty = isatty(STDOUT_FILENO);

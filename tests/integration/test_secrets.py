@@ -5,11 +5,15 @@ is refused, numbers are range-checked, usage errors come before the
 network, a bad item from the server is skipped with a warning, and a
 closed output ends the work with a LOGOUT."""
 import base64
+import errno
 import os
+import pty
+import select
 import shlex
 import socket
 import subprocess
 import tempfile
+import time
 import unittest
 
 import harness as h
@@ -77,6 +81,86 @@ class NetrcPermissions(h.TestbedCase):
         rc, out, err = self.imapsh(*h.imaps_args(), h.target("carol"), "namespace")
         self.assertEqual(rc, 5, err)
         self.assertIn(("chmod 600 %s" % path).encode(), err)
+
+
+def run_pty(args, env, timeout=60):
+    """The binary with stdin, stdout and stderr on a new pseudo-terminal
+    (so show pages); (rc, output)."""
+    master, slave = pty.openpty()
+    p = subprocess.Popen(h.wrapper() + [os.environ["IMAPSH_BIN"]] + args, stdin=slave,
+                         stdout=slave, stderr=slave, env=env)
+    os.close(slave)
+    data = b""
+    end = time.monotonic() + timeout * h.timeout_scale()
+    try:
+        while time.monotonic() < end:
+            r, _, _ = select.select([master], [], [], 0.5)
+            if r:
+                try:
+                    chunk = os.read(master, 65536)
+                except OSError as e:
+                    if e.errno != errno.EIO:
+                        raise
+                    chunk = b""
+                if not chunk:
+                    break
+                data += chunk
+            elif p.poll() is not None:
+                break
+        rc = p.wait(timeout=10)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+        os.close(master)
+    return rc, data
+
+
+class ChildEnvironment(h.TestbedCase):
+    """A program imapsh starts sees none of the secrets imapsh was given."""
+
+    def dump_cmd(self, name, then):
+        path = os.path.join(self.home.root, name)
+        return path, "env > %s; %s" % (shlex.quote(path), then)
+
+    def read(self, path):
+        with open(path, "rb") as f:
+            return f.read()
+
+    def assert_clean(self, dump, *secrets):
+        self.assertIn(b"HOME=", dump)  # the dump is real
+        self.assertNotIn(b"IMAPSH_PASSWORD", dump)
+        for s in secrets:
+            self.assertNotIn(s.encode(), dump)
+
+    def test_password_command(self):
+        pw = self.env["users"]["alice"]["password"]
+        path, cmd = self.dump_cmd("pwcmd.env", "echo %s" % shlex.quote(pw))
+        rc, out, err = self.imapsh(*h.imaps_args(), h.target("alice"), "--password-command",
+                                   cmd, "namespace",
+                                   env={"IMAPSH_PASSWORD": "env-secret-not-used"})
+        self.assertEqual(rc, 0, err)
+        self.assert_clean(self.read(path), "env-secret-not-used")
+
+    def test_oauth_token_command(self):
+        tok = self.env["oauth"]["tokens"]["alice"]
+        path, cmd = self.dump_cmd("tokcmd.env", "echo %s" % tok)
+        rc, out, err = self.imapsh(*h.imaps_args(), h.target("alice"), "--auth", "xoauth2",
+                                   "--oauth-token-command", cmd, "namespace",
+                                   env={"IMAPSH_PASSWORD": "env-secret-2"})
+        self.assertEqual(rc, 0, err)
+        self.assert_clean(self.read(path), "env-secret-2")
+
+    def test_pager(self):
+        pw = self.env["users"]["alice"]["password"]
+        path, cmd = self.dump_cmd("pager.env", "cat")
+        e = h.base_env(self.home)
+        e.update({"IMAPSH_PASSWORD": pw, "PAGER": cmd})
+        rc, out = run_pty(h.imaps_args() + [h.target("alice"), "show", "3"], e)
+        self.assertEqual(rc, 0, out)
+        dump = self.read(path)
+        self.assert_clean(dump, pw)
+        self.assertIn(b"LESS=FRX", dump)  # what imapsh adds is there
 
 
 if __name__ == "__main__":
