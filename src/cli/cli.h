@@ -78,7 +78,8 @@ struct cli {
 	const char *resolve_addrs[CLI_MAX_RESOLVE_ADDRS]; /* for this target */
 	char resolve_store[CLI_MAX_RESOLVE_ADDRS][48];
 	size_t n_resolve_addrs;
-	int exit_set; /* a command chose its own exit code (check) */
+	unsigned ready_flags; /* the running command's flags, for cli_ready() */
+	int exit_set;         /* a command chose its own exit code (check) */
 	int exit;
 	struct ims_error err;
 
@@ -112,7 +113,11 @@ enum {
 	CMD_FOLDER = 1 << 2,    /* needs a selected folder */
 	CMD_SENSITIVE = 1 << 3, /* the line may carry a secret: never in history */
 	CMD_DESTRUCTIVE = 1 << 4,
-	CMD_WRITE = 1 << 5 /* with CMD_FOLDER: SELECT (read-write), else EXAMINE */
+	CMD_WRITE = 1 << 5, /* with CMD_FOLDER: SELECT (read-write), else EXAMINE */
+	/* The handler checks all its words first, then calls cli_ready(),
+	 * which connects, logs in and selects as the flags above say: a
+	 * usage error never waits for (or depends on) the server. */
+	CMD_ARGS_FIRST = 1 << 6
 };
 
 struct cli_cmd {
@@ -153,6 +158,16 @@ ims_err cli_connect_params(struct cli *c, const struct cli_target *t,
                            struct ims_connect_params *p) IMS_MUST_CHECK;
 /* Parse HOST, HOST:PORT, USER@HOST, imaps://... into t. */
 ims_err cli_parse_target(const char *s, struct cli_target *t, struct ims_error *err);
+
+/* A number typed by the user (an option's value or an operand): digits
+ * only, from min to max, or a usage error "WHAT: 'S' is not a number from
+ * MIN to MAX".  The one parser for every number the user gives. */
+ims_err cli_number(struct cli *c, const char *what, const char *s, uint64_t min, uint64_t max,
+                   uint64_t *v_r) IMS_MUST_CHECK;
+
+/* For a CMD_ARGS_FIRST command, once its words are checked: what the
+ * command's flags need (connection, login, folder). */
+ims_err cli_ready(struct cli *c) IMS_MUST_CHECK;
 
 /* Output helpers. */
 void cli_warn(const char *fmt, ...) IMS_PRINTF(1, 2);

@@ -31,6 +31,7 @@
 #include "cli/cli.h"
 #include "cli/output.h"
 #include "imapsh/json.h"
+#include "imapsh/number.h"
 #include "imapsh/rfc2047.h"
 #include "imapsh/sanitize.h"
 #include "imapsh/seqset.h"
@@ -297,6 +298,7 @@ static void term_size(int *rows_r, int *cols_r)
 {
 	struct winsize ws;
 	const char *s;
+	uint64_t v;
 
 	*rows_r = 24;
 	*cols_r = 80;
@@ -305,10 +307,10 @@ static void term_size(int *rows_r, int *cols_r)
 		*cols_r = ws.ws_col;
 		return;
 	}
-	if ((s = getenv("LINES")) != NULL && atoi(s) > 0)
-		*rows_r = atoi(s);
-	if ((s = getenv("COLUMNS")) != NULL && atoi(s) > 0)
-		*cols_r = atoi(s);
+	if ((s = getenv("LINES")) != NULL && ims_number_parse(s, strlen(s), 1, 100000, &v) == 0)
+		*rows_r = (int)v;
+	if ((s = getenv("COLUMNS")) != NULL && ims_number_parse(s, strlen(s), 1, 100000, &v) == 0)
+		*cols_r = (int)v;
 }
 
 /* ---- text for the columns ------------------------------------------------- */
@@ -1715,24 +1717,22 @@ struct set_walk {
 static int set_next(struct set_walk *w, uint32_t *v_r)
 {
 	if (!w->active) {
-		unsigned long a, b;
-		char *end;
+		uint64_t a, b;
+		const char *end;
 
 		if (*w->p == ',')
 			w->p++;
-		if (*w->p < '0' || *w->p > '9')
+		end = w->p + strspn(w->p, "0123456789");
+		if (ims_number_parse(w->p, (size_t)(end - w->p), 1, IMS_SEQ_MAXNUM, &a) != 0)
 			return 0;
-		a = strtoul(w->p, &end, 10);
 		b = a;
 		if (*end == ':') {
 			const char *q = end + 1;
 
-			if (*q < '0' || *q > '9')
+			end = q + strspn(q, "0123456789");
+			if (ims_number_parse(q, (size_t)(end - q), 1, IMS_SEQ_MAXNUM, &b) != 0)
 				return 0;
-			b = strtoul(q, &end, 10);
 		}
-		if (a == 0 || b == 0 || a > IMS_SEQ_MAXNUM || b > IMS_SEQ_MAXNUM)
-			return 0;
 		w->p = end;
 		w->cur = (uint32_t)(a < b ? a : b);
 		w->end = (uint32_t)(a < b ? b : a);

@@ -34,6 +34,7 @@
 #include "imapsh/charset.h"
 #include "imapsh/cte.h"
 #include "imapsh/mime.h"
+#include "imapsh/number.h"
 #include "imapsh/sanitize.h"
 #include "imapsh/session.h"
 
@@ -138,9 +139,7 @@ static ims_err parse_uid(struct cli *c, const char *what, const char *s, uint32_
 	const char *p = s + (s[0] == '#');
 	char safe[256];
 
-	for (; *p >= '0' && *p <= '9' && v <= UINT32_MAX; p++)
-		v = v * 10 + (uint64_t)(*p - '0');
-	if (p == s + (s[0] == '#') || *p != '\0' || v == 0 || v > UINT32_MAX)
+	if (ims_number_parse(p, strlen(p), 1, UINT32_MAX, &v) != 0)
 		return ims_error_set(&c->err, IMS_ERR_USAGE,
 		                     "%s: '%s' is not a UID (1 to 4294967295) or #N (a sequence "
 		                     "number)",

@@ -15,6 +15,7 @@
 
 #include "cli/child.h"
 #include "imapsh/buf.h"
+#include "imapsh/number.h"
 
 void cfg_init(struct cfg *c)
 {
@@ -68,10 +69,9 @@ static int set_key(struct load_ctx *l, struct cfg_account *a, const char *k, con
 	if (strcmp(k, "host") == 0)
 		return set_str(a->host, sizeof(a->host), v);
 	if (strcmp(k, "port") == 0) {
-		char *end;
-		unsigned long p = strtoul(v, &end, 10);
+		uint64_t p;
 
-		if (*end != '\0' || p == 0 || p > 65535)
+		if (ims_number_parse(v, strlen(v), 1, 65535, &p) != 0)
 			return 0;
 		a->port = (unsigned)p;
 		return 1;

@@ -214,33 +214,17 @@ static const struct gopt *find_short(char c)
 	return NULL;
 }
 
-static int parse_uint(const char *s, unsigned long max, unsigned long *v_r)
-{
-	char *end;
-	unsigned long v;
-
-	if (s[0] < '0' || s[0] > '9')
-		return -1;
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno != 0 || *end != '\0' || v > max)
-		return -1;
-	*v_r = v;
-	return 0;
-}
-
 /* Apply one global option; IMS_OK or a usage error. */
 static ims_err apply(struct cli *c, const struct gopt *g, const char *val)
 {
 	struct cli_opts *o = &c->o;
-	unsigned long v;
+	uint64_t v;
 
 	switch (g->id) {
 	case O_USER: o->user = val; break;
 	case O_PORT:
-		if (parse_uint(val, 65535, &v) != 0 || v == 0)
-			return ims_error_set(&c->err, IMS_ERR_USAGE,
-			                     "--port: '%s' is not a port number", val);
+		if (cli_number(c, "--port", val, 1, 65535, &v) != IMS_OK)
+			return c->err.code;
 		o->port = (unsigned)v;
 		break;
 	case O_ACCOUNT: o->account = val; break;
@@ -292,9 +276,8 @@ static ims_err apply(struct cli *c, const struct gopt *g, const char *val)
 		o->resolve[o->n_resolve++] = val;
 		break;
 	case O_TIMEOUT:
-		if (parse_uint(val, 86400, &v) != 0 || v == 0)
-			return ims_error_set(&c->err, IMS_ERR_USAGE,
-			                     "--timeout: '%s' is not a number of seconds", val);
+		if (cli_number(c, "--timeout", val, 1, 86400, &v) != IMS_OK)
+			return c->err.code;
 		o->timeout_s = (int)v;
 		break;
 	case O_VERBOSE: o->verbose = 1; break;

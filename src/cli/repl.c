@@ -119,9 +119,11 @@ static void report(struct cli *c, const char *where, ims_err e)
 		cli_warn("%s", msg);
 }
 
-/* Run the commands of one line, stopping after the first failure unless
- * keep_going.  Returns 0 when all went well. */
-static int run_line(struct cli *c, const char *line, const char *where, int keep_going,
+/* Run the commands of one line (len bytes), stopping after the first
+ * failure unless keep_going.  A line that holds a NUL is refused whole,
+ * never cut short at it: "rmdir Archive<NUL>-old" must not remove
+ * Archive.  Returns 0 when all went well. */
+static int run_line(struct cli *c, const char *line, size_t len, const char *where, int keep_going,
                     struct run_state *rs)
 {
 	struct line_cmds l;
@@ -129,7 +131,10 @@ static int run_line(struct cli *c, const char *line, const char *where, int keep
 	int bad = 0;
 
 	ims_error_init(&c->err);
-	if (line_parse(line, &l, &c->err) != IMS_OK) {
+	if (memchr(line, '\0', len) != NULL)
+		ims_error_set(&c->err, IMS_ERR_USAGE,
+		              "a NUL byte in the line; nothing of it was run");
+	if (c->err.code != IMS_OK || line_parse(line, &l, &c->err) != IMS_OK) {
 		report(c, where, c->err.code);
 		if (!rs->failed) {
 			rs->failed = 1;
@@ -189,7 +194,7 @@ ims_err cli_run_string(struct cli *c, const char *s)
 	struct run_state rs;
 
 	memset(&rs, 0, sizeof(rs));
-	(void)run_line(c, s, NULL, c->o.keep_going, &rs);
+	(void)run_line(c, s, strlen(s), NULL, c->o.keep_going, &rs);
 	return run_finish(c, &rs);
 }
 
@@ -209,7 +214,8 @@ ims_err cli_batch(struct cli *c, FILE *f)
 		while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
 			line[--len] = '\0';
 		snprintf(where, sizeof(where), "%s:%lu", name, lineno);
-		if (run_line(c, line, where, c->o.keep_going, &rs) != 0 && !c->o.keep_going)
+		if (run_line(c, line, (size_t)len, where, c->o.keep_going, &rs) != 0 &&
+		    !c->o.keep_going)
 			break;
 	}
 	if (ferror(f) && !rs.failed) {
@@ -1019,7 +1025,7 @@ ims_err cli_repl(struct cli *c)
 			}
 		}
 		memset(&rs, 0, sizeof(rs));
-		(void)run_line(c, line, NULL, 0, &rs);
+		(void)run_line(c, line, strlen(line), NULL, 0, &rs);
 		free(line);
 		if (rs.quit || got_term)
 			break;

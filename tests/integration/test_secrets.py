@@ -163,5 +163,86 @@ class ChildEnvironment(h.TestbedCase):
         self.assertIn(b"LESS=FRX", dump)  # what imapsh adds is there
 
 
+def folder_exists(name, user="alice"):
+    m = h.imap_login(user)
+    try:
+        typ, data = m.list('""', name)
+        return typ == "OK" and any(d for d in data if d)
+    finally:
+        m.logout()
+
+
+class NulInLine(h.TestbedCase):
+    """A script line that holds a NUL is refused whole, with its number;
+    never run as the part before the NUL."""
+
+    def test_script_and_stdin(self):
+        with h.scratch_folder() as name:
+            script = b"# a comment\nrmdir " + name.encode() + b"\0-old\n"
+            path = os.path.join(self.home.root, "script")
+            with open(path, "wb") as f:
+                f.write(script)
+            for how, args, inp in (("stdin", [], script),
+                                   ("--script", ["--script", path], None),
+                                   ("--script -", ["--script", "-"], script)):
+                with self.subTest(how=how):
+                    rc, out, err = self.imapsh(*h.imaps_args(), "--keep-going", h.target("alice"),
+                                               *args, input=inp, env=h.password_env("alice"))
+                    self.assertEqual(rc, 2, err)
+                    self.assertRegex(err.decode(), r":2: a NUL byte in the line")
+                    self.assertTrue(folder_exists(name), "the folder was removed")
+
+    def test_next_line_still_runs_with_keep_going(self):
+        rc, out, err = self.imapsh(*h.imaps_args(), "--keep-going", h.target("alice"),
+                                   input=b"noop\0 x\nnamespace\n", env=h.password_env("alice"))
+        self.assertEqual(rc, 2, err)
+        self.assertIn(b"stdin:1: a NUL byte in the line", err)
+        self.assertIn(b"personal", out)
+
+
+def closed_port():
+    """A loopback port nobody listens on (bound, never listening)."""
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    return s, s.getsockname()[1]
+
+
+class Numbers(h.TestbedCase):
+    """Numbers are range-checked, never clamped, and a usage error is exit
+    2 before any connection (the server here is down)."""
+
+    def setUp(self):
+        super().setUp()
+        self.sock, self.port = closed_port()
+        self.addCleanup(self.sock.close)
+        self.target = "imaps://alice@127.0.0.1:%d" % self.port
+
+    def test_global_options(self):
+        huge = "18446744073709551617"
+        for args, word in ((["--timeout", huge], "--timeout"),
+                           (["--timeout", "-5"], "--timeout"),
+                           (["--port", "65536"], "--port"),
+                           (["--port", " 99"], "--port")):
+            with self.subTest(args=args):
+                rc, out, err = self.imapsh(*args, self.target, "namespace",
+                                           env={"IMAPSH_PASSWORD": "x"})
+                self.assertEqual(rc, 2, err)
+                self.assertRegex(err.decode(), r"%s: '.*' is not a number from \d+ to \d+"
+                                 % word)
+
+    def test_check_days_not_clamped(self):
+        rc, out, err = self.imapsh("check", "--warn-days", "18446744073709551617",
+                                   "127.0.0.1:%d" % self.port)
+        self.assertEqual(rc, 3, err)  # check: UNKNOWN, before connecting
+        self.assertIn(b"--warn-days: '18446744073709551617' is not a number from 0 to", err)
+        self.assertNotIn(b"connect", err)
+
+    def test_idle_seconds(self):
+        rc, out, err = self.imapsh(self.target, "idle", "18446744073709551617",
+                                   env={"IMAPSH_PASSWORD": "x"})
+        self.assertEqual(rc, 2, err)
+        self.assertIn(b"is not a number from 1 to", err)
+
+
 if __name__ == "__main__":
     unittest.main()
