@@ -79,6 +79,7 @@ struct cli {
 	char resolve_store[CLI_MAX_RESOLVE_ADDRS][48];
 	size_t n_resolve_addrs;
 	unsigned ready_flags; /* the running command's flags, for cli_ready() */
+	int out_closed;       /* stdout's reader has gone: stop, log out */
 	int exit_set;         /* a command chose its own exit code (check) */
 	int exit;
 	struct ims_error err;
@@ -170,6 +171,15 @@ ims_err cli_number(struct cli *c, const char *what, const char *s, uint64_t min,
 ims_err cli_ready(struct cli *c) IMS_MUST_CHECK;
 
 /* Output helpers. */
+/* The one place a failed write to standard output is judged: EPIPE (the
+ * reader is gone, as with | head) sets out_closed and gives a quiet
+ * IMS_ERR_IO (exit 6, nothing on stderr; the work stops and imapsh logs
+ * out); any other errno (ENOSPC...) an IMS_ERR_IO with words. */
+ims_err cli_out_error(struct cli *c, int errnum) IMS_MUST_CHECK;
+/* Flush stdout and judge any write that failed so far (cli_out_error). */
+ims_err cli_stdout_check(struct cli *c) IMS_MUST_CHECK;
+/* Cheap test for loops that print as data arrives: a write failed. */
+int cli_stdout_failed(void);
 void cli_warn(const char *fmt, ...) IMS_PRINTF(1, 2);
 /* Server text made safe for a terminal or a pipe; returns buf. */
 const char *cli_safe(const char *in, char *buf, size_t n);

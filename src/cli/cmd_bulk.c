@@ -1408,11 +1408,14 @@ static ims_err watch_message(void *ctx, const struct ims_fetch *f, struct ims_er
 		printf("%" PRIu32 "\t%s\t%s\n", f->uid, sf.data ? sf.data : "",
 		       ss.data ? ss.data : "");
 	}
-	fflush(stdout);
 	ims_buf_release(&from);
 	ims_buf_release(&subj);
 	ims_buf_release(&sf);
 	ims_buf_release(&ss);
+	if (cli_stdout_check(w->c) != IMS_OK) { /* nobody reads: stop watching */
+		ims_error_copy(err, &w->c->err);
+		return err->code;
+	}
 	w->shown++;
 	if (f->uid >= w->next_uid)
 		w->next_uid = f->uid + 1;

@@ -288,10 +288,7 @@ static ims_err folder_hint(struct cli *c, ims_err e)
 
 static ims_err stdout_check(struct cli *c)
 {
-	if (fflush(stdout) != 0 || ferror(stdout))
-		return ims_error_set(&c->err, IMS_ERR_IO, "writing to standard output: %s",
-		                     strerror(errno));
-	return IMS_OK;
+	return cli_stdout_check(c);
 }
 
 static void term_size(int *rows_r, int *cols_r)
@@ -668,6 +665,10 @@ static ims_err list_message(void *ctx, const struct ims_fetch *f, struct ims_err
 
 	if (cli_interrupted)
 		return ims_error_set(err, IMS_ERR_CANCELLED, "interrupted");
+	if (cli_stdout_failed() && cli_stdout_check(l->c) != IMS_OK) {
+		ims_error_copy(err, &l->c->err);
+		return err->code; /* stop printing; the rest is drained */
+	}
 	/* Unsolicited FETCH (flags changed elsewhere) has no envelope. */
 	if (!(f->have & IMS_FETCH_UID) || !(f->have & IMS_FETCH_ENVELOPE))
 		return IMS_OK;
@@ -1561,7 +1562,9 @@ static ims_err cmd_fetch(struct cli *c, int argc, char **argv)
 		e = ims_session_uid_fetch(c->sess, m.set.data, items, &h, &c->err);
 	if (e == IMS_OK && x.tty && x.pend.len > 0)
 		e = fetch_flush(&x);
-	if (e == IMS_ERR_IO && x.errnum != 0)
+	if (e == IMS_ERR_IO && x.errnum != 0 && lo.output == NULL)
+		e = cli_out_error(c, x.errnum);
+	else if (e == IMS_ERR_IO && x.errnum != 0)
 		e = ims_error_set(&c->err, IMS_ERR_IO, "fetch: writing %s: %s",
 		                  lo.output != NULL ? lo.output : "to standard output",
 		                  strerror(x.errnum));

@@ -220,10 +220,7 @@ static const char *human_size(uint64_t bytes, char *buf, size_t n)
 
 static ims_err stdout_check(struct cli *c)
 {
-	if (fflush(stdout) != 0 || ferror(stdout))
-		return ims_error_set(&c->err, IMS_ERR_IO, "writing to standard output: %s",
-		                     strerror(errno));
-	return IMS_OK;
+	return cli_stdout_check(c);
 }
 
 /* ---- the MIME tree from BODYSTRUCTURE ------------------------------------------- */

@@ -426,7 +426,9 @@ int main(int argc, char **argv)
 		snprintf(uid, sizeof(uid), "%u", (unsigned)c.t.uid);
 		e = cli_cmd_run(&c, fa[2] != NULL ? 3 : 2, fa);
 		free(args);
-		if (e != IMS_OK && e != IMS_ERR_CANCELLED && c.err.msg[0] != '\0')
+		if (e == IMS_OK)
+			e = cli_stdout_check(&c);
+		if (e != IMS_OK && e != IMS_ERR_CANCELLED && !c.out_closed && c.err.msg[0] != '\0')
 			cli_warn("%s", c.err.msg);
 		cli_close(&c);
 		cfg_release(&c.cfg);
@@ -473,7 +475,9 @@ int main(int argc, char **argv)
 	}
 	e = cli_cmd_run(&c, n - first, args + first);
 	free(args);
-	if (e != IMS_OK && e != IMS_ERR_CANCELLED) {
+	if (e == IMS_OK)
+		e = cli_stdout_check(&c); /* a closed or full output is not success */
+	if (e != IMS_OK && e != IMS_ERR_CANCELLED && !c.out_closed) {
 		if (c.err.msg[0] != '\0')
 			cli_warn("%s", c.err.msg);
 	}

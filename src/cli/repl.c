@@ -109,6 +109,8 @@ static void report(struct cli *c, const char *where, ims_err e)
 {
 	const char *msg = c->err.msg;
 
+	if (c->out_closed)
+		return; /* nobody reads the output: stop quietly */
 	if (e == IMS_ERR_CANCELLED && msg[0] == '\0')
 		msg = "interrupted";
 	if (msg[0] == '\0')
@@ -156,7 +158,10 @@ static int run_line(struct cli *c, const char *line, size_t len, const char *whe
 		cli_interrupted = 0;
 		ims_error_init(&c->err);
 		e = cli_cmd_run(c, (int)l.v[i].n, l.v[i].v);
-		fflush(stdout);
+		if (e == IMS_OK)
+			e = cli_stdout_check(c);
+		else
+			(void)fflush(stdout);
 		check_failed = c->exit_set && c->exit != 0;
 		if (e != IMS_OK)
 			report(c, where, e);
@@ -171,6 +176,10 @@ static int run_line(struct cli *c, const char *line, size_t len, const char *whe
 		}
 		if (c->interactive && cli_interrupted) {
 			bad = 1; /* Ctrl-C also cancels the rest of the line */
+			break;
+		}
+		if (c->out_closed) { /* the reader is gone: no more commands */
+			rs->quit = 1;
 			break;
 		}
 	}

@@ -244,5 +244,52 @@ class Numbers(h.TestbedCase):
         self.assertIn(b"is not a number from 1 to", err)
 
 
+class ClosedOutput(h.TestbedCase):
+    """| head -1: the work stops, imapsh logs out and exits 6 without a
+    word; it is never killed by SIGPIPE."""
+
+    def args(self, *more):
+        return ([os.environ["IMAPSH_BIN"]] + h.imaps_args() +
+                ["--trace", h.target("alice")] + list(more))
+
+    def run_env(self):
+        e = h.base_env(self.home)
+        e.update(h.password_env("alice"))
+        return e
+
+    def assert_clean_stop(self, rc, err):
+        self.assertEqual(rc, 6, err[-2000:])
+        text = err.decode("utf-8", "replace")
+        self.assertRegex(text, r"C: \S+ LOGOUT\n")
+        self.assertRegex(text, r"S: \S+ OK Logout")
+        self.assertEqual([ln for ln in text.splitlines() if ln.startswith("imapsh:")], [])
+
+    def test_pipe_closed_after_first_line(self):
+        cmds = "; ".join(["list 1:*"] * 100)
+        p = subprocess.Popen(h.wrapper() + self.args("-c", cmds), stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=self.run_env())
+        p.stdin.close()
+        first = p.stdout.readline()
+        p.stdout.close()
+        err = p.stderr.read()
+        rc = p.wait(timeout=60)
+        self.assertRegex(first, rb"^\d+\t")
+        self.assert_clean_stop(rc, err)
+        # the rest of the commands did not run
+        self.assertLess(err.count(b" FETCH 1:* "), 100)
+
+    def test_reader_gone_before_start(self):
+        for cmd in (["list", "1:*"], ["folders"], ["fetch", "1"], ["--json", "list", "1:*"]):
+            with self.subTest(cmd=cmd):
+                r, w = os.pipe()
+                os.close(r)
+                try:
+                    p = subprocess.run(h.wrapper() + self.args(*cmd), input=b"", stdout=w,
+                                       stderr=subprocess.PIPE, env=self.run_env(), timeout=60)
+                finally:
+                    os.close(w)
+                self.assert_clean_stop(p.returncode, p.stderr)
+
+
 if __name__ == "__main__":
     unittest.main()
