@@ -252,6 +252,13 @@ void cli_close(struct cli *c);
  * after ENABLE UTF8=ACCEPT) and back.  The result is appended to out. */
 ims_err cli_mbox_encode(struct cli *c, const char *utf8, struct ims_buf *out) IMS_MUST_CHECK;
 ims_err cli_mbox_decode(struct cli *c, const char *raw, size_t len, struct ims_buf *out);
+/* A folder name from the server (LIST) as the UTF-8 name the user will
+ * type and imapsh will send back: IMS_ERR_PROTOCOL (nothing appended) when
+ * it cannot make that round trip (a NUL, not modified UTF-7, or not UTF-8
+ * under UTF8=ACCEPT); the caller skips that one item with a warning and
+ * goes on.  IMS_ERR_NOMEM when out of memory. */
+ims_err cli_mbox_from_server(struct cli *c, const char *raw, size_t len,
+                             struct ims_buf *out) IMS_MUST_CHECK;
 
 ims_err cmd_connect(struct cli *c, int argc, char **argv);
 ims_err cmd_login(struct cli *c, int argc, char **argv);

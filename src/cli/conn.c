@@ -368,6 +368,25 @@ ims_err cli_mbox_encode(struct cli *c, const char *utf8, struct ims_buf *out)
 	return IMS_OK;
 }
 
+ims_err cli_mbox_from_server(struct cli *c, const char *raw, size_t len, struct ims_buf *out)
+{
+	struct ims_error e;
+
+	if (len == 0 || memchr(raw, '\0', len) != NULL)
+		return IMS_ERR_PROTOCOL;
+	if (c->sess != NULL && ims_session_utf8(c->sess)) {
+		if (!ims_utf8_valid(raw, len))
+			return IMS_ERR_PROTOCOL;
+		return ims_buf_append(out, raw, len);
+	}
+	/* strict: a name that decodes is one that encodes back the same */
+	switch (ims_utf7_decode(raw, len, out, &e)) {
+	case IMS_OK: return IMS_OK;
+	case IMS_ERR_USAGE: return IMS_ERR_PROTOCOL;
+	default: return IMS_ERR_NOMEM;
+	}
+}
+
 ims_err cli_mbox_decode(struct cli *c, const char *raw, size_t len, struct ims_buf *out)
 {
 	struct ims_error e;

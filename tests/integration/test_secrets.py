@@ -291,5 +291,92 @@ class ClosedOutput(h.TestbedCase):
                 self.assert_clean_stop(p.returncode, p.stderr)
 
 
+HOST = "imap.example.test"
+BAD_NAMES = [b"{9}\r\nArch\x00ive2", b'"Bad&Jjo"', b'"Bad&AGE-ascii"', b'"Esc\x1b[2Jape"']
+BAD_SHOWN = [b"Arch^@ive2", b"Bad&Jjo", b"Bad&AGE-ascii", b"Esc^[[2Jape"]
+
+
+def bad_list_server(utf8=False):
+    names = [b"INBOX", b"Good", b"Bravo"] + BAD_NAMES + [b"Zeta"]
+    if utf8:
+        names += [b'"Bad\xff\xfeUTF8"', '"Gr\u00fc\u00dfe"'.encode()]
+    reply = b"".join(b'* LIST () "/" ' + n + b"\r\n" for n in names) + b"{tag} OK done\r\n"
+    caps = "IMAP4rev1 SASL-IR ID AUTH=PLAIN" + (" ENABLE UTF8=ACCEPT" if utf8 else "")
+    rules = [[r"(?i)^LIST ", reply], [r"(?i)^STATUS ", "{tag} OK done\r\n"]]
+    if utf8:
+        rules.append([r"(?i)^ENABLE ", "* ENABLED UTF8=ACCEPT\r\n{tag} OK done\r\n"])
+    return [["send", "* OK [CAPABILITY %s] ready\r\n" % caps], ["serve", {"caps": caps, "rules": rules}]]
+
+
+class BadServerItems(h.TestbedCase):
+    """A folder name that cannot be sent back is skipped with a warning
+    that names it; the rest is listed; exit 3, never 2."""
+
+    def run_fake(self, script, *cmd):
+        with h.fakeserver(script, tls="valid", linger=0.5) as srv:
+            rc, out, err = self.imapsh(
+                "--ca-file", self.env["ca_file"], "--resolve", "%s:%d:127.0.0.1" % (HOST, srv.port),
+                "imaps://alice@%s:%d" % (HOST, srv.port), *cmd, env={"IMAPSH_PASSWORD": "x"})
+            sent = srv.conns[0].client_bytes if srv.conns else b""
+        return rc, out, err, sent
+
+    def test_folders_text_and_json(self):
+        for json_opt in ([], ["--json"]):
+            with self.subTest(json=json_opt):
+                rc, out, err, sent = self.run_fake(bad_list_server(), *json_opt, "folders")
+                self.assertEqual(rc, 3, err)
+                for good in (b"INBOX", b"Good", b"Zeta"):
+                    self.assertIn(good, out)
+                for shown in BAD_SHOWN:
+                    self.assertIn(b"skipped the folder name '" + shown + b"'", err)
+                self.assertNotIn(b"Arch", out)
+                self.assertNotIn(b"Bad", out)
+                self.assertNotIn(b"\x1b", err)
+                self.assertIn(b"4 folder names that cannot be used", err)
+                # nothing was sent back for a skipped name
+                self.assertNotIn(b"STATUS Arch", sent)
+                self.assertNotIn(b"STATUS Bad", sent)
+                self.assertIn(b"LOGOUT", sent)
+
+    def test_folders_utf8_session(self):
+        rc, out, err, sent = self.run_fake(bad_list_server(utf8=True), "folders")
+        self.assertEqual(rc, 3, err)
+        self.assertIn("Grüße".encode(), out)
+        self.assertIn(b"skipped the folder name 'Bad\\xFF\\xFEUTF8'", err)
+        self.assertIn(b"skipped the folder name 'Arch^@ive2'", err)
+
+    def test_batch_goes_on(self):
+        # a later command in the same run still works with the good names
+        rc, out, err, sent = self.run_fake(bad_list_server(), "--keep-going", "-c",
+                                           "folders; examine Good")
+        self.assertEqual(rc, 3, err)
+        self.assertRegex(sent.decode("latin-1"), r"EXAMINE Good\r\n")
+
+
+class BadItemsNotCompleted(h.TestbedCase):
+    """The shell's completion cache holds only names that can be used."""
+
+    def test_tab_completes_only_good_names(self):
+        from test_shell import Pty
+        with h.fakeserver(bad_list_server(), tls="valid", linger=0.5) as srv:
+            env = h.base_env(self.home)
+            env.update({"TERM": "xterm", "IMAPSH_PASSWORD": "x"})
+            p = Pty(["--ca-file", self.env["ca_file"], "--resolve",
+                     "%s:%d:127.0.0.1" % (HOST, srv.port),
+                     "imaps://alice@%s:%d" % (HOST, srv.port)], env)
+            self.addCleanup(p.close)
+            p.read_until(rb"> $")
+            p.send("folders\r")
+            p.read_until(rb"Zeta[\s\S]*> $")
+            p.mark()
+            # "Bad..." names were skipped: B completes to Bravo alone
+            p.send("examine B\t")
+            p.read_until(rb"examine Bravo $")
+            p.send("\x15logout\r")
+            p.read_until(rb"logout[\s\S]*> $")
+            p.send("\x04")
+            self.assertEqual(p.wait_exit(), 0)
+
+
 if __name__ == "__main__":
     unittest.main()
