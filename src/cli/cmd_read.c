@@ -132,7 +132,8 @@ static const char *cur_folder(struct cli *c, char *buf, size_t n)
 }
 
 /* One message: a UID (1..4294967295, digits only), or #N for sequence
- * number N, turned into its UID with a UID SEARCH in the open folder. */
+ * number N, turned into its UID with a UID SEARCH in the open folder.
+ * The caller checks every other word first: this connects. */
 static ims_err parse_uid(struct cli *c, const char *what, const char *s, uint32_t *uid_r)
 {
 	uint64_t v = 0;
@@ -144,6 +145,9 @@ static ims_err parse_uid(struct cli *c, const char *what, const char *s, uint32_
 		                     "%s: '%s' is not a UID (1 to 4294967295) or #N (a sequence "
 		                     "number)",
 		                     what, cli_safe(s, safe, sizeof(safe)));
+	/* The last word checked: now the connection (CMD_ARGS_FIRST). */
+	if (cli_ready(c) != IMS_OK)
+		return c->err.code;
 	if (s[0] == '#') {
 		char num[16], fold[512];
 		struct ims_arg key = {IMS_ARG_RAW, num, 0};
@@ -1138,8 +1142,6 @@ static ims_err cmd_save(struct cli *c, int argc, char **argv)
 		return c->err.code;
 	if (ro.npos < 1)
 		return ims_error_set(&c->err, IMS_ERR_USAGE, "usage: %s", u);
-	if (parse_uid(c, "save", ro.pos[0], &uid) != IMS_OK)
-		return c->err.code;
 	for (k = 1; k < ro.npos; k++) {
 		const char *q = ro.pos[k];
 		int ok = *q >= '1' && *q <= '9';
@@ -1151,6 +1153,8 @@ static ims_err cmd_save(struct cli *c, int argc, char **argv)
 			                     "save: '%s' is not a part number (1, 2.1, ...)",
 			                     cli_safe(ro.pos[k], safe, sizeof(safe)));
 	}
+	if (parse_uid(c, "save", ro.pos[0], &uid) != IMS_OK)
+		return c->err.code;
 	dir = ro.output != NULL && ro.output[0] != '\0' ? ro.output : ".";
 	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0)
@@ -1251,15 +1255,15 @@ out:
 static const struct cli_cmd reading_cmds[] = {
 	{ .name = "show", .aliases = { "read" }, .usage = "show UID [--headers all] [--mark-read]",
 	  .summary = "the message for a person: decoded headers, the text, the attachments",
-	  .min_args = 1, .max_args = -1, .flags = CMD_FOLDER, .run = cmd_show,
+	  .min_args = 1, .max_args = -1, .flags = CMD_FOLDER | CMD_ARGS_FIRST, .run = cmd_show,
 	  .opts = show_opts },
 	{ .name = "structure", .usage = "structure UID",
 	  .summary = "the MIME tree: part numbers, types, charsets, encodings, sizes, names",
-	  .min_args = 1, .max_args = -1, .flags = CMD_FOLDER, .run = cmd_structure,
+	  .min_args = 1, .max_args = -1, .flags = CMD_FOLDER | CMD_ARGS_FIRST, .run = cmd_structure,
 	  .opts = structure_opts },
 	{ .name = "save", .usage = "save UID [PART...] [-o DIR]",
 	  .summary = "attachments (or the parts given) to -o DIR, decoded; never overwrites",
-	  .min_args = 1, .max_args = -1, .flags = CMD_FOLDER, .run = cmd_save,
+	  .min_args = 1, .max_args = -1, .flags = CMD_FOLDER | CMD_ARGS_FIRST, .run = cmd_save,
 	  .opts = save_opts },
 };
 /* clang-format on */

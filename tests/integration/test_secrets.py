@@ -237,6 +237,27 @@ class Numbers(h.TestbedCase):
         self.assertIn(b"--warn-days: '18446744073709551617' is not a number from 0 to", err)
         self.assertNotIn(b"connect", err)
 
+    def test_usage_errors_before_connecting(self):
+        empty = os.path.join(self.home.root, "empty.eml")
+        open(empty, "wb").close()
+        cases = [["idle", "abc"], ["idle", "0"], ["list", "abc"], ["list", "1", "2"],
+                 ["list", "--bogus"], ["search", "nosuchkey", "x"],
+                 ["fetch", "1", "NOPE"], ["fetch", "1:5"], ["fetch", "x"],
+                 ["flag", "abc", "seen"], ["unflag", "1", "\\Bad\\Flag("],
+                 ["copy", "abc", "INBOX"], ["move", "0", "INBOX"], ["delete", "abc"],
+                 ["delete", "1", "--bogus"], ["expunge", "extra"],
+                 ["append", "INBOX", empty], ["append", "INBOX", empty, "--date", "yesterday"],
+                 ["show", "abc"], ["show", "99999999999"], ["show", "1", "--headers", "x"],
+                 ["structure", "#0"], ["save", "1", "x.y"], ["save", "abc"],
+                 ["export", "INBOX", self.home.root, "--format", "zip"],
+                 ["nosuchcommand"], ["namespace", "extra"]]
+        for cmd in cases:
+            with self.subTest(cmd=cmd):
+                rc, out, err = self.imapsh(self.target, *cmd, env={"IMAPSH_PASSWORD": "x"})
+                self.assertEqual(rc, 2, err)
+                self.assertNotIn(b"onnection refused", err)
+                self.assertNotIn(b"connect", err)
+
     def test_idle_seconds(self):
         rc, out, err = self.imapsh(self.target, "idle", "18446744073709551617",
                                    env={"IMAPSH_PASSWORD": "x"})
