@@ -81,7 +81,9 @@ struct cli {
 	const char *resolve_addrs[CLI_MAX_RESOLVE_ADDRS]; /* for this target */
 	char resolve_store[CLI_MAX_RESOLVE_ADDRS][48];
 	size_t n_resolve_addrs;
-	int exit_set; /* a command chose its own exit code (check) */
+	unsigned ready_flags; /* the running command's flags, for cli_ready() */
+	int out_closed;       /* stdout's reader has gone: stop, log out */
+	int exit_set;         /* a command chose its own exit code (check) */
 	int exit;
 	struct ims_error err;
 
@@ -115,7 +117,11 @@ enum {
 	CMD_FOLDER = 1 << 2,    /* needs a selected folder */
 	CMD_SENSITIVE = 1 << 3, /* the line may carry a secret: never in history */
 	CMD_DESTRUCTIVE = 1 << 4,
-	CMD_WRITE = 1 << 5 /* with CMD_FOLDER: SELECT (read-write), else EXAMINE */
+	CMD_WRITE = 1 << 5, /* with CMD_FOLDER: SELECT (read-write), else EXAMINE */
+	/* The handler checks all its words first, then calls cli_ready(),
+	 * which connects, logs in and selects as the flags above say: a
+	 * usage error never waits for (or depends on) the server. */
+	CMD_ARGS_FIRST = 1 << 6
 };
 
 struct cli_cmd {
@@ -164,8 +170,26 @@ ims_err cli_parse_target(const char *s, struct cli_target *t, struct ims_error *
 
 /* The documented exit status for an error (main.c). */
 int cli_exit_code(ims_err e);
+/* A number typed by the user (an option's value or an operand): digits
+ * only, from min to max, or a usage error "WHAT: 'S' is not a number from
+ * MIN to MAX".  The one parser for every number the user gives. */
+ims_err cli_number(struct cli *c, const char *what, const char *s, uint64_t min, uint64_t max,
+                   uint64_t *v_r) IMS_MUST_CHECK;
+
+/* For a CMD_ARGS_FIRST command, once its words are checked: what the
+ * command's flags need (connection, login, folder). */
+ims_err cli_ready(struct cli *c) IMS_MUST_CHECK;
 
 /* Output helpers. */
+/* The one place a failed write to standard output is judged: EPIPE (the
+ * reader is gone, as with | head) sets out_closed and gives a quiet
+ * IMS_ERR_IO (exit 6, nothing on stderr; the work stops and imapsh logs
+ * out); any other errno (ENOSPC...) an IMS_ERR_IO with words. */
+ims_err cli_out_error(struct cli *c, int errnum) IMS_MUST_CHECK;
+/* Flush stdout and judge any write that failed so far (cli_out_error). */
+ims_err cli_stdout_check(struct cli *c) IMS_MUST_CHECK;
+/* Cheap test for loops that print as data arrives: a write failed. */
+int cli_stdout_failed(void);
 void cli_warn(const char *fmt, ...) IMS_PRINTF(1, 2);
 /* Server text made safe for a terminal or a pipe; returns buf. */
 const char *cli_safe(const char *in, char *buf, size_t n);
@@ -250,6 +274,13 @@ void cli_close(struct cli *c);
 extern const char *const cli_folder_roles[]; /* NULL-terminated */
 ims_err cli_mbox_encode(struct cli *c, const char *utf8, struct ims_buf *out) IMS_MUST_CHECK;
 ims_err cli_mbox_decode(struct cli *c, const char *raw, size_t len, struct ims_buf *out);
+/* A folder name from the server (LIST) as the UTF-8 name the user will
+ * type and imapsh will send back: IMS_ERR_PROTOCOL (nothing appended) when
+ * it cannot make that round trip (a NUL, not modified UTF-7, or not UTF-8
+ * under UTF8=ACCEPT); the caller skips that one item with a warning and
+ * goes on.  IMS_ERR_NOMEM when out of memory. */
+ims_err cli_mbox_from_server(struct cli *c, const char *raw, size_t len,
+                             struct ims_buf *out) IMS_MUST_CHECK;
 
 ims_err cmd_connect(struct cli *c, int argc, char **argv);
 ims_err cmd_login(struct cli *c, int argc, char **argv);

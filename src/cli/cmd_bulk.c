@@ -1406,9 +1406,12 @@ static ims_err watch_message(void *ctx, const struct ims_fetch *f, struct ims_er
 		tsv_field_n(&t, subj.data, subj.data != NULL ? subj.len : 0);
 		(void)tsv_end(&t);
 	}
-	fflush(stdout);
 	ims_buf_release(&from);
 	ims_buf_release(&subj);
+	if (cli_stdout_check(w->c) != IMS_OK) { /* nobody reads: stop watching */
+		ims_error_copy(err, &w->c->err);
+		return err->code;
+	}
 	w->shown++;
 	if (f->uid >= w->next_uid)
 		w->next_uid = f->uid + 1;
@@ -1431,7 +1434,7 @@ static ims_err watch_fetch(struct watch *w)
 static ims_err cmd_idle(struct cli *c, int argc, char **argv)
 {
 	struct watch w;
-	const struct ims_folder *f = ims_session_folder(c->sess);
+	const struct ims_folder *f;
 	int64_t deadline = 0, now;
 	uint32_t exists;
 	int use_idle;
@@ -1440,14 +1443,17 @@ static ims_err cmd_idle(struct cli *c, int argc, char **argv)
 	memset(&w, 0, sizeof(w));
 	w.c = c;
 	if (argc > 1) {
-		char *end;
-		long v = strtol(argv[1], &end, 10);
+		uint64_t v;
 
-		if (*end != '\0' || end == argv[1] || v <= 0 || v > 100000000)
-			return ims_error_set(&c->err, IMS_ERR_USAGE,
-			                     "idle: SECONDS is a whole number above 0");
-		deadline = ims_now_ms() + (int64_t)v * 1000;
+		if (cli_number(c, "idle: SECONDS", argv[1], 1, 100000000, &v) != IMS_OK)
+			return c->err.code;
+		deadline = (int64_t)v * 1000;
 	}
+	if ((e = cli_ready(c)) != IMS_OK)
+		return e;
+	if (deadline != 0)
+		deadline += ims_now_ms();
+	f = ims_session_folder(c->sess);
 	if (c->o.json)
 		ims_json_init_file(&w.j, stdout, IMS_JSON_LINES);
 	if (f == NULL)
@@ -1533,7 +1539,7 @@ static const struct cli_cmd bulk_cmds[] = {
 	  .opts = export_opts },
 	{ .name = "idle", .aliases = { "watch" }, .usage = "idle [SECONDS]",
 	  .summary = "wait for new mail and print each new message (SECONDS: exit 1 if none came)",
-	  .max_args = 1, .flags = CMD_FOLDER, .run = cmd_idle },
+	  .max_args = 1, .flags = CMD_FOLDER | CMD_ARGS_FIRST, .run = cmd_idle },
 };
 /* clang-format on */
 

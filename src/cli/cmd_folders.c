@@ -420,6 +420,23 @@ out:
 	return e;
 }
 
+/* The warning for a server's folder name that cannot be used: the name
+ * shown sanitised, with its length (a NUL shows as ^@). */
+static void warn_unusable(const char *what, const char *raw, size_t len)
+{
+	struct ims_buf b;
+	struct ims_error e;
+
+	ims_buf_init(&b, 0);
+	if (ims_sanitize(raw, len > 200 ? 200 : len, IMS_SANITIZE_LINE, &b, &e) != IMS_OK ||
+	    b.data == NULL)
+		ims_buf_reset(&b);
+	cli_warn("%s: skipped the folder name '%s%s' from the server: it holds a NUL or is not "
+	         "modified UTF-7, so it could not be sent back",
+	         what, b.data != NULL ? b.data : "", len > 200 ? "..." : "");
+	ims_buf_release(&b);
+}
+
 static ims_err cmd_folders(struct cli *c, int argc, char **argv)
 {
 	const char *pattern = argc > 1 ? argv[1] : "*";
@@ -427,7 +444,7 @@ static ims_err cmd_folders(struct cli *c, int argc, char **argv)
 	struct ims_buf wire;
 	struct frow *rows = NULL;
 	const char **names = NULL;
-	size_t i, k, n = 0, cut;
+	size_t i, k, n = 0, cut, skipped = 0;
 	int local = 0;
 	ims_err e;
 
@@ -483,8 +500,15 @@ static ims_err cmd_folders(struct cli *c, int argc, char **argv)
 		struct ims_buf b;
 
 		ims_buf_init(&b, 0);
-		if (cli_mbox_decode(c, mi->name, mi->name_len, &b) != IMS_OK ||
-		    (r->name = ims_buf_take(&b, NULL)) == NULL) {
+		e = cli_mbox_from_server(c, mi->name, mi->name_len, &b);
+		if (e == IMS_ERR_PROTOCOL) {
+			/* One name that cannot be used is skipped, not the list. */
+			warn_unusable("folders", mi->name, mi->name_len);
+			ims_buf_release(&b);
+			skipped++;
+			continue;
+		}
+		if (e != IMS_OK || (r->name = ims_buf_take(&b, NULL)) == NULL) {
 			ims_buf_release(&b);
 			e = nomem(c);
 			goto out;
@@ -528,6 +552,11 @@ static ims_err cmd_folders(struct cli *c, int argc, char **argv)
 		e = ims_error_set(&c->err, IMS_ERR_NO, "folders %s: no folder matches",
 		                  cli_safe(pattern, safe, sizeof(safe)));
 	}
+	if (e == IMS_OK && skipped > 0)
+		e = ims_error_set(&c->err, IMS_ERR_PROTOCOL,
+		                  "folders: the server sent %zu folder name%s that cannot be used; "
+		                  "the others are listed",
+		                  skipped, skipped == 1 ? "" : "s");
 out:
 	if (rows != NULL)
 		for (i = 0; i < res.n; i++)

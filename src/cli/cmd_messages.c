@@ -31,6 +31,7 @@
 #include "cli/cli.h"
 #include "cli/output.h"
 #include "imapsh/json.h"
+#include "imapsh/number.h"
 #include "imapsh/rfc2047.h"
 #include "imapsh/sanitize.h"
 #include "imapsh/seqset.h"
@@ -287,16 +288,14 @@ static ims_err folder_hint(struct cli *c, ims_err e)
 
 static ims_err stdout_check(struct cli *c)
 {
-	if (fflush(stdout) != 0 || ferror(stdout))
-		return ims_error_set(&c->err, IMS_ERR_IO, "writing to standard output: %s",
-		                     strerror(errno));
-	return IMS_OK;
+	return cli_stdout_check(c);
 }
 
 static void term_size(int *rows_r, int *cols_r)
 {
 	struct winsize ws;
 	const char *s;
+	uint64_t v;
 
 	*rows_r = 24;
 	*cols_r = 80;
@@ -305,10 +304,10 @@ static void term_size(int *rows_r, int *cols_r)
 		*cols_r = ws.ws_col;
 		return;
 	}
-	if ((s = getenv("LINES")) != NULL && atoi(s) > 0)
-		*rows_r = atoi(s);
-	if ((s = getenv("COLUMNS")) != NULL && atoi(s) > 0)
-		*cols_r = atoi(s);
+	if ((s = getenv("LINES")) != NULL && ims_number_parse(s, strlen(s), 1, 100000, &v) == 0)
+		*rows_r = (int)v;
+	if ((s = getenv("COLUMNS")) != NULL && ims_number_parse(s, strlen(s), 1, 100000, &v) == 0)
+		*cols_r = (int)v;
 }
 
 /* ---- text for the columns ------------------------------------------------- */
@@ -672,6 +671,10 @@ static ims_err list_message(void *ctx, const struct ims_fetch *f, struct ims_err
 
 	if (cli_interrupted)
 		return ims_error_set(err, IMS_ERR_CANCELLED, "interrupted");
+	if (cli_stdout_failed() && cli_stdout_check(l->c) != IMS_OK) {
+		ims_error_copy(err, &l->c->err);
+		return err->code; /* stop printing; the rest is drained */
+	}
 	/* Unsolicited FETCH (flags changed elsewhere) has no envelope. */
 	if (!(f->have & IMS_FETCH_UID) || !(f->have & IMS_FETCH_ENVELOPE))
 		return IMS_OK;
@@ -724,7 +727,7 @@ static ims_err list_uids(struct cli *c, struct lister *l, const uint32_t *uids, 
 static ims_err cmd_list(struct cli *c, int argc, char **argv)
 {
 	static const char u[] = "list [UIDS]";
-	const struct ims_folder *f = ims_session_folder(c->sess);
+	const struct ims_folder *f;
 	struct lopts lo;
 	struct lister l;
 	struct msgarg m;
@@ -735,6 +738,14 @@ static ims_err cmd_list(struct cli *c, int argc, char **argv)
 		return c->err.code;
 	if (lo.npos > 1)
 		return usage(c, u);
+	memset(&m, 0, sizeof(m));
+	if (lo.npos == 1 && (e = msgarg_parse(c, lo.pos[0], &m)) != IMS_OK)
+		return e;
+	if ((e = cli_ready(c)) != IMS_OK) {
+		msgarg_release(&m);
+		return e;
+	}
+	f = ims_session_folder(c->sess);
 	lister_init(&l, c, lo.json);
 	if (lo.npos == 0) {
 		/* The newest screenful: the last messages by sequence number. */
@@ -754,11 +765,6 @@ static ims_err cmd_list(struct cli *c, int argc, char **argv)
 			e = list_fetch(c, &l, 1, set);
 		}
 	} else {
-		e = msgarg_parse(c, lo.pos[0], &m);
-		if (e != IMS_OK) {
-			lister_release(&l);
-			return e;
-		}
 		e = IMS_OK;
 		if (f != NULL && f->exists > 0)
 			e = list_fetch(c, &l, m.seq, m.set.data);
@@ -1285,6 +1291,8 @@ static ims_err cmd_search(struct cli *c, int argc, char **argv)
 		n = (int)w.n;
 	}
 	e = build_search(c, words, n, &sp);
+	if (e == IMS_OK)
+		e = cli_ready(c);
 	if (e != IMS_OK) {
 		sparse_release(&sp);
 		ims_words_release(&w);
@@ -1517,6 +1525,10 @@ static ims_err cmd_fetch(struct cli *c, int argc, char **argv)
 		return ims_error_set(&c->err, IMS_ERR_USAGE, "fetch: one message, not '%s'",
 		                     lo.pos[0]);
 	}
+	if ((e = cli_ready(c)) != IMS_OK) {
+		msgarg_release(&m);
+		return e;
+	}
 	memset(&x, 0, sizeof(x));
 	x.c = c;
 	x.seq = m.seq;
@@ -1565,7 +1577,9 @@ static ims_err cmd_fetch(struct cli *c, int argc, char **argv)
 		e = ims_session_uid_fetch(c->sess, m.set.data, items, &h, &c->err);
 	if (e == IMS_OK && x.tty && x.pend.len > 0)
 		e = fetch_flush(&x);
-	if (e == IMS_ERR_IO && x.errnum != 0)
+	if (e == IMS_ERR_IO && x.errnum != 0 && lo.output == NULL)
+		e = cli_out_error(c, x.errnum);
+	else if (e == IMS_ERR_IO && x.errnum != 0)
 		e = ims_error_set(&c->err, IMS_ERR_IO, "fetch: writing %s: %s",
 		                  lo.output != NULL ? lo.output : "to standard output",
 		                  strerror(x.errnum));
@@ -1665,7 +1679,9 @@ static ims_err flag_common(struct cli *c, int argc, char **argv, enum ims_store_
 		return c->err.code;
 	ims_search_result_init(&res);
 	ims_buf_init(&set, 0);
-	e = resolve_uids(c, argv[0], &m, &res);
+	e = cli_ready(c);
+	if (e == IMS_OK)
+		e = resolve_uids(c, argv[0], &m, &res);
 	if (e == IMS_OK)
 		e = uids_format(c, res.uids, res.n, &set);
 	if (e == IMS_OK)
@@ -1721,24 +1737,22 @@ struct set_walk {
 static int set_next(struct set_walk *w, uint32_t *v_r)
 {
 	if (!w->active) {
-		unsigned long a, b;
-		char *end;
+		uint64_t a, b;
+		const char *end;
 
 		if (*w->p == ',')
 			w->p++;
-		if (*w->p < '0' || *w->p > '9')
+		end = w->p + strspn(w->p, "0123456789");
+		if (ims_number_parse(w->p, (size_t)(end - w->p), 1, IMS_SEQ_MAXNUM, &a) != 0)
 			return 0;
-		a = strtoul(w->p, &end, 10);
 		b = a;
 		if (*end == ':') {
 			const char *q = end + 1;
 
-			if (*q < '0' || *q > '9')
+			end = q + strspn(q, "0123456789");
+			if (ims_number_parse(q, (size_t)(end - q), 1, IMS_SEQ_MAXNUM, &b) != 0)
 				return 0;
-			b = strtoul(q, &end, 10);
 		}
-		if (a == 0 || b == 0 || a > IMS_SEQ_MAXNUM || b > IMS_SEQ_MAXNUM)
-			return 0;
 		w->p = end;
 		w->cur = (uint32_t)(a < b ? a : b);
 		w->end = (uint32_t)(a < b ? b : a);
@@ -1774,7 +1788,9 @@ static ims_err copy_common(struct cli *c, int argc, char **argv, int move)
 	ims_buf_init(&set, 0);
 	ims_buf_init(&wire, 0);
 	cli_safe(lo.pos[1], safe, sizeof(safe));
-	e = cli_mbox_encode(c, lo.pos[1], &wire);
+	e = cli_ready(c);
+	if (e == IMS_OK)
+		e = cli_mbox_encode(c, lo.pos[1], &wire);
 	if (e == IMS_OK)
 		e = resolve_uids(c, move ? "move" : "copy", &m, &res);
 	if (e == IMS_OK)
@@ -1877,6 +1893,10 @@ static ims_err cmd_delete(struct cli *c, int argc, char **argv)
 		return usage(c, u);
 	if (msgarg_parse(c, lo.pos[0], &m) != IMS_OK)
 		return c->err.code;
+	if ((e = cli_ready(c)) != IMS_OK) {
+		msgarg_release(&m);
+		return e;
+	}
 	if (lo.expunge && !ims_session_has_cap(c->sess, "UIDPLUS") &&
 	    !ims_session_has_cap(c->sess, "IMAP4rev2")) {
 		msgarg_release(&m);
@@ -1938,6 +1958,8 @@ static ims_err cmd_expunge(struct cli *c, int argc, char **argv)
 		return c->err.code;
 	if (lo.npos != 0)
 		return usage(c, u);
+	if ((e = cli_ready(c)) != IMS_OK)
+		return e;
 	cur_folder(c, safe, sizeof(safe));
 	if (c->interactive) {
 		char q[700];
@@ -2181,6 +2203,10 @@ static ims_err cmd_append(struct cli *c, int argc, char **argv)
 		return ims_error_set(&c->err, IMS_ERR_USAGE, "append: %s is empty",
 		                     strcmp(file, "-") == 0 ? "standard input" : file);
 	}
+	if ((e = cli_ready(c)) != IMS_OK) {
+		close(fs.fd);
+		return e;
+	}
 	ims_buf_init(&wire, 0);
 	e = cli_mbox_encode(c, lo.pos[0], &wire);
 	src.read = fd_read;
@@ -2237,40 +2263,40 @@ static ims_err cmd_append(struct cli *c, int argc, char **argv)
 static const struct cli_cmd message_cmds[] = {
 	{ .name = "list", .aliases = { "headers" }, .usage = "list [UIDS]",
 	  .summary = "one line a message: UID, flags, date, from, subject, size (default: the newest)",
-	  .max_args = -1, .flags = CMD_FOLDER, .run = cmd_list, .opts = no_opts },
+	  .max_args = -1, .flags = CMD_FOLDER | CMD_ARGS_FIRST, .run = cmd_list, .opts = no_opts },
 	{ .name = "search", .aliases = { "find" }, .usage = "search KEY...",
 	  .summary = "messages that match: from x, since 2026-01-01, unread, larger 1M, IMAP keys",
-	  .min_args = 1, .max_args = -1, .flags = CMD_FOLDER, .run = cmd_search,
+	  .min_args = 1, .max_args = -1, .flags = CMD_FOLDER | CMD_ARGS_FIRST, .run = cmd_search,
 	  .opts = no_opts },
 	{ .name = "fetch", .aliases = { "cat" }, .usage = "fetch UID [SECTION]",
 	  .summary = "the raw message (or a section: 1.2, HEADER, TEXT) to stdout or -o FILE",
-	  .min_args = 1, .max_args = -1, .flags = CMD_FOLDER, .run = cmd_fetch,
+	  .min_args = 1, .max_args = -1, .flags = CMD_FOLDER | CMD_ARGS_FIRST, .run = cmd_fetch,
 	  .opts = fetch_opts },
 	{ .name = "flag", .usage = "flag UIDS FLAG...",
 	  .summary = "set flags: seen, flagged, answered, deleted, draft or a keyword",
-	  .min_args = 2, .max_args = -1, .flags = CMD_FOLDER | CMD_WRITE, .run = cmd_flag,
+	  .min_args = 2, .max_args = -1, .flags = CMD_FOLDER | CMD_WRITE | CMD_ARGS_FIRST, .run = cmd_flag,
 	  .opts = no_opts },
 	{ .name = "unflag", .usage = "unflag UIDS FLAG...", .summary = "clear flags",
-	  .min_args = 2, .max_args = -1, .flags = CMD_FOLDER | CMD_WRITE, .run = cmd_unflag,
+	  .min_args = 2, .max_args = -1, .flags = CMD_FOLDER | CMD_WRITE | CMD_ARGS_FIRST, .run = cmd_unflag,
 	  .opts = no_opts },
 	{ .name = "copy", .aliases = { "cp" }, .usage = "copy UIDS FOLDER",
 	  .summary = "copy messages to a folder", .min_args = 2, .max_args = -1,
-	  .flags = CMD_FOLDER, .run = cmd_copy, .opts = no_opts },
+	  .flags = CMD_FOLDER | CMD_ARGS_FIRST, .run = cmd_copy, .opts = no_opts },
 	{ .name = "move", .aliases = { "mv" }, .usage = "move UIDS FOLDER",
 	  .summary = "move messages to a folder (MOVE, or COPY and expunge just those)",
-	  .min_args = 2, .max_args = -1, .flags = CMD_FOLDER | CMD_WRITE, .run = cmd_move,
+	  .min_args = 2, .max_args = -1, .flags = CMD_FOLDER | CMD_WRITE | CMD_ARGS_FIRST, .run = cmd_move,
 	  .opts = no_opts },
 	{ .name = "delete", .aliases = { "rm" }, .usage = "delete UIDS [--expunge]",
 	  .summary = "flag messages deleted; --expunge removes just those at once",
-	  .min_args = 1, .max_args = -1, .flags = CMD_FOLDER | CMD_WRITE | CMD_DESTRUCTIVE,
+	  .min_args = 1, .max_args = -1, .flags = CMD_FOLDER | CMD_WRITE | CMD_DESTRUCTIVE | CMD_ARGS_FIRST,
 	  .run = cmd_delete, .opts = delete_opts },
 	{ .name = "expunge", .usage = "expunge",
 	  .summary = "remove the messages flagged deleted from the folder",
-	  .max_args = -1, .flags = CMD_FOLDER | CMD_WRITE | CMD_DESTRUCTIVE, .run = cmd_expunge,
+	  .max_args = -1, .flags = CMD_FOLDER | CMD_WRITE | CMD_DESTRUCTIVE | CMD_ARGS_FIRST, .run = cmd_expunge,
 	  .opts = no_opts },
 	{ .name = "append", .usage = "append FOLDER FILE",
 	  .summary = "upload a message from FILE (- for stdin); --flags, --date",
-	  .min_args = 2, .max_args = -1, .flags = CMD_LOGIN, .run = cmd_append,
+	  .min_args = 2, .max_args = -1, .flags = CMD_LOGIN | CMD_ARGS_FIRST, .run = cmd_append,
 	  .opts = append_opts },
 };
 /* clang-format on */

@@ -25,13 +25,16 @@
 #include <strings.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include "cli/child.h"
 #include "cli/cli.h"
 #include "cli/output.h"
 #include "imapsh/charset.h"
 #include "imapsh/cte.h"
 #include "imapsh/mime.h"
+#include "imapsh/number.h"
 #include "imapsh/sanitize.h"
 #include "imapsh/session.h"
 
@@ -129,20 +132,22 @@ static const char *cur_folder(struct cli *c, char *buf, size_t n)
 }
 
 /* One message: a UID (1..4294967295, digits only), or #N for sequence
- * number N, turned into its UID with a UID SEARCH in the open folder. */
+ * number N, turned into its UID with a UID SEARCH in the open folder.
+ * The caller checks every other word first: this connects. */
 static ims_err parse_uid(struct cli *c, const char *what, const char *s, uint32_t *uid_r)
 {
 	uint64_t v = 0;
 	const char *p = s + (s[0] == '#');
 	char safe[256];
 
-	for (; *p >= '0' && *p <= '9' && v <= UINT32_MAX; p++)
-		v = v * 10 + (uint64_t)(*p - '0');
-	if (p == s + (s[0] == '#') || *p != '\0' || v == 0 || v > UINT32_MAX)
+	if (ims_number_parse(p, strlen(p), 1, UINT32_MAX, &v) != 0)
 		return ims_error_set(&c->err, IMS_ERR_USAGE,
 		                     "%s: '%s' is not a UID (1 to 4294967295) or #N (a sequence "
 		                     "number)",
 		                     what, cli_safe(s, safe, sizeof(safe)));
+	/* The last word checked: now the connection (CMD_ARGS_FIRST). */
+	if (cli_ready(c) != IMS_OK)
+		return c->err.code;
 	if (s[0] == '#') {
 		char num[16], fold[512];
 		struct ims_arg key = {IMS_ARG_RAW, num, 0};
@@ -219,10 +224,7 @@ static const char *human_size(uint64_t bytes, char *buf, size_t n)
 
 static ims_err stdout_check(struct cli *c)
 {
-	if (fflush(stdout) != 0 || ferror(stdout))
-		return ims_error_set(&c->err, IMS_ERR_IO, "writing to standard output: %s",
-		                     strerror(errno));
-	return IMS_OK;
+	return cli_stdout_check(c);
 }
 
 /* ---- the MIME tree from BODYSTRUCTURE ------------------------------------------- */
@@ -617,8 +619,13 @@ static const char *hdr_value(const char *view, size_t len, const char *name, siz
 static ims_err page_out(struct cli *c, const char *s, size_t len)
 {
 	const char *pager = getenv("PAGER");
+	/* LESS=FRX unless the user set LESS: in the pager's environment only */
+	const char *const less_frx[] = {"LESS=FRX", NULL};
+	const char *const *less = getenv("LESS") == NULL ? less_frx : NULL;
+	struct ims_error why;
+	int pfd[2] = {-1, -1};
+	pid_t pid = -1;
 	FILE *f;
-	void (*old)(int);
 	int st;
 
 	if (!c->out_tty || (pager != NULL && pager[0] == '\0')) {
@@ -627,19 +634,30 @@ static ims_err page_out(struct cli *c, const char *s, size_t len)
 	}
 	if (pager == NULL)
 		pager = "less";
-	if (getenv("LESS") == NULL)
-		(void)setenv("LESS", "FRX", 0);
+	ims_error_init(&why);
 	fflush(stdout);
-	old = signal(SIGPIPE, SIG_IGN);
-	f = popen(pager, "w");
+	if (pipe(pfd) == 0) {
+		(void)fcntl(pfd[0], F_SETFD, FD_CLOEXEC);
+		(void)fcntl(pfd[1], F_SETFD, FD_CLOEXEC);
+		if (child_start("show: the pager", pager, less, pfd[0], -1, &pid, &why) != IMS_OK) {
+			close(pfd[1]);
+			pfd[1] = -1;
+		}
+		close(pfd[0]);
+	}
+	f = pfd[1] >= 0 ? fdopen(pfd[1], "w") : NULL;
 	if (f == NULL) {
-		signal(SIGPIPE, old);
+		if (pfd[1] >= 0)
+			close(pfd[1]);
+		if (pid > 0)
+			(void)child_wait(pid);
 		fwrite(s, 1, len, stdout);
 		return stdout_check(c);
 	}
-	fwrite(s, 1, len, f); /* the user may quit the pager early: EPIPE */
-	st = pclose(f);
-	signal(SIGPIPE, old);
+	/* the user may quit the pager early: EPIPE, SIGPIPE is ignored */
+	fwrite(s, 1, len, f);
+	fclose(f);
+	st = child_wait(pid);
 	if (st == -1 || (WIFEXITED(st) && WEXITSTATUS(st) == 127)) {
 		cli_warn("show: the pager '%s' did not run; writing to the terminal", pager);
 		fwrite(s, 1, len, stdout);
@@ -1121,8 +1139,6 @@ static ims_err cmd_save(struct cli *c, int argc, char **argv)
 		return c->err.code;
 	if (ro.npos < 1)
 		return ims_error_set(&c->err, IMS_ERR_USAGE, "usage: %s", u);
-	if (parse_uid(c, "save", ro.pos[0], &uid) != IMS_OK)
-		return c->err.code;
 	for (k = 1; k < ro.npos; k++) {
 		const char *q = ro.pos[k];
 		int ok = *q >= '1' && *q <= '9';
@@ -1134,6 +1150,8 @@ static ims_err cmd_save(struct cli *c, int argc, char **argv)
 			                     "save: '%s' is not a part number (1, 2.1, ...)",
 			                     cli_safe(ro.pos[k], safe, sizeof(safe)));
 	}
+	if (parse_uid(c, "save", ro.pos[0], &uid) != IMS_OK)
+		return c->err.code;
 	dir = ro.output != NULL && ro.output[0] != '\0' ? ro.output : ".";
 	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0)
@@ -1234,15 +1252,15 @@ out:
 static const struct cli_cmd reading_cmds[] = {
 	{ .name = "show", .aliases = { "read" }, .usage = "show UID [--headers all] [--mark-read]",
 	  .summary = "the message for a person: decoded headers, the text, the attachments",
-	  .min_args = 1, .max_args = -1, .flags = CMD_FOLDER, .run = cmd_show,
+	  .min_args = 1, .max_args = -1, .flags = CMD_FOLDER | CMD_ARGS_FIRST, .run = cmd_show,
 	  .opts = show_opts },
 	{ .name = "structure", .usage = "structure UID",
 	  .summary = "the MIME tree: part numbers, types, charsets, encodings, sizes, names",
-	  .min_args = 1, .max_args = -1, .flags = CMD_FOLDER, .run = cmd_structure,
+	  .min_args = 1, .max_args = -1, .flags = CMD_FOLDER | CMD_ARGS_FIRST, .run = cmd_structure,
 	  .opts = structure_opts },
 	{ .name = "save", .usage = "save UID [PART...] [-o DIR]",
 	  .summary = "attachments (or the parts given) to -o DIR, decoded; never overwrites",
-	  .min_args = 1, .max_args = -1, .flags = CMD_FOLDER, .run = cmd_save,
+	  .min_args = 1, .max_args = -1, .flags = CMD_FOLDER | CMD_ARGS_FIRST, .run = cmd_save,
 	  .opts = save_opts },
 };
 /* clang-format on */

@@ -200,17 +200,16 @@ static void grade(struct check *k, int status, const char *why)
 
 static int parse_long_opt(struct cli *c, const char *name, const char *v, long *out)
 {
-	char *end;
-	long x;
+	/* days up to a century, milliseconds up to a day */
+	uint64_t max = strstr(name, "-days") != NULL ? 36500 : 86400000, x;
+	char what[32];
 
 	if (v == NULL)
 		return ims_error_set(&c->err, IMS_ERR_USAGE, "check: %s needs a number", name), -1;
-	x = strtol(v, &end, 10);
-	if (*end != '\0' || end == v || x < 0) {
-		ims_error_set(&c->err, IMS_ERR_USAGE, "check: %s: '%s' is not a number", name, v);
+	snprintf(what, sizeof(what), "check: %s", name);
+	if (cli_number(c, what, v, 0, max, &x) != IMS_OK)
 		return -1;
-	}
-	*out = x;
+	*out = (long)x;
 	return 0;
 }
 

@@ -1,4 +1,5 @@
 /* The command table and the dispatcher that enforces its flags. */
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -6,6 +7,7 @@
 
 #include "cli/cli.h"
 #include "cli/trust.h"
+#include "imapsh/number.h"
 #include "imapsh/url.h"
 #include "imapsh/words.h"
 
@@ -134,13 +136,32 @@ ims_err cli_cmd_run(struct cli *c, int argc, char **argv)
 			return ims_error_set(&c->err, IMS_ERR_USAGE, "usage: %s", cmd->usage);
 	}
 	ims_error_init(&c->err);
-	if (cmd->flags & (CMD_CONNECT | CMD_LOGIN | CMD_FOLDER)) {
+	c->ready_flags = cmd->flags;
+	if ((cmd->flags & (CMD_CONNECT | CMD_LOGIN | CMD_FOLDER)) &&
+	    !(cmd->flags & CMD_ARGS_FIRST)) {
 		ims_err e = cli_need(c, cmd->flags);
 
 		if (e != IMS_OK)
 			return e;
 	}
 	return cmd->run(c, argc, argv);
+}
+
+ims_err cli_ready(struct cli *c)
+{
+	return cli_need(c, c->ready_flags);
+}
+
+ims_err cli_number(struct cli *c, const char *what, const char *s, uint64_t min, uint64_t max,
+                   uint64_t *v_r)
+{
+	char safe[128];
+
+	if (s != NULL && ims_number_parse(s, strlen(s), min, max, v_r) == 0)
+		return IMS_OK;
+	return ims_error_set(&c->err, IMS_ERR_USAGE,
+	                     "%s: '%s' is not a number from %" PRIu64 " to %" PRIu64, what,
+	                     s != NULL ? cli_safe(s, safe, sizeof(safe)) : "", min, max);
 }
 
 ims_err cmd_help(struct cli *c, int argc, char **argv)

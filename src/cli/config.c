@@ -13,7 +13,9 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "cli/child.h"
 #include "imapsh/buf.h"
+#include "imapsh/number.h"
 #include "imapsh/words.h"
 
 void cfg_init(struct cfg *c)
@@ -150,14 +152,9 @@ static char *read_line(char *str, int num, void *stream)
 
 static int parse_port(const char *v, unsigned *port_r)
 {
-	char *end;
-	unsigned long p;
+	uint64_t p;
 
-	if (v[0] < '0' || v[0] > '9')
-		return 0;
-	errno = 0;
-	p = strtoul(v, &end, 10);
-	if (errno != 0 || *end != '\0' || p == 0 || p > 65535)
+	if (ims_number_parse(v, strlen(v), 1, 65535, &p) != 0)
 		return 0;
 	*port_r = (unsigned)p;
 	return 1;
@@ -413,18 +410,12 @@ ims_err secret_from_command(const char *what, const char *cmd, char *out, size_t
 
 	if (pipe(pfd) != 0)
 		return ims_error_set(err, IMS_ERR_IO, "%s: pipe: %s", what, strerror(errno));
-	pid = fork();
-	if (pid < 0) {
+	(void)fcntl(pfd[0], F_SETFD, FD_CLOEXEC);
+	(void)fcntl(pfd[1], F_SETFD, FD_CLOEXEC);
+	if (child_start(what, cmd, NULL, -1, pfd[1], &pid, err) != IMS_OK) {
 		close(pfd[0]);
 		close(pfd[1]);
-		return ims_error_set(err, IMS_ERR_IO, "%s: fork: %s", what, strerror(errno));
-	}
-	if (pid == 0) {
-		dup2(pfd[1], STDOUT_FILENO);
-		close(pfd[0]);
-		close(pfd[1]);
-		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
-		_exit(127);
+		return err->code;
 	}
 	close(pfd[1]);
 	for (;;) {
@@ -445,11 +436,10 @@ ims_err secret_from_command(const char *what, const char *cmd, char *out, size_t
 		ims_wipe(buf, sizeof(buf));
 	}
 	close(pfd[0]);
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
+	status = child_wait(pid);
 	out[len] = '\0';
 	out[strcspn(out, "\r\n")] = '\0';
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+	if (status == -1 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
 		ims_wipe(out, n);
 		return ims_error_set(err, IMS_ERR_AUTH, "%s failed (exit status %d)", what,
 		                     WIFEXITED(status) ? WEXITSTATUS(status) : -1);
@@ -482,9 +472,42 @@ ims_err secret_from_netrc(const char *path, const char *host, char *user_r, size
 		snprintf(def, sizeof(def), "%s/.netrc", home);
 		path = def;
 	}
-	f = fopen(path, "r");
-	if (f == NULL)
-		return ims_error_set(err, IMS_ERR_NO, "netrc %s: %s", path, strerror(errno));
+	{
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+		struct stat st;
+
+		if (fd < 0)
+			return ims_error_set(err, IMS_ERR_NO, "netrc %s: %s", path,
+			                     strerror(errno));
+		/* As ftp(1): a file of passwords that others can read (or
+		 * change) is refused, before a byte of it is read. */
+		if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+			close(fd);
+			return ims_error_set(err, IMS_ERR_AUTH, "netrc %s: not a regular file",
+			                     path);
+		}
+		if (st.st_uid != getuid()) {
+			close(fd);
+			return ims_error_set(err, IMS_ERR_AUTH,
+			                     "netrc %s: owned by another user; it must be yours "
+			                     "and private (chmod 600 %s)",
+			                     path, path);
+		}
+		if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
+			close(fd);
+			return ims_error_set(
+			    err, IMS_ERR_AUTH,
+			    "netrc %s: others can read or change it (mode %03o); run chmod "
+			    "600 %s",
+			    path, (unsigned)(st.st_mode & 0777), path);
+		}
+		f = fdopen(fd, "r");
+		if (f == NULL) {
+			close(fd);
+			return ims_error_set(err, IMS_ERR_NO, "netrc %s: %s", path,
+			                     strerror(errno));
+		}
+	}
 	while (fscanf(f, "%1023s", tok) == 1) {
 		if (strcmp(tok, "machine") == 0 || strcmp(tok, "default") == 0) {
 			if (in_match && pass[0] != '\0' &&

@@ -8,6 +8,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "cli/child.h"
 #include "cli/cli.h"
 #include "cli/output.h"
 #include "cli/trust.h"
@@ -250,7 +251,7 @@ static ims_err get_password(struct cli *c, const char *user, char *pw, size_t n)
 	if (c->o.password_command != NULL)
 		return secret_from_command("--password-command", c->o.password_command, pw, n,
 		                           &c->err);
-	env = getenv("IMAPSH_PASSWORD");
+	env = child_env_password(); /* IMAPSH_PASSWORD, taken at start */
 	if (env != NULL && env[0] != '\0') {
 		if (strlen(env) >= n)
 			return ims_error_set(&c->err, IMS_ERR_AUTH, "IMAPSH_PASSWORD is too long");
@@ -262,6 +263,8 @@ static ims_err get_password(struct cli *c, const char *user, char *pw, size_t n)
 	                      &c->err);
 	if (e == IMS_OK)
 		return IMS_OK;
+	if (e == IMS_ERR_AUTH) /* a netrc that is not private: never skipped */
+		return e;
 	if (c->o.netrc && c->o.netrc_file != NULL)
 		return ims_error_set(&c->err, IMS_ERR_AUTH, "%s", c->err.msg);
 	{
@@ -418,6 +421,25 @@ ims_err cli_mbox_encode(struct cli *c, const char *utf8, struct ims_buf *out)
 	if (ims_utf7_encode(utf8, strlen(utf8), out, &e) != IMS_OK)
 		return ims_error_set(&c->err, IMS_ERR_USAGE, "folder name '%s': %s", utf8, e.msg);
 	return IMS_OK;
+}
+
+ims_err cli_mbox_from_server(struct cli *c, const char *raw, size_t len, struct ims_buf *out)
+{
+	struct ims_error e;
+
+	if (len == 0 || memchr(raw, '\0', len) != NULL)
+		return IMS_ERR_PROTOCOL;
+	if (c->sess != NULL && ims_session_utf8(c->sess)) {
+		if (!ims_utf8_valid(raw, len))
+			return IMS_ERR_PROTOCOL;
+		return ims_buf_append(out, raw, len);
+	}
+	/* strict: a name that decodes is one that encodes back the same */
+	switch (ims_utf7_decode(raw, len, out, &e)) {
+	case IMS_OK: return IMS_OK;
+	case IMS_ERR_USAGE: return IMS_ERR_PROTOCOL;
+	default: return IMS_ERR_NOMEM;
+	}
 }
 
 ims_err cli_mbox_decode(struct cli *c, const char *raw, size_t len, struct ims_buf *out)

@@ -1,6 +1,7 @@
 /* imapsh: argv, modes, exit codes. */
 #include <ctype.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,6 +9,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "cli/child.h"
 #include "cli/cli.h"
 #include "cli/output.h"
 #include "imapsh/transport.h"
@@ -225,33 +227,17 @@ static const struct gopt *find_short(char c)
 	return NULL;
 }
 
-static int parse_uint(const char *s, unsigned long max, unsigned long *v_r)
-{
-	char *end;
-	unsigned long v;
-
-	if (s[0] < '0' || s[0] > '9')
-		return -1;
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno != 0 || *end != '\0' || v > max)
-		return -1;
-	*v_r = v;
-	return 0;
-}
-
 /* Apply one global option; IMS_OK or a usage error. */
 static ims_err apply(struct cli *c, const struct gopt *g, const char *val)
 {
 	struct cli_opts *o = &c->o;
-	unsigned long v;
+	uint64_t v;
 
 	switch (g->id) {
 	case O_USER: o->user = val; break;
 	case O_PORT:
-		if (parse_uint(val, 65535, &v) != 0 || v == 0)
-			return ims_error_set(&c->err, IMS_ERR_USAGE,
-			                     "--port: '%s' is not a port number", val);
+		if (cli_number(c, "--port", val, 1, 65535, &v) != IMS_OK)
+			return c->err.code;
 		o->port = (unsigned)v;
 		break;
 	case O_ACCOUNT: o->account = val; break;
@@ -303,9 +289,8 @@ static ims_err apply(struct cli *c, const struct gopt *g, const char *val)
 		o->resolve[o->n_resolve++] = val;
 		break;
 	case O_TIMEOUT:
-		if (parse_uint(val, 86400, &v) != 0 || v == 0)
-			return ims_error_set(&c->err, IMS_ERR_USAGE,
-			                     "--timeout: '%s' is not a number of seconds", val);
+		if (cli_number(c, "--timeout", val, 1, 86400, &v) != IMS_OK)
+			return c->err.code;
 		o->timeout_s = (int)v;
 		break;
 	case O_VERBOSE: o->verbose = 1; break;
@@ -437,6 +422,16 @@ int main(int argc, char **argv)
 	int n = 0, help = 0, version = 0, first = 0;
 	ims_err e;
 
+	/* Secrets from the environment are taken now and removed from it, so
+	 * no program imapsh starts can inherit them (cli/child.h). */
+	if (child_secrets_take() != 0) {
+		cli_warn("out of memory");
+		return 6;
+	}
+	atexit(child_secrets_wipe);
+	/* A closed output is a write error (EPIPE) that ends the work with a
+	 * LOGOUT, never a signal that kills imapsh mid-protocol. */
+	signal(SIGPIPE, SIG_IGN);
 	memset(&c, 0, sizeof(c));
 	ims_error_init(&c.err);
 	c.out_tty = isatty(STDOUT_FILENO);
@@ -508,7 +503,9 @@ int main(int argc, char **argv)
 		snprintf(uid, sizeof(uid), "%u", (unsigned)c.t.uid);
 		e = cli_cmd_run(&c, fa[2] != NULL ? 3 : 2, fa);
 		free(args);
-		if (e != IMS_OK && e != IMS_ERR_CANCELLED && c.err.msg[0] != '\0')
+		if (e == IMS_OK)
+			e = cli_stdout_check(&c);
+		if (e != IMS_OK && e != IMS_ERR_CANCELLED && !c.out_closed && c.err.msg[0] != '\0')
 			(void)fail(&c, e, c.err.msg);
 		cli_close(&c);
 		cfg_release(&c.cfg);
@@ -558,7 +555,9 @@ int main(int argc, char **argv)
 	}
 	e = cli_cmd_run(&c, n - first, args + first);
 	free(args);
-	if (e != IMS_OK && e != IMS_ERR_CANCELLED && c.err.msg[0] != '\0')
+	if (e == IMS_OK)
+		e = cli_stdout_check(&c); /* a closed or full output is not success */
+	if (e != IMS_OK && e != IMS_ERR_CANCELLED && !c.out_closed && c.err.msg[0] != '\0')
 		(void)fail(&c, e, c.err.msg);
 	cli_close(&c);
 	cfg_release(&c.cfg);

@@ -1,6 +1,7 @@
 #include "cli/output.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,6 +74,45 @@ void json_finish(struct json_out *j)
 	else
 		fputs(j->buf.data != NULL ? j->buf.data : "", j->f);
 	ims_buf_release(&j->buf);
+}
+
+ims_err cli_out_error(struct cli *c, int errnum)
+{
+	if (errnum == EPIPE) {
+		/* The reader is gone (| head): stop quietly, log out. */
+		c->out_closed = 1;
+		return ims_error_set(&c->err, IMS_ERR_IO, "%s", "");
+	}
+	return ims_error_set(&c->err, IMS_ERR_IO, "writing to standard output: %s",
+	                     strerror(errnum != 0 ? errnum : EIO));
+}
+
+/* 1 when standard output is a pipe or socket whose reader has gone. */
+static int stdout_gone(void)
+{
+	struct pollfd p = {STDOUT_FILENO, POLLOUT, 0};
+
+	return poll(&p, 1, 0) == 1 && (p.revents & POLLERR) != 0;
+}
+
+ims_err cli_stdout_check(struct cli *c)
+{
+	int errnum;
+
+	if (c->out_closed)
+		return IMS_ERR_IO;
+	errno = 0;
+	if (fflush(stdout) == 0 && !ferror(stdout))
+		return IMS_OK;
+	errnum = errno;
+	if (errnum == 0 || stdout_gone()) /* a write failed earlier */
+		errnum = stdout_gone() ? EPIPE : EIO;
+	return cli_out_error(c, errnum);
+}
+
+int cli_stdout_failed(void)
+{
+	return ferror(stdout);
 }
 
 const char *cli_safe(const char *in, char *buf, size_t n)

@@ -110,6 +110,8 @@ static void report(struct cli *c, const char *where, ims_err e)
 {
 	const char *msg = c->err.msg;
 
+	if (c->out_closed)
+		return; /* nobody reads the output: stop quietly */
 	if (e == IMS_ERR_CANCELLED && msg[0] == '\0')
 		msg = "interrupted";
 	if (msg[0] == '\0')
@@ -122,9 +124,11 @@ static void report(struct cli *c, const char *where, ims_err e)
 		cli_json_error(stdout, where, e, cli_exit_code(e), msg);
 }
 
-/* Run the commands of one line, stopping after the first failure unless
- * keep_going.  Returns 0 when all went well. */
-static int run_line(struct cli *c, const char *line, const char *where, int keep_going,
+/* Run the commands of one line (len bytes), stopping after the first
+ * failure unless keep_going.  A line that holds a NUL is refused whole,
+ * never cut short at it: "rmdir Archive<NUL>-old" must not remove
+ * Archive.  Returns 0 when all went well. */
+static int run_line(struct cli *c, const char *line, size_t len, const char *where, int keep_going,
                     struct run_state *rs)
 {
 	struct line_cmds l;
@@ -132,7 +136,10 @@ static int run_line(struct cli *c, const char *line, const char *where, int keep
 	int bad = 0;
 
 	ims_error_init(&c->err);
-	if (line_parse(line, &l, &c->err) != IMS_OK) {
+	if (memchr(line, '\0', len) != NULL)
+		ims_error_set(&c->err, IMS_ERR_USAGE,
+		              "a NUL byte in the line; nothing of it was run");
+	if (c->err.code != IMS_OK || line_parse(line, &l, &c->err) != IMS_OK) {
 		report(c, where, c->err.code);
 		if (!rs->failed) {
 			rs->failed = 1;
@@ -154,7 +161,10 @@ static int run_line(struct cli *c, const char *line, const char *where, int keep
 		cli_interrupted = 0;
 		ims_error_init(&c->err);
 		e = cli_cmd_run(c, (int)l.v[i].n, l.v[i].v);
-		fflush(stdout);
+		if (e == IMS_OK)
+			e = cli_stdout_check(c);
+		else
+			(void)fflush(stdout);
 		check_failed = c->exit_set && c->exit != 0;
 		if (e != IMS_OK)
 			report(c, where, e);
@@ -169,6 +179,10 @@ static int run_line(struct cli *c, const char *line, const char *where, int keep
 		}
 		if (c->interactive && cli_interrupted) {
 			bad = 1; /* Ctrl-C also cancels the rest of the line */
+			break;
+		}
+		if (c->out_closed) { /* the reader is gone: no more commands */
+			rs->quit = 1;
 			break;
 		}
 	}
@@ -196,7 +210,8 @@ ims_err cli_run_strings(struct cli *c, const char *const *v, size_t n)
 	memset(&rs, 0, sizeof(rs));
 	for (i = 0; i < n && !rs.quit; i++) {
 		snprintf(where, sizeof(where), "-c #%zu", i + 1);
-		if (run_line(c, v[i], n > 1 ? where : NULL, c->o.keep_going, &rs) != 0 &&
+		if (run_line(c, v[i], strlen(v[i]), n > 1 ? where : NULL, c->o.keep_going, &rs) !=
+		        0 &&
 		    !c->o.keep_going)
 			break;
 	}
@@ -219,7 +234,8 @@ ims_err cli_batch(struct cli *c, FILE *f)
 		while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
 			line[--len] = '\0';
 		snprintf(where, sizeof(where), "%s:%lu", name, lineno);
-		if (run_line(c, line, where, c->o.keep_going, &rs) != 0 && !c->o.keep_going)
+		if (run_line(c, line, (size_t)len, where, c->o.keep_going, &rs) != 0 &&
+		    !c->o.keep_going)
 			break;
 	}
 	if (ferror(f) && !rs.failed) {
@@ -1038,7 +1054,7 @@ ims_err cli_repl(struct cli *c)
 			}
 		}
 		memset(&rs, 0, sizeof(rs));
-		(void)run_line(c, line, NULL, 0, &rs);
+		(void)run_line(c, line, strlen(line), NULL, 0, &rs);
 		free(line);
 		if (rs.quit || got_term)
 			break;

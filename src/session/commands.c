@@ -1332,18 +1332,13 @@ static ims_err quote_tagged(void *ctx, const struct ims_response *r, struct ims_
 	return quote_untagged(ctx, r, &(int){0}, err);
 }
 
-static int secret_verb(const char *line)
-{
-	return strncasecmp(line, "LOGIN ", 6) == 0 || strncasecmp(line, "AUTHENTICATE ", 13) == 0;
-}
-
 ims_err ims_session_quote(struct ims_session *s, const char *line, ims_quote_fn fn, void *ctx,
                           struct ims_error *err)
 {
 	struct quote_ctx q = {s, fn, ctx};
 	struct ims_handler h = {0};
 	struct ims_cmd c;
-	char tag[32], *sp, *trace = NULL;
+	char tag[32];
 	size_t n = strlen(line), i;
 	unsigned id;
 	ims_err e;
@@ -1372,21 +1367,13 @@ ims_err ims_session_quote(struct ims_session *s, const char *line, ims_quote_fn 
 		char *wire = malloc(len + 1);
 		struct ims__pending *p;
 
-		trace = malloc(len + 8);
 		p = calloc(1, sizeof(*p));
-		if (wire == NULL || p == NULL || trace == NULL) {
+		if (wire == NULL || p == NULL) {
 			free(wire);
 			free(p);
-			free(trace);
 			return ims_error_set(err, IMS_ERR_NOMEM, "out of memory");
 		}
 		snprintf(wire, len + 1, "%s %s\r\n", tag, line);
-		if (secret_verb(line)) {
-			sp = strchr(line, ' ');
-			snprintf(trace, len + 8, "%s %.*s ***", tag, (int)(sp - line), line);
-		} else {
-			snprintf(trace, len + 8, "%s %s", tag, line);
-		}
 		h.untagged = quote_untagged;
 		h.tagged = quote_tagged;
 		h.ctx = &q;
@@ -1402,12 +1389,10 @@ ims_err ims_session_quote(struct ims_session *s, const char *line, ims_quote_fn 
 				;
 			*tail = p;
 		}
-		ims__trace(s, IMS_TRACE_SEND, trace, strlen(trace));
+		ims__trace_command(s, wire, len - 2); /* without the CRLF */
 		e = ims__write(s, wire, strlen(wire), err);
 		ims_wipe(wire, len);
 		free(wire);
-		ims_wipe(trace, strlen(trace));
-		free(trace);
 	}
 	if (e != IMS_OK)
 		return e;

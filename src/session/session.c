@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "imapsh/crypto.h"
+#include "imapsh/redact.h"
 #include "imapsh/sanitize.h"
 #include "imapsh/seqset.h"
 
@@ -96,6 +97,30 @@ void ims__trace(struct ims_session *s, enum ims_trace_dir dir, const char *line,
 {
 	if (s->opts.hooks.trace != NULL)
 		s->opts.hooks.trace(s->opts.hooks.ctx, dir, line, len);
+}
+
+void ims__trace_command(struct ims_session *s, const char *cmd, size_t len)
+{
+	size_t keep = ims_redact_visible(cmd, len);
+	char *t;
+
+	s->trace_cont_secret = keep < len;
+	if (s->opts.hooks.trace == NULL)
+		return;
+	if (keep == len) {
+		ims__trace(s, IMS_TRACE_SEND, cmd, len);
+		return;
+	}
+	t = malloc(keep + 5);
+	if (t == NULL) {
+		ims__trace(s, IMS_TRACE_SEND, "***", 3);
+		return;
+	}
+	memcpy(t, cmd, keep);
+	memcpy(t + keep, " ***", 5);
+	ims__trace(s, IMS_TRACE_SEND, t, keep + 4);
+	ims_wipe(t, keep + 5);
+	free(t);
 }
 
 /* The one place the protocol state changes. */
@@ -492,6 +517,7 @@ ims_err ims_session_send_line(struct ims_session *s, const char *data, size_t le
 		return s->broken;
 	if (memchr(data, '\r', len) || memchr(data, '\n', len) || memchr(data, '\0', len))
 		return ims_error_set(err, IMS_ERR_USAGE, "a line break or NUL in a line to send");
+	secret = secret || s->trace_cont_secret;
 	ims__trace(s, IMS_TRACE_SEND, secret ? "***" : data, secret ? 3 : len);
 	line = malloc(len + 2);
 	if (line == NULL)
@@ -900,7 +926,7 @@ ims_err ims_session_submit(struct ims_session *s, struct ims_cmd *c, const struc
 		;
 	*tail = p;
 	*id_r = p->id;
-	ims__trace(s, IMS_TRACE_SEND, ims_cmd_trace(c), strlen(ims_cmd_trace(c)));
+	ims__trace_command(s, ims_cmd_trace(c), strlen(ims_cmd_trace(c)));
 	s->sending = p;
 	for (i = 0; i < n; i++) {
 		const struct ims_segment *g = &segs[i];

@@ -61,6 +61,8 @@ struct ims_session {
 	unsigned caps_gen;
 	int compressed; /* COMPRESS DEFLATE is on: stream is the compressing one */
 
+	int trace_cont_secret; /* the last command traced was secret */
+
 	/* IDLE */
 	unsigned idle_id;
 	int idle_started;
@@ -84,6 +86,11 @@ void ims__folder_clear(struct ims_folder *f);
 /* Write raw bytes to the server (not traced). */
 ims_err ims__write(struct ims_session *s, const void *p, size_t n, struct ims_error *err);
 void ims__trace(struct ims_session *s, enum ims_trace_dir dir, const char *line, size_t len);
+/* Trace a whole command the client sends (tag first): what may be shown
+ * is decided by ims_redact_visible() alone, and a command found secret
+ * makes the lines that continue it (ims_session_send_line) secret too,
+ * until the next command. */
+void ims__trace_command(struct ims_session *s, const char *cmd, size_t len);
 /* Begin, end, submit and wait in one go. */
 ims_err ims__run(struct ims_session *s, struct ims_cmd *c, const struct ims_handler *h,
                  struct ims_error *err);

@@ -109,6 +109,7 @@ class PasswordSources(h.TestbedCase):
         with open(path, "w") as f:
             f.write("machine other.example.test login x password y\n"
                     "machine %s login carol password carol-pw\n" % HOST)
+        os.chmod(path, 0o600)
         rc, out, err = self.imapsh(*h.imaps_args(), "--netrc-file", path, h.target("carol"),
                                    "namespace")
         self.assertEqual(rc, 0, err)

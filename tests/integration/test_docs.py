@@ -66,7 +66,7 @@ class ManPage(unittest.TestCase):
         rc, out, err = run("--port", "notaport", "check", "x")
         self.assertEqual(rc, 2)
         self.assertEqual(out, "")
-        self.assertIn("imapsh: --port: 'notaport' is not a port number", err)
+        self.assertIn("imapsh: --port: 'notaport' is not a number from 1 to 65535", err)
         rc, out, err = run("--no-such-option")
         self.assertEqual(rc, 2)
         self.assertIn("unknown option '--no-such-option'", err)
