@@ -506,7 +506,7 @@ static ims_err maildir_finish(struct export *x, const struct ims_fetch *f)
 	return IMS_OK;
 }
 
-/* Remove what an earlier run left in tmp/ (DIR is locked: no other
+/* Remove what an earlier run left (DIR is locked: no other
  * export is writing there). */
 static void clean_tmp(struct export *x, int dfd, const char *prefix)
 {
@@ -1071,7 +1071,7 @@ static ims_err mbox_names(struct export *x)
 		return nomem(x->c);
 	}
 	snprintf(x->mbox_name, sizeof(x->mbox_name), "%s.mbox", b.data);
-	snprintf(x->mbox_tmp, sizeof(x->mbox_tmp), ".%s.imapsh-", x->mbox_name);
+	snprintf(x->mbox_tmp, sizeof(x->mbox_tmp), ".%s.imapsh-tmp", x->mbox_name);
 	snprintf(x->state_path, sizeof(x->state_path), ".%s.imapsh-export", x->mbox_name);
 	ims_buf_release(&b);
 	return IMS_OK;
@@ -1188,7 +1188,8 @@ static ims_err export_run(struct export *x)
 	if (x->fmt == FMT_MBOX) {
 		if (mbox_names(x) != IMS_OK)
 			return c->err.code;
-		clean_tmp(x, x->dirfd, x->mbox_tmp); /* left by a run that died */
+		/* left by a run that died (the state file is not one of them) */
+		clean_tmp(x, x->dirfd, x->mbox_tmp);
 	} else {
 		snprintf(x->state_path, sizeof(x->state_path), "%s", STATE_NAME);
 		if (open_sub(x, "tmp", &x->tmpfd) != IMS_OK ||

@@ -24,7 +24,9 @@ static const char *kind_words(mode_t m)
 		return "a block device";
 	if (S_ISSOCK(m))
 		return "a socket";
-	return "not a regular file";
+	if (S_ISREG(m))
+		return "a regular file";
+	return "of an unknown kind";
 }
 
 static int fail(struct ims_error *err, const char *name, int en)
