@@ -94,6 +94,11 @@ ims_err ims_fs_place(int from_dfd, const char *tmp, int to_dfd, const char *name
 ims_err ims_fs_write_file(int dfd, const char *name, const void *data, size_t len, unsigned flags,
                           struct ims_error *err) IMS_MUST_CHECK;
 
+/* A new read-write file of mode 0600 that has no name (O_TMPFILE in
+ * $TMPDIR or /tmp; where that is missing, a random name removed at once):
+ * for spooling.  Returns a descriptor or -1. */
+int ims_fs_anon_tmp(struct ims_error *err);
+
 /* ---- opening what is there -------------------------------------------------- */
 
 /* Open name in dfd for reading: never through a symbolic link, never a

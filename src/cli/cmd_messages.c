@@ -1950,16 +1950,10 @@ static ims_err fd_read(void *ctx, void *p, size_t len, size_t *got_r)
 static ims_err spool(struct cli *c, int in, int *fd_r)
 {
 	char buf[64 * 1024];
-	FILE *f = tmpfile();
-	int fd;
+	int fd = ims_fs_anon_tmp(&c->err);
 
-	if (f == NULL)
-		return ims_error_set(&c->err, IMS_ERR_IO, "append: a temporary file: %s",
-		                     strerror(errno));
-	fd = dup(fileno(f));
-	fclose(f);
 	if (fd < 0)
-		return ims_error_set(&c->err, IMS_ERR_IO, "append: %s", strerror(errno));
+		return ims_error_prefix(&c->err, "append: a temporary file");
 	for (;;) {
 		ssize_t r = read(in, buf, sizeof(buf));
 

@@ -274,6 +274,29 @@ ims_err ims_fs_write_file(int dfd, const char *name, const void *data, size_t le
 	return IMS_OK;
 }
 
+int ims_fs_anon_tmp(struct ims_error *err)
+{
+	const char *d = getenv("TMPDIR");
+	char name[IMS_FS_TMP_MAX];
+	int dfd, fd;
+
+	if (d == NULL || d[0] != '/')
+		d = "/tmp";
+	/* No name at all where the system can; else a random one, removed
+	 * at once. */
+	fd = open(d, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (fd >= 0)
+		return fd;
+	dfd = open(d, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return fail(err, d, errno);
+	fd = ims_fs_tmp_create(dfd, ".imapsh-spool-", IMS_FS_RDWR, name, sizeof(name), err);
+	if (fd >= 0)
+		(void)unlinkat(dfd, name, 0);
+	close(dfd);
+	return fd;
+}
+
 /* ---- opening what is there ------------------------------------------------ */
 
 /* fd was opened O_NONBLOCK: a regular file, made blocking; else closed. */

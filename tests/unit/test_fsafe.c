@@ -373,6 +373,29 @@ static void test_out_fifo(void **state)
 	assert_true(S_ISFIFO(mode_of("pipe")));
 }
 
+static void test_anon_tmp(void **state)
+{
+	struct ims_error err;
+	struct stat st;
+	char buf[4];
+	int fd;
+
+	(void)state;
+	ims_error_init(&err);
+	setenv("TMPDIR", dir, 1);
+	fd = ims_fs_anon_tmp(&err);
+	unsetenv("TMPDIR");
+	assert_true(fd >= 0);
+	assert_int_equal(fstat(fd, &st), 0);
+	assert_int_equal(st.st_nlink, 0); /* no name anyone could plant or open */
+	assert_int_equal(st.st_mode & 07777, 0600);
+	assert_int_equal(write(fd, "abc", 3), 3);
+	assert_int_equal(pread(fd, buf, 3, 0), 3);
+	assert_memory_equal(buf, "abc", 3);
+	close(fd);
+	assert_int_equal(count(""), 2); /* "." and ".." only */
+}
+
 static void test_getline(void **state)
 {
 	FILE *f = tmpfile();
@@ -411,6 +434,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_out_files, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_out_device, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_out_fifo, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_anon_tmp, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_getline, setup, teardown),
 	};
 
