@@ -18,8 +18,10 @@
  * rewritten.  Any other line is an error naming the line: a pin store
  * that cannot be read is never silently ignored.
  *
- * Parsing, lookup and editing are pure; ims_kh_load() and ims_kh_save()
- * read and write the file (save atomically, mode 0600).
+ * Parsing, lookup and editing are pure (core); ims_kh_load() and
+ * ims_kh_save() read and write the file through fsafe.h, in the fs layer
+ * (src/fs/knownhosts_file.c): never through a symbolic link, a regular
+ * file only, saved atomically with mode 0600.
  *
  * Ownership: struct ims_kh owns its entries; ims_kh_release() frees them.
  * Pointers returned by ims_kh_lookup() point into kh and live until kh
@@ -95,13 +97,15 @@ ims_err ims_kh_add(struct ims_kh *kh, const char *host, unsigned port, const cha
  * every pin).  Returns how many entries went. */
 size_t ims_kh_remove(struct ims_kh *kh, const char *host, unsigned port, const char *pin);
 
-/* Read path into kh (appending).  A missing file is an empty store.
+/* Read path into kh (appending).  A missing file is an empty store; a
+ * symbolic link, a FIFO or anything but a regular file is IMS_ERR_IO.
  * IMS_ERR_IO (cannot read), IMS_ERR_LIMIT (over IMS_KH_FILE_MAX),
  * IMS_ERR_USAGE (a bad line), IMS_ERR_NOMEM. */
 ims_err ims_kh_load(struct ims_kh *kh, const char *path, struct ims_error *err) IMS_MUST_CHECK;
 
-/* Replace path with kh's text atomically: a temporary file beside it
- * (mode 0600), fsync, rename over path, fsync of the folder.  A reader
+/* Replace path with kh's text atomically: a new file beside it under a
+ * random name (mode 0600), fsync, rename over path (a link there is
+ * replaced, never followed), fsync of the folder.  A reader
  * sees the old file or the new one, never a part.  IMS_ERR_IO. */
 ims_err ims_kh_save(const struct ims_kh *kh, const char *path,
                     struct ims_error *err) IMS_MUST_CHECK;

@@ -57,6 +57,7 @@
 
 #include "cli/cli.h"
 #include "cli/output.h"
+#include "imapsh/fsafe.h"
 #include "imapsh/json.h"
 #include "imapsh/rfc2047.h"
 #include "imapsh/sanitize.h"
@@ -115,7 +116,8 @@ struct export
 	int dirfd, curfd, tmpfd;
 	char state_path[400]; /* relative to dirfd */
 	char mbox_name[300];  /* NAME.mbox */
-	char mbox_tmp[320];
+	char mbox_tmp[320];   /* the prefix of its temporary names */
+	char mbox_tmpname[IMS_FS_TMP_MAX + 320];
 
 	uint32_t uidvalidity;
 	struct ims_seqset done; /* UIDs safely exported (the state file) */
@@ -136,7 +138,6 @@ struct export
 	size_t n_pend, cap_pend;
 	uint64_t pend_bytes;
 	int64_t last_commit;
-	unsigned tmp_seq;
 
 	/* mbox */
 	int mbox_fd;
@@ -240,16 +241,19 @@ static void progress(struct export *x, int final)
 
 /* ---- the state file ------------------------------------------------------ */
 
-static void put_escaped(FILE *f, const char *s)
+static ims_err put_escaped(struct ims_buf *b, const char *s)
 {
-	for (; *s != '\0'; s++) {
+	ims_err e = IMS_OK;
+
+	for (; *s != '\0' && e == IMS_OK; s++) {
 		unsigned char ch = (unsigned char)*s;
 
 		if (ch < 0x20 || ch == 0x7f || ch == '%')
-			fprintf(f, "%%%02X", ch);
+			e = ims_buf_printf(b, "%%%02X", ch);
 		else
-			fputc(ch, f);
+			e = ims_buf_putc(b, (char)ch);
 	}
+	return e;
 }
 
 static void unescape(char *s)
@@ -274,8 +278,9 @@ static ims_err state_read(struct export *x, char *folder, size_t folder_n, char 
                           int *found_r)
 {
 	struct cli *c = x->c;
-	char *line = NULL;
+	char *line = NULL, shown[700];
 	size_t cap = 0;
+	unsigned long lineno = 0;
 	ssize_t len;
 	FILE *f;
 	int fd, version = 0;
@@ -283,23 +288,25 @@ static ims_err state_read(struct export *x, char *folder, size_t folder_n, char 
 
 	*found_r = 0;
 	folder[0] = fmt[0] = '\0';
-	fd = openat(x->dirfd, x->state_path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		if (errno == ENOENT)
-			return IMS_OK;
-		io_fail(x, "cannot read", x->state_path);
-		return ims_error_copy(&c->err, &x->ioerr);
-	}
+	fd = ims_fs_open_read(x->dirfd, x->state_path, &c->err);
+	if (fd == IMS_FS_MISSING)
+		return IMS_OK;
+	if (fd < 0)
+		return ims_error_prefix(&c->err, "%s", x->dir);
 	f = fdopen(fd, "r");
 	if (f == NULL) {
 		close(fd);
 		return nomem(c);
 	}
-	while (e == IMS_OK && (len = getline(&line, &cap, f)) >= 0) {
+	snprintf(shown, sizeof(shown), "%s/%s", x->dir, x->state_path);
+	while (e == IMS_OK &&
+	       (len = ims_fs_getline(f, &line, &cap, &lineno, shown, &c->err)) != -1) {
 		char *v;
 
-		if (len > 0 && line[len - 1] == '\n')
-			line[--len] = '\0';
+		if (len == -2) {
+			e = c->err.code;
+			break;
+		}
 		if (line[0] == '#' || line[0] == '\0')
 			continue;
 		v = strchr(line, ' ');
@@ -340,50 +347,42 @@ static ims_err state_read(struct export *x, char *folder, size_t folder_n, char 
 /* Replace the state file: temp, fsync, rename, fsync DIR. */
 static ims_err state_write(struct export *x)
 {
-	char tmp[420];
-	struct ims_buf set;
+	struct ims_buf set, b;
 	struct ims_error e;
-	FILE *f;
-	int fd, bad;
+	ims_err r;
 
-	snprintf(tmp, sizeof(tmp), "%s.tmp", x->state_path);
 	ims_buf_init(&set, 0);
+	ims_buf_init(&b, 0);
 	if (!ims_seqset_empty(&x->done) && ims_seqset_format(&x->done, &set, &e) != IMS_OK) {
 		ims_buf_release(&set);
 		return ims_error_set(&x->ioerr, IMS_ERR_NOMEM, "out of memory");
 	}
-	fd = openat(x->dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		ims_buf_release(&set);
-		return io_fail(x, "cannot write", tmp);
-	}
-	f = fdopen(fd, "w");
-	if (f == NULL) {
-		close(fd);
-		ims_buf_release(&set);
+	r = ims_buf_printf(&b,
+	                   "# imapsh export state: what is safely exported; delete to start over\n"
+	                   "version 1\nformat %s\nfolder ",
+	                   x->fmt == FMT_MBOX ? "mbox" : "maildir");
+	if (r == IMS_OK)
+		r = put_escaped(&b, x->folder);
+	if (r == IMS_OK)
+		r = ims_buf_printf(&b, "\nuidvalidity %" PRIu32 "\n", x->uidvalidity);
+	if (r == IMS_OK && x->fmt == FMT_MBOX)
+		r = ims_buf_printf(&b, "mbox-size %" PRIu64 "\n", x->mbox_size);
+	if (r == IMS_OK)
+		r = ims_buf_printf(&b, "uids %s\n", set.len > 0 ? set.data : "none");
+	ims_buf_release(&set);
+	if (r != IMS_OK) {
+		ims_buf_release(&b);
 		return ims_error_set(&x->ioerr, IMS_ERR_NOMEM, "out of memory");
 	}
-	fprintf(f, "# imapsh export state: what is safely exported; delete to start over\n");
-	fprintf(f, "version 1\nformat %s\nfolder ", x->fmt == FMT_MBOX ? "mbox" : "maildir");
-	put_escaped(f, x->folder);
-	fprintf(f, "\nuidvalidity %" PRIu32 "\n", x->uidvalidity);
-	if (x->fmt == FMT_MBOX)
-		fprintf(f, "mbox-size %" PRIu64 "\n", x->mbox_size);
-	fprintf(f, "uids %s\n", set.len > 0 ? set.data : "none");
-	ims_buf_release(&set);
-	bad = fflush(f) != 0 || fsync(fd) != 0;
-	if (fclose(f) != 0)
-		bad = 1;
-	if (bad) {
-		io_fail(x, "cannot write", tmp);
-		unlinkat(x->dirfd, tmp, 0);
-		return IMS_ERR_IO;
+	/* A new file, fsynced, renamed over the old one, DIR fsynced. */
+	ims_error_init(&e);
+	r = ims_fs_write_file(x->dirfd, x->state_path, b.data, b.len, IMS_FS_SYNC, &e);
+	ims_buf_release(&b);
+	if (r != IMS_OK && x->ioerr.code == IMS_OK) {
+		ims_error_copy(&x->ioerr, &e);
+		ims_error_prefix(&x->ioerr, "cannot write %s", x->dir);
 	}
-	if (renameat(x->dirfd, tmp, x->dirfd, x->state_path) != 0)
-		return io_fail(x, "cannot rename", tmp);
-	if (fsync(x->dirfd) != 0)
-		return io_fail(x, "cannot sync", ".");
-	return IMS_OK;
+	return r;
 }
 
 /* ---- Maildir ------------------------------------------------------------- */
@@ -409,10 +408,12 @@ static void maildir_flags(const struct ims_strings *fl, char *out)
 
 static ims_err open_tmp(struct export *x)
 {
-	snprintf(x->cur_tmp, sizeof(x->cur_tmp), TMP_PREFIX "%ld.%u", (long)getpid(), ++x->tmp_seq);
-	x->cur_fd = openat(x->tmpfd, x->cur_tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	struct ims_error e;
+
+	ims_error_init(&e);
+	x->cur_fd = ims_fs_tmp_create(x->tmpfd, TMP_PREFIX, 0, x->cur_tmp, sizeof(x->cur_tmp), &e);
 	if (x->cur_fd < 0)
-		return io_fail(x, "cannot create", x->cur_tmp);
+		return io_fail(x, "cannot create a file in", "tmp");
 	x->cur_bytes = 0;
 	return IMS_OK;
 }
@@ -448,7 +449,8 @@ static ims_err maildir_commit(struct export *x)
 	if (sync_all(x->tmpfd) != 0)
 		return io_fail(x, "cannot sync", "tmp");
 	for (i = 0; i < x->n_pend && e == IMS_OK; i++)
-		if (renameat(x->tmpfd, x->pend[i].tmp, x->curfd, x->pend[i].name) != 0)
+		if (ims_fs_place(x->tmpfd, x->pend[i].tmp, x->curfd, x->pend[i].name, 0, &se) !=
+		    IMS_OK)
 			e = io_fail(x, "cannot rename into", "cur");
 	if (fsync(x->curfd) != 0 && e == IMS_OK)
 		e = io_fail(x, "cannot sync", "cur");
@@ -504,11 +506,11 @@ static ims_err maildir_finish(struct export *x, const struct ims_fetch *f)
 	return IMS_OK;
 }
 
-/* Remove what an earlier run left in tmp/ (DIR is locked: no other
+/* Remove what an earlier run left (DIR is locked: no other
  * export is writing there). */
-static void clean_tmp(struct export *x)
+static void clean_tmp(struct export *x, int dfd, const char *prefix)
 {
-	int fd = dup(x->tmpfd);
+	int fd = dup(dfd);
 	DIR *d;
 	struct dirent *de;
 
@@ -520,8 +522,8 @@ static void clean_tmp(struct export *x)
 		return;
 	}
 	while ((de = readdir(d)) != NULL)
-		if (strncmp(de->d_name, TMP_PREFIX, strlen(TMP_PREFIX)) == 0)
-			unlinkat(x->tmpfd, de->d_name, 0);
+		if (strncmp(de->d_name, prefix, strlen(prefix)) == 0)
+			unlinkat(dfd, de->d_name, 0);
 	closedir(d);
 }
 
@@ -532,7 +534,7 @@ static ims_err mbox_flush(struct export *x)
 	if (x->out_len == 0)
 		return IMS_OK;
 	if (write_all(x->mbox_fd, x->out, x->out_len) != IMS_OK)
-		return io_fail(x, "cannot write", x->mbox_tmp);
+		return io_fail(x, "cannot write", x->mbox_tmpname);
 	x->mbox_off += x->out_len;
 	x->out_len = 0;
 	return IMS_OK;
@@ -652,7 +654,7 @@ static ims_err mbox_finish(struct export *x, const struct ims_fetch *f)
 	strftime(line, sizeof(line), "From MAILER-DAEMON %a %b %e %H:%M:%S %Y\n", &tm);
 	if (strlen(line) == strlen(FROM_DUMMY) &&
 	    pwrite(x->mbox_fd, line, strlen(line), (off_t)x->msg_start) != (ssize_t)strlen(line))
-		return io_fail(x, "cannot write", x->mbox_tmp);
+		return io_fail(x, "cannot write", x->mbox_tmpname);
 	x->mbox_good = x->mbox_off;
 	x->cur_fd = -1;
 	if (x->n_mbox_uids == x->cap_mbox_uids) {
@@ -694,7 +696,7 @@ static ims_err mbox_copy_old(struct export *x, int from)
 		if (n == 0)
 			break;
 		if (write_all(x->mbox_fd, buf, (size_t)n) != IMS_OK)
-			return io_fail(x, "cannot write", x->mbox_tmp);
+			return io_fail(x, "cannot write", x->mbox_tmpname);
 		x->mbox_off += (uint64_t)n;
 	}
 	x->mbox_good = x->mbox_off;
@@ -709,19 +711,25 @@ static ims_err mbox_open(struct export *x)
 	x->out = malloc(MBOX_OUTBUF);
 	if (x->out == NULL)
 		return ims_error_set(&x->ioerr, IMS_ERR_NOMEM, "out of memory");
-	x->mbox_fd = openat(x->dirfd, x->mbox_tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (x->mbox_fd < 0)
-		return io_fail(x, "cannot create", x->mbox_tmp);
-	old = openat(x->dirfd, x->mbox_name, O_RDONLY | O_CLOEXEC);
+	/* Only a regular file is copied (and its mode, the owner's choice);
+	 * a link or a FIFO planted at NAME.mbox is refused. */
+	old = ims_fs_open_read(x->dirfd, x->mbox_name, &x->ioerr);
+	if (old == -1)
+		return ims_error_prefix(&x->ioerr, "%s", x->dir);
+	x->mbox_fd = ims_fs_tmp_create(x->dirfd, x->mbox_tmp, IMS_FS_RDWR, x->mbox_tmpname,
+	                               sizeof(x->mbox_tmpname), &x->ioerr);
+	if (x->mbox_fd < 0) {
+		if (old >= 0)
+			close(old);
+		return ims_error_prefix(&x->ioerr, "cannot create a file in %s", x->dir);
+	}
 	if (old >= 0) {
 		struct stat st;
 
 		if (fstat(old, &st) == 0)
-			(void)fchmod(x->mbox_fd, st.st_mode & 07777);
+			(void)fchmod(x->mbox_fd, st.st_mode & 0777);
 		e = mbox_copy_old(x, old);
 		close(old);
-	} else if (errno != ENOENT) {
-		e = io_fail(x, "cannot read", x->mbox_name);
 	}
 	return e;
 }
@@ -737,17 +745,16 @@ static ims_err mbox_commit(struct export *x)
 		return IMS_OK;
 	x->out_len = 0; /* a partial message still buffered */
 	if (ftruncate(x->mbox_fd, (off_t)x->mbox_good) != 0 || fdatasync(x->mbox_fd) != 0)
-		return io_fail(x, "cannot write", x->mbox_tmp);
+		return io_fail(x, "cannot write", x->mbox_tmpname);
 	close(x->mbox_fd);
 	x->mbox_fd = -1;
 	if (x->n_mbox_uids == 0) {
-		unlinkat(x->dirfd, x->mbox_tmp, 0);
+		unlinkat(x->dirfd, x->mbox_tmpname, 0);
 		return IMS_OK;
 	}
-	if (renameat(x->dirfd, x->mbox_tmp, x->dirfd, x->mbox_name) != 0)
-		return io_fail(x, "cannot rename", x->mbox_tmp);
-	if (fsync(x->dirfd) != 0)
-		return io_fail(x, "cannot sync", ".");
+	if (ims_fs_place(x->dirfd, x->mbox_tmpname, x->dirfd, x->mbox_name, IMS_FS_SYNC, &se) !=
+	    IMS_OK)
+		return io_fail(x, "cannot rename", x->mbox_tmpname);
 	x->mbox_size = x->mbox_good;
 	for (i = 0; i < x->n_mbox_uids; i++)
 		if (ims_seqset_add(&x->done, x->mbox_uids[i], x->mbox_uids[i], &se) != IMS_OK)
@@ -1037,38 +1044,12 @@ static ims_err transfer(struct export *x)
 
 /* ---- setting up ------------------------------------------------------------ */
 
-static ims_err mkdir_p(struct cli *c, const char *path)
-{
-	char buf[4096];
-	char *p;
-
-	if (strlen(path) >= sizeof(buf))
-		return ims_error_set(&c->err, IMS_ERR_USAGE, "%s: the path is too long", path);
-	snprintf(buf, sizeof(buf), "%s", path);
-	for (p = buf + 1; *p != '\0'; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(buf, 0700) != 0 && errno != EEXIST)
-			return ims_error_set(&c->err, IMS_ERR_IO, "cannot create %s: %s", buf,
-			                     strerror(errno));
-		*p = '/';
-	}
-	if (mkdir(buf, 0700) != 0 && errno != EEXIST)
-		return ims_error_set(&c->err, IMS_ERR_IO, "cannot create %s: %s", buf,
-		                     strerror(errno));
-	return IMS_OK;
-}
-
+/* DIR/cur, DIR/new, DIR/tmp: made 0700 if missing, never a link. */
 static ims_err open_sub(struct export *x, const char *name, int *fd_r)
 {
-	if (mkdirat(x->dirfd, name, 0700) != 0 && errno != EEXIST)
-		return ims_error_set(&x->c->err, IMS_ERR_IO, "cannot create %s/%s: %s", x->dir,
-		                     name, strerror(errno));
-	*fd_r = openat(x->dirfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	*fd_r = ims_fs_subdir(x->dirfd, name, 1, &x->c->err);
 	if (*fd_r < 0)
-		return ims_error_set(&x->c->err, IMS_ERR_IO, "cannot open %s/%s: %s", x->dir, name,
-		                     strerror(errno));
+		return ims_error_prefix(&x->c->err, "%s", x->dir);
 	return IMS_OK;
 }
 
@@ -1118,7 +1099,7 @@ static ims_err check_state(struct export *x, uint32_t server_uidv)
 		                     "directory",
 		                     x->dir, cli_safe(folder, s1, sizeof(s1)),
 		                     cli_safe(x->folder, s2, sizeof(s2)));
-	if (x->fmt == FMT_MBOX && faccessat(x->dirfd, x->mbox_name, F_OK, 0) != 0) {
+	if (x->fmt == FMT_MBOX && ims_fs_kind(x->dirfd, x->mbox_name) == IMS_FS_NONE) {
 		/* The mbox was removed: start over. */
 		ims_seqset_clear(&x->done);
 		x->uidvalidity = server_uidv;
@@ -1141,7 +1122,7 @@ static ims_err check_state(struct export *x, uint32_t server_uidv)
 		char old[400];
 
 		snprintf(old, sizeof(old), "%s.%" PRIu32, x->mbox_name, x->uidvalidity);
-		if (faccessat(x->dirfd, old, F_OK, 0) == 0)
+		if (ims_fs_kind(x->dirfd, old) != IMS_FS_NONE)
 			return ims_error_set(&c->err, IMS_ERR_IO, "%s/%s exists already", x->dir,
 			                     old);
 		if (renameat(x->dirfd, x->mbox_name, x->dirfd, old) != 0 && errno != ENOENT)
@@ -1197,19 +1178,18 @@ static ims_err export_run(struct export *x)
 	const struct ims_folder *f;
 	ims_err e;
 
-	if (mkdir_p(c, x->dir) != IMS_OK)
-		return c->err.code;
-	x->dirfd = open(x->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	/* Everything below happens through this descriptor. */
+	x->dirfd = ims_fs_dir_open(x->dir, 1, &c->err);
 	if (x->dirfd < 0)
-		return ims_error_set(&c->err, IMS_ERR_IO, "cannot open %s: %s", x->dir,
-		                     strerror(errno));
+		return ims_error_prefix(&c->err, "export");
 	/* (A file system without locks gets none.) */
 	if (flock(x->dirfd, LOCK_EX | LOCK_NB) != 0 && errno == EWOULDBLOCK)
 		return ims_error_set(&c->err, IMS_ERR_IO, "%s is in use by another export", x->dir);
 	if (x->fmt == FMT_MBOX) {
 		if (mbox_names(x) != IMS_OK)
 			return c->err.code;
-		unlinkat(x->dirfd, x->mbox_tmp, 0); /* left by a run that died */
+		/* left by a run that died (the state file is not one of them) */
+		clean_tmp(x, x->dirfd, x->mbox_tmp);
 	} else {
 		snprintf(x->state_path, sizeof(x->state_path), "%s", STATE_NAME);
 		if (open_sub(x, "tmp", &x->tmpfd) != IMS_OK ||
@@ -1218,7 +1198,7 @@ static ims_err export_run(struct export *x)
 		close(x->curfd);
 		if (open_sub(x, "cur", &x->curfd) != IMS_OK)
 			return c->err.code;
-		clean_tmp(x);
+		clean_tmp(x, x->tmpfd, TMP_PREFIX);
 	}
 	/* The directory is ready: now the server. */
 	e = cli_need(c, CMD_LOGIN);
@@ -1333,7 +1313,7 @@ static ims_err cmd_export(struct cli *c, int argc, char **argv)
 		drop_current(&x);
 	if (x.mbox_fd >= 0) {
 		close(x.mbox_fd);
-		unlinkat(x.dirfd, x.mbox_tmp, 0);
+		unlinkat(x.dirfd, x.mbox_tmpname, 0);
 	}
 	if (x.tmpfd >= 0)
 		close(x.tmpfd);

@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "imapsh/fsafe.h"
 #include "cli/output.h"
 #include "imapsh/json.h"
 #include "imapsh/number.h"
@@ -1505,7 +1506,8 @@ static ims_err cmd_fetch(struct cli *c, int argc, char **argv)
 	struct msgarg m;
 	struct ims_fetch_handler h;
 	char section[64] = "", items[128], safe[512];
-	char *tmp = NULL;
+	struct ims_fs_out out;
+	int to_file = 0;
 	ims_err e;
 
 	if (parse_lopts(c, argc, argv, LO_OUTPUT, u, &lo) != IMS_OK)
@@ -1538,32 +1540,15 @@ static ims_err cmd_fetch(struct cli *c, int argc, char **argv)
 	ims_buf_init(&x.pend, 0);
 	ims_buf_init(&x.safe, 0);
 	if (lo.output != NULL) {
-		/* A temporary file beside the target, renamed when complete. */
-		const char *slash = strrchr(lo.output, '/');
-		size_t dlen = slash != NULL ? (size_t)(slash - lo.output) + 1 : 0;
-		struct stat st;
-
-		if (stat(lo.output, &st) == 0 && S_ISDIR(st.st_mode)) {
+		/* A new file beside the target, renamed over it when complete; a
+		 * character device or a FIFO written through; a link or a
+		 * directory refused (fsafe.h). */
+		if (ims_fs_out_open(&out, lo.output, &c->err) != IMS_OK) {
 			msgarg_release(&m);
-			return ims_error_set(&c->err, IMS_ERR_USAGE, "fetch: -o %s is a directory",
-			                     lo.output);
+			return ims_error_prefix(&c->err, "fetch: -o");
 		}
-		tmp = malloc(dlen + strlen(lo.output + dlen) + 16);
-		if (tmp == NULL) {
-			msgarg_release(&m);
-			return nomem(c);
-		}
-		snprintf(tmp, dlen + strlen(lo.output + dlen) + 16, "%.*s.%s.XXXXXX", (int)dlen,
-		         lo.output, lo.output + dlen);
-		x.fd = mkstemp(tmp);
-		if (x.fd < 0) {
-			e = ims_error_set(&c->err, IMS_ERR_IO,
-			                  "fetch: cannot create a file beside %s: %s", lo.output,
-			                  strerror(errno));
-			free(tmp);
-			msgarg_release(&m);
-			return e;
-		}
+		to_file = 1;
+		x.fd = out.fd;
 	} else {
 		fflush(stdout);
 	}
@@ -1588,33 +1573,13 @@ static ims_err cmd_fetch(struct cli *c, int argc, char **argv)
 		    &c->err, IMS_ERR_NO, "fetch: %s %s%s in %s",
 		    x.nil ? "the server sent no content (NIL) for message" : "no message",
 		    m.seq ? "#" : "with UID ", m.set.data, cur_folder(c, safe, sizeof(safe)));
-	if (tmp != NULL) {
-		if (e == IMS_OK && fsync(x.fd) != 0)
-			e = ims_error_set(&c->err, IMS_ERR_IO, "fetch: writing %s: %s", lo.output,
-			                  strerror(errno));
-		if (close(x.fd) != 0 && e == IMS_OK)
-			e = ims_error_set(&c->err, IMS_ERR_IO, "fetch: writing %s: %s", lo.output,
-			                  strerror(errno));
-		if (e == IMS_OK && rename(tmp, lo.output) != 0)
-			e = ims_error_set(&c->err, IMS_ERR_IO, "fetch: %s: %s", lo.output,
-			                  strerror(errno));
-		if (e != IMS_OK) {
-			unlink(tmp);
-		} else {
-			/* Make the rename itself durable. */
-			size_t dlen = strlen(tmp);
-			int dfd;
+	if (to_file) {
+		struct ims_error fe;
 
-			while (dlen > 0 && tmp[dlen - 1] != '/')
-				dlen--;
-			tmp[dlen] = '\0';
-			dfd = open(dlen > 0 ? tmp : ".", O_RDONLY | O_DIRECTORY);
-			if (dfd >= 0) {
-				(void)fsync(dfd);
-				close(dfd);
-			}
-		}
-		free(tmp);
+		ims_error_init(&fe);
+		if (ims_fs_out_finish(&out, e == IMS_OK, &fe) != IMS_OK && e == IMS_OK)
+			e = ims_error_set(&c->err, fe.code, "fetch: writing %s: %s", lo.output,
+			                  fe.msg);
 	}
 	if (e == IMS_OK && lo.json && lo.output != NULL) {
 		struct json_out j;
@@ -2018,16 +1983,10 @@ static ims_err fd_read(void *ctx, void *p, size_t len, size_t *got_r)
 static ims_err spool(struct cli *c, int in, int *fd_r)
 {
 	char buf[64 * 1024];
-	FILE *f = tmpfile();
-	int fd;
+	int fd = ims_fs_anon_tmp(&c->err);
 
-	if (f == NULL)
-		return ims_error_set(&c->err, IMS_ERR_IO, "append: a temporary file: %s",
-		                     strerror(errno));
-	fd = dup(fileno(f));
-	fclose(f);
 	if (fd < 0)
-		return ims_error_set(&c->err, IMS_ERR_IO, "append: %s", strerror(errno));
+		return ims_error_prefix(&c->err, "append: a temporary file");
 	for (;;) {
 		ssize_t r = read(in, buf, sizeof(buf));
 

@@ -9,11 +9,12 @@
  *
  * Everything from the server that reaches stdout goes through
  * ims_sanitize(), on a terminal and on a pipe alike; --json values too.
- * Files are created only inside the output directory (openat on its
- * descriptor), under names from ims_sanitize_filename(), and never
- * replace anything: a temporary file is linked to its final name, which
- * fails when that name exists (a file, a directory or a planted
- * symlink), and "name (1).ext", "name (2).ext"... are tried next. */
+ * Files are created only inside the output directory (fsafe.h: openat
+ * on its descriptor, which is never a link), under names from
+ * ims_sanitize_filename(), and never replace anything: a temporary file
+ * is linked to its final name, which fails when that name exists (a
+ * file, a directory or a planted symlink), and "name (1).ext", "name
+ * (2).ext"... are tried next. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -23,13 +24,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "cli/child.h"
 #include "cli/cli.h"
+#include "imapsh/fsafe.h"
 #include "cli/output.h"
 #include "imapsh/charset.h"
 #include "imapsh/cte.h"
@@ -993,34 +994,14 @@ static ims_err save_message(void *ctx, const struct ims_fetch *f, struct ims_err
 	return IMS_OK;
 }
 
-/* A temporary file in dfd, created exclusively, never through a link. */
-static int tmp_create(int dfd, char *name, size_t n)
-{
-	int tries;
-
-	for (tries = 0; tries < 100; tries++) {
-		unsigned char r[8];
-		int fd;
-
-		if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r))
-			memset(r, tries, sizeof(r));
-		snprintf(name, n, ".imapsh-save-%02x%02x%02x%02x%02x%02x%02x%02x.tmp", r[0], r[1],
-		         r[2], r[3], r[4], r[5], r[6], r[7]);
-		fd = openat(dfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-		if (fd >= 0 || errno != EEXIST)
-			return fd;
-	}
-	return -1;
-}
-
-/* Give the finished temporary file its name without replacing anything:
- * link() fails with EEXIST whatever is there (a dangling symlink too);
- * renameat2(RENAME_NOREPLACE) where hard links are not supported.  Tries
- * "name", "name (1).ext", ...; the name used goes into final. */
+/* Give the finished temporary file its name without replacing anything
+ * (not a file, a directory or a planted link): "name", then "name
+ * (1).ext", ...; the name used goes into final. */
 static int publish(int dfd, const char *tmp, const char *safe, char *final, size_t n)
 {
 	const char *dot = strrchr(safe, '.');
 	size_t stem = dot != NULL && dot != safe ? (size_t)(dot - safe) : strlen(safe);
+	struct ims_error e;
 	int k;
 
 	for (k = 0; k < SAVE_TRIES; k++) {
@@ -1028,15 +1009,9 @@ static int publish(int dfd, const char *tmp, const char *safe, char *final, size
 			snprintf(final, n, "%s", safe);
 		else
 			snprintf(final, n, "%.*s (%d)%s", (int)stem, safe, k, safe + stem);
-		if (linkat(dfd, tmp, dfd, final, 0) == 0) {
-			(void)unlinkat(dfd, tmp, 0);
-			return 0;
-		}
-		if (errno == EEXIST)
-			continue;
-		if (errno != EPERM && errno != EOPNOTSUPP && errno != ENOSYS && errno != EMLINK)
-			return -1;
-		if (renameat2(dfd, tmp, dfd, final, RENAME_NOREPLACE) == 0)
+		ims_error_init(&e);
+		if (ims_fs_place(dfd, tmp, dfd, final, IMS_FS_NOREPLACE | IMS_FS_SYNC, &e) ==
+		    IMS_OK)
 			return 0;
 		if (errno != EEXIST)
 			return -1;
@@ -1059,7 +1034,7 @@ static ims_err save_part(struct cli *c, int dfd, const char *dir, uint32_t uid,
 	memset(&s, 0, sizeof(s));
 	s.c = c;
 	s.uid = uid;
-	s.fd = tmp_create(dfd, tmp, sizeof(tmp));
+	s.fd = ims_fs_tmp_create(dfd, ".imapsh-save-", 0, tmp, sizeof(tmp), &c->err);
 	if (s.fd < 0)
 		return ims_error_set(&c->err, IMS_ERR_IO, "save: cannot create a file in %s: %s",
 		                     cli_safe(dir, safe, sizeof(safe)), strerror(errno));
@@ -1110,7 +1085,6 @@ static ims_err save_part(struct cli *c, int dfd, const char *dir, uint32_t uid,
 		return e;
 	}
 	ims_buf_release(&name);
-	(void)fsync(dfd);
 	ims_buf_reset(saved_path);
 	if (ims_buf_printf(saved_path, "%s%s%s", dir,
 	                   dir[0] != '\0' && dir[strlen(dir) - 1] == '/' ? "" : "/",
@@ -1153,10 +1127,11 @@ static ims_err cmd_save(struct cli *c, int argc, char **argv)
 	if (parse_uid(c, "save", ro.pos[0], &uid) != IMS_OK)
 		return c->err.code;
 	dir = ro.output != NULL && ro.output[0] != '\0' ? ro.output : ".";
-	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	/* Files are made only through this descriptor; DIR is not a link. */
+	dfd = ims_fs_dir_open(dir, 0, &c->err);
 	if (dfd < 0)
-		return ims_error_set(&c->err, IMS_ERR_IO, "save: %s: %s",
-		                     cli_safe(dir, safe, sizeof(safe)), strerror(errno));
+		return ims_error_set(&c->err, IMS_ERR_IO, "save: %s",
+		                     cli_safe(c->err.msg, safe, sizeof(safe)));
 	if ((e = fetch_structure(c, "save", uid, &t)) != IMS_OK) {
 		close(dfd);
 		return e;

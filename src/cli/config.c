@@ -17,6 +17,7 @@
 #include "imapsh/buf.h"
 #include "imapsh/number.h"
 #include "imapsh/words.h"
+#include "imapsh/fsafe.h"
 
 void cfg_init(struct cfg *c)
 {
@@ -344,21 +345,12 @@ ims_err cfg_user_path(const char *kind, const char *file, int mkdirs, char *out,
 		snprintf(dir, sizeof(dir), "%s/%s/imapsh", home, fallback);
 	}
 	if (mkdirs) {
-		char tmp[1024];
-		char *p;
+		/* Made 0700 where missing; .../imapsh itself is never a link. */
+		int fd = ims_fs_dir_open(dir, 1, err);
 
-		snprintf(tmp, sizeof(tmp), "%s", dir);
-		for (p = tmp + 1; *p != '\0'; p++) {
-			if (*p == '/') {
-				*p = '\0';
-				if (mkdir(tmp, 0700) != 0 && errno != EEXIST)
-					return ims_error_set(err, IMS_ERR_IO, "mkdir %s: %s", tmp,
-					                     strerror(errno));
-				*p = '/';
-			}
-		}
-		if (mkdir(tmp, 0700) != 0 && errno != EEXIST)
-			return ims_error_set(err, IMS_ERR_IO, "mkdir %s: %s", tmp, strerror(errno));
+		if (fd < 0)
+			return err != NULL ? err->code : IMS_ERR_IO;
+		close(fd);
 	}
 	if ((size_t)snprintf(out, n, "%s/%s", dir, file) >= n)
 		return ims_error_set(err, IMS_ERR_IO, "path too long");

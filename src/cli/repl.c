@@ -26,6 +26,7 @@
 
 #include "cli/cli.h"
 #include "cli/output.h"
+#include "imapsh/fsafe.h"
 #include "imapsh/transport.h"
 #include "cli/config.h"
 #include "imapsh/words.h"
@@ -311,76 +312,128 @@ static int line_sensitive(const char *line, int *auth_pending)
 
 /* ---- history file ------------------------------------------------------- */
 
-/* Make sure path is a regular file of mode 0600 or narrower: create it
- * 0600, or take group and other bits away (never add any).  Returns 0
- * when the file is there and usable. */
-static int history_file_prepare(const char *path)
+/* The history file is read and written here, never by readline (which
+ * follows a symbolic link at the file's name): read through fsafe.h (a
+ * regular file, never a link or a FIFO), written as a new file of mode
+ * 0600 renamed over it.  One command a line; a line holding a NUL byte is
+ * skipped with a warning naming it, never cut short. */
+#define HISTORY_FILE_MAX (4u * 1024 * 1024)
+
+/* The lines of the history file at path into *lines (appended; each
+ * NUL-terminated in b).  Returns 0, or -1 with a warning given. */
+static int history_read(const char *path, struct ims_buf *b, size_t *n_r)
 {
-	struct stat st;
-	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	char base[IMS_FS_NAME_MAX];
+	struct ims_error err;
+	unsigned long lineno = 0;
+	size_t off = 0, out = 0, end;
+	int dfd, found;
+	ims_err e;
 
-	if (fd >= 0) {
-		int r = fchmod(fd, 0600);
+	*n_r = 0;
+	ims_error_init(&err);
+	dfd = ims_fs_parent_open(path, base, sizeof(base), &err);
+	if (dfd < 0) {
+		cli_warn("history %s: %s", path, err.msg);
+		return -1;
+	}
+	e = ims_fs_read_all(dfd, base, HISTORY_FILE_MAX, b, &found, &err);
+	close(dfd);
+	if (e != IMS_OK) {
+		cli_warn("history %s: %s", path, err.msg);
+		return -1;
+	}
+	/* In place: lines without their end, each followed by a NUL. */
+	end = b->len;
+	while (off < end) {
+		const char *nl = memchr(b->data + off, '\n', end - off);
+		size_t ll = nl != NULL ? (size_t)(nl - (b->data + off)) : end - off;
 
-		close(fd);
-		return r;
+		lineno++;
+		if (memchr(b->data + off, '\0', ll) != NULL) {
+			cli_warn("history %s:%lu: a NUL byte in the line: skipped", path, lineno);
+		} else if (ll > 0) {
+			memmove(b->data + out, b->data + off, ll);
+			b->data[out + ll] = '\0';
+			out += ll + 1;
+			++*n_r;
+		}
+		off += ll + 1;
 	}
-	if (errno != EEXIST)
-		return -1;
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-	if (fd < 0)
-		return -1;
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		close(fd);
-		errno = EINVAL;
-		return -1;
-	}
-	if ((st.st_mode & 07777 & ~(mode_t)0600) != 0 && fchmod(fd, st.st_mode & 0600) != 0) {
-		close(fd);
-		return -1;
-	}
-	close(fd);
+	b->len = out;
 	return 0;
 }
 
 static int history_load(char *path, size_t n)
 {
 	struct ims_error err;
+	struct ims_buf b;
+	size_t i, k, off = 0;
 
 	ims_error_init(&err);
 	if (cfg_user_path("STATE", "history", 1, path, n, &err) != IMS_OK) {
 		cli_warn("history: %s", err.msg);
 		return -1;
 	}
-	if (history_file_prepare(path) != 0) {
-		cli_warn("history %s: %s", path, strerror(errno));
+	ims_buf_init(&b, 0);
+	if (history_read(path, &b, &k) != 0) {
+		ims_buf_release(&b);
 		return -1;
 	}
-	errno = read_history(path);
-	if (errno != 0 && errno != ENOENT) {
-		cli_warn("history %s: %s", path, strerror(errno));
-		return -1;
+	for (i = 0; i < k; i++) {
+		add_history(b.data + off);
+		off += strlen(b.data + off) + 1;
 	}
+	ims_buf_release(&b);
 	return 0;
 }
 
+/* The file as it is now (another shell may have added to it), then the
+ * added lines of this session, the last HISTORY_MAX kept. */
 static void history_save(const char *path, int added)
 {
-	int r;
+	char base[IMS_FS_NAME_MAX];
+	struct ims_error err;
+	struct ims_buf b, out;
+	size_t k, skip, off = 0, i;
+	int dfd, j;
+	ims_err e = IMS_OK;
 
 	if (added <= 0)
 		return;
 	if (added > history_length)
 		added = history_length;
-	if (history_file_prepare(path) != 0) {
-		cli_warn("history %s: %s", path, strerror(errno));
+	ims_buf_init(&b, 0);
+	ims_buf_init(&out, 0);
+	if (history_read(path, &b, &k) != 0) {
+		ims_buf_release(&b);
 		return;
 	}
-	r = append_history(added, path);
-	if (r == 0)
-		r = history_truncate_file(path, HISTORY_MAX);
-	if (r != 0)
-		cli_warn("history %s: %s", path, strerror(r));
+	skip = k + (size_t)added > HISTORY_MAX ? k + (size_t)added - HISTORY_MAX : 0;
+	for (i = 0; i < k && e == IMS_OK; i++) {
+		if (i >= skip)
+			e = ims_buf_printf(&out, "%s\n", b.data + off);
+		off += strlen(b.data + off) + 1;
+	}
+	for (j = history_length - added; j < history_length && e == IMS_OK; j++) {
+		HIST_ENTRY *h = history_get(history_base + j);
+
+		if (h != NULL && h->line != NULL)
+			e = ims_buf_printf(&out, "%s\n", h->line);
+	}
+	ims_buf_release(&b);
+	ims_error_init(&err);
+	if (e != IMS_OK) {
+		cli_warn("history %s: out of memory", path);
+	} else if ((dfd = ims_fs_parent_open(path, base, sizeof(base), &err)) < 0) {
+		cli_warn("history %s: %s", path, err.msg);
+	} else {
+		if (ims_fs_write_file(dfd, base, out.data != NULL ? out.data : "", out.len,
+		                      IMS_FS_SYNC, &err) != IMS_OK)
+			cli_warn("history %s: %s", path, err.msg);
+		close(dfd);
+	}
+	ims_buf_release(&out);
 }
 
 /* ---- reading a line ------------------------------------------------------ */

@@ -12,6 +12,7 @@
 
 #include "cli/config.h"
 #include "cli/output.h"
+#include "imapsh/fsafe.h"
 
 ims_err cli_trust_path(char *out, size_t n, int mkdirs, struct ims_error *err)
 {
@@ -21,14 +22,18 @@ ims_err cli_trust_path(char *out, size_t n, int mkdirs, struct ims_error *err)
 /* An exclusive lock on PATH.lock for a read-modify-write; -1 on failure. */
 static int lock_store(const char *path, struct ims_error *err)
 {
-	char lp[1100];
+	char lp[1100], base[IMS_FS_NAME_MAX + 8];
 	struct flock fl;
-	int fd;
+	int fd, dfd;
 
 	snprintf(lp, sizeof(lp), "%s.lock", path);
-	fd = open(lp, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	dfd = ims_fs_parent_open(lp, base, sizeof(base), err);
+	if (dfd < 0)
+		return -1;
+	fd = ims_fs_open_lock(dfd, base, err);
+	close(dfd);
 	if (fd < 0) {
-		ims_error_set(err, IMS_ERR_IO, "%s: %s", lp, strerror(errno));
+		ims_error_prefix(err, "known hosts");
 		return -1;
 	}
 	memset(&fl, 0, sizeof(fl));

@@ -2,14 +2,10 @@
 #include "imapsh/knownhosts.h"
 #include "core/textutil_int.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #define PIN_PREFIX  "sha256//"
 #define PIN_B64_LEN 44 /* base64 of 32 bytes, with one '=' */
@@ -178,6 +174,8 @@ static ims_err parse_line(struct ims_kh *kh, const char *line, size_t len, const
 
 	while (p < end && (*p == ' ' || *p == '\t'))
 		p++;
+	if (memchr(line, '\0', len) != NULL)
+		return ims_error_set(err, IMS_ERR_USAGE, "%s:%u: NUL byte", name, lineno);
 	if (p == end || *p == '#') {
 		e = entry_new(kh);
 		if (e == NULL || (e->text = malloc(len + 1)) == NULL) {
@@ -189,8 +187,6 @@ static ims_err parse_line(struct ims_kh *kh, const char *line, size_t len, const
 		e->text[len] = '\0';
 		return IMS_OK;
 	}
-	if (memchr(line, '\0', len) != NULL)
-		return ims_error_set(err, IMS_ERR_USAGE, "%s:%u: NUL byte", name, lineno);
 	for (hl = 0; p + hl < end && p[hl] != ' ' && p[hl] != '\t'; hl++)
 		;
 	if (hl >= sizeof(hp))
@@ -349,128 +345,4 @@ size_t ims_kh_remove(struct ims_kh *kh, const char *host, unsigned port, const c
 	}
 	kh->n = k;
 	return gone;
-}
-
-ims_err ims_kh_load(struct ims_kh *kh, const char *path, struct ims_error *err)
-{
-	struct ims_buf b;
-	struct stat st;
-	int fd;
-	ims_err e;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		if (errno == ENOENT)
-			return IMS_OK;
-		return ims_error_set(err, IMS_ERR_IO, "%s: %s", path, strerror(errno));
-	}
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		close(fd);
-		return ims_error_set(err, IMS_ERR_IO, "%s: not a regular file", path);
-	}
-	ims_buf_init(&b, IMS_KH_FILE_MAX);
-	for (;;) {
-		char chunk[4096];
-		ssize_t r = read(fd, chunk, sizeof(chunk));
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			e = ims_error_set(err, IMS_ERR_IO, "%s: %s", path, strerror(errno));
-			goto out;
-		}
-		if (r == 0)
-			break;
-		e = ims_buf_append(&b, chunk, (size_t)r);
-		if (e != IMS_OK) {
-			ims_error_set(err, e, "%s: %s", path,
-			              e == IMS_ERR_LIMIT ? "file too large" : "out of memory");
-			goto out;
-		}
-	}
-	e = ims_kh_parse(kh, b.data != NULL ? b.data : "", b.len, path, err);
-out:
-	close(fd);
-	ims_buf_release(&b);
-	return e;
-}
-
-static int write_all(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
-ims_err ims_kh_save(const struct ims_kh *kh, const char *path, struct ims_error *err)
-{
-	struct ims_buf b;
-	char *tmp, *dir, *slash;
-	int fd, dfd;
-	size_t pl = strlen(path);
-	ims_err e;
-
-	ims_buf_init(&b, 0);
-	if (ims_kh_format(kh, &b, err) != IMS_OK) {
-		ims_buf_release(&b);
-		return err->code;
-	}
-	tmp = malloc(pl + 8);
-	dir = malloc(pl + 2);
-	if (tmp == NULL || dir == NULL) {
-		e = ims_error_set(err, IMS_ERR_NOMEM, "out of memory");
-		goto out_free;
-	}
-	memcpy(tmp, path, pl);
-	memcpy(tmp + pl, ".XXXXXX", 8);
-	fd = mkstemp(tmp); /* 0600 */
-	if (fd < 0) {
-		e = ims_error_set(err, IMS_ERR_IO, "%s: %s", tmp, strerror(errno));
-		goto out_free;
-	}
-	if (fchmod(fd, 0600) != 0 || write_all(fd, b.data != NULL ? b.data : "", b.len) != 0 ||
-	    fsync(fd) != 0) {
-		e = ims_error_set(err, IMS_ERR_IO, "%s: %s", tmp, strerror(errno));
-		close(fd);
-		unlink(tmp);
-		goto out_free;
-	}
-	if (close(fd) != 0) {
-		e = ims_error_set(err, IMS_ERR_IO, "%s: %s", tmp, strerror(errno));
-		unlink(tmp);
-		goto out_free;
-	}
-	if (rename(tmp, path) != 0) {
-		e = ims_error_set(err, IMS_ERR_IO, "rename %s: %s", path, strerror(errno));
-		unlink(tmp);
-		goto out_free;
-	}
-	/* Make the rename itself durable. */
-	memcpy(dir, path, pl + 1);
-	slash = strrchr(dir, '/');
-	if (slash == NULL)
-		memcpy(dir, ".", 2);
-	else if (slash == dir)
-		dir[1] = '\0';
-	else
-		*slash = '\0';
-	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd >= 0) {
-		(void)fsync(dfd);
-		close(dfd);
-	}
-	e = IMS_OK;
-out_free:
-	free(tmp);
-	free(dir);
-	ims_buf_release(&b);
-	return e;
 }

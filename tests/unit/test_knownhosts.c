@@ -296,12 +296,75 @@ static void test_load_save(void **state)
 	ims_kh_release(&kh);
 }
 
+/* A link or a FIFO planted at known_hosts is neither followed nor read
+ * (nor waited on); saving replaces the link, never its target. */
+static void test_planted(void **state)
+{
+	char dir[] = "/tmp/imapsh-kh-XXXXXX", path[256], target[256], buf[256];
+	struct ims_kh kh;
+	struct ims_error err;
+	struct stat st;
+	FILE *f;
+	size_t n;
+
+	(void)state;
+	alarm(20); /* the FIFO must not block */
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/known_hosts", dir);
+	snprintf(target, sizeof(target), "%s/target", dir);
+	f = fopen(target, "w");
+	assert_non_null(f);
+	fputs("a.test:993 " PIN1 "\n", f);
+	fclose(f);
+	assert_int_equal(symlink(target, path), 0);
+	ims_kh_init(&kh);
+	ims_error_init(&err);
+	assert_int_equal(ims_kh_load(&kh, path, &err), IMS_ERR_IO);
+	assert_non_null(strstr(err.msg, "symbolic link"));
+	assert_int_equal(kh.n, 0);
+	assert_int_equal(ims_kh_add(&kh, "b.test", 993, PIN2, NULL, &err), IMS_OK);
+	assert_int_equal(ims_kh_save(&kh, path, &err), IMS_OK);
+	assert_int_equal(lstat(path, &st), 0);
+	assert_true(S_ISREG(st.st_mode));
+	f = fopen(target, "r");
+	assert_non_null(f);
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+	assert_string_equal(buf, "a.test:993 " PIN1 "\n");
+
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	assert_int_equal(ims_kh_load(&kh, path, &err), IMS_ERR_IO);
+	assert_non_null(strstr(err.msg, "FIFO"));
+	alarm(0);
+	ims_kh_release(&kh);
+	snprintf(buf, sizeof(buf), "rm -rf '%s'", dir);
+	assert_int_equal(system(buf), 0);
+}
+
+/* A NUL in any line, a comment too, is refused: never cut short. */
+static void test_nul_comment(void **state)
+{
+	struct ims_kh kh;
+	struct ims_error err;
+	static const char text[] = "# note\0hidden\na.test:993 " PIN1 "\n";
+
+	(void)state;
+	ims_kh_init(&kh);
+	ims_error_init(&err);
+	assert_int_equal(ims_kh_parse(&kh, text, sizeof(text) - 1, "kh", &err), IMS_ERR_USAGE);
+	assert_string_equal(err.msg, "kh:1: NUL byte");
+	ims_kh_release(&kh);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_pin_valid),    cmocka_unit_test(test_hostport),
 	    cmocka_unit_test(test_parse_lookup), cmocka_unit_test(test_parse_errors),
 	    cmocka_unit_test(test_add_remove),   cmocka_unit_test(test_load_save),
+	    cmocka_unit_test(test_planted),      cmocka_unit_test(test_nul_comment),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
