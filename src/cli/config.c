@@ -375,9 +375,28 @@ ims_err cfg_load(struct cfg *c, const char *path, struct ims_error *err)
 	memset(&l, 0, sizeof(l));
 	l.c = c;
 	l.err = err;
-	l.f = fopen(c->path, "re");
-	if (l.f == NULL)
-		return ims_error_set(err, IMS_ERR_USAGE, "config %s: %s", c->path, strerror(errno));
+	/* The user's own file, so a symbolic link is followed (dotfile
+	 * managers make them); but only a regular file is read, so a FIFO
+	 * planted there cannot make imapsh wait. */
+	{
+		struct stat st;
+		int fd = open(c->path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+
+		if (fd < 0)
+			return ims_error_set(err, IMS_ERR_USAGE, "config %s: %s", c->path,
+			                     strerror(errno));
+		if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+			close(fd);
+			return ims_error_set(err, IMS_ERR_USAGE, "config %s: not a regular file",
+			                     c->path);
+		}
+		(void)fcntl(fd, F_SETFL, 0);
+		l.f = fdopen(fd, "r");
+		if (l.f == NULL) {
+			close(fd);
+			return ims_error_set(err, IMS_ERR_NOMEM, "out of memory");
+		}
+	}
 	r = ini_parse_stream(read_line, &l, on_entry, &l);
 	if (!l.bad && r > 0) /* the sections were checked as read: a line without '=' */
 		ims_error_set(err, IMS_ERR_USAGE,

@@ -370,3 +370,21 @@ class JsonErrors(h.TestbedCase):
         self.assertEqual(docs[1]["error"]["kind"], "no")
         self.assertEqual(docs[1]["error"]["exit"], 1)
         self.assertEqual(docs[2]["name"], "Dovecot")
+
+
+class ConfigFileKinds(h.TestbedCase):
+    def test_fifo_config_is_refused_at_once(self):
+        path = os.path.join(self.home.root, "fifo-config")
+        os.mkfifo(path)
+        rc, out, err = self.imapsh("--config", path, "help", timeout=20)
+        self.assertEqual(rc, 2, err)
+        self.assertIn(b"not a regular file", err)
+
+    def test_symlinked_config_is_read(self):
+        real = os.path.join(self.home.root, "dotfiles-config")
+        with open(real, "w") as f:
+            f.write("[account work]\nhost = imap.example.test\n")
+        link = os.path.join(self.home.root, "linked-config")
+        os.symlink(real, link)
+        rc, out, err = self.imapsh("--config", link, "-a", "work", "help")
+        self.assertEqual((rc, err), (0, b""))
