@@ -15,6 +15,7 @@
 
 #include "cli/child.h"
 #include "imapsh/buf.h"
+#include "imapsh/netrc.h"
 #include "imapsh/number.h"
 #include "imapsh/words.h"
 #include "imapsh/fsafe.h"
@@ -466,14 +467,13 @@ ims_err secret_from_command(const char *what, const char *cmd, char *out, size_t
 
 /* netrc tokens: machine NAME, default, login NAME, password SECRET,
  * account, macdef (skipped to the blank line). */
+#define NETRC_MAX (1 << 20)
+
 ims_err secret_from_netrc(const char *path, const char *host, char *user_r, size_t un,
                           char *password_r, size_t pn, struct ims_error *err)
 {
 	char def[1024];
 	FILE *f;
-	char tok[1024];
-	int in_match = 0, found = 0;
-	char login[512] = "", pass[512] = "";
 
 	if (path == NULL) {
 		const char *home = getenv("HOME");
@@ -519,50 +519,54 @@ ims_err secret_from_netrc(const char *path, const char *host, char *user_r, size
 			                     strerror(errno));
 		}
 	}
-	while (fscanf(f, "%1023s", tok) == 1) {
-		if (strcmp(tok, "machine") == 0 || strcmp(tok, "default") == 0) {
-			if (in_match && pass[0] != '\0' &&
-			    (user_r[0] == '\0' || strcmp(user_r, login) == 0)) {
-				found = 1;
-				break;
-			}
-			login[0] = pass[0] = '\0';
-			if (strcmp(tok, "default") == 0) {
-				in_match = 1;
-			} else {
-				in_match =
-				    fscanf(f, "%1023s", tok) == 1 && strcasecmp(tok, host) == 0;
-			}
-		} else if (strcmp(tok, "login") == 0) {
-			if (fscanf(f, "%511s", login) != 1)
-				break;
-		} else if (strcmp(tok, "password") == 0) {
-			if (fscanf(f, "%511s", pass) != 1)
-				break;
-		} else if (strcmp(tok, "account") == 0) {
-			if (fscanf(f, "%1023s", tok) != 1)
-				break;
-		} else if (strcmp(tok, "macdef") == 0) {
-			int ch, prev = 0;
+	{
+		struct ims_buf text;
+		char buf[4096], login[IMS_NETRC_TOKEN_MAX + 1], pass[IMS_NETRC_TOKEN_MAX + 1];
+		size_t got;
+		ims_err e = IMS_OK;
 
-			while ((ch = fgetc(f)) != EOF && !(ch == '\n' && prev == '\n'))
-				prev = ch;
+		ims_buf_init(&text, 0);
+		while ((got = fread(buf, 1, sizeof(buf), f)) > 0 && e == IMS_OK) {
+			if (text.len + got > NETRC_MAX)
+				e = ims_error_set(err, IMS_ERR_USAGE,
+				                  "netrc %s: larger than %d bytes", path,
+				                  NETRC_MAX);
+			else if (ims_buf_append(&text, buf, got) != IMS_OK)
+				e = ims_error_set(err, IMS_ERR_NOMEM, "out of memory");
 		}
-	}
-	if (!found && in_match && pass[0] != '\0' &&
-	    (user_r[0] == '\0' || strcmp(user_r, login) == 0))
-		found = 1;
-	fclose(f);
-	ims_wipe(tok, sizeof(tok));
-	if (!found) {
+		if (e == IMS_OK && ferror(f))
+			e = ims_error_set(err, IMS_ERR_IO, "netrc %s: read error", path);
+		fclose(f);
+		ims_wipe(buf, sizeof(buf));
+		if (e == IMS_OK) {
+			e = ims_netrc_lookup(text.data != NULL ? text.data : "", text.len, host,
+			                     user_r, login, pass, err);
+			if (e == IMS_ERR_USAGE)
+				ims_error_prefix(err, "netrc %s", path);
+			else if (e == IMS_ERR_NO)
+				ims_error_set(err, IMS_ERR_NO, "netrc %s: no entry for %s%s%s",
+				              path, user_r[0] != '\0' ? user_r : "",
+				              user_r[0] != '\0' ? "@" : "", host);
+		}
+		if (text.data != NULL)
+			ims_wipe(text.data, text.cap);
+		ims_buf_release(&text);
+		if (e == IMS_OK) {
+			if (strlen(pass) >= pn || (user_r[0] == '\0' && strlen(login) >= un))
+				e = ims_error_set(
+				    err, IMS_ERR_USAGE,
+				    "netrc %s: the login or password for %s is too long", path,
+				    host);
+			else {
+				if (user_r[0] == '\0')
+					memcpy(user_r, login, strlen(login) + 1);
+				memcpy(password_r, pass, strlen(pass) + 1);
+			}
+		}
 		ims_wipe(pass, sizeof(pass));
-		return ims_error_set(err, IMS_ERR_NO, "netrc %s: no entry for %s", path, host);
+		ims_wipe(login, sizeof(login));
+		return e;
 	}
-	if (user_r[0] == '\0')
-		snprintf(user_r, un, "%s", login);
-	snprintf(password_r, pn, "%s", pass);
-	ims_wipe(pass, sizeof(pass));
-	return IMS_OK;
 }
 
 ims_err secret_prompt(const char *prompt, char *out, size_t n, struct ims_error *err)

@@ -288,7 +288,7 @@ static ims_err do_login(struct cli *c, const char *user_arg)
 	char *secret;
 	enum ims_auth_mech mech = IMS_AUTH_AUTO;
 	const char *mech_name = c->o.auth != NULL ? c->o.auth : c->t.auth[0] ? c->t.auth : NULL;
-	int token = 0;
+	int token = 0, from_netrc = 0;
 	ims_err e;
 
 	if (user_arg != NULL)
@@ -300,12 +300,30 @@ static ims_err do_login(struct cli *c, const char *user_arg)
 	if (mech_name != NULL && ims_auth_mech_parse(mech_name, &mech) != IMS_OK)
 		return ims_error_set(&c->err, IMS_ERR_USAGE, "--auth: unknown mechanism '%s'",
 		                     mech_name);
-	if (user[0] == '\0' && mech != IMS_AUTH_EXTERNAL)
-		return ims_error_set(&c->err, IMS_ERR_USAGE,
-		                     "no user name: use -u USER, USER@HOST, or 'login USER'");
 	secret = calloc(1, SECRET_MAX);
 	if (secret == NULL)
 		return ims_error_set(&c->err, IMS_ERR_NOMEM, "out of memory");
+	/* No user name: a netrc entry for the host gives its login with the
+	 * password, as curl takes it. */
+	if (user[0] == '\0' && mech != IMS_AUTH_EXTERNAL && c->o.oauth_token_command == NULL &&
+	    mech != IMS_AUTH_XOAUTH2 && mech != IMS_AUTH_OAUTHBEARER) {
+		struct ims_error why;
+
+		e = secret_from_netrc(c->o.netrc_file, c->t.host, user, sizeof(user), secret,
+		                      SECRET_MAX, &why);
+		if (e == IMS_OK && user[0] != '\0') {
+			from_netrc = 1;
+		} else {
+			ims_wipe(secret, SECRET_MAX);
+			free(secret);
+			if (e == IMS_ERR_AUTH || e == IMS_ERR_USAGE) /* a netrc to fix */
+				return ims_error_copy(&c->err, &why);
+			return ims_error_set(
+			    &c->err, IMS_ERR_USAGE,
+			    "no user name: use -u USER, USER@HOST, 'login USER', or "
+			    "a netrc entry with a login");
+		}
+	}
 	ims_auth_init(&a);
 	a.mech = mech;
 	a.user = user;
@@ -325,7 +343,7 @@ static ims_err do_login(struct cli *c, const char *user_arg)
 	} else if (mech == IMS_AUTH_EXTERNAL) {
 		e = IMS_OK;
 	} else {
-		e = get_password(c, user, secret, SECRET_MAX);
+		e = from_netrc ? IMS_OK : get_password(c, user, secret, SECRET_MAX);
 		a.password = secret;
 	}
 	if (e == IMS_OK) {

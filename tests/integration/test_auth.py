@@ -114,6 +114,35 @@ class PasswordSources(h.TestbedCase):
                                    "namespace")
         self.assertEqual(rc, 0, err)
 
+    def test_netrc_quoted_password_and_its_login(self):
+        """curl's netrc: a quoted password with a space; the entry's login
+        used when no user is given; bob's password has a '"' and non-ASCII."""
+        path = os.path.join(self.home.root, "netrc")
+        bob = self.env["users"]["bob"]["password"]
+        quoted = '"%s"' % bob.replace("\\", "\\\\").replace('"', '\\"')
+        with open(path, "w", encoding="utf-8") as f:
+            f.write('machine %s\n  login alice\n  password "correct horse"\n' % HOST)
+        os.chmod(path, 0o600)
+        url = h.target().replace("imaps://", "imaps://")
+        rc, out, err = self.imapsh(*h.imaps_args(), "--netrc-file", path, url, "namespace",
+                                   env={"IMAPSH_PASSWORD": None})
+        self.assertEqual(rc, 0, err)
+        with open(path, "w", encoding="utf-8") as f:
+            f.write("machine %s login bob password %s\n" % (HOST, quoted))
+        rc, out, err = self.imapsh(*h.imaps_args(), "--netrc-file", path, h.target("bob"),
+                                   "namespace", env={"IMAPSH_PASSWORD": None})
+        self.assertEqual(rc, 0, err)
+
+    def test_netrc_mistakes_name_the_line(self):
+        path = os.path.join(self.home.root, "netrc")
+        with open(path, "w") as f:
+            f.write('machine %s\nlogin alice\npassword "correct horse\n' % HOST)
+        os.chmod(path, 0o600)
+        rc, out, err = self.imapsh(*h.imaps_args(), "--netrc-file", path, h.target(),
+                                   "namespace", env={"IMAPSH_PASSWORD": None})
+        self.assertEqual(rc, 2, err)
+        self.assertIn(b"line 3: a quoted token without its closing quote", err)
+
     def test_no_password_and_no_terminal(self):
         rc, out, err = self.run_ns(env={"IMAPSH_PASSWORD": None})
         self.assertEqual(rc, 5, err)
