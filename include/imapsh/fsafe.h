@@ -99,6 +99,11 @@ ims_err ims_fs_write_file(int dfd, const char *name, const void *data, size_t le
  * for spooling.  Returns a descriptor or -1. */
 int ims_fs_anon_tmp(struct ims_error *err);
 
+/* How the temporary names of ims_fs_write_file(dfd, name, ...) start
+ * (".NAME." with NAME cut to 32 bytes), to remove what a run that died
+ * left behind. */
+void ims_fs_write_file_prefix(const char *name, char *out, size_t n);
+
 /* ---- opening what is there -------------------------------------------------- */
 
 /* Open name in dfd for reading: never through a symbolic link, never a

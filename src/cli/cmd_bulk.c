@@ -1200,6 +1200,13 @@ static ims_err export_run(struct export *x)
 			return c->err.code;
 		clean_tmp(x, x->tmpfd, TMP_PREFIX);
 	}
+	{
+		/* the state file's temporaries left by a run that died */
+		char pre[64];
+
+		ims_fs_write_file_prefix(x->state_path, pre, sizeof(pre));
+		clean_tmp(x, x->dirfd, pre);
+	}
 	/* The directory is ready: now the server. */
 	e = cli_need(c, CMD_LOGIN);
 	if (e == IMS_OK)

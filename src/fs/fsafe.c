@@ -245,13 +245,18 @@ static int write_all(int fd, const char *p, size_t n)
 	return 0;
 }
 
+void ims_fs_write_file_prefix(const char *name, char *out, size_t n)
+{
+	snprintf(out, n, ".%.32s.", name);
+}
+
 ims_err ims_fs_write_file(int dfd, const char *name, const void *data, size_t len, unsigned flags,
                           struct ims_error *err)
 {
 	char prefix[48], tmp[IMS_FS_TMP_MAX];
 	int fd, en;
 
-	snprintf(prefix, sizeof(prefix), ".%.32s.", name);
+	ims_fs_write_file_prefix(name, prefix, sizeof(prefix));
 	fd = ims_fs_tmp_create(dfd, prefix, 0, tmp, sizeof(tmp), err);
 	if (fd < 0)
 		return IMS_ERR_IO;

@@ -105,6 +105,8 @@ class Export(Planted):
         d = self.path("md")
         os.makedirs(d)
         os.symlink(self.victim, os.path.join(d, ".imapsh-export.tmp"))
+        # and a temporary of a run that died: removed
+        os.symlink(self.victim, os.path.join(d, "..imapsh-export.0123456789abcdef.tmp"))
         rc, out, err = self.export("--json", "INBOX", d)
         self.assertEqual(rc, 0, err)
         self.assertGreater(json.loads(out)["fetched"], 0)
@@ -114,6 +116,8 @@ class Export(Planted):
         self.assertEqual(st.st_mode & 0o777, 0o600)
         for sub in ("cur", "new", "tmp"):
             self.assertEqual(os.lstat(os.path.join(d, sub)).st_mode & 0o777, 0o700)
+        self.assertFalse(os.path.lexists(os.path.join(d, "..imapsh-export.0123456789abcdef.tmp")))
+        self.assertEqual([n for n in os.listdir(d) if n.endswith(".tmp")], [".imapsh-export.tmp"])
 
     def test_link_at_mbox_is_neither_read_nor_replaced(self):
         d = self.path("mb")
