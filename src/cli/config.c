@@ -203,9 +203,44 @@ ims_err cfg_user_path(const char *kind, const char *file, int mkdirs, char *out,
 	return IMS_OK;
 }
 
+/* inih's line reader (fgets-like) over a FILE, which stops at a NUL
+ * instead of letting the line be cut there: "host = a<NUL>.evil" must
+ * not read as "host = a". */
+struct cfg_reader {
+	FILE *f;
+	unsigned long line; /* lines read */
+	int nul;            /* a NUL was met on line `line` */
+};
+
+static char *cfg_read_line(char *str, int num, void *stream)
+{
+	struct cfg_reader *r = stream;
+	int n = 0, ch = EOF;
+
+	if (num < 2)
+		return NULL;
+	while (n < num - 1 && (ch = getc(r->f)) != EOF) {
+		if (ch == '\0') {
+			r->nul = 1;
+			r->line++;
+			return NULL;
+		}
+		str[n++] = (char)ch;
+		if (ch == '\n')
+			break;
+	}
+	if (n == 0)
+		return NULL;
+	if (ch == '\n' || ch == EOF)
+		r->line++;
+	str[n] = '\0';
+	return str;
+}
+
 ims_err cfg_load(struct cfg *c, const char *path, struct ims_error *err)
 {
 	struct load_ctx l = {c, err, 0};
+	struct cfg_reader rd = {NULL, 0, 0};
 	int r;
 
 	if (path == NULL) {
@@ -218,11 +253,17 @@ ims_err cfg_load(struct cfg *c, const char *path, struct ims_error *err)
 	} else {
 		snprintf(c->path, sizeof(c->path), "%s", path);
 	}
-	r = ini_parse(c->path, on_entry, &l);
+	rd.f = fopen(c->path, "r");
+	if (rd.f == NULL)
+		return ims_error_set(err, IMS_ERR_USAGE, "config %s: %s", c->path, strerror(errno));
+	r = ini_parse_stream(cfg_read_line, &rd, on_entry, &l);
+	fclose(rd.f);
 	if (l.bad)
 		return err->code;
-	if (r == -1)
-		return ims_error_set(err, IMS_ERR_USAGE, "config %s: %s", c->path, strerror(errno));
+	if (rd.nul)
+		return ims_error_set(err, IMS_ERR_USAGE,
+		                     "config %s: line %lu holds a NUL byte; remove it", c->path,
+		                     rd.line);
 	if (r != 0)
 		return ims_error_set(err, IMS_ERR_USAGE, "config %s: syntax error on line %d",
 		                     c->path, r);
