@@ -274,6 +274,7 @@ class Numbers(h.TestbedCase):
                  ["show", "abc"], ["show", "99999999999"], ["show", "1", "--headers", "x"],
                  ["structure", "#0"], ["save", "1", "x.y"], ["save", "abc"],
                  ["export", "INBOX", self.home.root, "--format", "zip"],
+                 ["quote", "APPEND x {5}"], ["quote", ""], ["quote", "NOOP\r\nX LOGOUT"],
                  ["nosuchcommand"], ["namespace", "extra"]]
         for cmd in cases:
             with self.subTest(cmd=cmd):
