@@ -507,10 +507,14 @@ typedef ims_err (*ims_quote_fn)(void *ctx, const struct ims_response *r, const c
 
 /* Send "tag line" (one line, no CR/LF/NUL, no literal header at its end)
  * and pass every response to fn.  IMS_OK when the server said OK,
- * IMS_ERR_NO for NO/BAD.  The trace hides the arguments of LOGIN and
- * AUTHENTICATE. */
+ * IMS_ERR_NO for NO/BAD.  The trace shows what ims_redact_visible()
+ * allows (nothing after LOGIN or AUTHENTICATE's mechanism). */
 ims_err ims_session_quote(struct ims_session *s, const char *line, ims_quote_fn fn, void *ctx,
                           struct ims_error *err) IMS_MUST_CHECK;
+/* The checks ims_session_quote() makes on line, without a session (so a
+ * front end can refuse a bad line before it connects): IMS_ERR_USAGE
+ * with words, or IMS_OK. */
+ims_err ims_quote_check(const char *line, struct ims_error *err) IMS_MUST_CHECK;
 
 /* ---- pipelining: build, submit, wait ---- */
 

@@ -38,7 +38,7 @@ static const struct cli_cmd core_cmds[] = {
 	  .max_args = -1, .run = cmd_check, .opts = check_opts },
 	{ .name = "quote", .usage = "quote IMAP-COMMAND",
 	  .summary = "send one raw command and print every response (expert use)",
-	  .min_args = 1, .max_args = -1, .flags = CMD_CONNECT, .run = cmd_quote },
+	  .min_args = 1, .max_args = -1, .flags = CMD_CONNECT | CMD_ARGS_FIRST, .run = cmd_quote },
 	{ .name = "trust", .usage = "trust [list | add HOST[:PORT] PIN | rm HOST[:PORT] [PIN]]",
 	  .summary = "public-key pins in known_hosts (no PORT: 993 to add, every port to rm)",
 	  .max_args = 3, .run = cmd_trust },

@@ -793,13 +793,7 @@ ims_err cmd_quote(struct cli *c, int argc, char **argv)
 	ims_err e;
 	int i;
 
-	/* Log in first when we know who, unless the command is one for
-	 * before authentication (an expert may send LOGIN by hand). */
-	e = cli_need(c, !preauth_verb(argv[1]) && (c->t.user[0] != '\0' || c->o.user != NULL)
-	                    ? CMD_LOGIN
-	                    : CMD_CONNECT);
-	if (e != IMS_OK)
-		return e;
+	e = IMS_OK;
 	/* One word is the command line as the user wrote it (imapsh quote
 	 * 'LIST "" *'); several words (the shell split them) are joined, and
 	 * a word that was quoted for a reason (empty, a space, a quote) is
@@ -828,6 +822,20 @@ ims_err cmd_quote(struct cli *c, int argc, char **argv)
 	if (e != IMS_OK) {
 		ims_buf_release(&line);
 		return ims_error_set(&c->err, IMS_ERR_USAGE, "quote: the command is too long");
+	}
+	/* The line is checked before connecting; then log in first when we
+	 * know who, unless the command is one for before authentication (an
+	 * expert may send LOGIN by hand). */
+	e = ims_quote_check(line.data != NULL ? line.data : "", &c->err);
+	if (e == IMS_OK)
+		e = cli_need(c,
+		             !preauth_verb(argv[1]) && (c->t.user[0] != '\0' || c->o.user != NULL)
+		                 ? CMD_LOGIN
+		                 : CMD_CONNECT);
+	if (e != IMS_OK) {
+		ims_wipe(line.data, line.len);
+		ims_buf_release(&line);
+		return e;
 	}
 	e = ims_session_quote(c->sess, line.data, quote_cb, c, &c->err);
 	ims_wipe(line.data, line.len);

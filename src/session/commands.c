@@ -1332,6 +1332,20 @@ static ims_err quote_tagged(void *ctx, const struct ims_response *r, struct ims_
 	return quote_untagged(ctx, r, &(int){0}, err);
 }
 
+ims_err ims_quote_check(const char *line, struct ims_error *err)
+{
+	size_t n = strlen(line);
+
+	if (n == 0)
+		return ims_error_set(err, IMS_ERR_USAGE, "quote: an empty command");
+	if (strpbrk(line, "\r\n") != NULL)
+		return ims_error_set(err, IMS_ERR_USAGE, "quote: a line break in the command");
+	if (line[n - 1] == '}')
+		return ims_error_set(err, IMS_ERR_USAGE,
+		                     "quote: a literal cannot be sent (the command ends in '}')");
+	return IMS_OK;
+}
+
 ims_err ims_session_quote(struct ims_session *s, const char *line, ims_quote_fn fn, void *ctx,
                           struct ims_error *err)
 {
@@ -1345,15 +1359,8 @@ ims_err ims_session_quote(struct ims_session *s, const char *line, ims_quote_fn 
 
 	if (ims__check(s, err) != IMS_OK)
 		return s->broken;
-	if (n == 0)
-		return ims_error_set(err, IMS_ERR_USAGE, "quote: an empty command");
-	for (i = 0; i < n; i++)
-		if (line[i] == '\r' || line[i] == '\n')
-			return ims_error_set(err, IMS_ERR_USAGE,
-			                     "quote: a line break in the command");
-	if (n > 0 && line[n - 1] == '}')
-		return ims_error_set(err, IMS_ERR_USAGE,
-		                     "quote: a literal cannot be sent (the command ends in '}')");
+	if (ims_quote_check(line, err) != IMS_OK)
+		return err->code;
 	/* A tag from the session; the rest as it is. */
 	if (ims_session_cmd_begin(s, &c, "X", err) != IMS_OK) {
 		ims_cmd_release(&c);

@@ -151,6 +151,24 @@ class ChildEnvironment(h.TestbedCase):
         self.assertEqual(rc, 0, err)
         self.assert_clean(self.read(path), "env-secret-2")
 
+    @unittest.skipIf(h.wrapper(), "under a wrapper /proc/PID is the wrapper's")
+    def test_own_environment_scrubbed(self):
+        # the shell runs on: its /proc/PID/environ no longer holds the password
+        from test_shell import Pty
+        pw = self.env["users"]["alice"]["password"]
+        env = h.base_env(self.home)
+        env.update({"TERM": "xterm", "IMAPSH_PASSWORD": pw})
+        p = Pty(h.imaps_args() + [h.target("alice")], env)
+        self.addCleanup(p.close)
+        p.read_until(rb"> $")
+        p.send("namespace\r")
+        p.read_until(rb"personal[\s\S]*> $")
+        with open("/proc/%d/environ" % p.pid, "rb") as f:
+            environ = f.read()
+        self.assertIn(b"TERM=xterm", environ)
+        self.assertNotIn(pw.encode(), environ)
+        self.assertNotIn(b"IMAPSH_PASSWORD=" + pw[:4].encode(), environ)
+
     def test_pager(self):
         pw = self.env["users"]["alice"]["password"]
         path, cmd = self.dump_cmd("pager.env", "cat")
@@ -198,6 +216,12 @@ class NulInLine(h.TestbedCase):
         self.assertEqual(rc, 2, err)
         self.assertIn(b"stdin:1: a NUL byte in the line", err)
         self.assertIn(b"personal", out)
+
+    def test_config_line(self):
+        self.home.write_config("default = x\n[account x]\nhost = 127.0.0.1\x00.evil\n")
+        rc, out, err = self.imapsh("namespace", env={"IMAPSH_PASSWORD": "x"})
+        self.assertEqual(rc, 2, err)
+        self.assertIn(b"config:3: a NUL byte in the line", err)
 
 
 def closed_port():
@@ -250,6 +274,7 @@ class Numbers(h.TestbedCase):
                  ["show", "abc"], ["show", "99999999999"], ["show", "1", "--headers", "x"],
                  ["structure", "#0"], ["save", "1", "x.y"], ["save", "abc"],
                  ["export", "INBOX", self.home.root, "--format", "zip"],
+                 ["quote", "APPEND x {5}"], ["quote", ""], ["quote", "NOOP\r\nX LOGOUT"],
                  ["nosuchcommand"], ["namespace", "extra"]]
         for cmd in cases:
             with self.subTest(cmd=cmd):
