@@ -282,7 +282,11 @@ ims_err cmd_cert(struct cli *c, int argc, char **argv)
 	if (c->o.insecure)
 		cli_warn("warning: --insecure: the certificate of %s is not verified", t.host);
 	e = ims_connect(&p, &s, r, &c->err);
-	if (e == IMS_OK || (e == IMS_ERR_TLS && r->tls.n_chain > 0)) {
+	/* The chain is shown when it was accepted or refused; a handshake
+	 * that failed for another reason (after the certificate, say on the
+	 * key exchange) has only its words. */
+	if (e == IMS_OK ||
+	    (e == IMS_ERR_TLS && r->tls.n_chain > 0 && r->tls.verify_class != IMS_VERIFY_OK)) {
 		if (c->o.json) {
 			struct json_out j;
 
