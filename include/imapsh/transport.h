@@ -146,11 +146,16 @@ ims_err ims_tls_wrap(int fd, const char *host, const struct ims_tls_opts *o,
                      struct ims_stream **s_r, struct ims_tls_info *info,
                      struct ims_error *err) IMS_MUST_CHECK;
 
-/* Check a DNS name against a certificate's names as RFC 6125 and the
- * CA/Browser baseline require (SAN only, wildcard only as the whole
- * left-most label and never over a single-label suffix, trailing dot and
- * case ignored).  Pure; exposed for unit tests. */
-int ims_tls_name_matches(const char *host, const char *const *sans, size_t n_sans);
+/* The verifier of ims_tls_wrap() on its own, offline: the PEM chain in
+ * chain_file (the server's certificate first, then intermediates) checked
+ * against host with o's trust anchors and pins (o->insecure_noverify is
+ * ignored), by the same rules and with the same words.  at (may be NULL:
+ * now) is the time validity is judged at.  info is filled as by
+ * ims_tls_wrap (no version or cipher); IMS_OK when the chain is accepted,
+ * IMS_ERR_TLS with the words when it is refused or cannot be read. */
+ims_err ims_tls_verify_chain(const char *chain_file, const char *host,
+                             const struct ims_tls_opts *o, const int64_t *at,
+                             struct ims_tls_info *info, struct ims_error *err) IMS_MUST_CHECK;
 
 /* The mbedTLS version the transport was built with ("2.28.3"). */
 const char *ims_tls_library_version(void);

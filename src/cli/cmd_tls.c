@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "cli/cli.h"
 #include "cli/output.h"
@@ -25,14 +26,19 @@ static const char *verify_words(const struct ims_tls_info *ti)
 }
 
 static void cert_human(struct cli *c, const struct ims_connect_result *r, const char *host,
-                       unsigned port)
+                       unsigned port, const char *chain_file)
 {
 	const struct ims_tls_info *ti = &r->tls;
 	char sbuf[600];
 	size_t i, k;
 
-	printf("server       %s:%u (%s)\n", cli_safe(host, sbuf, sizeof(sbuf)), port,
-	       r->net.peer[0] ? r->net.peer : "?");
+	if (chain_file != NULL) {
+		printf("host         %s\n", cli_safe(host, sbuf, sizeof(sbuf)));
+		printf("chain        %s (offline)\n", cli_safe(chain_file, sbuf, sizeof(sbuf)));
+	} else {
+		printf("server       %s:%u (%s)\n", cli_safe(host, sbuf, sizeof(sbuf)), port,
+		       r->net.peer[0] ? r->net.peer : "?");
+	}
 	if (ti->version[0] != '\0')
 		printf("tls          %s %s\n", ti->version, ti->cipher);
 	for (i = 0; i < ti->n_chain; i++) {
@@ -102,15 +108,172 @@ static ims_err target_from_arg(struct cli *c, const char *arg, struct cli_target
 	return IMS_OK;
 }
 
+/* --at TIME: unix seconds, or an ISO 8601 date with an optional time
+ * ("2027-01-31", "2027-01-31T12:00", "2027-01-31T12:00:30Z",
+ * "2027-01-31 12:00:30+02:00"); no zone means UTC.  0 when understood. */
+static int parse_at(const char *s, int64_t *out)
+{
+	int y, mo, d, h = 0, mi = 0, sec = 0, n = 0, zh = 0, zm = 0, sign = 0;
+	size_t len = strlen(s), i;
+	struct tm tm, back;
+	time_t t;
+
+	if (len > 0 && len <= 12 && strspn(s, "0123456789") == len) {
+		int64_t v = 0;
+
+		for (i = 0; i < len; i++)
+			v = v * 10 + (s[i] - '0');
+		if (v > 253402300799LL) /* 9999-12-31T23:59:59Z */
+			return -1;
+		*out = v;
+		return 0;
+	}
+	if (sscanf(s, "%4d-%2d-%2d%n", &y, &mo, &d, &n) != 3 || n != 10)
+		return -1;
+	s += n;
+	if (*s == 'T' || *s == 't' || *s == ' ') {
+		if (sscanf(s + 1, "%2d:%2d%n", &h, &mi, &n) != 2 || n != 5)
+			return -1;
+		s += 1 + n;
+		if (*s == ':') {
+			if (sscanf(s + 1, "%2d%n", &sec, &n) != 1 || n != 2)
+				return -1;
+			s += 1 + n;
+		}
+	}
+	if (*s == 'Z' || *s == 'z') {
+		s++;
+	} else if (*s == '+' || *s == '-') {
+		sign = *s == '-' ? -1 : 1;
+		if (sscanf(s + 1, "%2d:%2d%n", &zh, &zm, &n) != 2 || n != 5 || zh > 23 || zm > 59)
+			return -1;
+		s += 1 + n;
+	}
+	if (*s != '\0' || y < 1950 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 ||
+	    sec > 60 || h < 0 || mi < 0 || sec < 0)
+		return -1;
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mo - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	tm.tm_sec = sec;
+	t = timegm(&tm);
+	/* no 31 February */
+	if (gmtime_r(&t, &back) == NULL || back.tm_mday != d || back.tm_mon != mo - 1)
+		return -1;
+	*out = (int64_t)t - (int64_t)sign * (zh * 3600 + zm * 60);
+	return 0;
+}
+
+struct cert_args {
+	const char *target;
+	const char *chain; /* --chain FILE: offline */
+	const char *host;
+	int at_set;
+	int64_t at;
+};
+
+static ims_err parse_cert_args(struct cli *c, int argc, char **argv, struct cert_args *a)
+{
+	int i;
+
+	memset(a, 0, sizeof(*a));
+	for (i = 1; i < argc; i++) {
+		const char *o = argv[i];
+		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+
+		if (strcmp(o, "--chain") == 0 || strcmp(o, "--host") == 0 ||
+		    strcmp(o, "--at") == 0) {
+			if (v == NULL)
+				return ims_error_set(&c->err, IMS_ERR_USAGE,
+				                     "cert: %s needs a value", o);
+			i++;
+			if (strcmp(o, "--chain") == 0) {
+				a->chain = v;
+			} else if (strcmp(o, "--host") == 0) {
+				a->host = v;
+			} else if (parse_at(v, &a->at) != 0) {
+				return ims_error_set(
+				    &c->err, IMS_ERR_USAGE,
+				    "cert: --at: '%s' is neither unix seconds nor an "
+				    "ISO 8601 date (2027-01-31T12:00:00Z)",
+				    v);
+			} else {
+				a->at_set = 1;
+			}
+		} else if (o[0] == '-') {
+			return ims_error_set(&c->err, IMS_ERR_USAGE, "cert: unknown option '%s'",
+			                     o);
+		} else if (a->target == NULL) {
+			a->target = o;
+		} else {
+			return ims_error_set(&c->err, IMS_ERR_USAGE, "cert: one server at a time");
+		}
+	}
+	if (a->chain != NULL && (a->host == NULL || a->target != NULL))
+		return ims_error_set(&c->err, IMS_ERR_USAGE,
+		                     "cert: --chain FILE needs --host NAME (and no server)");
+	if (a->chain == NULL && (a->host != NULL || a->at_set))
+		return ims_error_set(&c->err, IMS_ERR_USAGE,
+		                     "cert: --host and --at go with --chain");
+	return IMS_OK;
+}
+
+/* cert --chain: the verifier of a connection, on a PEM chain, offline. */
+static ims_err cert_chain(struct cli *c, const struct cert_args *a)
+{
+	struct ims_connect_result *r;
+	struct ims_tls_opts o;
+	ims_err e;
+
+	memset(&o, 0, sizeof(o));
+	o.ca_file = c->o.ca_file;
+	o.ca_path = c->o.ca_path;
+	o.pins = c->o.n_pins > 0 ? (const char *const *)c->o.pins : NULL;
+	o.n_pins = c->o.n_pins;
+	r = calloc(1, sizeof(*r));
+	if (r == NULL)
+		return ims_error_set(&c->err, IMS_ERR_NOMEM, "out of memory");
+	e = ims_tls_verify_chain(a->chain, a->host, &o, a->at_set ? &a->at : NULL, &r->tls,
+	                         &c->err);
+	if (e == IMS_OK || (e == IMS_ERR_TLS && r->tls.n_chain > 0)) {
+		if (c->o.json) {
+			struct json_out j;
+
+			json_init(&j, stdout);
+			json_begin_object(&j);
+			json_kv_str(&j, "host", a->host);
+			json_kv_str(&j, "chain_file", a->chain);
+			json_kv_bool(&j, "verified", r->tls.verified);
+			json_kv_bool(&j, "pinned", r->tls.pinned);
+			json_kv_str(&j, "verify_error", r->tls.verify_reason);
+			cert_json(&j, &r->tls);
+			json_end_object(&j);
+			json_finish(&j);
+		} else {
+			cert_human(c, r, a->host, 0, a->chain);
+		}
+	}
+	free(r);
+	return e;
+}
+
 ims_err cmd_cert(struct cli *c, int argc, char **argv)
 {
+	struct cert_args a;
 	struct cli_target t;
 	struct ims_connect_params p;
 	struct ims_connect_result *r;
 	struct ims_stream *s = NULL;
 	ims_err e;
 
-	if (target_from_arg(c, argc > 1 ? argv[1] : NULL, &t) != IMS_OK)
+	if (parse_cert_args(c, argc, argv, &a) != IMS_OK)
+		return c->err.code;
+	if (a.chain != NULL)
+		return cert_chain(c, &a);
+	if (target_from_arg(c, a.target, &t) != IMS_OK)
 		return c->err.code;
 	if (cli_connect_params(c, &t, &p) != IMS_OK)
 		return c->err.code;
@@ -120,7 +283,11 @@ ims_err cmd_cert(struct cli *c, int argc, char **argv)
 	if (c->o.insecure)
 		cli_warn("warning: --insecure: the certificate of %s is not verified", t.host);
 	e = ims_connect(&p, &s, r, &c->err);
-	if (e == IMS_OK || (e == IMS_ERR_TLS && r->tls.n_chain > 0)) {
+	/* The chain is shown when it was accepted or refused; a handshake
+	 * that failed for another reason (after the certificate, say on the
+	 * key exchange) has only its words. */
+	if (e == IMS_OK ||
+	    (e == IMS_ERR_TLS && r->tls.n_chain > 0 && r->tls.verify_class != IMS_VERIFY_OK)) {
 		if (c->o.json) {
 			struct json_out j;
 
@@ -139,7 +306,7 @@ ims_err cmd_cert(struct cli *c, int argc, char **argv)
 			json_end_object(&j);
 			json_finish(&j);
 		} else {
-			cert_human(c, r, t.host, p.port);
+			cert_human(c, r, t.host, p.port, NULL);
 		}
 	}
 	if (s != NULL) {

@@ -11,6 +11,7 @@
 #include "imapsh/url.h"
 #include "imapsh/words.h"
 
+static const char *const cert_opts[] = {"--chain FILE", "--host NAME", "--at TIME", NULL};
 static const char *const check_opts[] = {
     "--login",     "--folder FOLDER", "--warn-days N", "--crit-days N",
     "--warn-ms N", "--crit-ms N",     "--nagios",      NULL};
@@ -30,9 +31,10 @@ static const struct cli_cmd core_cmds[] = {
 	  .flags = CMD_CONNECT, .run = cmd_id },
 	{ .name = "namespace", .usage = "namespace", .summary = "the server's namespaces",
 	  .flags = CMD_LOGIN, .run = cmd_namespace },
-	{ .name = "cert", .usage = "cert [HOST[:PORT]]",
-	  .summary = "the server's certificate chain, TLS version and verification result",
-	  .max_args = 1, .run = cmd_cert },
+	{ .name = "cert", .usage = "cert [HOST[:PORT]] | cert --chain FILE --host NAME [--at TIME]",
+	  .summary = "the server's certificate chain, TLS version and verification result; "
+	             "--chain: a PEM chain judged offline as a connection would",
+	  .max_args = -1, .run = cmd_cert, .opts = cert_opts },
 	{ .name = "check", .usage = "check [HOST[:PORT]]",
 	  .summary = "connectivity check (DNS, TCP, TLS, certificate, greeting)",
 	  .max_args = -1, .run = cmd_check, .opts = check_opts },

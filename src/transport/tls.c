@@ -3,6 +3,7 @@
  * CA/Browser baseline), SPKI pins, TLS 1.2 at least, no renegotiation, no
  * session tickets.  The only file besides crypto.c that includes mbedTLS. */
 #include "imapsh/transport.h"
+#include "imapsh/tlsname.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -47,6 +48,9 @@ struct verify_ctx {
 	int pin_cleared_trust; /* an untrusted chain was accepted by a pin */
 	int no_san;
 	int name_bad;
+	int host_bad; /* the host is no DNS name a certificate can hold */
+	int at_set;   /* validity is judged at `at`, not now (cert --chain --at) */
+	int64_t at;
 };
 
 struct tls_stream {
@@ -71,13 +75,6 @@ const char *ims_tls_library_version(void)
 
 /* ---- names ---------------------------------------------------------- */
 
-static int is_ip_literal(const char *s)
-{
-	unsigned char b[16];
-
-	return inet_pton(AF_INET, s, b) == 1 || inet_pton(AF_INET6, s, b) == 1;
-}
-
 static void lower_nodot(const char *in, char *out, size_t n)
 {
 	size_t i, len = strlen(in);
@@ -89,45 +86,6 @@ static void lower_nodot(const char *in, char *out, size_t n)
 	for (i = 0; i < len; i++)
 		out[i] = (char)tolower((unsigned char)in[i]);
 	out[len] = '\0';
-}
-
-static int one_name_matches(const char *host, const char *san_in)
-{
-	char san[256];
-	const char *rest, *hdot;
-
-	lower_nodot(san_in, san, sizeof(san));
-	if (san[0] == '\0' || is_ip_literal(san))
-		return 0; /* an IP address written as a DNS name never matches */
-	if (strchr(san, '*') == NULL)
-		return strcmp(host, san) == 0;
-	/* A wildcard only as the whole left-most label ... */
-	if (san[0] != '*' || san[1] != '.' || strchr(san + 1, '*') != NULL)
-		return 0;
-	rest = san + 2;
-	/* ... and never over a single-label suffix such as "*.test". */
-	if (strchr(rest, '.') == NULL)
-		return 0;
-	hdot = strchr(host, '.');
-	if (hdot == NULL || hdot == host)
-		return 0;
-	return strcmp(hdot + 1, rest) == 0;
-}
-
-int ims_tls_name_matches(const char *host_in, const char *const *sans, size_t n_sans)
-{
-	char host[256];
-	size_t i;
-
-	if (host_in == NULL)
-		return 0;
-	lower_nodot(host_in, host, sizeof(host));
-	if (host[0] == '\0' || is_ip_literal(host))
-		return 0;
-	for (i = 0; i < n_sans; i++)
-		if (sans[i] != NULL && one_name_matches(host, sans[i]))
-			return 1;
-	return 0;
 }
 
 /* ---- certificate facts ---------------------------------------------- */
@@ -415,8 +373,40 @@ static int ip_san_matches(const struct verify_ctx *v, const mbedtls_x509_crt *cr
 	return 0;
 }
 
+/* The leaf's names, straight from the DER: does one cover the host?
+ * *has_san_r: the certificate has a dNSName or an iPAddress at all. */
+static int leaf_names_match(const struct verify_ctx *v, const mbedtls_x509_crt *crt, int *has_san_r)
+{
+	const mbedtls_x509_sequence *s;
+	int ok = 0;
+
+	*has_san_r = 0;
+	for (s = &crt->subject_alt_names; s != NULL; s = s->next) {
+		const mbedtls_x509_buf *b = &s->buf;
+
+		if (b->p == NULL || b->len == 0)
+			continue;
+		if (b->tag == (MBEDTLS_ASN1_CONTEXT_SPECIFIC | 2)) {
+			*has_san_r = 1;
+			if (!v->host_is_ip &&
+			    ims_tls_name_match(v->host, strlen(v->host), b->p, b->len))
+				ok = 1;
+		} else if (b->tag == (MBEDTLS_ASN1_CONTEXT_SPECIFIC | 7) &&
+		           (b->len == 4 || b->len == 16)) {
+			*has_san_r = 1;
+		}
+	}
+	if (v->host_is_ip)
+		ok = ip_san_matches(v, crt);
+	return ok;
+}
+
 /* Called by mbedTLS for each certificate of the chain it built, top first
- * and the leaf (depth 0) last; we record facts and apply our own rules. */
+ * and the leaf (depth 0) last; we record facts and apply our own rules.
+ * imapsh only adds to what mbedTLS found: no flag of its own is cleared,
+ * except the date flags when cert --chain --at judges another time (they
+ * are then set again against that time) and the trust flag when a pin
+ * takes the place of the CA (the pin is then required). */
 static int verify_cb(void *ctx, mbedtls_x509_crt *crt, int depth, uint32_t *flags)
 {
 	struct verify_ctx *v = ctx;
@@ -425,37 +415,45 @@ static int verify_cb(void *ctx, mbedtls_x509_crt *crt, int depth, uint32_t *flag
 
 	if (depth >= 0 && depth < IMS_CHAIN_MAX) {
 		fill_cert(&info->chain[depth], crt);
+		if (v->at_set)
+			info->chain[depth].days_left =
+			    floor_div(info->chain[depth].not_after_epoch - v->at, 86400);
 		if ((size_t)depth + 1 > info->n_chain)
 			info->n_chain = (size_t)depth + 1;
 	}
 	if (depth > v->max_depth)
 		v->max_depth = depth;
+	if (v->at_set) {
+		/* mbedTLS compared the dates with the clock; compare with `at`. */
+		*flags &= ~(uint32_t)(MBEDTLS_X509_BADCERT_EXPIRED | MBEDTLS_X509_BADCERT_FUTURE);
+		if (v->at > x509_time_epoch(&crt->valid_to))
+			*flags |= MBEDTLS_X509_BADCERT_EXPIRED;
+		if (v->at < x509_time_epoch(&crt->valid_from))
+			*flags |= MBEDTLS_X509_BADCERT_FUTURE;
+	}
 	/* With pins, trust comes from the pin checked at depth 0 (last). */
 	if (v->o->n_pins > 0 && (*flags & chain_flags) != 0) {
 		*flags &= ~chain_flags;
 		v->pin_cleared_trust = 1;
 	}
 	if (depth == 0) {
-		const char *sans[IMS_SAN_MAX];
 		struct ims_cert_info *ci = &info->chain[0];
 		const mbedtls_x509_crt *c;
-		size_t i, n = 0;
-		int ok;
+		int has_san, ok;
 
 		for (c = crt; c != NULL; c = c->next)
 			v->presented++;
-		for (i = 0; i < ci->n_san; i++)
-			if (strncmp(ci->san[i], "IP:", 3) != 0)
-				sans[n++] = ci->san[i];
-		if (ci->n_san == 0) {
+		/* Both must accept the name: mbedTLS (its flag, when it
+		 * checked) and imapsh's stricter rules. */
+		ok = leaf_names_match(v, crt, &has_san);
+		if (!has_san) {
 			v->no_san = 1;
 			ok = 0;
-		} else if (v->host_is_ip) {
-			ok = ip_san_matches(v, crt);
-		} else {
-			ok = ims_tls_name_matches(v->host, sans, n);
 		}
-		*flags &= ~(uint32_t)MBEDTLS_X509_BADCERT_CN_MISMATCH;
+		if (v->host_bad)
+			ok = 0;
+		if (*flags & MBEDTLS_X509_BADCERT_CN_MISMATCH)
+			ok = 0;
 		if (!ok) {
 			*flags |= MBEDTLS_X509_BADCERT_CN_MISMATCH;
 			v->name_bad = 1;
@@ -509,7 +507,7 @@ static void classify_words(struct verify_ctx *v, uint32_t all)
 	struct ims_cert_info *leaf = &info->chain[0];
 	char *r = info->verify_reason;
 	size_t rn = sizeof(info->verify_reason);
-	int64_t now = (int64_t)time(NULL);
+	int64_t now = v->at_set ? v->at : (int64_t)time(NULL);
 	char d[48], lb[300];
 	int i;
 
@@ -788,13 +786,13 @@ static const struct ims_stream_ops tls_ops = {tls_read, tls_write, tls_pending, 
 
 /* ---- set-up --------------------------------------------------------- */
 
-static ims_err load_trust(struct tls_stream *t, const struct ims_tls_opts *o, struct ims_error *err)
+static ims_err load_trust(mbedtls_x509_crt *ca, const struct ims_tls_opts *o, struct ims_error *err)
 {
 	int r, loaded = 0;
 	char eb[120];
 
 	if (o->ca_file != NULL) {
-		r = mbedtls_x509_crt_parse_file(&t->ca, o->ca_file);
+		r = mbedtls_x509_crt_parse_file(ca, o->ca_file);
 		if (r < 0) {
 			mbedtls_strerror(r, eb, sizeof(eb));
 			return ims_error_set(err, IMS_ERR_TLS, "cannot read CA file %s: %s",
@@ -803,7 +801,7 @@ static ims_err load_trust(struct tls_stream *t, const struct ims_tls_opts *o, st
 		loaded = 1;
 	}
 	if (o->ca_path != NULL) {
-		r = mbedtls_x509_crt_parse_path(&t->ca, o->ca_path);
+		r = mbedtls_x509_crt_parse_path(ca, o->ca_path);
 		if (r < 0) {
 			mbedtls_strerror(r, eb, sizeof(eb));
 			return ims_error_set(err, IMS_ERR_TLS, "cannot read CA directory %s: %s",
@@ -815,9 +813,9 @@ static ims_err load_trust(struct tls_stream *t, const struct ims_tls_opts *o, st
 		struct stat st;
 
 		if (stat(SYSTEM_CA_FILE, &st) == 0)
-			r = mbedtls_x509_crt_parse_file(&t->ca, SYSTEM_CA_FILE);
+			r = mbedtls_x509_crt_parse_file(ca, SYSTEM_CA_FILE);
 		else
-			r = mbedtls_x509_crt_parse_path(&t->ca, SYSTEM_CA_PATH);
+			r = mbedtls_x509_crt_parse_path(ca, SYSTEM_CA_PATH);
 		/* A partly unreadable system store still counts (r > 0). */
 		if (r < 0 && o->n_pins == 0 && !o->insecure_noverify)
 			return ims_error_set(
@@ -858,6 +856,210 @@ static ims_err load_client_cert(struct tls_stream *t, const struct ims_tls_opts 
 	return IMS_OK;
 }
 
+/* ---- the verifier: one for connections and for cert --chain ---------- */
+
+/* Certificates: SHA-2 signatures only, RSA keys of 2048 bits at least, EC
+ * keys on P-256, P-384 or P-521. */
+static void set_x509_profile(mbedtls_x509_crt_profile *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->allowed_mds = MBEDTLS_X509_ID_FLAG(MBEDTLS_MD_SHA256) |
+	                 MBEDTLS_X509_ID_FLAG(MBEDTLS_MD_SHA384) |
+	                 MBEDTLS_X509_ID_FLAG(MBEDTLS_MD_SHA512);
+	p->allowed_pks = 0xFFFFFFF;
+	p->allowed_curves = MBEDTLS_X509_ID_FLAG(MBEDTLS_ECP_DP_SECP256R1) |
+	                    MBEDTLS_X509_ID_FLAG(MBEDTLS_ECP_DP_SECP384R1) |
+	                    MBEDTLS_X509_ID_FLAG(MBEDTLS_ECP_DP_SECP521R1);
+	p->rsa_min_bitlen = 2048;
+}
+
+/* The host a chain is checked against: brackets and a trailing dot
+ * dropped, lowercase; an IP literal, or a DNS name (one that no
+ * certificate can hold matches nothing). */
+static ims_err vctx_init(struct verify_ctx *v, char *host, size_t host_n, const char *host_in,
+                         const struct ims_tls_opts *o, struct ims_tls_info *info,
+                         struct ims_error *err)
+{
+	size_t i, hl = strlen(host_in);
+
+	for (i = 0; i < hl; i++) {
+		unsigned char c = (unsigned char)host_in[i];
+
+		if (c <= ' ' || c >= 0x7f)
+			return ims_error_set(err, IMS_ERR_USAGE,
+			                     "bad host name: it holds a control character, a space "
+			                     "or a non-ASCII byte (write an international name "
+			                     "as xn--)");
+	}
+	if (hl == 0 || hl >= host_n)
+		return ims_error_set(err, IMS_ERR_USAGE,
+		                     "bad host name: empty or longer than 253 bytes");
+	if (hl >= 2 && host_in[0] == '[' && host_in[hl - 1] == ']') {
+		char tmp[256];
+		snprintf(tmp, sizeof(tmp), "%.*s", (int)(hl - 2), host_in + 1);
+		lower_nodot(tmp, host, host_n);
+	} else {
+		lower_nodot(host_in, host, host_n);
+	}
+	v->host = host;
+	v->o = o;
+	v->info = info;
+	if (inet_pton(AF_INET, host, v->ip) == 1) {
+		v->host_is_ip = 1;
+		v->ip_len = 4;
+	} else if (inet_pton(AF_INET6, host, v->ip) == 1) {
+		v->host_is_ip = 1;
+		v->ip_len = 16;
+	} else {
+		v->host_bad = !ims_tls_host_ok(host, strlen(host));
+	}
+	return IMS_OK;
+}
+
+/* The verdict on a chain mbedTLS checked with verify_cb (flags: all it
+ * and verify_cb found): accepted, or refused with words.  The one place a
+ * connection and cert --chain decide. */
+static ims_err verdict(struct verify_ctx *v, uint32_t flags, struct ims_error *err)
+{
+	struct ims_tls_info *info = v->info;
+
+	if (flags == 0 && !v->pin_mismatch) {
+		info->verified = 1;
+		info->insecure = v->o->insecure_noverify;
+		return IMS_OK;
+	}
+	classify(v, flags);
+	if (v->o->insecure_noverify && !v->pin_mismatch) {
+		info->insecure = 1;
+		return IMS_OK;
+	}
+	if (info->n_chain > 0)
+		return ims_error_set(
+		    err, IMS_ERR_TLS, "tls: %s; certificate sha256 %s, spki sha256//%s",
+		    info->verify_reason, info->chain[0].sha256, info->chain[0].spki_sha256);
+	return ims_error_set(err, IMS_ERR_TLS, "tls: %s", info->verify_reason);
+}
+
+/* What the TLS layer adds to the chain check for a server's certificate
+ * (mbedtls_ssl_check_cert_usage): every key exchange imapsh offers is
+ * signed, so the key must be allowed to sign, and serverAuth when the
+ * certificate lists its purposes. */
+static uint32_t server_usage_flags(const mbedtls_x509_crt *leaf)
+{
+	uint32_t f = 0;
+
+#if defined(MBEDTLS_X509_CHECK_KEY_USAGE)
+	if (mbedtls_x509_crt_check_key_usage(leaf, MBEDTLS_X509_KU_DIGITAL_SIGNATURE) != 0)
+		f |= MBEDTLS_X509_BADCERT_KEY_USAGE;
+#endif
+#if defined(MBEDTLS_X509_CHECK_EXTENDED_KEY_USAGE)
+	if (mbedtls_x509_crt_check_extended_key_usage(
+	        leaf, MBEDTLS_OID_SERVER_AUTH, MBEDTLS_OID_SIZE(MBEDTLS_OID_SERVER_AUTH)) != 0)
+		f |= MBEDTLS_X509_BADCERT_EXT_KEY_USAGE;
+#endif
+	return f;
+}
+
+ims_err ims_tls_verify_chain(const char *chain_file, const char *host_in,
+                             const struct ims_tls_opts *o, const int64_t *at,
+                             struct ims_tls_info *info, struct ims_error *err)
+{
+	mbedtls_x509_crt chain, ca;
+	mbedtls_x509_crt_profile profile;
+	struct verify_ctx v;
+	struct ims_tls_opts vo = *o;
+	uint32_t flags = 0;
+	char host[256], eb[120];
+	ims_err e;
+	int r;
+
+	memset(info, 0, sizeof(*info));
+	memset(&v, 0, sizeof(v));
+	mbedtls_x509_crt_init(&chain);
+	mbedtls_x509_crt_init(&ca);
+	vo.insecure_noverify = 0; /* a verdict is what is asked */
+	e = vctx_init(&v, host, sizeof(host), host_in, &vo, info, err);
+	if (e != IMS_OK)
+		goto done;
+	if (at != NULL) {
+		v.at_set = 1;
+		v.at = *at;
+	}
+	if (ims_compat_crypto_init() != 0) {
+		e = ims_error_set(err, IMS_ERR_TLS, "cannot initialise the crypto library");
+		goto done;
+	}
+	r = mbedtls_x509_crt_parse_file(&chain, chain_file);
+	if (r != 0) {
+		if (r > 0)
+			snprintf(eb, sizeof(eb), "%d of its certificates cannot be parsed", r);
+		else
+			mbedtls_strerror(r, eb, sizeof(eb));
+		e = ims_error_set(err, IMS_ERR_TLS, "cannot read certificate chain %s: %s",
+		                  chain_file, eb);
+		goto done;
+	}
+	e = load_trust(&ca, &vo, err);
+	if (e != IMS_OK)
+		goto done;
+	set_x509_profile(&profile);
+	r = mbedtls_x509_crt_verify_with_profile(
+	    &chain, &ca, NULL, &profile, v.host_is_ip ? NULL : v.host, &flags, verify_cb, &v);
+	if (r != 0 && r != MBEDTLS_ERR_X509_CERT_VERIFY_FAILED) {
+		mbedtls_strerror(r, eb, sizeof(eb));
+		e = ims_error_set(err, IMS_ERR_TLS, "tls: certificate verification failed: %s", eb);
+		goto done;
+	}
+	flags |= server_usage_flags(&chain);
+	e = verdict(&v, flags, err);
+done:
+	mbedtls_x509_crt_free(&chain);
+	mbedtls_x509_crt_free(&ca);
+	return e;
+}
+
+/* ---- the TLS profile ------------------------------------------------ */
+
+/* Chosen here, not inherited from the library's defaults, and at least as
+ * strict as Mozilla's "intermediate": forward-secret AEAD suites only
+ * (TLS 1.3's, ECDHE and DHE with AES-GCM or ChaCha20-Poly1305; no static
+ * RSA key exchange, no CBC, no SHA-1 MAC), x25519, P-256, P-384 and P-521
+ * for key exchange, Diffie-Hellman groups of 2048 bits at least, SHA-2
+ * handshake signatures. */
+static const int profile_suites[] = {
+#if defined(MBEDTLS_SSL_PROTO_TLS1_3)
+    MBEDTLS_TLS1_3_AES_256_GCM_SHA384,
+    MBEDTLS_TLS1_3_CHACHA20_POLY1305_SHA256,
+    MBEDTLS_TLS1_3_AES_128_GCM_SHA256,
+#endif
+    MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+    MBEDTLS_TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+    MBEDTLS_TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+    MBEDTLS_TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+    MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+    MBEDTLS_TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+#if defined(MBEDTLS_DHM_C)
+    MBEDTLS_TLS_DHE_RSA_WITH_AES_256_GCM_SHA384,
+    MBEDTLS_TLS_DHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+    MBEDTLS_TLS_DHE_RSA_WITH_AES_128_GCM_SHA256,
+#endif
+    0};
+
+static void set_tls_profile(mbedtls_ssl_config *conf)
+{
+	mbedtls_ssl_conf_ciphersuites(conf, profile_suites);
+	ims_compat_conf_groups(conf);
+	ims_compat_conf_sig_algs(conf);
+#if defined(MBEDTLS_DHM_C) && defined(MBEDTLS_SSL_CLI_C)
+	mbedtls_ssl_conf_dhm_min_bitlen(conf, 2048);
+#endif
+}
+
+#define PROFILE_NEXT_STEP                                                                          \
+	"; ask the server's administrator for ECDHE with AES-GCM or ChaCha20-Poly1305 (TLS 1.2) "  \
+	"or "                                                                                      \
+	"TLS 1.3"
+
 static ims_err handshake_error(struct tls_stream *t, int r, struct ims_tls_info *info,
                                struct ims_error *err)
 {
@@ -866,16 +1068,8 @@ static ims_err handshake_error(struct tls_stream *t, int r, struct ims_tls_info 
 	if (r == MBEDTLS_ERR_X509_CERT_VERIFY_FAILED ||
 	    (r == IMS_ERR_SSL_BAD_CERT && t->vctx.max_depth >= 0 && info->n_chain > 0 &&
 	     mbedtls_ssl_get_verify_result(&t->ssl) != 0 &&
-	     mbedtls_ssl_get_verify_result(&t->ssl) != 0xFFFFFFFFu)) {
-		uint32_t flags = mbedtls_ssl_get_verify_result(&t->ssl);
-
-		classify(&t->vctx, flags);
-		if (info->n_chain > 0)
-			return ims_error_set(
-			    err, IMS_ERR_TLS, "tls: %s; certificate sha256 %s, spki sha256//%s",
-			    info->verify_reason, info->chain[0].sha256, info->chain[0].spki_sha256);
-		return ims_error_set(err, IMS_ERR_TLS, "tls: %s", info->verify_reason);
-	}
+	     mbedtls_ssl_get_verify_result(&t->ssl) != 0xFFFFFFFFu))
+		return verdict(&t->vctx, mbedtls_ssl_get_verify_result(&t->ssl), err);
 	if (r == IMS_ERR_SSL_BAD_VERSION)
 		return ims_error_set(err, IMS_ERR_TLS,
 		                     "tls: handshake failed: the server offers only a TLS version "
@@ -885,10 +1079,32 @@ static ims_err handshake_error(struct tls_stream *t, int r, struct ims_tls_info 
 		return ims_error_set(err, IMS_ERR_TLS,
 		                     "tls: handshake failed: the server closed the connection "
 		                     "(does it speak TLS on this port?)");
-	if (r == MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE)
+	if (r == MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE) {
+		int alert = ims_compat_last_alert(&t->ssl);
+
+		if (alert == MBEDTLS_SSL_ALERT_MSG_HANDSHAKE_FAILURE ||
+		    alert == MBEDTLS_SSL_ALERT_MSG_INSUFFICIENT_SECURITY)
+			return ims_error_set(
+			    err, IMS_ERR_TLS,
+			    "tls: handshake failed: the server offers only key exchange or ciphers "
+			    "that imapsh refuses (no forward-secret AEAD suite, key-exchange group "
+			    "or TLS version from 1.2 on in common: it answered with a handshake "
+			    "failure alert)" PROFILE_NEXT_STEP);
 		return ims_error_set(err, IMS_ERR_TLS,
 		                     "tls: handshake failed: the server sent a fatal alert (no "
 		                     "common protocol version or cipher?)");
+	}
+#if defined(MBEDTLS_ERR_SSL_BAD_HS_SERVER_KEY_EXCHANGE)
+	if (r == MBEDTLS_ERR_SSL_BAD_HS_SERVER_KEY_EXCHANGE)
+#else
+	if (r == MBEDTLS_ERR_SSL_HANDSHAKE_FAILURE)
+#endif
+		return ims_error_set(
+		    err, IMS_ERR_TLS,
+		    "tls: handshake failed: the server offers only key exchange or ciphers that "
+		    "imapsh refuses (a Diffie-Hellman group under 2048 bits, a curve other than "
+		    "x25519, P-256, P-384 and P-521, or a signature hash weaker than "
+		    "SHA-256)" PROFILE_NEXT_STEP);
 	mbedtls_strerror(r, eb, sizeof(eb));
 	return ims_error_set(err, IMS_ERR_TLS, "tls: handshake failed: %s", eb);
 }
@@ -903,8 +1119,6 @@ ims_err ims_tls_wrap(int fd, const char *host_in, const struct ims_tls_opts *o,
 	int r, tls_min = o->tls_min != 0 ? o->tls_min : 12;
 	int64_t t0;
 	ims_err e;
-	char eb[120];
-	size_t hl;
 
 	*s_r = NULL;
 	memset(info, 0, sizeof(*info));
@@ -925,25 +1139,9 @@ ims_err ims_tls_wrap(int fd, const char *host_in, const struct ims_tls_opts *o,
 	mbedtls_ctr_drbg_init(&t->drbg);
 	mbedtls_entropy_init(&t->entropy);
 
-	/* Host: brackets and a trailing dot dropped, lowercase. */
-	hl = strlen(host_in);
-	if (hl >= 2 && host_in[0] == '[' && host_in[hl - 1] == ']') {
-		char tmp[256];
-		snprintf(tmp, sizeof(tmp), "%.*s", (int)(hl - 2), host_in + 1);
-		lower_nodot(tmp, t->host, sizeof(t->host));
-	} else {
-		lower_nodot(host_in, t->host, sizeof(t->host));
-	}
-	t->vctx.host = t->host;
-	t->vctx.o = o;
-	t->vctx.info = info;
-	if (inet_pton(AF_INET, t->host, t->vctx.ip) == 1) {
-		t->vctx.host_is_ip = 1;
-		t->vctx.ip_len = 4;
-	} else if (inet_pton(AF_INET6, t->host, t->vctx.ip) == 1) {
-		t->vctx.host_is_ip = 1;
-		t->vctx.ip_len = 16;
-	}
+	e = vctx_init(&t->vctx, t->host, sizeof(t->host), host_in, o, info, err);
+	if (e != IMS_OK)
+		goto fail;
 
 	if (ims_compat_crypto_init() != 0) {
 		e = ims_error_set(err, IMS_ERR_TLS, "cannot initialise the crypto library");
@@ -966,6 +1164,7 @@ ims_err ims_tls_wrap(int fd, const char *host_in, const struct ims_tls_opts *o,
 		                  MBEDTLS_VERSION_STRING);
 		goto fail;
 	}
+	set_tls_profile(&t->conf);
 	mbedtls_ssl_conf_rng(&t->conf, mbedtls_ctr_drbg_random, &t->drbg);
 #if defined(MBEDTLS_SSL_RENEGOTIATION)
 	mbedtls_ssl_conf_renegotiation(&t->conf, MBEDTLS_SSL_RENEGOTIATION_DISABLED);
@@ -973,16 +1172,10 @@ ims_err ims_tls_wrap(int fd, const char *host_in, const struct ims_tls_opts *o,
 #if defined(MBEDTLS_SSL_SESSION_TICKETS)
 	mbedtls_ssl_conf_session_tickets(&t->conf, MBEDTLS_SSL_SESSION_TICKETS_DISABLED);
 #endif
-	/* SHA-2 signatures only, RSA keys of 2048 bits at least. */
-	t->profile.allowed_mds = MBEDTLS_X509_ID_FLAG(MBEDTLS_MD_SHA256) |
-	                         MBEDTLS_X509_ID_FLAG(MBEDTLS_MD_SHA384) |
-	                         MBEDTLS_X509_ID_FLAG(MBEDTLS_MD_SHA512);
-	t->profile.allowed_pks = 0xFFFFFFF;
-	t->profile.allowed_curves = 0xFFFFFFF;
-	t->profile.rsa_min_bitlen = 2048;
+	set_x509_profile(&t->profile);
 	mbedtls_ssl_conf_cert_profile(&t->conf, &t->profile);
 
-	e = load_trust(t, o, err);
+	e = load_trust(&t->ca, o, err);
 	if (e != IMS_OK)
 		goto fail;
 	mbedtls_ssl_conf_ca_chain(&t->conf, &t->ca, NULL);
@@ -998,11 +1191,12 @@ ims_err ims_tls_wrap(int fd, const char *host_in, const struct ims_tls_opts *o,
 		e = ims_error_set(err, IMS_ERR_TLS, "cannot set up the TLS context");
 		goto fail;
 	}
-	/* SNI and name verification; an IP literal gets no SNI (RFC 6066)
-	 * and is checked against iPAddress names by verify_cb. */
+	/* SNI and mbedTLS's own name check, which stays in force beside
+	 * imapsh's (verify_cb requires both); an IP literal gets no SNI
+	 * (RFC 6066) and is checked against iPAddress names by verify_cb. */
 	r = mbedtls_ssl_set_hostname(&t->ssl, t->vctx.host_is_ip ? NULL : t->host);
 	if (r != 0) {
-		e = ims_error_set(err, IMS_ERR_USAGE, "bad host name '%s'", host_in);
+		e = ims_error_set(err, IMS_ERR_USAGE, "bad host name: mbedTLS refuses it");
 		goto fail;
 	}
 	mbedtls_ssl_set_bio(&t->ssl, t, bio_send, bio_recv, NULL);
@@ -1035,25 +1229,9 @@ ims_err ims_tls_wrap(int fd, const char *host_in, const struct ims_tls_opts *o,
 	snprintf(info->version, sizeof(info->version), "%s", mbedtls_ssl_get_version(&t->ssl));
 	snprintf(info->cipher, sizeof(info->cipher), "%s", mbedtls_ssl_get_ciphersuite(&t->ssl));
 
-	{
-		uint32_t flags = mbedtls_ssl_get_verify_result(&t->ssl);
-
-		if (flags != 0 || t->vctx.pin_mismatch) {
-			classify(&t->vctx, flags);
-			if (!o->insecure_noverify || t->vctx.pin_mismatch) {
-				e = ims_error_set(err, IMS_ERR_TLS,
-				                  "tls: %s; certificate sha256 %s, spki sha256//%s",
-				                  info->verify_reason, info->chain[0].sha256,
-				                  info->chain[0].spki_sha256);
-				goto fail;
-			}
-			info->insecure = 1;
-		} else {
-			info->verified = 1;
-			info->insecure = o->insecure_noverify;
-		}
-	}
-	(void)eb;
+	e = verdict(&t->vctx, mbedtls_ssl_get_verify_result(&t->ssl), err);
+	if (e != IMS_OK)
+		goto fail;
 	*s_r = &t->base;
 	return IMS_OK;
 fail:

@@ -12,7 +12,11 @@
  *  - 3.6 refuses to verify without a host name unless set_hostname(NULL)
  *    is called explicitly (we do our own name check for IP literals)
  *  - error codes renamed in 3.x: BAD_HS_CERTIFICATE -> BAD_CERTIFICATE,
- *    BAD_HS_PROTOCOL_VERSION -> BAD_PROTOCOL_VERSION (IMS_ERR_SSL_* here) */
+ *    BAD_HS_PROTOCOL_VERSION -> BAD_PROTOCOL_VERSION (IMS_ERR_SSL_* here)
+ *  - the key-exchange groups: conf_curves(mbedtls_ecp_group_id list) (2.x)
+ *    vs conf_groups(IANA group numbers) (3.x); handshake signatures:
+ *    conf_sig_hashes(md list) (2.x) vs conf_sig_algs(IANA numbers) (3.x)
+ *  - the last alert received: ssl->in_msg, a private field in 3.x */
 #ifndef IMAPSH_TLS_COMPAT_H
 #define IMAPSH_TLS_COMPAT_H
 
@@ -31,6 +35,8 @@
 #define IMS_MBEDTLS_PRIV(f) f
 #endif
 
+#include <mbedtls/ecp.h>
+#include <mbedtls/md.h>
 #include <mbedtls/pk.h>
 #include <mbedtls/sha256.h>
 #include <mbedtls/ssl.h>
@@ -96,6 +102,79 @@ static inline int ims_compat_sha256(const unsigned char *in, size_t len, unsigne
 #else
 	return mbedtls_sha256_ret(in, len, out, 0);
 #endif
+}
+
+/* Key exchange: x25519, P-256, P-384 and P-521, nothing else (P-192,
+ * P-224, the Brainpool and Koblitz curves are refused). */
+static inline void ims_compat_conf_groups(mbedtls_ssl_config *conf)
+{
+#if MBEDTLS_VERSION_MAJOR >= 3
+	static const uint16_t groups[] = {
+	    MBEDTLS_SSL_IANA_TLS_GROUP_X25519, MBEDTLS_SSL_IANA_TLS_GROUP_SECP256R1,
+	    MBEDTLS_SSL_IANA_TLS_GROUP_SECP384R1, MBEDTLS_SSL_IANA_TLS_GROUP_SECP521R1,
+	    MBEDTLS_SSL_IANA_TLS_GROUP_NONE};
+
+	mbedtls_ssl_conf_groups(conf, groups);
+#elif defined(MBEDTLS_ECP_C)
+	/* 2.28 refuses a curve it was built without: list only those it has. */
+	static const mbedtls_ecp_group_id curves[] = {
+#if defined(MBEDTLS_ECP_DP_CURVE25519_ENABLED)
+		MBEDTLS_ECP_DP_CURVE25519,
+#endif
+#if defined(MBEDTLS_ECP_DP_SECP256R1_ENABLED)
+		MBEDTLS_ECP_DP_SECP256R1,
+#endif
+#if defined(MBEDTLS_ECP_DP_SECP384R1_ENABLED)
+		MBEDTLS_ECP_DP_SECP384R1,
+#endif
+#if defined(MBEDTLS_ECP_DP_SECP521R1_ENABLED)
+		MBEDTLS_ECP_DP_SECP521R1,
+#endif
+		MBEDTLS_ECP_DP_NONE
+	};
+
+	mbedtls_ssl_conf_curves(conf, curves);
+#else
+	(void)conf;
+#endif
+}
+
+/* Handshake signatures with SHA-256, SHA-384 or SHA-512 only. */
+static inline void ims_compat_conf_sig_algs(mbedtls_ssl_config *conf)
+{
+#if MBEDTLS_VERSION_MAJOR >= 3
+#if defined(MBEDTLS_SSL_HANDSHAKE_WITH_CERT_ENABLED)
+	static const uint16_t algs[] = {
+	    MBEDTLS_TLS1_3_SIG_ECDSA_SECP256R1_SHA256, MBEDTLS_TLS1_3_SIG_ECDSA_SECP384R1_SHA384,
+	    MBEDTLS_TLS1_3_SIG_ECDSA_SECP521R1_SHA512, MBEDTLS_TLS1_3_SIG_RSA_PSS_RSAE_SHA256,
+	    MBEDTLS_TLS1_3_SIG_RSA_PSS_RSAE_SHA384,    MBEDTLS_TLS1_3_SIG_RSA_PSS_RSAE_SHA512,
+	    MBEDTLS_TLS1_3_SIG_RSA_PKCS1_SHA256,       MBEDTLS_TLS1_3_SIG_RSA_PKCS1_SHA384,
+	    MBEDTLS_TLS1_3_SIG_RSA_PKCS1_SHA512,       MBEDTLS_TLS1_3_SIG_NONE};
+
+	mbedtls_ssl_conf_sig_algs(conf, algs);
+#else
+	(void)conf;
+#endif
+#elif defined(MBEDTLS_KEY_EXCHANGE_WITH_CERT_ENABLED)
+	static const int hashes[] = {MBEDTLS_MD_SHA512, MBEDTLS_MD_SHA384, MBEDTLS_MD_SHA256,
+	                             MBEDTLS_MD_NONE};
+
+	mbedtls_ssl_conf_sig_hashes(conf, hashes);
+#else
+	(void)conf;
+#endif
+}
+
+/* The description of the fatal alert the peer sent (valid right after a
+ * handshake step returned MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE); -1 when
+ * unknown. */
+static inline int ims_compat_last_alert(const mbedtls_ssl_context *ssl)
+{
+	const unsigned char *m = ssl->IMS_MBEDTLS_PRIV(in_msg);
+
+	if (m == NULL || ssl->IMS_MBEDTLS_PRIV(in_msgtype) != MBEDTLS_SSL_MSG_ALERT)
+		return -1;
+	return m[1];
 }
 
 #endif

@@ -68,7 +68,7 @@ class EnvTest(unittest.TestCase):
                           "wrong_host", "san_mismatch_cn", "cn_only", "wildcard_tld",
                           "partial_wildcard", "self_signed", "unknown_ca",
                           "missing_intermediate", "eku_client", "sha1", "rsa1024",
-                          "expires_10d", "expires_3d", "ecdsa", "client"}
+                          "expires_10d", "expires_3d", "ecdsa", "client", "san_nul"}
         self.assertEqual(set(env["ca"]["certs"]), expected_cases)
         for name, c in env["ca"]["certs"].items():
             for f in ("key", "cert", "chain"):
@@ -356,7 +356,7 @@ class MatrixTest(unittest.TestCase):
         "partial_wildcard": "Hostname mismatch", "self_signed": "self-signed",
         "unknown_ca": "unable to get local issuer", "missing_intermediate":
         "unable to get local issuer", "eku_client": "unsuitable certificate purpose",
-        "sha1": "too weak", "rsa1024": "too weak",
+        "sha1": "too weak", "rsa1024": "too weak", "san_nul": "Hostname mismatch",
     }
 
     def test_every_case_is_presented_and_judged(self):

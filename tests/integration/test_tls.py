@@ -3,10 +3,14 @@ the fake server (Python's ssl, OpenSSL) presenting each certificate of the
 matrix made by the test bed, and scripted STARTTLS servers for what a real
 server will not do.  Every refusal must name its reason and exit with 4."""
 import base64
+import contextlib
 import hashlib
+import os
 import re
+import socket
 import ssl
 import subprocess
+import tempfile
 
 import harness as h
 
@@ -124,6 +128,12 @@ class Matrix(h.TestbedCase):
     def test_rsa_1024(self):
         self.refused("rsa1024", "weak key RSA 1024 bits")
 
+    def test_nul_inside_san(self):
+        # the only dNSName is "imap.example.test\0.evil.test": compared as
+        # bytes it is no name for imap.example.test (a C string would be)
+        out, err = self.refused("san_nul", "certificate is for ")
+        self.assertIn(", not imap.example.test;", err)
+
     def test_tls_1_1_only(self):
         rc, out, err = self.serve("valid", tls_versions=("1.1", "1.1"))
         self.assertEqual(rc, 4, err)
@@ -154,6 +164,125 @@ class Matrix(h.TestbedCase):
         self.assertEqual(rc, 0, err)
         self.assertIn("warning: --insecure", err)
         self.assertIn("verification NOT verified (--insecure): self-signed", out)
+
+
+@contextlib.contextmanager
+def s_server(env, *args):
+    """openssl s_server on a free loopback port presenting the valid chain,
+    configured by args; yields the port."""
+    certs = env["ca"]
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    p = subprocess.Popen(["openssl", "s_server", "-accept", "127.0.0.1:%d" % port,
+                          "-cert", certs["certs"]["valid"]["cert"],
+                          "-key", certs["certs"]["valid"]["key"],
+                          "-cert_chain", certs["intermediate"], *args],
+                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        line = p.stdout.readline()  # "Using default temp DH parameters" or "ACCEPT"
+        while line and b"ACCEPT" not in line:
+            line = p.stdout.readline()
+        if not line:
+            raise RuntimeError("openssl s_server %s did not start" % " ".join(args))
+        yield port
+    finally:
+        p.kill()
+        p.wait()
+        p.stdin.close()
+        p.stdout.close()
+
+
+class Profile(h.TestbedCase):
+    """imapsh's own TLS profile: forward-secret AEAD suites, x25519, P-256,
+    P-384, P-521, Diffie-Hellman of 2048 bits at least, SHA-2 handshake
+    signatures.  A server (openssl s_server) that can do no better than
+    something refused is refused with words, by cert and by check."""
+
+    REFUSED = "tls: handshake failed: the server offers only key exchange or ciphers that " \
+              "imapsh refuses ("
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.tmp = tempfile.mkdtemp(prefix="imapsh-profile-")
+        cls.dh1024 = os.path.join(cls.tmp, "dh1024.pem")
+        subprocess.run(["openssl", "dhparam", "-out", cls.dh1024, "1024"], check=True,
+                       capture_output=True)
+
+    @classmethod
+    def tearDownClass(cls):
+        import shutil
+        shutil.rmtree(cls.tmp, ignore_errors=True)
+        super().tearDownClass()
+
+    def cert(self, *server_args, cmd="cert"):
+        with s_server(self.env, *server_args) as port:
+            rc, out, err = self.imapsh(
+                "--ca-file", self.env["ca_file"], "--timeout", "10",
+                "--resolve", "%s:%d:127.0.0.1" % (HOST, port), cmd, "%s:%d" % (HOST, port),
+                timeout=60)
+        return rc, out.decode("utf-8", "replace"), err.decode("utf-8", "replace")
+
+    def refused(self, *server_args):
+        rc, out, err = self.cert(*server_args)
+        self.assertEqual(rc, 4, err)
+        self.assertTrue(err.startswith("imapsh: " + self.REFUSED), err)
+        self.assertIn("ask the server's administrator for ECDHE", err)
+        self.assertEqual(out, "")
+        return err
+
+    def test_positive_control_ecdhe_p256_aes_gcm(self):
+        rc, out, err = self.cert("-tls1_2", "-cipher", "ECDHE-RSA-AES128-GCM-SHA256",
+                                 "-groups", "P-256")
+        self.assertEqual(rc, 0, err)
+        self.assertIn("TLS-ECDHE-RSA-WITH-AES-128-GCM-SHA256", out)
+        self.assertIn("verification verified", out)
+
+    def test_positive_control_x25519_chacha20(self):
+        rc, out, err = self.cert("-tls1_2", "-cipher", "ECDHE-RSA-CHACHA20-POLY1305",
+                                 "-groups", "X25519")
+        self.assertEqual(rc, 0, err)
+        self.assertIn("CHACHA20-POLY1305", out)
+
+    def test_positive_control_dhe_2048(self):
+        rc, out, err = self.cert("-tls1_2", "-cipher", "DHE-RSA-AES128-GCM-SHA256")
+        self.assertEqual(rc, 0, err)
+        self.assertIn("TLS-DHE-RSA-WITH-AES-128-GCM-SHA256", out)
+
+    def test_static_rsa_key_exchange(self):
+        self.refused("-tls1_2", "-cipher", "AES128-SHA256")
+
+    def test_static_rsa_cbc_sha1(self):
+        self.refused("-tls1_2", "-cipher", "AES256-SHA")
+
+    def test_ecdhe_with_cbc_sha1(self):
+        self.refused("-tls1_2", "-cipher", "ECDHE-RSA-AES128-SHA")
+
+    def test_curve_p224_only(self):
+        self.refused("-tls1_2", "-cipher", "ECDHE-RSA-AES128-GCM-SHA256", "-groups", "P-224")
+
+    def test_curve_p192_only(self):
+        self.refused("-tls1_2", "-cipher", "ECDHE-RSA-AES128-GCM-SHA256:@SECLEVEL=0",
+                     "-groups", "P-192")
+
+    def test_dhe_1024(self):
+        err = self.refused("-tls1_2", "-cipher", "DHE-RSA-AES128-GCM-SHA256:@SECLEVEL=0",
+                           "-dhparam", self.dh1024)
+        self.assertIn("Diffie-Hellman group under 2048 bits", err)
+
+    def test_sha1_handshake_signature(self):
+        self.refused("-tls1_2", "-cipher", "ECDHE-RSA-AES128-GCM-SHA256:@SECLEVEL=0",
+                     "-sigalgs", "RSA+SHA1")
+
+    def test_check_says_it_too(self):
+        rc, out, err = self.cert("-tls1_2", "-cipher", "AES128-SHA256", cmd="check")
+        self.assertEqual(rc, 2, out + err)  # CRITICAL
+        tls = [l for l in out.splitlines() if l.startswith("tls\t")]
+        self.assertEqual(len(tls), 1, out)
+        self.assertIn("\tfail\t", tls[0])
+        self.assertIn(self.REFUSED, tls[0])
+        self.assertIn(self.REFUSED, out.splitlines()[-1])
 
 
 class Dovecot(h.TestbedCase):

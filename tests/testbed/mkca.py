@@ -66,7 +66,23 @@ CASES = {
     "expires_3d": "valid leaf expiring in 3.5 days (3 whole days left)",
     "ecdsa": "valid leaf with a P-256 key",
     "client": "client certificate CN=alice (clientAuth) via the intermediate",
+    "san_nul": "leaf whose only dNSName is imap.example.test, a NUL, then .evil.test",
 }
+
+
+def _der_len(n):
+    if n < 0x80:
+        return bytes([n])
+    b = n.to_bytes((n.bit_length() + 7) // 8, "big")
+    return bytes([0x80 | len(b)]) + b
+
+
+def san_der(dns_names):
+    """subjectAltName as openssl's DER: form, dNSNames taken as raw bytes
+    (so they may hold what the config syntax cannot: a NUL)."""
+    body = b"".join(b"\x82" + _der_len(len(n)) + n for n in dns_names)
+    der = b"\x30" + _der_len(len(body)) + body
+    return "DER:" + ":".join("%02X" % b for b in der)
 
 
 def _openssl(*args, cwd=None):
@@ -111,7 +127,7 @@ class Matrix:
 
     def issue(self, name, cn, issuer=None, sans=None, ca=False, pathlen=None,
               start=-1, end=365, md="sha256", eku="serverAuth", key="rsa2048",
-              org="imapsh test bed", outdir=None):
+              org="imapsh test bed", outdir=None, san_raw=None):
         """Make key + certificate NAME; issuer is a dict from a previous
         issue() or None for self-signed.  start/end are days from now."""
         d = outdir or os.path.join(self.dir, name)
@@ -134,6 +150,8 @@ class Matrix:
                 ext.append("extendedKeyUsage = " + eku)
             if sans:
                 ext.append("subjectAltName = " + ", ".join(sans))
+            elif san_raw:
+                ext.append("subjectAltName = " + san_der(san_raw))
         ext += ["subjectKeyIdentifier = hash", "authorityKeyIdentifier = keyid"]
         with open(extf, "w") as f:
             f.write("[ ext ]\n" + "\n".join(ext) + "\n")
@@ -205,6 +223,7 @@ def make(outdir):
     leaf("expires_3d", end=3.5)
     leaf("ecdsa", key="p256")
     leaf("client", cn="alice", sans=["email:alice@example.test"], eku="clientAuth")
+    leaf("san_nul", sans=None, san_raw=[HOST.encode() + b"\0.evil.test"])
 
     # One trust file with the root alone; one with both roots for tests
     # that want "Test CA 2" trusted too.
