@@ -103,6 +103,7 @@ struct cli {
 	 * trusted "once" in this shell session (cli_offer_trust). */
 	const char *conn_pins[CLI_MAX_PINS + CLI_MAX_KNOWN_PINS + 1];
 	char known_pins[CLI_MAX_KNOWN_PINS][64];
+	char known_pins_at[1100]; /* "FILE:LINE" of the first, "" when none */
 	struct {
 		char host[256];
 		unsigned port;

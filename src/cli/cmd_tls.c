@@ -8,6 +8,7 @@
 
 #include "cli/cli.h"
 #include "cli/output.h"
+#include "cli/trust.h"
 #include "imapsh/sanitize.h"
 #include "imapsh/session.h"
 #include "imapsh/starttls.h"
@@ -309,6 +310,8 @@ ims_err cmd_cert(struct cli *c, int argc, char **argv)
 			cert_human(c, r, t.host, p.port, NULL);
 		}
 	}
+	if (e == IMS_ERR_TLS)
+		cli_tls_next_step(c, t.host, p.port, &r->tls);
 	if (s != NULL) {
 		/* Say goodbye politely: read the greeting, LOGOUT. */
 		ims_stream_close(&s);

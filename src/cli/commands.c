@@ -270,7 +270,7 @@ ims_err cli_connect_params(struct cli *c, const struct cli_target *t, struct ims
 		for (i = 0; i < c->o.n_pins; i++)
 			c->conn_pins[np++] = c->o.pins[i];
 		if (cli_trust_lookup(t->host, port, c->known_pins, CLI_MAX_KNOWN_PINS, &nk,
-		                     &c->err) != IMS_OK)
+		                     c->known_pins_at, sizeof(c->known_pins_at), &c->err) != IMS_OK)
 			return c->err.code;
 		for (i = 0; i < nk; i++)
 			c->conn_pins[np++] = c->known_pins[i];

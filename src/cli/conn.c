@@ -204,6 +204,8 @@ static ims_err connect_session(struct cli *c)
 		}
 		break;
 	}
+	if (e == IMS_ERR_TLS)
+		cli_tls_next_step(c, c->t.host, p.port, &r->tls);
 	if (e != IMS_OK) {
 		free(r);
 		return e;

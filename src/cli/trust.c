@@ -50,7 +50,7 @@ static int lock_store(const char *path, struct ims_error *err)
 }
 
 ims_err cli_trust_lookup(const char *host, unsigned port, char (*pins)[64], size_t max, size_t *n_r,
-                         struct ims_error *err)
+                         char *where_r, size_t where_n, struct ims_error *err)
 {
 	char path[1024];
 	struct ims_kh kh;
@@ -78,6 +78,13 @@ ims_err cli_trust_lookup(const char *host, unsigned port, char (*pins)[64], size
 	for (i = 0; i < n; i++)
 		snprintf(pins[i], 64, "%s", found[i]);
 	*n_r = n;
+	if (where_r != NULL && where_n > 0) {
+		/* one entry a line, in file order: the first pin's line */
+		where_r[0] = '\0';
+		for (i = 0; n > 0 && i < kh.n; i++)
+			if (kh.v[i].text == NULL && kh.v[i].pin == found[0])
+				snprintf(where_r, where_n, "%s:%zu", path, i + 1);
+	}
 	ims_kh_release(&kh);
 	return IMS_OK;
 }
@@ -390,4 +397,91 @@ int cli_offer_trust(struct cli *c, const char *host, unsigned port, const struct
 		fprintf(stderr, "recorded %s for %s\n", pin, cli_safe(hp, sb, sizeof(sb)));
 	}
 	return r;
+}
+
+/* host:port as the trust command takes it (an IPv6 address in brackets). */
+static void host_port(char *out, size_t n, const char *host, unsigned port)
+{
+	snprintf(out, n, strchr(host, ':') != NULL ? "[%s]:%u" : "%s:%u", host, port);
+}
+
+void cli_tls_next_step(struct cli *c, const char *host, unsigned port,
+                       const struct ims_tls_info *ti)
+{
+	char hp[300], spki[80] = "", hint[1400];
+	const char *cls_hint = NULL;
+
+	if (c->err.code != IMS_ERR_TLS)
+		return;
+	host_port(hp, sizeof(hp), host, port);
+	if (ti->n_chain > 0 && ti->chain[0].spki_sha256[0] != '\0')
+		snprintf(spki, sizeof(spki), "sha256//%s", ti->chain[0].spki_sha256);
+	hint[0] = '\0';
+	switch (ti->verify_class) {
+	case IMS_VERIFY_PIN:
+		if (c->known_pins_at[0] != '\0')
+			snprintf(
+			    hint, sizeof(hint),
+			    "next: the key recorded for %s at %s no longer matches; if the server "
+			    "changed its key on purpose (check out of band), run 'imapsh trust rm "
+			    "%s' "
+			    "and connect again to record the new one",
+			    hp, c->known_pins_at, hp);
+		else if (spki[0] != '\0')
+			snprintf(hint, sizeof(hint),
+			         "next: if the new key is right (check out of band), use --pin %s",
+			         spki);
+		break;
+	case IMS_VERIFY_SELF_SIGNED:
+		if (spki[0] != '\0')
+			snprintf(
+			    hint, sizeof(hint),
+			    "next: if this is your own server and its key is right (compare out "
+			    "of band), run 'imapsh trust add %s %s', or use --pin %s",
+			    hp, spki, spki);
+		break;
+	case IMS_VERIFY_UNTRUSTED:
+	case IMS_VERIFY_MISSING_INTERMEDIATE:
+		if (spki[0] != '\0')
+			snprintf(
+			    hint, sizeof(hint),
+			    "next: if you trust the authority that issued it, use --ca-file "
+			    "CA.pem; or, to trust this key alone, --pin %s (or 'imapsh trust add "
+			    "%s %s')%s",
+			    spki, hp, spki,
+			    ti->verify_class == IMS_VERIFY_MISSING_INTERMEDIATE
+			        ? "; the server should also send its intermediate certificate"
+			        : "");
+		break;
+	case IMS_VERIFY_NAME:
+	case IMS_VERIFY_NO_SAN: cls_hint = "connect with a name the certificate holds"; break;
+	case IMS_VERIFY_EXPIRED:
+		cls_hint = "the server's certificate must be renewed by its administrator";
+		break;
+	case IMS_VERIFY_NOT_YET_VALID:
+		cls_hint = "check this machine's clock, or wait until the certificate is valid";
+		break;
+	case IMS_VERIFY_WEAK:
+	case IMS_VERIFY_USAGE:
+		cls_hint = "the server's administrator must replace the certificate";
+		break;
+	case IMS_VERIFY_OK:
+	case IMS_VERIFY_OTHER: break;
+	}
+	if (cls_hint != NULL)
+		snprintf(hint, sizeof(hint), "next: %s ('imapsh cert %s' shows the chain)",
+		         cls_hint, hp);
+	if (hint[0] == '\0') {
+		if (ti->n_chain > 0 || ti->verify_class != IMS_VERIFY_OK ||
+		    strstr(c->err.msg, " use ") != NULL) /* it says what to do already */
+			return;
+		/* the handshake itself failed: see what the server offers */
+		snprintf(hint, sizeof(hint), "next: 'imapsh check %s' shows each stage", hp);
+	}
+	{
+		char msg[IMS_ERROR_MAX];
+
+		snprintf(msg, sizeof(msg), "%s", c->err.msg);
+		ims_error_set(&c->err, IMS_ERR_TLS, "%s; %s", msg, hint);
+	}
 }

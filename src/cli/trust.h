@@ -20,9 +20,18 @@ ims_err cli_trust_path(char *out, size_t n, int mkdirs, struct ims_error *err) I
 /* The pins recorded for host:port, copied into pins[0..max) ("sha256//
  * BASE64"); *n_r is how many were copied.  A missing file is no pins; a
  * file that cannot be read or parsed is an error (a recorded pin must
- * never be skipped silently). */
+ * never be skipped silently).  where_r (may be NULL) gets "FILE:LINE" of
+ * the first pin, or "" when there is none. */
 ims_err cli_trust_lookup(const char *host, unsigned port, char (*pins)[64], size_t max, size_t *n_r,
-                         struct ims_error *err) IMS_MUST_CHECK;
+                         char *where_r, size_t where_n, struct ims_error *err) IMS_MUST_CHECK;
+
+/* After a refused TLS connection to host:port (c->err holds the refusal,
+ * ti what the handshake saw): append the next step to c->err's words, as
+ * a command the user can copy (--ca-file, --pin, imapsh trust add, or for
+ * a recorded pin that no longer matches, its known_hosts line and imapsh
+ * trust rm). */
+void cli_tls_next_step(struct cli *c, const char *host, unsigned port,
+                       const struct ims_tls_info *ti);
 
 /* Record pin for host:port; *added_r (may be NULL) is 0 when it was there
  * already. */

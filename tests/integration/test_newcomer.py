@@ -388,3 +388,60 @@ class ConfigFileKinds(h.TestbedCase):
         os.symlink(real, link)
         rc, out, err = self.imapsh("--config", link, "-a", "work", "help")
         self.assertEqual((rc, err), (0, b""))
+
+
+class TlsNextStep(h.TestbedCase):
+    """Every TLS refusal ends with the next step, as a command to copy."""
+
+    def spki(self):
+        rc, out, err = self.imapsh(*h.imaps_args(), "--json", "cert", h.target())
+        self.assertEqual(rc, 0, err)
+        return "sha256//" + json.loads(out)["chain"][0]["spki_sha256"]
+
+    def host_port(self):
+        return "imap.example.test:%d" % self.env["ports"]["imaps"]
+
+    def test_untrusted_issuer_names_ca_file_pin_and_trust_add(self):
+        pin = self.spki()
+        rc, out, err = self.imapsh("--resolve", self.env["resolve"]["imaps"], h.target(),
+                                   "capability")
+        self.assertEqual(rc, 4, err)
+        text = err.decode()
+        self.assertIn("; next: ", text)
+        self.assertIn("--ca-file", text)
+        self.assertIn("--pin %s" % pin, text)
+        self.assertIn("'imapsh trust add %s %s'" % (self.host_port(), pin), text)
+        # the command it names works
+        rc, out, err = self.imapsh("trust", "add", self.host_port(), pin)
+        self.assertEqual(rc, 0, err)
+        rc, out, err = self.imapsh("--resolve", self.env["resolve"]["imaps"], h.target("alice"),
+                                   "capability", env=h.password_env("alice"))
+        self.assertEqual(rc, 0, err)
+
+    def test_changed_key_names_known_hosts_line_and_trust_rm(self):
+        os.makedirs(os.path.dirname(self.home.known_hosts), exist_ok=True)
+        with open(self.home.known_hosts, "w") as f:
+            f.write("# my servers\n\n%s sha256//%s\n" % (self.host_port(), "A" * 43 + "="))
+        rc, out, err = self.imapsh(*h.imaps_args(), h.target(), "capability")
+        self.assertEqual(rc, 4, err)
+        text = err.decode()
+        self.assertIn("at %s:3 no longer matches" % self.home.known_hosts, text)
+        self.assertIn("'imapsh trust rm %s'" % self.host_port(), text)
+        rc, out, err = self.imapsh("trust", "rm", self.host_port())
+        self.assertEqual(rc, 0, err)
+        rc, out, err = self.imapsh(*h.imaps_args(), h.target("alice"), "capability",
+                                   env=h.password_env("alice"))
+        self.assertEqual(rc, 0, err)
+
+    def test_wrong_name_and_cert_command(self):
+        port = self.env["ports"]["imaps"]
+        rc, out, err = self.imapsh("--ca-file", self.env["ca_file"], "--resolve",
+                                   "other.example.test:%d:127.0.0.1" % port,
+                                   "other.example.test:%d" % port, "capability")
+        self.assertEqual(rc, 4, err)
+        self.assertIn(b"next: connect with a name the certificate holds ('imapsh cert "
+                      b"other.example.test:%d' shows the chain)" % port, err)
+        rc, out, err = self.imapsh("--resolve", self.env["resolve"]["imaps"], "cert",
+                                   h.target())
+        self.assertEqual(rc, 4, err)
+        self.assertIn(b"; next: if you trust the authority", err)
