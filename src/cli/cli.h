@@ -103,7 +103,8 @@ struct cli {
 	 * trusted "once" in this shell session (cli_offer_trust). */
 	const char *conn_pins[CLI_MAX_PINS + CLI_MAX_KNOWN_PINS + 1];
 	char known_pins[CLI_MAX_KNOWN_PINS][64];
-	char known_pins_at[1100]; /* "FILE:LINE" of the first, "" when none */
+	char known_pins_at[1100];       /* "FILE:LINE" of the first, "" when none */
+	unsigned long json_docs_before; /* cli_json_docs() as the command began */
 	struct {
 		char host[256];
 		unsigned port;

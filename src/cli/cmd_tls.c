@@ -18,9 +18,9 @@
 static const char *verify_words(const struct ims_tls_info *ti)
 {
 	if (ti->verified && ti->pinned)
-		return "verified (public key pin)";
+		return "ok (public key pin)";
 	if (ti->verified)
-		return "verified";
+		return "ok";
 	if (ti->insecure)
 		return "NOT verified (--insecure)";
 	return "refused";
@@ -540,12 +540,14 @@ static void check_output(struct cli *c, struct check *k, const struct cli_target
 				on = s->ok ? "" : "\033[31m";
 				off = s->ok ? "" : "\033[0m";
 			}
+			/* name, time, then the detail, whose length varies: the
+			 * columns line up whatever a server puts there */
 			cli_safe(s->detail, detail, sizeof(detail));
 			if (s->has_ms)
-				printf("%-9s %s%-46s%s %5lld ms\n", s->name, on, detail, off,
-				       (long long)s->ms);
+				printf("%-10s %6lld ms  %s%s%s\n", s->name, (long long)s->ms, on,
+				       detail, off);
 			else
-				printf("%-9s %s%s%s\n", s->name, on, detail, off);
+				printf("%-10s %9s  %s%s%s\n", s->name, "", on, detail, off);
 		} else {
 			struct tsv rec;
 
@@ -560,8 +562,8 @@ static void check_output(struct cli *c, struct check *k, const struct cli_target
 	if (c->out_tty) {
 		char host[300], reason[sizeof(k->reason) * 2];
 
-		printf("%-9s %-3s %s:%u in %lld ms%s%s\n", "result", status_names[k->status],
-		       cli_safe(t->host, host, sizeof(host)), port, (long long)total,
+		printf("%-10s %6lld ms  %s %s:%u%s%s\n", "result", (long long)total,
+		       status_names[k->status], cli_safe(t->host, host, sizeof(host)), port,
 		       k->reason[0] ? ": " : "", cli_safe(k->reason, reason, sizeof(reason)));
 	} else {
 		struct tsv rec;

@@ -381,7 +381,7 @@ static int fail(struct cli *c, ims_err e, const char *msg)
 {
 	cli_warn("%s", msg);
 	if (c->o.json)
-		cli_json_error(stdout, NULL, e, cli_exit_code(e), msg);
+		cli_json_error(stdout, NULL, e, cli_exit_code(e), msg, 0);
 	return cli_exit_code(e);
 }
 

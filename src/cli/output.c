@@ -65,10 +65,21 @@ void json_kv_bool(struct json_out *j, const char *k, int v)
 	(void)ims_json_bool(&j->w, v);
 }
 
+/* JSON documents written so far: a command that printed its own document
+ * (cert and check put their verdict in it) gets no second one for its
+ * failure, so stdout stays one document a command. */
+static unsigned long json_docs;
+
+unsigned long cli_json_docs(void)
+{
+	return json_docs;
+}
+
 void json_finish(struct json_out *j)
 {
 	struct ims_error e;
 
+	json_docs++;
 	if (ims_json_finish(&j->w, &e) != IMS_OK)
 		cli_warn("%s", e.msg);
 	else
@@ -291,10 +302,13 @@ static const char *err_kind(ims_err e)
 	return "unknown";
 }
 
-void cli_json_error(FILE *f, const char *where, ims_err e, int exit_code, const char *msg)
+void cli_json_error(FILE *f, const char *where, ims_err e, int exit_code, const char *msg,
+                    unsigned long docs_before)
 {
 	struct json_out j;
 
+	if (cli_json_docs() != docs_before) /* the command's own document says it */
+		return;
 	json_init(&j, f);
 	json_begin_object(&j);
 	json_key(&j, "error");

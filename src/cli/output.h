@@ -72,7 +72,13 @@ void tsv_kv(FILE *f, int tty, const char *key, const char *value);
 /* With --json, a failure as one JSON object on f (stdout), besides the
  * words on stderr: {"error": {"kind": "auth", "exit": 5, "message":
  * "...", "where": "stdin:3"}}; kind is one of ok no usage network tls
- * auth io protocol limit nomem cancelled; where only for a batch line. */
-void cli_json_error(FILE *f, const char *where, ims_err e, int exit_code, const char *msg);
+ * auth io protocol limit nomem cancelled; where only for a batch line.
+ * Nothing when the command already wrote a JSON document of its own
+ * (cli_json_docs() is no longer docs_before): cert and check report their
+ * verdict there, and stdout stays one document a command. */
+void cli_json_error(FILE *f, const char *where, ims_err e, int exit_code, const char *msg,
+                    unsigned long docs_before);
+/* How many JSON documents json_finish() has written. */
+unsigned long cli_json_docs(void);
 
 #endif

@@ -122,7 +122,7 @@ static void report(struct cli *c, const char *where, ims_err e)
 	else
 		cli_warn("%s", msg);
 	if (c->o.json && !c->interactive)
-		cli_json_error(stdout, where, e, cli_exit_code(e), msg);
+		cli_json_error(stdout, where, e, cli_exit_code(e), msg, c->json_docs_before);
 }
 
 /* Run the commands of one line (len bytes), stopping after the first
@@ -161,6 +161,7 @@ static int run_line(struct cli *c, const char *line, size_t len, const char *whe
 		c->exit = 0;
 		cli_interrupted = 0;
 		ims_error_init(&c->err);
+		c->json_docs_before = cli_json_docs();
 		e = cli_cmd_run(c, (int)l.v[i].n, l.v[i].v);
 		if (e == IMS_OK)
 			e = cli_stdout_check(c);

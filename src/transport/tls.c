@@ -104,13 +104,11 @@ static int64_t x509_time_epoch(const mbedtls_x509_time *t)
 	return (int64_t)timegm(&tm);
 }
 
-static int64_t floor_div(int64_t a, int64_t b)
+/* Whole days from now to t, counted as the words count them: toward zero,
+ * so "expired 2 days ago" and days_left -2 say the same (2.5 days ago). */
+static int64_t whole_days(int64_t t, int64_t now)
 {
-	int64_t q = a / b;
-
-	if ((a % b != 0) && ((a < 0) != (b < 0)))
-		q--;
-	return q;
+	return (t - now) / 86400;
 }
 
 static void hex_colon(const unsigned char *p, size_t n, char *out, size_t out_len)
@@ -323,7 +321,7 @@ static void fill_cert(struct ims_cert_info *ci, const mbedtls_x509_crt *crt)
 	         crt->valid_to.hour % 100, crt->valid_to.min % 100, crt->valid_to.sec % 100);
 	ci->not_before_epoch = x509_time_epoch(&crt->valid_from);
 	ci->not_after_epoch = x509_time_epoch(&crt->valid_to);
-	ci->days_left = floor_div(ci->not_after_epoch - now, 86400);
+	ci->days_left = whole_days(ci->not_after_epoch, now);
 	if (ims_compat_sha256(crt->raw.p, crt->raw.len, h) == 0)
 		hex_colon(h, sizeof(h), ci->sha256, sizeof(ci->sha256));
 	if (spki_sha256_b64(crt, ci->spki_sha256, sizeof(ci->spki_sha256)) != 0)
@@ -417,7 +415,7 @@ static int verify_cb(void *ctx, mbedtls_x509_crt *crt, int depth, uint32_t *flag
 		fill_cert(&info->chain[depth], crt);
 		if (v->at_set)
 			info->chain[depth].days_left =
-			    floor_div(info->chain[depth].not_after_epoch - v->at, 86400);
+			    whole_days(info->chain[depth].not_after_epoch, v->at);
 		if ((size_t)depth + 1 > info->n_chain)
 			info->n_chain = (size_t)depth + 1;
 	}

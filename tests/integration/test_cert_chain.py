@@ -17,6 +17,12 @@ HOST = "imap.example.test"
 POST = "IMAP4rev1"
 
 
+def words(err):
+    """The verifier's words: a live refusal ends with the next step for that
+    host and port (a front-end hint the offline check has no port for)."""
+    return err.split("; next: ")[0].rstrip("\n")
+
+
 def verification_line(out):
     lines = [l for l in out.splitlines() if l.startswith("verification ")]
     return lines[-1] if lines else None
@@ -49,7 +55,9 @@ class SameAsLive(h.TestbedCase):
                 self.assertIn(lrc, (0, 4), "%s live: %s" % (case, lerr))
                 self.assertEqual(orc, lrc, "%s: live %s / offline %s" % (case, lerr, oerr))
                 # the refusal reason line, with the fingerprints
-                self.assertEqual(oerr, lerr, case)
+                self.assertEqual(words(oerr), words(lerr), case)
+                if lrc == 4:
+                    self.assertIn("; next: ", lerr, case)
                 self.assertEqual(verification_line(oout), verification_line(lout), case)
                 self.assertIsNotNone(verification_line(oout), oout)
                 # the same certificates, described the same way
@@ -69,7 +77,7 @@ class SameAsLive(h.TestbedCase):
                 lrc, lout, lerr = self.live("valid", host=host)
                 orc, oout, oerr = self.offline(chain, host=host)
                 self.assertEqual(orc, lrc, lerr + oerr)
-                self.assertEqual(oerr, lerr)
+                self.assertEqual(words(oerr), words(lerr))
                 self.assertEqual(verification_line(oout), verification_line(lout))
 
     def test_pin_same_as_live(self):
@@ -81,7 +89,7 @@ class SameAsLive(h.TestbedCase):
                 orc, oout, oerr = self.offline(self.env["ca"]["certs"][case]["chain"],
                                                extra=("--pin", pin))
                 self.assertEqual(orc, lrc, lerr + oerr)
-                self.assertEqual(oerr, lerr)
+                self.assertEqual(words(oerr), words(lerr))
                 self.assertEqual(verification_line(oout), verification_line(lout))
 
 
@@ -102,7 +110,7 @@ class Offline(h.TestbedCase):
                                        % self.chain("valid")), out)
         self.assertIn("certificate  0 (server)", out)
         self.assertIn("certificate  2 (root)", out)
-        self.assertTrue(out.endswith("\nverification verified\n"), out)
+        self.assertTrue(out.endswith("\nverification ok\n"), out)
 
     def test_json(self):
         rc, out, err = self.cert("--chain", self.chain("expired"), "--host", HOST, "--json")
@@ -143,7 +151,7 @@ class Offline(h.TestbedCase):
         rc, out, err = self.cert("--chain", self.chain("expired"), "--host", HOST, "--at",
                                  str(now - 10 * 86400))
         self.assertEqual(rc, 0, err)
-        self.assertIn("verification verified", out)
+        self.assertIn("verification ok", out)
         # the not-yet-valid leaf is good in a month, and days left count from --at
         rc, out, err = self.cert("--chain", self.chain("not_yet_valid"), "--host", HOST, "--at",
                                  time.strftime("%Y-%m-%d", time.gmtime(now + 30 * 86400)))

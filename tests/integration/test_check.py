@@ -220,6 +220,49 @@ class Check(h.TestbedCase):
         self.assertTrue(out.decode().startswith("IMAP CRITICAL - "))
 
 
+class Agreement(h.TestbedCase):
+    def check(self, *args, port=None):
+        return self.imapsh("--ca-file", self.env["ca_file"], "--resolve",
+                           "%s:%d:127.0.0.1" % (HOST, port or self.env["ports"]["imaps"]),
+                           "check", *args)
+
+    def test_nagios_days_agree_with_the_text(self):
+        script = [["send", "* OK ready\r\n"], ["serve", {}]]
+        for case in ("expired", "expires_3d", "expires_10d"):
+            with self.subTest(case=case):
+                with h.fakeserver(script, tls=case) as srv:
+                    rc, out, err = self.check("%s:%d" % (HOST, srv.port), "--nagios",
+                                              "--warn-days", "30", port=srv.port)
+                line = out.decode()
+                days = int(re.search(r" days=(-?\d+);", line).group(1))
+                m = re.search(r"expired (\d+) days? ago", line)
+                if m:
+                    self.assertEqual(days, -int(m.group(1)), line)
+                else:
+                    m = re.search(r"expires in (\d+) days?", line)
+                    self.assertIsNotNone(m, line)
+                    self.assertEqual(days, int(m.group(1)), line)
+
+    def test_columns_align_on_a_terminal(self):
+        from test_shell import Pty
+        env = h.base_env(self.home)
+        env["TERM"] = "dumb"
+        p = Pty(["--ca-file", self.env["ca_file"], "--resolve",
+                 "%s:%d:127.0.0.1" % (HOST, self.env["ports"]["imaps"]),
+                 "check", "%s:%d" % (HOST, self.env["ports"]["imaps"])], env)
+        self.addCleanup(p.close)
+        self.assertEqual(p.wait_exit(), 0)
+        lines = [l for l in p.buf.decode().replace("\r", "").splitlines() if l.strip()]
+        self.assertEqual([l.split()[0] for l in lines],
+                         ["resolve", "connect", "tls", "cert", "greeting", "capability", "result"])
+        # the detail starts in one column on every line, whatever its length
+        starts = {len(l) - len(l[22:].lstrip()) if len(l) > 22 else -1 for l in lines}
+        self.assertEqual({l[20:22] for l in lines}, {"  "}, lines)
+        self.assertTrue(all(not l[22].isspace() for l in lines), lines)
+        self.assertTrue(all(re.match(r"^\S+ +(\d+ ms|  ) ", l) for l in lines), lines)
+        self.assertEqual(len(starts), 1, lines)
+
+
 if __name__ == "__main__":
     import unittest
     unittest.main()

@@ -43,7 +43,7 @@ class Matrix(h.TestbedCase):
     def accepted(self, case, host=HOST, extra=(), **kw):
         rc, out, err = self.serve(case, host, extra, **kw)
         self.assertEqual(rc, 0, "%s: %s" % (case, err))
-        self.assertRegex(out, r"verification verified")
+        self.assertRegex(out, r"verification ok")
         self.assertEqual(err.strip(), "")
         return out
 
@@ -144,7 +144,7 @@ class Matrix(h.TestbedCase):
     def test_correct_pin_replaces_ca_trust(self):
         pin = spki_pin(self.env["ca"]["certs"]["unknown_ca"]["cert"])
         out = self.accepted("unknown_ca", extra=("--pin", pin))
-        self.assertIn("verification verified (public key pin)", out)
+        self.assertIn("verification ok (public key pin)", out)
         self.assertIn("spki       " + pin, out)
 
     def test_correct_pin_self_signed(self):
@@ -237,7 +237,7 @@ class Profile(h.TestbedCase):
                                  "-groups", "P-256")
         self.assertEqual(rc, 0, err)
         self.assertIn("TLS-ECDHE-RSA-WITH-AES-128-GCM-SHA256", out)
-        self.assertIn("verification verified", out)
+        self.assertIn("verification ok", out)
 
     def test_positive_control_x25519_chacha20(self):
         rc, out, err = self.cert("-tls1_2", "-cipher", "ECDHE-RSA-CHACHA20-POLY1305",
