@@ -154,9 +154,12 @@ ims_err cli_connect_params(struct cli *c, const struct cli_target *t,
 /* Parse HOST, HOST:PORT, USER@HOST, imaps://... into t. */
 ims_err cli_parse_target(const char *s, struct cli_target *t, struct ims_error *err);
 
-/* Output helpers. */
+/* Output helpers (output.c; output.h has the record and JSON writers). */
+/* "imapsh: " and the message on stderr, the whole message made safe by
+ * the sanitiser's line rule: one line, nothing raw. */
 void cli_warn(const char *fmt, ...) IMS_PRINTF(1, 2);
-/* Server text made safe for a terminal or a pipe; returns buf. */
+/* Server text made safe for a terminal or a pipe (ims_sanitize_fixed:
+ * the line rule, cut with "..." to fit buf[0..n)); returns buf. */
 const char *cli_safe(const char *in, char *buf, size_t n);
 
 /* The global options (main.c) for completion: the i-th long name

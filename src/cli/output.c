@@ -77,28 +77,7 @@ void json_finish(struct json_out *j)
 
 const char *cli_safe(const char *in, char *buf, size_t n)
 {
-	struct ims_buf b;
-	struct ims_error e;
-
-	ims_buf_init(&b, n > 1 ? n * 4 : 64);
-	if (in[0] == '\0' || n == 0) {
-		if (n > 0)
-			buf[0] = '\0';
-	} else if (ims_sanitize(in, strlen(in), IMS_SANITIZE_LINE, &b, &e) != IMS_OK ||
-	           b.data == NULL) {
-		snprintf(buf, n, "(unprintable)");
-	} else {
-		size_t len = b.len < n ? b.len : n - 1;
-
-		/* Cut on a character boundary. */
-		if (len < b.len)
-			while (len > 0 && ((unsigned char)b.data[len] & 0xc0) == 0x80)
-				len--;
-		memcpy(buf, b.data, len);
-		buf[len] = '\0';
-	}
-	ims_buf_release(&b);
-	return buf;
+	return ims_sanitize_fixed(in != NULL ? in : "", in != NULL ? strlen(in) : 0, buf, n);
 }
 
 /* ---- tab-separated records ------------------------------------------ */
