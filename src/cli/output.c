@@ -108,22 +108,28 @@ void tsv_field(struct tsv *t, const char *s)
 
 void tsv_fieldf(struct tsv *t, const char *fmt, ...)
 {
-	struct ims_buf b;
+	char stack[256], *p = stack;
 	va_list ap;
 	int n;
 
-	ims_buf_init(&b, 0);
 	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
+	n = vsnprintf(stack, sizeof(stack), fmt, ap);
 	va_end(ap);
-	if (n >= 0 && t->e == IMS_OK && (t->e = ims_buf_reserve(&b, (size_t)n + 1)) == IMS_OK) {
+	if (n < 0) {
+		n = 0;
+	} else if ((size_t)n >= sizeof(stack)) {
+		p = malloc((size_t)n + 1);
+		if (p == NULL) {
+			t->e = IMS_ERR_NOMEM;
+			return;
+		}
 		va_start(ap, fmt);
-		vsnprintf(b.data, (size_t)n + 1, fmt, ap);
+		vsnprintf(p, (size_t)n + 1, fmt, ap);
 		va_end(ap);
-		b.len = (size_t)n;
 	}
-	tsv_field_n(t, b.data, b.data != NULL ? b.len : 0);
-	ims_buf_release(&b);
+	tsv_field_n(t, p, (size_t)n);
+	if (p != stack)
+		free(p);
 }
 
 int tsv_end(struct tsv *t)
