@@ -226,7 +226,7 @@ def rules():
         [r"(?i)^ENABLE", b"* ENABLED UTF8=ACCEPT\r\n" + ok],
         [r"(?i)^ID ", b'* ID ("name" ' + lit(EVIL) + b' "vendor" "' + EVIL_Q + b'" ' +
          lit(b"k" + EVIL) + b" " + lit(b"v" + EVIL) + b")\r\n" + ok],
-        [r"(?i)^NAMESPACE", b"* NAMESPACE ((" + lit(b"p" + EVIL) + b' "/")) NIL (("' +
+        [r"(?i)^NAMESPACE", b"* NAMESPACE ((" + lit(b"p" + EVIL) + b' "/")) (("o" "\t")("o2" "\x1b")) (("' +
          EVIL_Q + b'" ".")) \r\n' + ok],
         [r"(?i)^(LIST|LSUB) ", b"* LIST (\\HasNoChildren " + EVIL_ATOM.replace(b"$", b"\\") +
          b') "/" ' + lit(FOLDER) + b"\r\n* LIST (\\HasNoChildren) \"/\" INBOX\r\n"
