@@ -182,7 +182,6 @@ ims_err cli_number(struct cli *c, const char *what, const char *s, uint64_t min,
  * command's flags need (connection, login, folder). */
 ims_err cli_ready(struct cli *c) IMS_MUST_CHECK;
 
-/* Output helpers. */
 /* The one place a failed write to standard output is judged: EPIPE (the
  * reader is gone, as with | head) sets out_closed and gives a quiet
  * IMS_ERR_IO (exit 6, nothing on stderr; the work stops and imapsh logs
@@ -192,8 +191,12 @@ ims_err cli_out_error(struct cli *c, int errnum) IMS_MUST_CHECK;
 ims_err cli_stdout_check(struct cli *c) IMS_MUST_CHECK;
 /* Cheap test for loops that print as data arrives: a write failed. */
 int cli_stdout_failed(void);
+/* Output helpers (output.c; output.h has the record and JSON writers). */
+/* "imapsh: " and the message on stderr, the whole message made safe by
+ * the sanitiser's line rule: one line, nothing raw. */
 void cli_warn(const char *fmt, ...) IMS_PRINTF(1, 2);
-/* Server text made safe for a terminal or a pipe; returns buf. */
+/* Server text made safe for a terminal or a pipe (ims_sanitize_fixed:
+ * the line rule, cut with "..." to fit buf[0..n)); returns buf. */
 const char *cli_safe(const char *in, char *buf, size_t n);
 
 /* The global options (main.c) for completion: the i-th long name

@@ -211,9 +211,10 @@ static ims_err connect_session(struct cli *c)
 		return e;
 	}
 	if (c->o.verbose)
-		fprintf(stderr, "imapsh: connected to %s (%s), %s %s, certificate %s\n", c->t.host,
-		        r->net.peer, r->tls.version, r->tls.cipher,
-		        r->tls.verified ? (r->tls.pinned ? "pinned" : "verified") : "NOT verified");
+		cli_warn("connected to %s (%s), %s %s, certificate %s", c->t.host, r->net.peer,
+		         r->tls.version, r->tls.cipher,
+		         r->tls.verified ? (r->tls.pinned ? "pinned" : "verified")
+		                         : "NOT verified");
 	ims_session_opts_init(&so);
 	if (c->o.trace)
 		so.hooks.trace = on_trace;

@@ -128,28 +128,7 @@ int cli_stdout_failed(void)
 
 const char *cli_safe(const char *in, char *buf, size_t n)
 {
-	struct ims_buf b;
-	struct ims_error e;
-
-	ims_buf_init(&b, n > 1 ? n * 4 : 64);
-	if (in[0] == '\0' || n == 0) {
-		if (n > 0)
-			buf[0] = '\0';
-	} else if (ims_sanitize(in, strlen(in), IMS_SANITIZE_LINE, &b, &e) != IMS_OK ||
-	           b.data == NULL) {
-		snprintf(buf, n, "(unprintable)");
-	} else {
-		size_t len = b.len < n ? b.len : n - 1;
-
-		/* Cut on a character boundary. */
-		if (len < b.len)
-			while (len > 0 && ((unsigned char)b.data[len] & 0xc0) == 0x80)
-				len--;
-		memcpy(buf, b.data, len);
-		buf[len] = '\0';
-	}
-	ims_buf_release(&b);
-	return buf;
+	return ims_sanitize_fixed(in != NULL ? in : "", in != NULL ? strlen(in) : 0, buf, n);
 }
 
 /* ---- tab-separated records ------------------------------------------ */
@@ -180,22 +159,28 @@ void tsv_field(struct tsv *t, const char *s)
 
 void tsv_fieldf(struct tsv *t, const char *fmt, ...)
 {
-	struct ims_buf b;
+	char stack[256], *p = stack;
 	va_list ap;
 	int n;
 
-	ims_buf_init(&b, 0);
 	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
+	n = vsnprintf(stack, sizeof(stack), fmt, ap);
 	va_end(ap);
-	if (n >= 0 && t->e == IMS_OK && (t->e = ims_buf_reserve(&b, (size_t)n + 1)) == IMS_OK) {
+	if (n < 0) {
+		n = 0;
+	} else if ((size_t)n >= sizeof(stack)) {
+		p = malloc((size_t)n + 1);
+		if (p == NULL) {
+			t->e = IMS_ERR_NOMEM;
+			return;
+		}
 		va_start(ap, fmt);
-		vsnprintf(b.data, (size_t)n + 1, fmt, ap);
+		vsnprintf(p, (size_t)n + 1, fmt, ap);
 		va_end(ap);
-		b.len = (size_t)n;
 	}
-	tsv_field_n(t, b.data, b.data != NULL ? b.len : 0);
-	ims_buf_release(&b);
+	tsv_field_n(t, p, (size_t)n);
+	if (p != stack)
+		free(p);
 }
 
 int tsv_end(struct tsv *t)

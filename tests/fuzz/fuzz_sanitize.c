@@ -3,7 +3,9 @@
  * or invisible character; it is clean and sanitises to itself; clean
  * input passes unchanged.  File names are never empty, ".", "..", never
  * hold '/', '\', "..", controls, start with '.', '-' or ' ', end with a
- * space, or exceed IMS_FILENAME_MAX bytes. */
+ * space, or exceed IMS_FILENAME_MAX bytes.  The fixed-size form (certificate
+ * text, record fields) is a NUL-terminated prefix of the same output, or
+ * a shorter one ending in "...", valid UTF-8, never past its buffer. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,11 +81,41 @@ static void check_filename(const uint8_t *data, size_t size)
 	ims_buf_release(&b);
 }
 
+static void check_fixed(const uint8_t *data, size_t size, size_t n)
+{
+	struct ims_buf b;
+	struct ims_error err;
+	char *out = malloc(n); /* exactly n bytes: ASan sees an overrun */
+	size_t len;
+
+	if (out == NULL)
+		return;
+	ims_buf_init(&b, 0);
+	if (ims_sanitize(data, size, IMS_SANITIZE_LINE, &b, &err) != IMS_OK)
+		abort();
+	ims_sanitize_fixed(data, size, out, n);
+	len = strlen(out);
+	if (len >= n || !ims_utf8_valid(out, len) || !ims_sanitize_is_clean(out, len, 0))
+		abort();
+	if (b.len < n) {
+		if (len != b.len || (len > 0 && memcmp(out, b.data, len) != 0))
+			abort();
+	} else if (len < 3 || memcmp(out + len - 3, "...", 3) != 0 ||
+	           memcmp(out, b.data, len - 3) != 0) {
+		abort();
+	}
+	ims_buf_release(&b);
+	free(out);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	check_text(data, size, IMS_SANITIZE_LINE);
 	check_text(data, size, IMS_SANITIZE_TEXT);
 	check_text(data, size, IMS_SANITIZE_KEEP_TAB);
 	check_filename(data, size);
+	check_fixed(data, size, 4);
+	check_fixed(data, size, 16);
+	check_fixed(data, size, 128);
 	return 0;
 }

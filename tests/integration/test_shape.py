@@ -226,7 +226,7 @@ def rules():
         [r"(?i)^ENABLE", b"* ENABLED UTF8=ACCEPT\r\n" + ok],
         [r"(?i)^ID ", b'* ID ("name" ' + lit(EVIL) + b' "vendor" "' + EVIL_Q + b'" ' +
          lit(b"k" + EVIL) + b" " + lit(b"v" + EVIL) + b")\r\n" + ok],
-        [r"(?i)^NAMESPACE", b"* NAMESPACE ((" + lit(b"p" + EVIL) + b' "/")) NIL (("' +
+        [r"(?i)^NAMESPACE", b"* NAMESPACE ((" + lit(b"p" + EVIL) + b' "/")) (("o" "\t")("o2" "\x1b")) (("' +
          EVIL_Q + b'" ".")) \r\n' + ok],
         [r"(?i)^(LIST|LSUB) ", b"* LIST (\\HasNoChildren " + EVIL_ATOM.replace(b"$", b"\\") +
          b') "/" ' + lit(FOLDER) + b"\r\n* LIST (\\HasNoChildren) \"/\" INBOX\r\n"
@@ -353,6 +353,46 @@ class Shape(h.TestbedCase):
                 self.check_clean(name, out, err)
                 if rc == 0:
                     self.check_json(name, out)
+
+    def test_every_other_command(self):
+        """The commands that print little of their own: what they print, and
+        their errors and warnings, stay clean and one line each."""
+        no = b"{tag} NO [CANNOT] " + EVIL_Q + b"\r\n"
+        more = [
+            [r"(?i)^(CREATE|DELETE|RENAME|SUBSCRIBE|UNSUBSCRIBE) ", no],
+            [r"(?i)^(UID )?STORE ", b"* 1 FETCH (UID 5 FLAGS (\\Seen " + EVIL_ATOM + b"))\r\n"
+             b"{tag} OK stored " + EVIL_Q + b"\r\n"],
+            [r"(?i)^(UID )?EXPUNGE", b"* 1 EXPUNGE\r\n{tag} OK " + EVIL_Q + b"\r\n"],
+            [r"(?i)^APPEND ", b"{tag} OK [APPENDUID 7 12] " + EVIL_Q + b"\r\n"],
+            [r"(?i)^UID (MOVE|COPY) ", b"{tag} OK [COPYUID 7 5 11] " + EVIL_Q + b"\r\n"],
+        ]
+        caps = CAPS.decode("latin-1") + " UIDPLUS MOVE"
+        script = [greeting(), ["serve", {"caps": caps, "rules": more + rules()}]]
+        msg = os.path.join(self.work, "msg.eml")
+        with open(msg, "wb") as f:
+            f.write(MESSAGE)
+        out_dir = os.path.join(self.work, "saved")
+        os.mkdir(out_dir)
+        commands = [
+            ("mkdir", "X"), ("rmdir", "X"), ("rename", "X", "Y"), ("subscribe", "X"),
+            ("unsubscribe", "X"), ("flag", "5", "\\Flagged"), ("unflag", "5", "\\Flagged"),
+            ("delete", "5"), ("delete", "5", "--expunge"), ("expunge",),
+            ("append", "INBOX", msg), ("move", "5", "Archive"), ("copy", "5", "Archive"),
+            ("save", "5", "-o", out_dir), ("fetch", "5"), ("connect",), ("login",),
+            ("export", "INBOX", os.path.join(self.work, "exp")),
+        ]
+        for cmd in commands:
+            for json_opt in ((), ("--json",)):
+                with self.subTest(command=cmd, json=json_opt):
+                    rc, out, err = self.run_fake(*json_opt, *cmd, script=script)
+                    self.assertNotIn(rc, (2, 6), (cmd, out, err))
+                    if cmd[0] == "fetch":
+                        out = b""  # the message itself, as the server sent it
+                    self.check_clean(cmd[0], out, err, tabs=not json_opt)
+                    if json_opt and out.strip():
+                        self.check_json(cmd[0], out)
+                    if rc == 1:  # the server said NO: its words, made safe, on one line
+                        self.assertIn(b"^IT^[[31mE^GB<U+009B>C\\x9BR<U+202E>I\\xFFX", err)
 
     def test_idle_and_copy(self):
         # idle: a new message (UID 9) arrives while idling
