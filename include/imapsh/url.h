@@ -1,4 +1,4 @@
-/* The command line's TARGET (SPEC.md "Invocation") and --resolve.
+/* The command line's TARGET (man imapsh, TARGET) and --resolve.
  *
  * TARGET forms:
  *   imaps://[USER[;AUTH=MECH]@]HOST[:PORT][/MAILBOX[;UIDVALIDITY=N][/;UID=N[/;SECTION=S]]]

@@ -1,5 +1,5 @@
 /* The session glue: which server, connecting (with trust on first use in
- * the shell), logging in with the password sources of SPEC.md, selecting
+ * the shell), logging in with the password sources the man page lists under SECURITY, selecting
  * folders, and the commands that manage the connection itself. */
 #include <limits.h>
 #include <stdio.h>

@@ -131,7 +131,7 @@ class HostileCase(h.TestbedCase):
         return rc == 0
 
     def need(self, name):
-        # every command of SPEC.md exists: a missing one is a failure, not a skip
+        # every command the man page documents exists: a missing one is a failure, not a skip
         self.assertTrue(self.has_command(name), "no '%s' command" % name)
 
     # -- assertions
