@@ -399,21 +399,6 @@ static void short_size(uint64_t v, char *buf, size_t n)
 }
 
 /* ISO 8601 in local time with the offset: "2026-06-30T20:45:00+02:00". */
-static void iso_date(int64_t t, char *buf, size_t n)
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-	long off;
-
-	if (localtime_r(&tt, &tm) == NULL) {
-		snprintf(buf, n, "?");
-		return;
-	}
-	off = tm.tm_gmtoff / 60;
-	snprintf(buf, n, "%04d-%02d-%02dT%02d:%02d:%02d%c%02ld:%02ld", tm.tm_year + 1900,
-	         tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, off < 0 ? '-' : '+',
-	         (off < 0 ? -off : off) / 60, (off < 0 ? -off : off) % 60);
-}
 
 /* Flags as Maildir letters (see the file comment). */
 static void flag_letters(const struct ims_strings *f, char *buf)
@@ -539,7 +524,6 @@ static ims_err list_json(struct lister *l, const struct ims_fetch *f, struct ims
 {
 	struct ims_json *j = &l->j;
 	const struct ims_address *a = NULL;
-	char date[40];
 	size_t i;
 
 	(void)ims_json_object_begin(j);
@@ -551,31 +535,13 @@ static ims_err list_json(struct lister *l, const struct ims_fetch *f, struct ims
 		(void)ims_json_string(j, f->flags.v[i]);
 	(void)ims_json_array_end(j);
 	(void)ims_json_key(j, "date");
-	if ((f->have & IMS_FETCH_INTERNALDATE) && f->internaldate_epoch != 0) {
-		iso_date(f->internaldate_epoch, date, sizeof(date));
-		(void)ims_json_string(j, date);
-	} else {
-		(void)ims_json_null(j);
-	}
+	cli_json_date(j, (f->have & IMS_FETCH_INTERNALDATE) ? f->internaldate_epoch : 0);
 	if (f->envelope != NULL && f->envelope->from.n > 0)
 		a = &f->envelope->from.v[0];
 	(void)ims_json_key(j, "from");
-	if (a == NULL) {
-		(void)ims_json_null(j);
-	} else {
-		(void)ims_json_object_begin(j);
-		(void)ims_json_key(j, "name");
-		if (a->name != NULL && a->name[0] != '\0')
-			(void)ims_json_string_n(j, l->from.data, l->from.len);
-		else
-			(void)ims_json_null(j);
-		(void)ims_json_key(j, "address");
-		if (l->addr.len > 0)
-			(void)ims_json_string_n(j, l->addr.data, l->addr.len);
-		else
-			(void)ims_json_null(j);
-		(void)ims_json_object_end(j);
-	}
+	cli_json_from(j, a != NULL,
+	              a != NULL && a->name != NULL && a->name[0] != '\0' ? l->from.data : NULL,
+	              l->from.len, l->addr.data, l->addr.len);
 	(void)ims_json_key(j, "subject");
 	if (f->envelope != NULL && f->envelope->subject != NULL)
 		(void)ims_json_string_n(j, bufstr(&l->subj), l->subj.len);
@@ -602,7 +568,7 @@ static ims_err list_text(struct lister *l, const struct ims_fetch *f, struct ims
 	if (l->cols == 0) {
 		/* A pipe: uid, flags, date, from, subject, size. */
 		if ((f->have & IMS_FETCH_INTERNALDATE) && f->internaldate_epoch != 0)
-			iso_date(f->internaldate_epoch, date, sizeof(date));
+			cli_iso_date(f->internaldate_epoch, date, sizeof(date));
 		else
 			snprintf(date, sizeof(date), "-");
 		struct tsv t;

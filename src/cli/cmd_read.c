@@ -36,6 +36,7 @@
 #include "imapsh/cte.h"
 #include "imapsh/mime.h"
 #include "imapsh/number.h"
+#include "imapsh/rfc2047.h"
 #include "imapsh/sanitize.h"
 #include "imapsh/session.h"
 
@@ -509,6 +510,10 @@ struct show_ctx {
 	struct want *w;
 	size_t n;
 	struct want *cur; /* the literal being streamed */
+	/* for --json, the same date and from as list: */
+	int64_t internaldate;
+	int have_from;
+	struct ims_buf from_name, from_addr;
 };
 
 /* "BODY[1.2]<0>" -> want whose section is "1.2", or NULL. */
@@ -577,6 +582,23 @@ static ims_err show_message(void *ctx, const struct ims_fetch *f, struct ims_err
 	x->cur = NULL;
 	if (!(f->have & IMS_FETCH_UID) || f->uid != x->uid)
 		return IMS_OK;
+	if (f->have & IMS_FETCH_INTERNALDATE)
+		x->internaldate = f->internaldate_epoch;
+	if ((f->have & IMS_FETCH_ENVELOPE) && f->envelope != NULL && f->envelope->from.n > 0) {
+		const struct ims_address *a = &f->envelope->from.v[0];
+		struct ims_error e;
+
+		x->have_from = 1;
+		ims_buf_reset(&x->from_name);
+		ims_buf_reset(&x->from_addr);
+		if (a->name != NULL &&
+		    ims_rfc2047_decode(a->name, strlen(a->name), &x->from_name, NULL, &e) != IMS_OK)
+			ims_buf_reset(&x->from_name);
+		if (a->mailbox != NULL &&
+		    ims_buf_printf(&x->from_addr, "%s%s%s", a->mailbox, a->host != NULL ? "@" : "",
+		                   a->host != NULL ? a->host : "") != IMS_OK)
+			ims_buf_reset(&x->from_addr);
+	}
 	for (i = 0; i < f->n_sections; i++) {
 		const struct ims_value *v = f->sections[i].value;
 		struct want *w;
@@ -693,6 +715,8 @@ static ims_err cmd_show(struct cli *c, int argc, char **argv)
 	if ((e = fetch_structure(c, "show", uid, &t)) != IMS_OK)
 		return e;
 	memset(&x, 0, sizeof(x));
+	ims_buf_init(&x.from_name, 4096);
+	ims_buf_init(&x.from_addr, 4096);
 	ims_charset_info_init(&fb);
 	ims_buf_init(&items, 0);
 	ims_buf_init(&view, 0);
@@ -724,7 +748,7 @@ static ims_err cmd_show(struct cli *c, int argc, char **argv)
 		nw++;
 	}
 	x.n = nw;
-	e = ims_buf_puts(&items, "(UID");
+	e = ims_buf_puts(&items, ro.json ? "(UID INTERNALDATE ENVELOPE" : "(UID");
 	for (i = 0; i < nw && e == IMS_OK; i++) {
 		uint64_t size = x.w[i].part != (size_t)-1 ? t.v[x.w[i].part].size : 0;
 
@@ -801,6 +825,11 @@ static ims_err cmd_show(struct cli *c, int argc, char **argv)
 		json_begin_object(&j);
 		json_key(&j, "uid");
 		(void)ims_json_uint(&j.w, uid);
+		json_key(&j, "date");
+		cli_json_date(&j.w, x.internaldate);
+		json_key(&j, "from");
+		cli_json_from(&j.w, x.have_from, x.from_name.data, x.from_name.len,
+		              x.from_addr.data, x.from_addr.len);
 		json_key(&j, "headers");
 		json_begin_object(&j);
 		for (i = 0; i < sizeof(five) / sizeof(five[0]); i++) {
@@ -906,6 +935,8 @@ out:
 			ims_buf_release(&x.w[i].data);
 	free(x.w);
 	free(roles);
+	ims_buf_release(&x.from_name);
+	ims_buf_release(&x.from_addr);
 	ims_buf_release(&items);
 	ims_buf_release(&view);
 	ims_buf_release(&safe);

@@ -15,6 +15,21 @@
 
 /* ---- cert ----------------------------------------------------------- */
 
+/* "tls": {"version", "cipher"} (null before a handshake): one shape in
+ * cert and check. */
+static void cli_json_tls(struct json_out *j, const struct ims_tls_info *ti)
+{
+	json_key(j, "tls");
+	if (ti->version[0] != '\0') {
+		json_begin_object(j);
+		json_kv_str(j, "version", ti->version);
+		json_kv_str(j, "cipher", ti->cipher);
+		json_end_object(j);
+	} else {
+		json_null(j);
+	}
+}
+
 static const char *verify_words(const struct ims_tls_info *ti)
 {
 	if (ti->verified && ti->pinned)
@@ -297,8 +312,7 @@ ims_err cmd_cert(struct cli *c, int argc, char **argv)
 			json_kv_str(&j, "host", t.host);
 			json_kv_int(&j, "port", p.port);
 			json_kv_str(&j, "address", r->net.peer);
-			json_kv_str(&j, "tls_version", r->tls.version);
-			json_kv_str(&j, "cipher", r->tls.cipher);
+			cli_json_tls(&j, &r->tls);
 			json_kv_bool(&j, "verified", r->tls.verified);
 			json_kv_bool(&j, "pinned", r->tls.pinned);
 			json_kv_bool(&j, "insecure", r->tls.insecure);
@@ -489,15 +503,7 @@ static void check_output(struct cli *c, struct check *k, const struct cli_target
 			json_end_object(&j);
 		}
 		json_end_array(&j);
-		json_key(&j, "tls");
-		if (r->tls.version[0] != '\0') {
-			json_begin_object(&j);
-			json_kv_str(&j, "version", r->tls.version);
-			json_kv_str(&j, "cipher", r->tls.cipher);
-			json_end_object(&j);
-		} else {
-			json_null(&j);
-		}
+		cli_json_tls(&j, &r->tls);
 		json_key(&j, "cert");
 		if (leaf != NULL) {
 			json_begin_object(&j);

@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
@@ -307,4 +308,55 @@ void cli_json_error(FILE *f, const char *where, ims_err e, int exit_code, const 
 	json_end_object(&j);
 	json_finish(&j);
 	fflush(f);
+}
+
+/* ---- fields every command writes the same way ------------------------- */
+
+void cli_iso_date(int64_t t, char *buf, size_t n)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+	long off;
+
+	if (localtime_r(&tt, &tm) == NULL) {
+		snprintf(buf, n, "?");
+		return;
+	}
+	off = tm.tm_gmtoff / 60;
+	snprintf(buf, n, "%04d-%02d-%02dT%02d:%02d:%02d%c%02ld:%02ld", tm.tm_year + 1900,
+	         tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, off < 0 ? '-' : '+',
+	         (off < 0 ? -off : off) / 60, (off < 0 ? -off : off) % 60);
+}
+
+void cli_json_date(struct ims_json *j, int64_t t)
+{
+	char d[40];
+
+	if (t == 0) {
+		(void)ims_json_null(j);
+		return;
+	}
+	cli_iso_date(t, d, sizeof(d));
+	(void)ims_json_string(j, d);
+}
+
+void cli_json_from(struct ims_json *j, int have, const char *name, size_t name_len,
+                   const char *addr, size_t addr_len)
+{
+	if (!have) {
+		(void)ims_json_null(j);
+		return;
+	}
+	(void)ims_json_object_begin(j);
+	(void)ims_json_key(j, "name");
+	if (name != NULL && name_len > 0)
+		(void)ims_json_string_n(j, name, name_len);
+	else
+		(void)ims_json_null(j);
+	(void)ims_json_key(j, "address");
+	if (addr != NULL && addr_len > 0)
+		(void)ims_json_string_n(j, addr, addr_len);
+	else
+		(void)ims_json_null(j);
+	(void)ims_json_object_end(j);
 }

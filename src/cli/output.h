@@ -78,6 +78,17 @@ void tsv_kv(FILE *f, int tty, const char *key, const char *value);
  * verdict there, and stdout stays one document a command. */
 void cli_json_error(FILE *f, const char *where, ims_err e, int exit_code, const char *msg,
                     unsigned long docs_before);
+/* Fields that several commands print, written one way everywhere (the
+ * man page's JSON section lists them):
+ *   date  ISO 8601 with the local offset ("2025-03-17T23:22:00+09:00"),
+ *         the message's arrival (INTERNALDATE), or null;
+ *   from  {"name": decoded display name or null, "address":
+ *         "mailbox@host" or null}, or null when the message has none. */
+void cli_iso_date(int64_t t, char *buf, size_t n);
+void cli_json_date(struct ims_json *j, int64_t t);
+void cli_json_from(struct ims_json *j, int have, const char *name, size_t name_len,
+                   const char *addr, size_t addr_len);
+
 /* How many JSON documents json_finish() has written. */
 unsigned long cli_json_docs(void);
 

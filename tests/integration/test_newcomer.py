@@ -445,3 +445,31 @@ class TlsNextStep(h.TestbedCase):
                                    h.target())
         self.assertEqual(rc, 4, err)
         self.assertIn(b"; next: if you trust the authority", err)
+
+
+class JsonFieldShapes(h.TestbedCase):
+    """The same field has the same shape in every command."""
+
+    def run_json(self, *args):
+        rc, out, err = self.imapsh("--json", *h.imaps_args(), h.target("alice"), *args,
+                                   env=h.password_env("alice"))
+        self.assertEqual(rc, 0, err)
+        return out.decode()
+
+    def test_from_and_date_in_list_and_show(self):
+        listed = [json.loads(l) for l in self.run_json("list", "1:3").splitlines()]
+        for row in listed:
+            shown = json.loads(self.run_json("show", str(row["uid"])))
+            self.assertEqual(shown["date"], row["date"])
+            self.assertEqual(shown["from"], row["from"])
+            self.assertEqual(set(shown["from"]), {"name", "address"})
+            self.assertRegex(shown["date"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d$")
+
+    def test_tls_in_cert_and_check(self):
+        cert = json.loads(self.run_json("cert"))
+        rc, out, err = self.imapsh("--json", *h.imaps_args(), "check", h.target())
+        self.assertEqual(rc, 0, err)
+        check = json.loads(out)
+        self.assertEqual(set(cert["tls"]), {"version", "cipher"})
+        self.assertEqual(set(cert["tls"]), set(check["tls"]))
+        self.assertEqual(cert["tls"]["version"], check["tls"]["version"])

@@ -298,7 +298,8 @@ class Dovecot(h.TestbedCase):
         self.assertFalse(d["insecure"])
         self.assertEqual(d["verify_error"], "")
         self.assertEqual(d["host"], HOST)
-        self.assertRegex(d["tls_version"], r"^TLSv1\.[23]$")
+        self.assertRegex(d["tls"]["version"], r"^TLSv1\.[23]$")
+        self.assertTrue(d["tls"]["cipher"])
         leaf = d["chain"][0]
         self.assertEqual(leaf["subject"], "O=imapsh test bed, CN=imap.example.test")
         self.assertIn("imap.example.test", leaf["san"])
