@@ -118,7 +118,10 @@ enum {
 	/* The handler checks all its words first, then calls cli_ready(),
 	 * which connects, logs in and selects as the flags above say: a
 	 * usage error never waits for (or depends on) the server. */
-	CMD_ARGS_FIRST = 1 << 6
+	CMD_ARGS_FIRST = 1 << 6,
+	/* Every operand is a folder name or pattern: the dispatcher checks
+	 * that each is UTF-8 before connecting. */
+	CMD_NAMES = 1 << 7
 };
 
 struct cli_cmd {

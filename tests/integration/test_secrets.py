@@ -275,7 +275,10 @@ class Numbers(h.TestbedCase):
                  ["structure", "#0"], ["save", "1", "x.y"], ["save", "abc"],
                  ["export", "INBOX", self.home.root, "--format", "zip"],
                  ["quote", "APPEND x {5}"], ["quote", ""], ["quote", "NOOP\r\nX LOGOUT"],
-                 ["nosuchcommand"], ["namespace", "extra"]]
+                 ["nosuchcommand"], ["namespace", "extra"],
+                 ["select", os.fsdecode(b"Bad\xff")], ["mkdir", os.fsdecode(b"\xc3")],
+                 ["rename", "a", os.fsdecode(b"b\xfe")],
+                 ["status", os.fsdecode(b"\xed\xa0\x80")], ["folders", os.fsdecode(b"x\xff*")]]
         for cmd in cases:
             with self.subTest(cmd=cmd):
                 rc, out, err = self.imapsh(self.target, *cmd, env={"IMAPSH_PASSWORD": "x"})
