@@ -183,6 +183,10 @@ ims_err cli_out_error(struct cli *c, int errnum) IMS_MUST_CHECK;
 ims_err cli_stdout_check(struct cli *c) IMS_MUST_CHECK;
 /* Cheap test for loops that print as data arrives: a write failed. */
 int cli_stdout_failed(void);
+/* For loops that wait (idle): 1, with out_closed set and the quiet error
+ * in c->err, when stdout's reader has gone even though nothing was
+ * written. */
+int cli_stdout_closed(struct cli *c);
 void cli_warn(const char *fmt, ...) IMS_PRINTF(1, 2);
 /* Server text made safe for a terminal or a pipe; returns buf. */
 const char *cli_safe(const char *in, char *buf, size_t n);
