@@ -123,7 +123,10 @@ enum {
 	/* The handler checks all its words first, then calls cli_ready(),
 	 * which connects, logs in and selects as the flags above say: a
 	 * usage error never waits for (or depends on) the server. */
-	CMD_ARGS_FIRST = 1 << 6
+	CMD_ARGS_FIRST = 1 << 6,
+	/* Every operand is a folder name or pattern: the dispatcher checks
+	 * that each is UTF-8 before connecting. */
+	CMD_NAMES = 1 << 7
 };
 
 struct cli_cmd {
@@ -191,6 +194,11 @@ ims_err cli_out_error(struct cli *c, int errnum) IMS_MUST_CHECK;
 ims_err cli_stdout_check(struct cli *c) IMS_MUST_CHECK;
 /* Cheap test for loops that print as data arrives: a write failed. */
 int cli_stdout_failed(void);
+/* For loops that wait (idle): 1, with out_closed set and the quiet error
+ * in c->err, when stdout's reader has gone even though nothing was
+ * written. */
+int cli_stdout_closed(struct cli *c);
+
 /* Output helpers (output.c; output.h has the record and JSON writers). */
 /* "imapsh: " and the message on stderr, the whole message made safe by
  * the sanitiser's line rule: one line, nothing raw. */

@@ -81,8 +81,9 @@
 #define COMMIT_MS    3000
 #define PROGRESS_MS  250
 
-#define IDLE_REISSUE_MS (28 * 60 * 1000) /* RFC 2177: before 29 minutes */
-#define POLL_MS         (30 * 1000)
+#define IDLE_REISSUE_MS   (28 * 60 * 1000) /* RFC 2177: before 29 minutes */
+#define POLL_MS           (30 * 1000)
+#define IDLE_OUT_CHECK_MS (2 * 1000) /* how soon idle sees its reader gone */
 
 #define STATE_NAME  ".imapsh-export"
 #define TMP_PREFIX  "imapsh."
@@ -1462,9 +1463,11 @@ static ims_err cmd_idle(struct cli *c, int argc, char **argv)
 	    ims_session_has_cap(c->sess, "IDLE") || ims_session_has_cap(c->sess, "IMAP4rev2");
 	exists = f->exists;
 	while (e == IMS_OK && !(deadline != 0 && w.shown > 0)) {
-		int changed = 0;
+		int changed = 0, gone = 0;
 		int64_t chunk;
 
+		if (cli_stdout_closed(c))
+			return IMS_ERR_IO;
 		now = ims_now_ms();
 		if (deadline != 0 && now >= deadline)
 			break;
@@ -1480,6 +1483,13 @@ static ims_err cmd_idle(struct cli *c, int argc, char **argv)
 
 				if (left <= 0)
 					break;
+				/* nobody reads any more (| head): stop, log out */
+				if (cli_stdout_closed(c)) {
+					gone = 1;
+					break;
+				}
+				if (left > IDLE_OUT_CHECK_MS)
+					left = IDLE_OUT_CHECK_MS;
 				e = ims_session_idle_wait(c->sess, (int)left, &changed, &c->err);
 				f = ims_session_folder(c->sess);
 				if (e == IMS_OK && changed && f != NULL && f->exists == exists)
@@ -1487,6 +1497,8 @@ static ims_err cmd_idle(struct cli *c, int argc, char **argv)
 			}
 			if (e == IMS_OK)
 				e = ims_session_idle_done(c->sess, &c->err);
+			if (e == IMS_OK && gone)
+				return IMS_ERR_IO; /* quiet: cli_stdout_closed() said why */
 		} else {
 			struct timespec ts = {(time_t)(chunk / 1000),
 			                      (long)(chunk % 1000) * 1000000};

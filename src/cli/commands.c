@@ -8,6 +8,7 @@
 #include "cli/cli.h"
 #include "cli/trust.h"
 #include "imapsh/number.h"
+#include "imapsh/sanitize.h"
 #include "imapsh/url.h"
 #include "imapsh/words.h"
 
@@ -138,6 +139,20 @@ ims_err cli_cmd_run(struct cli *c, int argc, char **argv)
 			return ims_error_set(&c->err, IMS_ERR_USAGE, "usage: %s", cmd->usage);
 	}
 	ims_error_init(&c->err);
+	if (cmd->flags & CMD_NAMES) {
+		int i;
+
+		for (i = 1; i < argc; i++)
+			if (!ims_utf8_valid(argv[i], strlen(argv[i]))) {
+				char safe[512];
+
+				return ims_error_set(
+				    &c->err, IMS_ERR_USAGE,
+				    "%s: '%s' is not UTF-8 (folder names are typed "
+				    "in UTF-8)",
+				    cmd->name, cli_safe(argv[i], safe, sizeof(safe)));
+			}
+	}
 	c->ready_flags = cmd->flags;
 	if ((cmd->flags & (CMD_CONNECT | CMD_LOGIN | CMD_FOLDER)) &&
 	    !(cmd->flags & CMD_ARGS_FIRST)) {

@@ -435,10 +435,18 @@ ims_err cli_mbox_encode(struct cli *c, const char *utf8, struct ims_buf *out)
 		                     "write '::%s' for a folder named '%s')",
 		                     utf8, utf8 + 1, utf8);
 	}
-	if (c->sess != NULL && ims_session_utf8(c->sess))
+	if (c->sess != NULL && ims_session_utf8(c->sess)) {
+		/* sent as it is: never bytes that are not UTF-8 */
+		if (!ims_utf8_valid(utf8, strlen(utf8))) {
+			char safe[512];
+
+			return ims_error_set(&c->err, IMS_ERR_USAGE, "folder name '%s': not UTF-8",
+			                     cli_safe(utf8, safe, sizeof(safe)));
+		}
 		return ims_buf_puts(out, utf8) == IMS_OK
 		           ? IMS_OK
 		           : ims_error_set(&c->err, IMS_ERR_NOMEM, "out of memory");
+	}
 	if (ims_utf7_encode(utf8, strlen(utf8), out, &e) != IMS_OK)
 		return ims_error_set(&c->err, IMS_ERR_USAGE, "folder name '%s': %s", utf8, e.msg);
 	return IMS_OK;

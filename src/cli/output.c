@@ -127,6 +127,13 @@ int cli_stdout_failed(void)
 	return ferror(stdout);
 }
 
+int cli_stdout_closed(struct cli *c)
+{
+	if (!c->out_closed && stdout_gone() && cli_out_error(c, EPIPE) != IMS_OK)
+		return 1;
+	return c->out_closed;
+}
+
 const char *cli_safe(const char *in, char *buf, size_t n)
 {
 	return ims_sanitize_fixed(in != NULL ? in : "", in != NULL ? strlen(in) : 0, buf, n);

@@ -8,6 +8,7 @@ import base64
 import errno
 import os
 import pty
+import re
 import select
 import shlex
 import socket
@@ -275,7 +276,10 @@ class Numbers(h.TestbedCase):
                  ["structure", "#0"], ["save", "1", "x.y"], ["save", "abc"],
                  ["export", "INBOX", self.home.root, "--format", "zip"],
                  ["quote", "APPEND x {5}"], ["quote", ""], ["quote", "NOOP\r\nX LOGOUT"],
-                 ["nosuchcommand"], ["namespace", "extra"]]
+                 ["nosuchcommand"], ["namespace", "extra"],
+                 ["select", os.fsdecode(b"Bad\xff")], ["mkdir", os.fsdecode(b"\xc3")],
+                 ["rename", "a", os.fsdecode(b"b\xfe")],
+                 ["status", os.fsdecode(b"\xed\xa0\x80")], ["folders", os.fsdecode(b"x\xff*")]]
         for cmd in cases:
             with self.subTest(cmd=cmd):
                 rc, out, err = self.imapsh(self.target, *cmd, env={"IMAPSH_PASSWORD": "x"})
@@ -323,6 +327,28 @@ class ClosedOutput(h.TestbedCase):
         self.assert_clean_stop(rc, err)
         # the rest of the commands did not run
         self.assertLess(err.count(b" FETCH 1:* "), 100)
+
+    def test_idle_stops_when_its_reader_goes(self):
+        # nothing is written while idle waits: it still sees the reader go
+        p = subprocess.Popen(h.wrapper() + self.args("idle"), stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=self.run_env())
+        self.addCleanup(lambda: p.poll() is None and (p.kill(), p.wait()))
+        p.stdin.close()
+        deadline = time.monotonic() + 30 * h.timeout_scale()
+        err = b""
+        os.set_blocking(p.stderr.fileno(), False)
+        while not re.search(rb"C: \S+ IDLE\nS: \+", err):
+            self.assertLess(time.monotonic(), deadline, err)
+            time.sleep(0.1)
+            err += p.stderr.read() or b""
+        p.stdout.close()
+        t0 = time.monotonic()
+        rc = p.wait(timeout=15 * h.timeout_scale())
+        os.set_blocking(p.stderr.fileno(), True)
+        err += p.stderr.read()
+        self.assertLess(time.monotonic() - t0, 10 * h.timeout_scale())
+        self.assertRegex(err.decode(), r"C: DONE\n")
+        self.assert_clean_stop(rc, err)
 
     def test_reader_gone_before_start(self):
         for cmd in (["list", "1:*"], ["folders"], ["fetch", "1"], ["--json", "list", "1:*"]):

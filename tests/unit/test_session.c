@@ -1154,6 +1154,40 @@ static void test_quote(void **state)
 	CHUNKS_END
 }
 
+/* quote of a login in every spelling a server reads: the trace keeps
+ * none of the secret (the decision is ims_redact_visible's, made in the
+ * session for every command it traces). */
+static void test_quote_login_trace(void **state)
+{
+	static const char *const lines[] = {
+	    "login\talice sekrit1", "  LoGiN alice \"sekrit2\"",
+	    "AUTHENTICATE\tPLAIN c2Vrcml0Mw==", "x LOGIN alice sekrit4"};
+	struct t t;
+	struct ims_error err;
+	struct quote_rec q;
+	size_t i;
+
+	(void)state;
+	CHUNKS_BEGIN
+	memset(&q, 0, sizeof(q));
+	ims_buf_init(&q.all, 0);
+	t_open(&t, "quote_login.txt", chunk, 1);
+	start(&t);
+	for (i = 0; i < sizeof(lines) / sizeof(lines[0]); i++)
+		assert_int_equal(ims_session_quote(t.s, lines[i], quote_cb, &q, &err), IMS_ERR_NO);
+	expect_ok(ims_session_quote(t.s, "NOOP", quote_cb, &q, &err), &err, &t);
+	assert_null(strstr(trace_text(&t), "sekrit"));
+	assert_null(strstr(trace_text(&t), "c2Vy"));
+	assert_non_null(strstr(trace_text(&t), "1 login ***\n"));
+	assert_non_null(strstr(trace_text(&t), "3 AUTHENTICATE\tPLAIN ***\n"));
+	assert_non_null(strstr(trace_text(&t), "2   LoGiN ***\n"));
+	assert_non_null(strstr(trace_text(&t), "4 x LOGIN ***\n"));
+	assert_non_null(strstr(trace_text(&t), "5 NOOP\n"));
+	t_close(&t, 1);
+	ims_buf_release(&q.all);
+	CHUNKS_END
+}
+
 static void test_quota_namespace_id_logout(void **state)
 {
 	struct t t;
@@ -1378,6 +1412,7 @@ int main(void)
 	    cmocka_unit_test(test_move),
 	    cmocka_unit_test(test_list_status),
 	    cmocka_unit_test(test_quote),
+	    cmocka_unit_test(test_quote_login_trace),
 	    cmocka_unit_test(test_quota_namespace_id_logout),
 	    cmocka_unit_test(test_folders),
 	    cmocka_unit_test(test_greeting_deadline),
