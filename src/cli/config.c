@@ -346,12 +346,19 @@ ims_err cfg_user_path(const char *kind, const char *file, int mkdirs, char *out,
 		snprintf(dir, sizeof(dir), "%s/%s/imapsh", home, fallback);
 	}
 	if (mkdirs) {
-		/* Made 0700 where missing; .../imapsh itself is never a link. */
-		int fd = ims_fs_dir_open(dir, 1, err);
+		/* Made 0700 where missing.  One that is there may be a link (a
+		 * dotfile manager's) to a directory of the user's own: it is the
+		 * user's choice, like every directory above it; the files in it
+		 * are still made and opened only through fsafe. */
+		struct stat st;
 
-		if (fd < 0)
-			return err != NULL ? err->code : IMS_ERR_IO;
-		close(fd);
+		if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode) || st.st_uid != getuid()) {
+			int fd = ims_fs_dir_open(dir, 1, err);
+
+			if (fd < 0)
+				return err != NULL ? err->code : IMS_ERR_IO;
+			close(fd);
+		}
 	}
 	if ((size_t)snprintf(out, n, "%s/%s", dir, file) >= n)
 		return ims_error_set(err, IMS_ERR_IO, "path too long");

@@ -473,3 +473,17 @@ class JsonFieldShapes(h.TestbedCase):
         self.assertEqual(set(cert["tls"]), {"version", "cipher"})
         self.assertEqual(set(cert["tls"]), set(check["tls"]))
         self.assertEqual(cert["tls"]["version"], check["tls"]["version"])
+
+
+class DotfileLinks(h.TestbedCase):
+    def test_data_folder_may_be_a_link_to_the_users_own(self):
+        """~/.local/share/imapsh as a dotfile manager's link: trust add works,
+        and the file inside is still made through fsafe (mode 0600)."""
+        real = os.path.join(self.home.root, "dotfiles", "imapsh-data")
+        os.makedirs(real)
+        os.symlink(real, os.path.join(self.home.data, "imapsh"))
+        rc, out, err = self.imapsh("trust", "add", "imap.example.test:993",
+                                   "sha256//" + "A" * 43 + "=")
+        self.assertEqual(rc, 0, err)
+        st = os.lstat(os.path.join(real, "known_hosts"))
+        self.assertEqual(st.st_mode & 0o777, 0o600)
