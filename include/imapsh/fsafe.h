@@ -122,6 +122,12 @@ ims_err ims_fs_read_all(int dfd, const char *name, size_t max, struct ims_buf *o
  * -1.  Its contents are never read or written. */
 int ims_fs_open_lock(int dfd, const char *name, struct ims_error *err);
 
+/* An exclusive lock (fcntl, waited for) on PATH.lock, made with
+ * ims_fs_open_lock: for a read-modify-write of PATH by several imapsh at
+ * once (known_hosts, history).  Returns the descriptor to close when done,
+ * or -1. */
+int ims_fs_lock_beside(const char *path, struct ims_error *err);
+
 /* What is at name in dfd, links not followed. */
 enum ims_fs_kind { IMS_FS_NONE, IMS_FS_REG, IMS_FS_DIR, IMS_FS_LINK, IMS_FS_OTHER };
 enum ims_fs_kind ims_fs_kind(int dfd, const char *name);

@@ -397,17 +397,25 @@ static void history_save(const char *path, int added)
 	struct ims_error err;
 	struct ims_buf b, out;
 	size_t k, skip, off = 0, i;
-	int dfd, j;
+	int dfd, lfd, j;
 	ims_err e = IMS_OK;
 
 	if (added <= 0)
 		return;
+	ims_error_init(&err);
 	if (added > history_length)
 		added = history_length;
+	/* two shells that end at once must not lose each other's lines */
+	lfd = ims_fs_lock_beside(path, &err);
+	if (lfd < 0) {
+		cli_warn("history %s: %s", path, err.msg);
+		return;
+	}
 	ims_buf_init(&b, 0);
 	ims_buf_init(&out, 0);
 	if (history_read(path, &b, &k) != 0) {
 		ims_buf_release(&b);
+		close(lfd);
 		return;
 	}
 	skip = k + (size_t)added > HISTORY_MAX ? k + (size_t)added - HISTORY_MAX : 0;
@@ -434,6 +442,7 @@ static void history_save(const char *path, int added)
 			cli_warn("history %s: %s", path, err.msg);
 		close(dfd);
 	}
+	close(lfd);
 	ims_buf_release(&out);
 }
 

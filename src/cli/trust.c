@@ -19,36 +19,6 @@ ims_err cli_trust_path(char *out, size_t n, int mkdirs, struct ims_error *err)
 	return cfg_user_path("DATA", "known_hosts", mkdirs, out, n, err);
 }
 
-/* An exclusive lock on PATH.lock for a read-modify-write; -1 on failure. */
-static int lock_store(const char *path, struct ims_error *err)
-{
-	char lp[1100], base[IMS_FS_NAME_MAX + 8];
-	struct flock fl;
-	int fd, dfd;
-
-	snprintf(lp, sizeof(lp), "%s.lock", path);
-	dfd = ims_fs_parent_open(lp, base, sizeof(base), err);
-	if (dfd < 0)
-		return -1;
-	fd = ims_fs_open_lock(dfd, base, err);
-	close(dfd);
-	if (fd < 0) {
-		ims_error_prefix(err, "known hosts");
-		return -1;
-	}
-	memset(&fl, 0, sizeof(fl));
-	fl.l_type = F_WRLCK;
-	fl.l_whence = SEEK_SET;
-	while (fcntl(fd, F_SETLKW, &fl) != 0) {
-		if (errno == EINTR)
-			continue;
-		ims_error_set(err, IMS_ERR_IO, "lock %s: %s", lp, strerror(errno));
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
 ims_err cli_trust_lookup(const char *host, unsigned port, char (*pins)[64], size_t max, size_t *n_r,
                          char *where_r, size_t where_n, struct ims_error *err)
 {
@@ -103,7 +73,7 @@ static ims_err store_update(struct ims_error *err,
 
 	if (cli_trust_path(path, sizeof(path), 1, err) != IMS_OK)
 		return err->code;
-	lfd = lock_store(path, err);
+	lfd = ims_fs_lock_beside(path, err);
 	if (lfd < 0)
 		return err->code;
 	ims_kh_init(&kh);

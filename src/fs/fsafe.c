@@ -572,3 +572,33 @@ ssize_t ims_fs_getline(FILE *f, char **line, size_t *cap, unsigned long *lineno,
 		(*line)[--len] = '\0';
 	return len;
 }
+
+int ims_fs_lock_beside(const char *path, struct ims_error *err)
+{
+	char lp[4200], base[IMS_FS_NAME_MAX + 8];
+	struct flock fl;
+	int fd, dfd;
+
+	if ((size_t)snprintf(lp, sizeof(lp), "%s.lock", path) >= sizeof(lp)) {
+		ims_error_set(err, IMS_ERR_IO, "%s: path too long", path);
+		return -1;
+	}
+	dfd = ims_fs_parent_open(lp, base, sizeof(base), err);
+	if (dfd < 0)
+		return -1;
+	fd = ims_fs_open_lock(dfd, base, err);
+	close(dfd);
+	if (fd < 0)
+		return -1;
+	memset(&fl, 0, sizeof(fl));
+	fl.l_type = F_WRLCK;
+	fl.l_whence = SEEK_SET;
+	while (fcntl(fd, F_SETLKW, &fl) != 0) {
+		if (errno == EINTR)
+			continue;
+		ims_error_set(err, IMS_ERR_IO, "lock %s: %s", lp, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}

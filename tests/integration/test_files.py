@@ -322,6 +322,42 @@ class History(Planted):
         self.assertTrue(stat.S_ISFIFO(os.lstat(hist).st_mode))
 
 
+class HistoryLock(h.TestbedCase):
+    def test_two_shells_ending_at_once_keep_both_lines(self):
+        """The shell merges its lines into the file under history.lock: while
+        another imapsh holds the lock the shell waits, and the line that one
+        wrote meanwhile survives."""
+        import fcntl
+        import time
+        hist = os.path.join(self.home.state, "imapsh", "history")
+        os.makedirs(os.path.dirname(hist), mode=0o700)
+        with open(hist, "w") as f:
+            f.write("namespace\n")
+        os.chmod(hist, 0o600)
+        lock = open(hist + ".lock", "w")
+        self.addCleanup(lock.close)
+        fcntl.lockf(lock, fcntl.LOCK_EX)
+        env = h.base_env(self.home)
+        env["TERM"] = "xterm"
+        env.update(h.password_env("alice"))
+        p = Pty(list(h.imaps_args()) + [h.target("alice")], env)
+        self.addCleanup(p.close)
+        p.read_until(rb"> $")
+        p.send("capability\r")
+        p.read_until(rb"IDLE[\s\S]*> $")
+        p.send("\x04")
+        time.sleep(1.5 * h.timeout_scale())
+        pid, _ = os.waitpid(p.pid, os.WNOHANG)
+        self.assertEqual(pid, 0, "the shell must wait for the lock")
+        with open(hist, "a") as f:  # the other shell's line, written under the lock
+            f.write("folders\n")
+        fcntl.lockf(lock, fcntl.LOCK_UN)
+        self.assertEqual(p.wait_exit(), 0)
+        with open(hist) as f:
+            lines = f.read().splitlines()
+        self.assertEqual(lines, ["namespace", "folders", "capability"])
+
+
 if __name__ == "__main__":
     import unittest
     unittest.main()
