@@ -1158,8 +1158,9 @@ static ims_err cmd_save(struct cli *c, int argc, char **argv)
 	if (parse_uid(c, "save", ro.pos[0], &uid) != IMS_OK)
 		return c->err.code;
 	dir = ro.output != NULL && ro.output[0] != '\0' ? ro.output : ".";
-	/* Files are made only through this descriptor; DIR is not a link. */
-	dfd = ims_fs_dir_open(dir, 0, &c->err);
+	/* Files are made only through this descriptor; DIR is not a link,
+	 * and is made (0700) where missing, as export makes its folder. */
+	dfd = ims_fs_dir_open(dir, 1, &c->err);
 	if (dfd < 0)
 		return ims_error_set(&c->err, IMS_ERR_IO, "save: %s",
 		                     cli_safe(c->err.msg, safe, sizeof(safe)));

@@ -487,3 +487,15 @@ class DotfileLinks(h.TestbedCase):
         self.assertEqual(rc, 0, err)
         st = os.lstat(os.path.join(real, "known_hosts"))
         self.assertEqual(st.st_mode & 0o777, 0o600)
+
+
+class SaveMakesItsFolder(h.TestbedCase):
+    def test_save_o_dir_is_created(self):
+        uid = next(m["uid"] for m in self.env["mail"]["alice"]["folders"]["INBOX"]["list"]
+                   if m["subject"] == "Invoice with attachments")
+        d = os.path.join(self.home.root, "new", "deeper")
+        rc, out, err = self.imapsh(*h.imaps_args(), h.target("alice"), "-o", d, "save", str(uid),
+                                   env=h.password_env("alice"))
+        self.assertEqual(rc, 0, err)
+        self.assertTrue(os.listdir(d))
+        self.assertEqual(os.stat(d).st_mode & 0o777, 0o700)
