@@ -403,9 +403,13 @@ class Save(ReadCase):
         self.assertEqual(rc, 2, err)
         rc, _, err = self.run_cmd("save", 9, "../1", "-o", d)
         self.assertEqual(rc, 2, err)
-        rc, _, err = self.run_cmd("save", 9, "-o", os.path.join(d, "missing"))
-        self.assertEqual(rc, 6, err)
         self.assertEqual(os.listdir(d), [])
+        # a folder that cannot be made (a file stands there) is a local I/O error
+        with open(os.path.join(d, "file"), "w"):
+            pass
+        rc, _, err = self.run_cmd("save", 9, "-o", os.path.join(d, "file", "sub"))
+        self.assertEqual(rc, 6, err)
+        self.assertEqual(os.listdir(d), ["file"])
 
 
 if __name__ == "__main__":
