@@ -946,11 +946,12 @@ static uint32_t server_usage_flags(const mbedtls_x509_crt *leaf)
 {
 	uint32_t f = 0;
 
-#if defined(MBEDTLS_X509_CHECK_KEY_USAGE)
+	/* (3.x always checks; 2.28 does where it was built to) */
+#if MBEDTLS_VERSION_MAJOR >= 3 || defined(MBEDTLS_X509_CHECK_KEY_USAGE)
 	if (mbedtls_x509_crt_check_key_usage(leaf, MBEDTLS_X509_KU_DIGITAL_SIGNATURE) != 0)
 		f |= MBEDTLS_X509_BADCERT_KEY_USAGE;
 #endif
-#if defined(MBEDTLS_X509_CHECK_EXTENDED_KEY_USAGE)
+#if MBEDTLS_VERSION_MAJOR >= 3 || defined(MBEDTLS_X509_CHECK_EXTENDED_KEY_USAGE)
 	if (mbedtls_x509_crt_check_extended_key_usage(
 	        leaf, MBEDTLS_OID_SERVER_AUTH, MBEDTLS_OID_SIZE(MBEDTLS_OID_SERVER_AUTH)) != 0)
 		f |= MBEDTLS_X509_BADCERT_EXT_KEY_USAGE;
