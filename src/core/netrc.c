@@ -16,6 +16,23 @@ static int is_space(char c)
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
 }
 
+/* Append c to tok[0..*n): -1 with words for a NUL or a token over the
+ * limit (never a cut), else 0. */
+static int put(struct lexer *l, char *tok, size_t *n, char c)
+{
+	if (c == '\0') {
+		ims_error_set(l->err, IMS_ERR_USAGE, "line %u: a NUL byte", l->line);
+		return -1;
+	}
+	if (*n == IMS_NETRC_TOKEN_MAX) {
+		ims_error_set(l->err, IMS_ERR_USAGE, "line %u: a token longer than %d bytes",
+		              l->line, IMS_NETRC_TOKEN_MAX);
+		return -1;
+	}
+	tok[(*n)++] = c;
+	return 0;
+}
+
 /* The next token into tok (IMS_NETRC_TOKEN_MAX + 1 bytes).  1 a token, 0
  * the end, -1 an error (err set). */
 static int next_token(struct lexer *l, char *tok)
@@ -52,34 +69,13 @@ static int next_token(struct lexer *l, char *tok)
 			} else if (c == '\n') {
 				l->line++;
 			}
-			if (c == '\0') {
-				ims_error_set(l->err, IMS_ERR_USAGE, "line %u: a NUL byte",
-				              l->line);
+			if (put(l, tok, &n, c) != 0)
 				return -1;
-			}
-			if (n == IMS_NETRC_TOKEN_MAX) {
-				ims_error_set(l->err, IMS_ERR_USAGE,
-				              "line %u: a token longer than %d bytes", l->line,
-				              IMS_NETRC_TOKEN_MAX);
-				return -1;
-			}
-			tok[n++] = c;
 		}
 	} else {
-		while (l->p < l->end && !is_space(*l->p)) {
-			if (*l->p == '\0') {
-				ims_error_set(l->err, IMS_ERR_USAGE, "line %u: a NUL byte",
-				              l->line);
+		for (; l->p < l->end && !is_space(*l->p); l->p++)
+			if (put(l, tok, &n, *l->p) != 0)
 				return -1;
-			}
-			if (n == IMS_NETRC_TOKEN_MAX) {
-				ims_error_set(l->err, IMS_ERR_USAGE,
-				              "line %u: a token longer than %d bytes", l->line,
-				              IMS_NETRC_TOKEN_MAX);
-				return -1;
-			}
-			tok[n++] = *l->p++;
-		}
 	}
 	tok[n] = '\0';
 	return 1;

@@ -32,6 +32,27 @@ static int readable_within(int fd, int ms)
 	return r != 0;
 }
 
+/* A second connection to the address the first one reached (the last
+ * attempt of rep), for a probe: a socket, or -1. */
+static int probe_connect(const struct ims_connect_opts *co, const struct ims_connect_report *rep,
+                         int timeout)
+{
+	struct ims_connect_opts po = *co;
+	struct ims_error e;
+	const char *addr;
+	int fd = -1;
+
+	if (rep->n_attempts == 0)
+		return -1;
+	addr = rep->addrs[rep->n_attempts - 1];
+	po.addrs = &addr;
+	po.n_addrs = 1;
+	po.timeout_ms = timeout;
+	if (ims_tcp_connect(&po, &fd, NULL, &e) != IMS_OK)
+		return -1;
+	return fd;
+}
+
 /* A STARTTLS connection whose server has said nothing for a second may
  * have reached an implicit-TLS port (993), which waits for the client's
  * hello.  Ask on a second connection to the same address: a TLS handshake
@@ -41,24 +62,16 @@ static int readable_within(int fd, int ms)
 static int port_speaks_tls(const struct ims_connect_opts *co, const struct ims_connect_report *rep,
                            const char *host, int timeout)
 {
-	struct ims_connect_opts po = *co;
 	struct ims_tls_opts to;
 	struct ims_stream *s = NULL;
 	struct ims_error e;
-	const char *addr;
-	int fd = -1;
+	int fd = probe_connect(co, rep, timeout);
 
-	if (rep->n_attempts == 0)
-		return 0;
-	addr = rep->addrs[rep->n_attempts - 1];
-	po.addrs = &addr;
-	po.n_addrs = 1;
-	po.timeout_ms = timeout;
-	if (ims_tcp_connect(&po, &fd, NULL, &e) != IMS_OK)
+	if (fd < 0)
 		return 0;
 	memset(&to, 0, sizeof(to));
 	to.insecure_noverify = 1; /* a probe: nothing is sent over it */
-	to.timeout_ms = po.timeout_ms;
+	to.timeout_ms = timeout;
 	if (ims_tls_wrap(fd, host, &to, &s, NULL, &e) != IMS_OK)
 		return 0;
 	ims_stream_close(&s);
@@ -72,20 +85,12 @@ static int port_speaks_tls(const struct ims_connect_opts *co, const struct ims_c
 static int port_greets_plaintext(const struct ims_connect_opts *co,
                                  const struct ims_connect_report *rep, char *line, size_t n)
 {
-	struct ims_connect_opts po = *co;
 	struct ims_stream *s;
 	struct ims_error e;
-	const char *addr;
 	char buf[512];
-	int fd = -1, ok;
+	int fd = probe_connect(co, rep, QUIET_PROBE_MS), ok;
 
-	if (rep->n_attempts == 0)
-		return 0;
-	addr = rep->addrs[rep->n_attempts - 1];
-	po.addrs = &addr;
-	po.n_addrs = 1;
-	po.timeout_ms = QUIET_PROBE_MS;
-	if (ims_tcp_connect(&po, &fd, NULL, &e) != IMS_OK)
+	if (fd < 0)
 		return 0;
 	s = ims_stream_fd_new(fd, QUIET_PROBE_MS);
 	if (s == NULL) {
