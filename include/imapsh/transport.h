@@ -153,9 +153,9 @@ ims_err ims_tls_wrap(int fd, const char *host, const struct ims_tls_opts *o,
  * now) is the time validity is judged at.  info is filled as by
  * ims_tls_wrap (no version or cipher); IMS_OK when the chain is accepted,
  * IMS_ERR_TLS with the words when it is refused or cannot be read. */
-ims_err ims_tls_verify_chain(const char *chain_file, const char *host,
-                             const struct ims_tls_opts *o, const int64_t *at,
-                             struct ims_tls_info *info, struct ims_error *err) IMS_MUST_CHECK;
+ims_err ims_tls_verify_chain(const char *chain_file, const char *host, const struct ims_tls_opts *o,
+                             const int64_t *at, struct ims_tls_info *info,
+                             struct ims_error *err) IMS_MUST_CHECK;
 
 /* The mbedTLS version the transport was built with ("2.28.3"). */
 const char *ims_tls_library_version(void);

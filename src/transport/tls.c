@@ -1,7 +1,10 @@
 /* TLS over TCP with mbedTLS, verified by default and stricter than the
  * library alone: subjectAltName-only name matching (RFC 6125 and the
  * CA/Browser baseline), SPKI pins, TLS 1.2 at least, no renegotiation, no
- * session tickets.  The only file besides crypto.c that includes mbedTLS. */
+ * session tickets, a TLS profile chosen here (set_tls_profile).  One
+ * verifier (verify_cb, then verdict) for a connection and for a chain from
+ * a file (ims_tls_verify_chain).  The only file besides crypto.c that
+ * includes mbedTLS. */
 #include "imapsh/transport.h"
 #include "imapsh/tlsname.h"
 
@@ -401,10 +404,11 @@ static int leaf_names_match(const struct verify_ctx *v, const mbedtls_x509_crt *
 
 /* Called by mbedTLS for each certificate of the chain it built, top first
  * and the leaf (depth 0) last; we record facts and apply our own rules.
- * imapsh only adds to what mbedTLS found: no flag of its own is cleared,
- * except the date flags when cert --chain --at judges another time (they
- * are then set again against that time) and the trust flag when a pin
- * takes the place of the CA (the pin is then required). */
+ * imapsh only adds to what mbedTLS found: no flag mbedTLS set is cleared
+ * (its name check included), except the date flags when cert --chain --at
+ * judges another time (they are then set again against that time) and
+ * the trust flag when a pin takes the place of the CA (the pin is then
+ * required). */
 static int verify_cb(void *ctx, mbedtls_x509_crt *crt, int depth, uint32_t *flags)
 {
 	struct verify_ctx *v = ctx;
