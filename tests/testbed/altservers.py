@@ -336,6 +336,10 @@ set -e
 mount -t overlay overlay -o lowerdir={root}/usr:/usr /usr
 mount -t overlay overlay -o lowerdir=/etc,upperdir={c}/etc-upper,workdir={c}/etc-work /etc
 mount --bind {c}/run /run
+# imaplogin runs couriertls for STARTTLS as the built-in user "courier":
+# the namespace's /etc (an overlay: the system's file is untouched) has one.
+grep -q '^courier:' /etc/passwd || echo 'courier:x:{uid}:{gid}:Courier test bed:/nonexistent:/usr/sbin/nologin' >> /etc/passwd
+grep -q '^courier:' /etc/group || echo 'courier:x:{gid}:' >> /etc/group
 mkdir -p /run/courier/authdaemon
 cd /etc/courier && /usr/sbin/makeuserdb
 /usr/sbin/courierlogger -pid={c}/authdaemond.pid -start /usr/lib/courier/courier-authlib/authdaemond
@@ -426,7 +430,8 @@ def courier_start(d, ports, users, mail, uid, gid, ca, homes):
     env = dict(COURIER_ENV)
     env["TLS_CERTFILE"] = pem
     env["TLS_TRUSTCERTS"] = os.path.join(d, "ca", "client-ca.pem")
-    script = COURIER_NS.format(root=root, c=c, addr="127.0.0.1", port_imaps=ports["imaps"],
+    os.chown(pem, uid, gid)
+    script = COURIER_NS.format(root=root, c=c, uid=uid, gid=gid, addr="127.0.0.1", port_imaps=ports["imaps"],
                                port_starttls=ports["starttls"])
     logf = open(os.path.join(d, "courier.log"), "ab")
     r = subprocess.run(["unshare", "-m", "--propagation", "private", "sh", "-c", script],
