@@ -57,6 +57,14 @@ def server():
     return testbed().get("server", "dovecot")
 
 
+SERVER_TITLES = {"dovecot": "Dovecot", "cyrus": "Cyrus", "courier": "Courier"}
+
+
+def server_title():
+    """The word the server's greeting and ID carry: Dovecot, Cyrus, Courier."""
+    return SERVER_TITLES[server()]
+
+
 def folder(name):
     """mailgen's folder name ("Archive/2026", "送信済み") as the test bed's
     server shows it: Dovecot "Archive/2026", Cyrus and Courier

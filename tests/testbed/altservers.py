@@ -374,14 +374,14 @@ COURIER_ENV = {
 
 def courier_uiddb(folder_dir, f):
     """courierimapuiddb (version 1): UIDVALIDITY, next UID, then each
-    message's file name (without the :2, info) and its UID."""
+    message's UID and file name (without the :2, info)."""
     lines = ["1 %d %d" % (f["uidvalidity"], f["uidnext"])]
     names = {}
     for fn in os.listdir(os.path.join(folder_dir, "cur")):
         base = fn.split(":2,", 1)[0]
         names[int(base.split(".M", 1)[1].split("P", 1)[0])] = base
     for i in sorted(names):
-        lines.append("%s %d" % (names[i], i))
+        lines.append("%d %s" % (i, names[i]))
     return "\n".join(lines) + "\n"
 
 
@@ -406,6 +406,15 @@ def courier_start(d, ports, users, mail, uid, gid, ca, homes):
     # Maildir++ quotas.
     for user in users:
         for folder, f in mail[user]["folders"].items():
+            # Courier stores messages with LF line ends (it sends CRLF).
+            for fn in os.listdir(os.path.join(f["disk"], "cur")):
+                path = os.path.join(f["disk"], "cur", fn)
+                st = os.stat(path)
+                with open(path, "rb") as fh:
+                    data = fh.read()
+                with open(path, "wb") as fh:
+                    fh.write(data.replace(b"\r\n", b"\n"))
+                os.utime(path, (st.st_atime, st.st_mtime))
             if folder != "INBOX":
                 disk = os.path.join(mail[user]["maildir"], "." + folder.replace("/", "."))
                 if disk != f["disk"]:
@@ -446,12 +455,13 @@ def courier_start(d, ports, users, mail, uid, gid, ca, homes):
     _login(m, "alice", users["alice"]["password"])
     for folder, f in mail["alice"]["folders"].items():
         mw = PREFIX + f["mutf7"].replace("/", SEP) if folder != "INBOX" else "INBOX"
-        typ, st = m.status('"%s"' % mw, "(UIDVALIDITY MESSAGES)")
+        typ, st = m.status('"%s"' % mw, "(UIDVALIDITY UIDNEXT MESSAGES)")
         if typ != "OK":
             die("STATUS %s: %s" % (mw, st))
         words = st[0].decode().rsplit("(", 1)[1].rstrip(")").split()
         vals = dict(zip(words[0::2], words[1::2]))
-        if int(vals["UIDVALIDITY"]) != f["uidvalidity"] or int(vals["MESSAGES"]) != f["messages"]:
+        if int(vals["UIDVALIDITY"]) != f["uidvalidity"] or int(vals["MESSAGES"]) != f["messages"] \
+                or int(vals["UIDNEXT"]) != f["uidnext"]:
             die("Courier's %s is not mailgen's: %s" % (mw, vals))
     m.logout()
     return {"pids": {k: int(open(os.path.join(c, k + ".pid")).read().split()[0])
