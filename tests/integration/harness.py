@@ -101,6 +101,32 @@ def dovecot_only(reason):
     return deco
 
 
+def needs_capability(cap):
+    """Marks a test (or class) about an extension: against a server that
+    does not offer cap (after login, as env.json's imaps greeting list
+    shows it) it is reported as skipped with the reason."""
+    def deco(obj):
+        def check(self):
+            if cap not in testbed()["capabilities"]["greeting_imaps"]:
+                self.skipTest("needs %s, which %s does not offer" % (cap, server_title()))
+        if isinstance(obj, type):
+            orig = obj.setUp
+
+            def setUp(self):
+                check(self)
+                orig(self)
+            obj.setUp = setUp
+            return obj
+
+        def wrapped(self, *a, **kw):
+            check(self)
+            return obj(self, *a, **kw)
+        wrapped.__name__ = obj.__name__
+        wrapped.__doc__ = obj.__doc__
+        return wrapped
+    return deco
+
+
 def data_dir():
     return os.environ.get("IMAPSH_TEST_DATA") or os.path.join(os.path.dirname(HERE), "data")
 

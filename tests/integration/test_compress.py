@@ -87,6 +87,7 @@ class Relay:
         self.lsock.close()
 
 
+@h.needs_capability("COMPRESS=DEFLATE")
 class Dovecot(h.TestbedCase):
     def run_(self, *args, compress=None, port=None, **kw):
         port = port or self.env["ports"]["imaps"]
