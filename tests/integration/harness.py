@@ -101,13 +101,17 @@ def dovecot_only(reason):
     return deco
 
 
+def offers(cap):
+    """True when the test bed's server lists cap after login."""
+    return cap in testbed()["capabilities"]["after_login"]
+
+
 def needs_capability(cap):
     """Marks a test (or class) about an extension: against a server that
-    does not offer cap (after login, as env.json's imaps greeting list
-    shows it) it is reported as skipped with the reason."""
+    does not offer cap after login it is reported as skipped with the reason."""
     def deco(obj):
         def check(self):
-            if cap not in testbed()["capabilities"]["greeting_imaps"]:
+            if not offers(cap):
                 self.skipTest("needs %s, which %s does not offer" % (cap, server_title()))
         if isinstance(obj, type):
             orig = obj.setUp

@@ -21,7 +21,7 @@ class Connection(h.TestbedCase):
 
     def test_id(self):
         rc, out, err = self.run_("id")
-        if "ID" not in self.env["capabilities"]["greeting_imaps"]:
+        if not h.offers("ID"):
             self.assertEqual(rc, 1)
             self.assertIn(b"id: the server does not offer ID", err)
             return
@@ -50,7 +50,7 @@ class Connection(h.TestbedCase):
         # \UnMarked is Dovecot's hint, there or not by what earlier tests did;
         # Courier sends UTF-8 names once UTF8=ACCEPT is on, quoted
         sep, name = self.env["separator"], h.folder("送信済み")
-        wire = name if "UTF8=ACCEPT" in self.env["capabilities"]["greeting_imaps"] \
+        wire = name if h.offers("UTF8=ACCEPT") \
             else self.env["prefix"] + "&kAFP4W4IMH8-"
         self.assertRegex(text, r'\* LIST \(\\HasNoChildren( \\UnMarked)?\) "%s" "?%s"?\r\n'
                          % (re.escape(sep), re.escape(wire)))
@@ -74,7 +74,7 @@ class Connection(h.TestbedCase):
         self.assertIn(b"{%d}\r\n" % len(body) + body, out)
 
     def test_c_runs_in_order_over_one_connection(self):
-        if "ID" not in self.env["capabilities"]["greeting_imaps"]:
+        if not h.offers("ID"):
             self.skipTest("needs ID, which %s does not offer" % h.server_title())
         rc, out, err = self.run_("--trace", "-c", "capability; namespace; id")
         self.assertEqual(rc, 0, err)

@@ -434,6 +434,18 @@ def wait_ready(d, ports, ca, server="dovecot", seconds=30):
         % (last, d, log_tail(d)))
 
 
+def caps_after_login(ports, ca):
+    """alice's CAPABILITY after AUTHENTICATE PLAIN on the implicit-TLS port."""
+    import imaplib
+    ctx = ssl.create_default_context(cafile=ca)
+    m = imaplib.IMAP4_SSL(ADDR, ports["imaps"], ssl_context=ctx, timeout=30)
+    blob = ("\0alice\0%s" % USERS["alice"]["password"]).encode("utf-8")
+    m.authenticate("PLAIN", lambda _: blob)
+    typ, data = m.capability()
+    m.logout()
+    return data[0].decode().split()
+
+
 def caps_of(greeting):
     inner = greeting.split("[CAPABILITY ", 1)[1].split("]", 1)[0]
     return inner.split()
@@ -507,7 +519,8 @@ def start(d, server="dovecot"):
                       "home": homes[u], "maildir": mail[u]["maildir"]} for u in USERS},
         "mechanisms": MECHS,
         "capabilities": {"greeting_plain": caps_of(plain_greeting),
-                         "greeting_imaps": caps_of(tls_greeting)},
+                         "greeting_imaps": caps_of(tls_greeting),
+                         "after_login": caps_after_login(ports, ca["root"])},
         "oauth": oauth,
         "client_cert": {k: ca["certs"]["client"][k] for k in ("cert", "key", "chain")},
         "client_cert_user": "alice",
@@ -568,7 +581,8 @@ def start_alt(d, server, ca, mail, homes, uid, gid, t0):
                       "home": homes[u], "maildir": mail[u]["maildir"]} for u in USERS},
         "mechanisms": ALT_MECHS[server],
         "capabilities": {"greeting_plain": caps_of(plain_greeting),
-                         "greeting_imaps": caps_of(tls_greeting)},
+                         "greeting_imaps": caps_of(tls_greeting),
+                         "after_login": caps_after_login(ports, ca["root"])},
         "oauth": None,
         "client_cert": {k: ca["certs"]["client"][k] for k in ("cert", "key", "chain")},
         "client_cert_user": None,
