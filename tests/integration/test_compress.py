@@ -190,7 +190,7 @@ class Dovecot(h.TestbedCase):
         self.home.write_config(base + "compress = maybe\n")
         rc, out, err = self.imapsh(*args, env=h.password_env("alice"))
         self.assertEqual(rc, 2)
-        self.assertIn(b"compress: unknown key or bad value", err)
+        self.assertIn(b"compress: 'maybe' is not auto, yes or no", err)
 
     def test_bad_option_value(self):
         rc, out, err = self.run_("status", "INBOX", compress="maybe")
