@@ -242,6 +242,8 @@ imapidresponse: no
 umask: 077
 syslog_prefix: cyrus-testbed
 quotawarn: 90
+# IDLE without idled polls; the tests expect news within seconds
+imapidlepoll: 1
 """
 
 
@@ -360,7 +362,7 @@ COURIER_ENV = {
                        "THREAD=REFERENCES SORT QUOTA IDLE",
     "IMAP_CAPABILITY_TLS": "IMAP4rev1 UIDPLUS CHILDREN NAMESPACE THREAD=ORDEREDSUBJECT "
                            "THREAD=REFERENCES SORT QUOTA IDLE AUTH=PLAIN",
-    "IMAP_KEYWORDS": "1", "IMAP_ACL": "1", "IMAP_PROXY": "0", "IMAP_IDLE_TIMEOUT": "60",
+    "IMAP_KEYWORDS": "1", "IMAP_ACL": "1", "IMAP_PROXY": "0", "IMAP_IDLE_TIMEOUT": "1",
     "IMAP_MAILBOX_SANITY_CHECK": "1", "IMAP_DISABLETHREADSORT": "0",
     "IMAP_CHECK_ALL_FOLDERS": "0", "IMAP_OBSOLETE_CLIENT": "0", "IMAP_UMASK": "022",
     "IMAP_USELOCKS": "1", "IMAP_ENHANCEDIDLE": "0", "IMAP_TRASHFOLDERNAME": "Trash",
