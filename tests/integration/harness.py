@@ -52,6 +52,85 @@ def testbed():
     return _ENV
 
 
+def server():
+    """Which server the test bed runs: "dovecot", "cyrus" or "courier"."""
+    return testbed().get("server", "dovecot")
+
+
+SERVER_TITLES = {"dovecot": "Dovecot", "cyrus": "Cyrus", "courier": "Courier"}
+
+
+def server_title():
+    """The word the server's greeting and ID carry: Dovecot, Cyrus, Courier."""
+    return SERVER_TITLES[server()]
+
+
+def folder(name):
+    """mailgen's folder name ("Archive/2026", "送信済み") as the test bed's
+    server shows it: Dovecot "Archive/2026", Cyrus and Courier
+    "INBOX.Archive.2026" (personal namespace "INBOX.", separator ".")."""
+    env = testbed()
+    if name == "INBOX":
+        return name
+    return env.get("prefix", "") + name.replace("/", env["separator"])
+
+
+def dovecot_only(reason):
+    """Marks a test (or class) that is about Dovecot's own behaviour or
+    set-up (OAuth, EXTERNAL, its log, its folder layout...).  It runs
+    against Dovecot; against Cyrus or Courier it is reported as skipped
+    with "dovecot only: REASON", never silently."""
+    def deco(obj):
+        if isinstance(obj, type):
+            orig = obj.setUp
+
+            def setUp(self):
+                if server() != "dovecot":
+                    self.skipTest("dovecot only: " + reason)
+                orig(self)
+            obj.setUp = setUp
+            return obj
+
+        def wrapped(self, *a, **kw):
+            if server() != "dovecot":
+                self.skipTest("dovecot only: " + reason)
+            return obj(self, *a, **kw)
+        wrapped.__name__ = obj.__name__
+        wrapped.__doc__ = obj.__doc__
+        return wrapped
+    return deco
+
+
+def offers(cap):
+    """True when the test bed's server lists cap after login."""
+    return cap in testbed()["capabilities"]["after_login"]
+
+
+def needs_capability(cap):
+    """Marks a test (or class) about an extension: against a server that
+    does not offer cap after login it is reported as skipped with the reason."""
+    def deco(obj):
+        def check(self):
+            if not offers(cap):
+                self.skipTest("needs %s, which %s does not offer" % (cap, server_title()))
+        if isinstance(obj, type):
+            orig = obj.setUp
+
+            def setUp(self):
+                check(self)
+                orig(self)
+            obj.setUp = setUp
+            return obj
+
+        def wrapped(self, *a, **kw):
+            check(self)
+            return obj(self, *a, **kw)
+        wrapped.__name__ = obj.__name__
+        wrapped.__doc__ = obj.__doc__
+        return wrapped
+    return deco
+
+
 def data_dir():
     return os.environ.get("IMAPSH_TEST_DATA") or os.path.join(os.path.dirname(HERE), "data")
 
@@ -274,7 +353,7 @@ def scram_sha256(user, password):
 def scratch_folder(user="alice", sources=()):
     """A new folder (unique name) for tests that modify mail, filled with
     the given .eml files by APPEND, deleted afterwards.  Yields its name."""
-    name = "scratch-" + uuid.uuid4().hex[:12]
+    name = folder("scratch-" + uuid.uuid4().hex[:12])
     m = imap_login(user)
     try:
         typ, data = m.create(name)

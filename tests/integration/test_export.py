@@ -230,19 +230,22 @@ class Export(h.TestbedCase):
             rc, out, err = self.run_export("--json", "--trace", name, d)
             self.assertEqual(rc, 0, err)
             s = json.loads(out)
-            self.assertEqual((s["fetched"], s["skipped"], s["bytes"]), (1, 2, len(TRICKY)))
+            # Courier stores a message whose last line has no line end with one
+            # added: what the server sends is what is saved
+            stored = TRICKY + b"\r\n" if h.server() == "courier" else TRICKY
+            self.assertEqual((s["fetched"], s["skipped"], s["bytes"]), (1, 2, len(stored)))
             fetches = re.findall(rb"C: \S+ UID FETCH (\S+) \(UID FLAGS", err)
             self.assertEqual(fetches, [b"3"])
             files = maildir_files(d)
             self.assertEqual(sorted(files), [1, 2, 3])
-            self.assertEqual(files[3][1], TRICKY)
+            self.assertEqual(files[3][1], stored)
             self.assertTrue(files[3][0].endswith(":2,F"), files[3][0])
 
     def test_utf8_folder_name(self):
         d = self.path("jp")
-        s, _ = self.export_json("送信済み", d, "--format", "mbox")
+        s, _ = self.export_json(h.folder("送信済み"), d, "--format", "mbox")
         self.assertEqual(s["fetched"], self.folder("送信済み")["messages"])
-        self.assertTrue(os.path.exists(os.path.join(d, "送信済み.mbox")))
+        self.assertTrue(os.path.exists(os.path.join(d, h.folder("送信済み") + ".mbox")))
 
     def test_mbox_from_line_is_internaldate(self):
         d = self.path("mbox-inbox")
@@ -264,10 +267,10 @@ class Export(h.TestbedCase):
 
     def test_other_folder_in_same_directory_is_refused(self):
         d = self.path("inbox")
-        self.export_json("Sent", d)
+        self.export_json(h.folder("Sent"), d)
         rc, out, err = self.run_export("INBOX", d)
         self.assertEqual(rc, 2, err)
-        self.assertIn(b"holds an export of folder 'Sent'", err)
+        self.assertIn(b"holds an export of folder '%s'" % h.folder("Sent").encode(), err)
 
     # ---------------------------------------------------------- mbox
 
@@ -427,7 +430,7 @@ class Export(h.TestbedCase):
             f.write(b"half a mess")
         foreign = os.path.join(d, "tmp", "someone-else")
         open(foreign, "w").close()
-        self.export_json("Sent", d)
+        self.export_json(h.folder("Sent"), d)
         self.assertFalse(os.path.exists(stale))
         self.assertTrue(os.path.exists(foreign))
 
@@ -462,17 +465,19 @@ class Export(h.TestbedCase):
 
     def test_changed_uidvalidity_is_refused_then_restart(self):
         d = self.path("uidv")
-        self.export_json("Sent", d)
+        sent = h.folder("Sent")
+        self.export_json(sent, d)
         old = self.folder("Sent")["uidvalidity"]
         msgs = self.fake_msgs("Sent")
         with h.fakeserver(FakeExport(msgs, old + 7), tls="valid") as srv:
-            rc, out, err = self.run_export("Sent", d, port=srv.port)
+            rc, out, err = self.run_export(sent, d, port=srv.port)
         self.assertEqual(rc, 1, err)
-        self.assertIn(b"UIDVALIDITY of Sent changed from %d to %d" % (old, old + 7), err)
+        self.assertIn(b"UIDVALIDITY of %s changed from %d to %d" % (sent.encode(), old, old + 7),
+                      err)
         self.assertIn(b"--restart", err)
         self.assertEqual(state_uids(d)["uidvalidity"], str(old))
         with h.fakeserver(FakeExport(msgs, old + 7), tls="valid") as srv:
-            s, err = self.export_json("Sent", d, "--restart", port=srv.port)
+            s, err = self.export_json(sent, d, "--restart", port=srv.port)
         self.assertEqual((s["fetched"], s["skipped"]), (len(msgs), 0))
         self.assertEqual(state_uids(d)["uidvalidity"], str(old + 7))
         names = os.listdir(os.path.join(d, "cur"))

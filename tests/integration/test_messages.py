@@ -497,10 +497,10 @@ class CopyMoveTest(MessageCase):
 
     def test_move_to_a_missing_folder_keeps_everything(self):
         src = self.scratch()
-        out, err = self.fails(1, "create it with mkdir", "move", "1:*", "no-such-folder-x",
-                              folder=src)
+        out, err = self.fails(1, "create it with mkdir", "move", "1:*",
+                              h.folder("no-such-folder-x"), folder=src)
         self.assertIn("TRYCREATE", err)
-        self.fails(1, "create it with mkdir", "copy", "1", "no-such-folder-x", folder=src)
+        self.fails(1, "create it with mkdir", "copy", "1", h.folder("no-such-folder-x"), folder=src)
         m = self.imap()
         flags = self.server_flags(m, src)
         self.assertEqual(sorted(flags), [1, 2, 3, 4])
@@ -573,7 +573,7 @@ class AppendTest(MessageCase):
 
     def test_errors(self):
         name = self.scratch(uids=())
-        self.fails(1, "create it with mkdir", "append", "no-such-folder-y", self.msg(1)["file"])
+        self.fails(1, "create it with mkdir", "append", h.folder("no-such-folder-y"), self.msg(1)["file"])
         empty = os.path.join(self.home.root, "empty.eml")
         open(empty, "wb").close()
         self.fails(2, "is empty", "append", name, empty)

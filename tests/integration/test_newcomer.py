@@ -187,18 +187,20 @@ class ScriptsAndCurlNames(h.TestbedCase):
         return self.imapsh(*args, **kw)
 
     def test_repeated_c_runs_every_one_in_order(self):
+        has_id = h.offers("ID")
         rc, out, err = self.run_(*h.imaps_args(), "--trace", h.target("alice"),
-                                 "-c", "capability", "-c", "namespace; id")
+                                 "-c", "capability", "-c", "namespace; id" if has_id else "namespace")
         self.assertEqual(rc, 0, err)
         text = out.decode()
         self.assertLess(text.index("IMAP4rev1"), text.index("personal"))
-        self.assertLess(text.index("personal"), text.index("Dovecot"))
+        if has_id:
+            self.assertLess(text.index("personal"), text.index(h.server_title()))
         self.assertEqual(err.count(b"* OK [CAPABILITY"), 1, "one connection for all")
         # a failure stops the rest and says which -c; --keep-going goes on
         rc, out, err = self.run_(*h.imaps_args(), h.target("alice"),
                                  "-c", "quote FROBNICATE", "-c", "namespace")
         self.assertEqual(rc, 1, err)
-        self.assertIn(b"imapsh: -c #1: quote: the server said BAD", err)
+        self.assertRegex(err, rb"imapsh: -c #1: quote: the server said (BAD|NO)")
         self.assertNotIn(b"personal", out)
         rc, out, err = self.run_(*h.imaps_args(), "--keep-going", h.target("alice"),
                                  "-c", "quote FROBNICATE", "-c", "namespace")
@@ -235,6 +237,7 @@ class ScriptsAndCurlNames(h.TestbedCase):
         self.assertIn(b"SCRAM-SHA-256", out)
 
 
+@h.needs_capability("SPECIAL-USE")
 class FolderRoles(h.TestbedCase):
     """:sent, :trash... name the folder the server marks with that role."""
 
@@ -245,16 +248,17 @@ class FolderRoles(h.TestbedCase):
     def test_roles_in_commands_and_select(self):
         rc, out, err = self.run_("status", ":sent")
         self.assertEqual(rc, 0, err)
-        rc2, out2, err2 = self.run_("status", "Sent")
+        rc2, out2, err2 = self.run_("status", h.folder("Sent"))
         self.assertEqual(rc2, 0, err2)
         # the same folder: the same uidvalidity and counts
         want = [l for l in out2.decode().splitlines() if not l.startswith("name")]
         got = [l for l in out.decode().splitlines() if not l.startswith("name")]
         self.assertEqual(got, want)
-        self.assertIn(b"name\tSent\n", out)
+        self.assertIn(b"name\t%s\n" % h.folder("Sent").encode(), out)
         rc, out, err = self.run_("-f", ":trash", "-c", "status")
         self.assertEqual(rc, 0, err)
-        self.assertIn(b"name\tTrash", out, "the selected folder is shown by its own name")
+        self.assertIn(b"name\t%s" % h.folder("Trash").encode(), out,
+                      "the selected folder is shown by its own name")
         rc, out, err = self.run_("--json", "list", "1:*", "-f", ":inbox")
         self.assertEqual(rc, 0, err)
 
@@ -282,7 +286,7 @@ class FolderRoles(h.TestbedCase):
         p.send("select :se\t")
         p.read_until(rb"select :sent $")
         p.send("\r")
-        p.read_until(rb"alice@imap\.example\.test:Sent> $")
+        p.read_until(rb"alice@imap\.example\.test:%s> $" % re.escape(h.folder("Sent").encode()))
         p.send("logout\r")
         p.read_until(rb"logout[\s\S]*> $")
         p.send("\x04")

@@ -106,13 +106,14 @@ class Shell(h.TestbedCase):
         # folders fills the completion cache; Tab completes a Japanese name
         p.mark()
         p.send("folders\r")
-        p.read_until(rb"Archive/2026[\s\S]*> $")
+        p.read_until(re.escape(h.folder("Archive/2026")).encode() + rb"[\s\S]*> $")
         p.mark()
-        p.send("select 送\t")
-        p.read_until("select 送信済み $".encode("utf-8"))
+        jp = h.folder("送信済み")
+        p.send("select %s\t" % jp[:-3])
+        p.read_until(("select %s $" % jp).encode("utf-8"))
         p.send("\r")
         # the prompt shows the folder
-        p.read_until("alice@imap.example.test:送信済み> $".encode("utf-8"))
+        p.read_until(("alice@imap.example.test:%s> $" % jp).encode("utf-8"))
         p.mark()
         p.send("logout\r")
         # Ctrl-D only at the next prompt: typed ahead while the terminal is
@@ -128,7 +129,7 @@ class Shell(h.TestbedCase):
         with open(hist, "rb") as f:
             text = f.read()
         self.assertIn(b"capability", text)
-        self.assertIn("select 送信済み".encode(), text)
+        self.assertIn(("select %s" % jp).encode(), text)
 
     def test_history_holds_no_password(self):
         # no password source: login asks at a prompt without echo

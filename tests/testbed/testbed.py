@@ -1,8 +1,15 @@
 #!/usr/bin/env python3
 """The imapsh integration test bed: a private Dovecot on 127.0.0.1.
 
-    testbed.py start DIR     (re)create DIR, start Dovecot, write DIR/env.json
+    testbed.py start [--server dovecot|cyrus|courier] DIR
+                             (re)create DIR, start the server (Dovecot unless
+                             told), write DIR/env.json
     testbed.py stop DIR      stop what start started; keep the logs
+
+Cyrus IMAPd and Courier-IMAP come from Debian's packages, unpacked into a
+cache (never installed): see altservers.py.  env.json says which server
+runs ("server") and how it names folders ("prefix", "separator", and
+"server_name" in each folder of the mail manifest).
 
 Everything is made at start: a CA and certificate matrix (mkca.py), the
 sample mail (mailgen.py), the users' passwd file (fixed test passwords,
@@ -32,6 +39,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
+import altservers  # noqa: E402
 import mailgen  # noqa: E402
 import mkca  # noqa: E402
 
@@ -245,6 +253,8 @@ def log_tail(d, n=40):
 def stop(d):
     d = os.path.abspath(d)
     stopped = []
+    altservers.cyrus_stop(d, stopped)
+    altservers.courier_stop(d, stopped)
     conf = os.path.join(d, "dovecot.conf")
     pidf = os.path.join(d, "run", "master.pid")
     if os.path.exists(pidf):
@@ -365,10 +375,45 @@ def read_greeting(port, tls_ctx=None, timeout=2.0):
         return s.recv(4096)
 
 
-def wait_ready(d, ports, ca, seconds=30):
+def capability_of(port, tls_ctx=None, timeout=5.0):
+    """The CAPABILITY response's words on a listener (before any login),
+    as a greeting-like '* OK [CAPABILITY ...]' line."""
+    with socket.create_connection((ADDR, port), timeout=timeout) as s:
+        if tls_ctx:
+            s = tls_ctx.wrap_socket(s, server_hostname=HOST)
+        f = s.makefile("rwb")
+        f.readline()
+        f.write(b"c1 CAPABILITY\r\n")
+        f.flush()
+        caps = ""
+        while True:
+            line = f.readline().decode(errors="replace")
+            if not line or line.startswith("c1 "):
+                break
+            if line.upper().startswith("* CAPABILITY "):
+                caps = line[len("* CAPABILITY "):].strip()
+        return "* OK [CAPABILITY %s] ready" % caps
+
+
+def wait_ready(d, ports, ca, server="dovecot", seconds=30):
     """Wait for a real greeting (capabilities with AUTH=, not 'Waiting for
     authentication process') on both listeners."""
     ctx = ssl.create_default_context(cafile=ca)
+    if server != "dovecot":
+        end = time.monotonic() + seconds
+        while True:
+            try:
+                g1 = capability_of(ports["starttls"])
+                g2 = capability_of(ports["imaps"], ctx)
+                if "IMAP4" in g1 and "AUTH=" in g2:
+                    return g1, g2
+                last = (g1, g2)
+            except (OSError, ssl.SSLError) as e:
+                last = repr(e)
+            if time.monotonic() > end:
+                stop(d)
+                die("%s never answered CAPABILITY properly (last: %r)" % (server, last))
+            time.sleep(0.1)
     end = time.monotonic() + seconds
     last = b""
     while time.monotonic() < end:
@@ -389,12 +434,24 @@ def wait_ready(d, ports, ca, seconds=30):
         % (last, d, log_tail(d)))
 
 
+def caps_after_login(ports, ca):
+    """alice's CAPABILITY after AUTHENTICATE PLAIN on the implicit-TLS port."""
+    import imaplib
+    ctx = ssl.create_default_context(cafile=ca)
+    m = imaplib.IMAP4_SSL(ADDR, ports["imaps"], ssl_context=ctx, timeout=30)
+    blob = ("\0alice\0%s" % USERS["alice"]["password"]).encode("utf-8")
+    m.authenticate("PLAIN", lambda _: blob)
+    typ, data = m.capability()
+    m.logout()
+    return data[0].decode().split()
+
+
 def caps_of(greeting):
     inner = greeting.split("[CAPABILITY ", 1)[1].split("]", 1)[0]
     return inner.split()
 
 
-def start(d):
+def start(d, server="dovecot"):
     t0 = time.monotonic()
     d = os.path.abspath(d)
     if os.path.exists(d):
@@ -413,6 +470,8 @@ def start(d):
     os.chmod(home_root, 0o755)
     mail = mailgen.build(home_root, uid, gid, os.path.join(d, "messages"))
     homes = {u: mail[u]["home"] for u in USERS}
+    if server != "dovecot":
+        return start_alt(d, server, ca, mail, homes, uid, gid, t0)
     passwd = write_passwd(d, uid, gid, homes)
     oauth = start_oauth(d)
     for sub in ("run", "state"):
@@ -460,13 +519,16 @@ def start(d):
                       "home": homes[u], "maildir": mail[u]["maildir"]} for u in USERS},
         "mechanisms": MECHS,
         "capabilities": {"greeting_plain": caps_of(plain_greeting),
-                         "greeting_imaps": caps_of(tls_greeting)},
+                         "greeting_imaps": caps_of(tls_greeting),
+                         "after_login": caps_after_login(ports, ca["root"])},
         "oauth": oauth,
         "client_cert": {k: ca["certs"]["client"][k] for k in ("cert", "key", "chain")},
         "client_cert_user": "alice",
         "mail_uid": uid,
         "mail_gid": gid,
         "mail_user": MAIL_USER,
+        "server": "dovecot",
+        "prefix": "",
         "separator": "/",
         "mail": mail,
         "dovecot": {"pid": pid, "config": conf, "log": os.path.join(d, "dovecot.log"),
@@ -474,22 +536,91 @@ def start(d):
                     "passwd_file": passwd},
         "started": int(time.time()),
     }
-    tmp = os.path.join(d, "env.json.tmp")
-    with open(tmp, "w", encoding="utf-8") as f:
-        json.dump(env, f, indent=1, ensure_ascii=False)
-    os.replace(tmp, os.path.join(d, "env.json"))
+    write_env(d, env)
     log("dovecot %d on %s imaps=%d starttls=%d ready in %.1fs; env in %s/env.json"
         % (pid, ADDR, ports["imaps"], ports["starttls"], time.monotonic() - t0, d))
 
 
+def write_env(d, env):
+    for user in env["mail"].values():
+        for name, f in user["folders"].items():
+            f["server_name"] = name if env["server"] == "dovecot" else altservers.server_name(name)
+    tmp = os.path.join(d, "env.json.tmp")
+    with open(tmp, "w", encoding="utf-8") as f:
+        json.dump(env, f, indent=1, ensure_ascii=False)
+    os.replace(tmp, os.path.join(d, "env.json"))
+
+
+ALT_MECHS = {"cyrus": ["PLAIN", "LOGIN", "SCRAM-SHA-1", "SCRAM-SHA-256"],
+             "courier": ["PLAIN"]}
+
+
+def start_alt(d, server, ca, mail, homes, uid, gid, t0):
+    """Cyrus or Courier on two free ports, mail loaded, env.json written."""
+    ports = {"imaps": free_port(), "starttls": free_port()}
+    while ports["starttls"] == ports["imaps"]:
+        ports["starttls"] = free_port()
+    if server == "cyrus":
+        info = altservers.cyrus_start(d, ports, USERS, mail, uid, gid, MAIL_USER, MAIL_GROUP,
+                                      ca["root"])
+    else:
+        info = altservers.courier_start(d, ports, USERS, mail, uid, gid, ca["root"], homes)
+    plain_greeting, tls_greeting = wait_ready(d, ports, ca["root"], server)
+    env = {
+        "dir": d,
+        "server": server,
+        "host": HOST,
+        "addr": ADDR,
+        "ports": ports,
+        "resolve": {k: "%s:%d:%s" % (HOST, v, ADDR) for k, v in ports.items()},
+        "urls": {"imaps": "imaps://%s:%d" % (HOST, ports["imaps"]),
+                 "starttls": "imap://%s:%d" % (HOST, ports["starttls"])},
+        "ca_file": ca["root"],
+        "ca": ca,
+        "users": {u: {"password": USERS[u]["password"], "quota_kb": USERS[u]["quota_kb"],
+                      "home": homes[u], "maildir": mail[u]["maildir"]} for u in USERS},
+        "mechanisms": ALT_MECHS[server],
+        "capabilities": {"greeting_plain": caps_of(plain_greeting),
+                         "greeting_imaps": caps_of(tls_greeting),
+                         "after_login": caps_after_login(ports, ca["root"])},
+        "oauth": None,
+        "client_cert": {k: ca["certs"]["client"][k] for k in ("cert", "key", "chain")},
+        "client_cert_user": None,
+        "mail_uid": uid,
+        "mail_gid": gid,
+        "mail_user": MAIL_USER,
+        "prefix": altservers.PREFIX,
+        "separator": altservers.SEP,
+        "mail": mail,
+        server: info,
+        "started": int(time.time()),
+    }
+    write_env(d, env)
+    log("%s on %s imaps=%d starttls=%d ready in %.1fs; env in %s/env.json"
+        % (server, ADDR, ports["imaps"], ports["starttls"], time.monotonic() - t0, d))
+
+
+SERVERS = ("dovecot", "cyrus", "courier")
+
+
 def main(argv):
-    if len(argv) != 3 or argv[1] not in ("start", "stop"):
-        print("usage: testbed.py start|stop DIR", file=sys.stderr)
+    args = argv[1:]
+    server = "dovecot"
+    if len(args) == 4 and args[0] == "start" and args[1] == "--server":
+        server = args[2]
+        args = [args[0], args[3]]
+    elif len(args) == 3 and args[0] == "start" and args[1].startswith("--server="):
+        server = args[1].split("=", 1)[1]
+        args = [args[0], args[2]]
+    if len(args) != 2 or args[0] not in ("start", "stop") or server not in SERVERS:
+        print("usage: testbed.py start [--server dovecot|cyrus|courier] DIR | stop DIR",
+              file=sys.stderr)
         return 2
+    argv = [argv[0]] + args
     if os.geteuid() != 0:
-        die("must run as root (Dovecot needs to switch users)")
+        die("must run as root (the servers need to switch users)")
     if argv[1] == "start":
-        start(argv[2])
+        start(argv[2], server)
     else:
         stop(os.path.abspath(argv[2]))
     return 0
