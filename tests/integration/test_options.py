@@ -266,3 +266,46 @@ class BashCompletion(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class MessageArguments(h.TestbedCase):
+    """One grammar for every command that takes messages: what fetch
+    takes, show, structure and save take too."""
+
+    def run_cmd(self, *args):
+        return self.imapsh(*h.imaps_args(), h.target("alice"), *args,
+                           env=h.password_env("alice"))
+
+    def test_star_and_hash_name_one_message_everywhere(self):
+        inbox = h.testbed()["mail"]["alice"]["folders"]["INBOX"]["list"]
+        newest = max(m["uid"] for m in inbox)
+        rc, want, err = self.run_cmd("structure", str(newest))
+        self.assertEqual(rc, 0, err)
+        for word in ("*", "#*"):
+            for cmd in ("show", "structure", "fetch"):
+                rc, out, err = self.run_cmd(cmd, word)
+                self.assertEqual(rc, 0, (cmd, word, err))
+                self.assertNotEqual(out, b"", (cmd, word))
+            rc, out, err = self.run_cmd("structure", word)
+            self.assertEqual(out, want, word)
+        rc, out, err = self.run_cmd("show", "#1")
+        self.assertEqual(rc, 0, err)
+
+    def test_a_set_is_refused_where_one_message_goes(self):
+        for cmd in ("show", "structure", "save", "fetch"):
+            rc, out, err = self.run_cmd(cmd, "1:3")
+            self.assertEqual(rc, 2, (cmd, err))
+        rc, out, err = self.run_cmd("show", "1:3")
+        self.assertIn(b"show: '1:3' names more than one message", err)
+        # the same words for a malformed set in every command
+        for cmd in ("show", "fetch", "list", "flag"):
+            rc, out, err = self.run_cmd(cmd, "1:x", *(["seen"] if cmd == "flag" else []))
+            self.assertEqual(rc, 2, (cmd, err))
+            self.assertIn(b"'1:x' is not a message set", err, cmd)
+
+    def test_empty_folder(self):
+        with h.scratch_folder() as name:
+            rc, out, err = self.imapsh(*h.imaps_args(), "-f", name, h.target("alice"),
+                                       "show", "*", env=h.password_env("alice"))
+            self.assertEqual(rc, 1, err)
+            self.assertIn(b"show: no message in %s (it is empty)" % name.encode(), err)
