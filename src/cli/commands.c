@@ -188,6 +188,7 @@ ims_err cli_cmd_run(struct cli *c, int argc, char **argv)
 	if (e == IMS_OK && c->args.help) {
 		cli_cmd_help(cmd, stdout);
 		free(ops);
+		memset(&c->args, 0, sizeof(c->args));
 		return cli_stdout_check(c);
 	}
 	if (e != IMS_OK && (cmd->flags & CMD_PLUGIN)) {
@@ -225,6 +226,7 @@ ims_err cli_cmd_run(struct cli *c, int argc, char **argv)
 		c->o.output = output;
 	}
 	free(ops);
+	memset(&c->args, 0, sizeof(c->args)); /* it pointed into ops */
 	return e;
 }
 
