@@ -11,6 +11,7 @@
 #include "imapsh/connect.h"
 #include "imapsh/error.h"
 #include "cli/config.h"
+#include "cli/opts.h"
 
 #define CLI_MAX_PINS          16
 #define CLI_MAX_RESOLVE       16
@@ -81,9 +82,10 @@ struct cli {
 	const char *resolve_addrs[CLI_MAX_RESOLVE_ADDRS]; /* for this target */
 	char resolve_store[CLI_MAX_RESOLVE_ADDRS][48];
 	size_t n_resolve_addrs;
-	unsigned ready_flags; /* the running command's flags, for cli_ready() */
-	int out_closed;       /* stdout's reader has gone: stop, log out */
-	int exit_set;         /* a command chose its own exit code (check) */
+	unsigned ready_flags;   /* the running command's flags, for cli_ready() */
+	struct cli_parsed args; /* the running command's options (cli_opt_flag...) */
+	int out_closed;         /* stdout's reader has gone: stop, log out */
+	int exit_set;           /* a command chose its own exit code (check) */
 	int exit;
 	struct ims_error err;
 
@@ -97,6 +99,7 @@ struct cli {
 	char folder[512]; /* the selected folder (UTF-8), empty when none */
 	char **folders;   /* owned; UTF-8 names from LIST */
 	size_t n_folders;
+	int folders_asked; /* cli_folders_fill() has asked the server */
 
 	/* Pins for the connection being made (cli_connect_params): --pin,
 	 * the known_hosts pins for its host:port, and a key the user
@@ -126,7 +129,15 @@ enum {
 	CMD_ARGS_FIRST = 1 << 6,
 	/* Every operand is a folder name or pattern: the dispatcher checks
 	 * that each is UTF-8 before connecting. */
-	CMD_NAMES = 1 << 7
+	CMD_NAMES = 1 << 7,
+	/* A word that starts with '-' and is not a declared option is an
+	 * operand (search keys, raw IMAP), not a usage error. */
+	CMD_DASH_OPERANDS = 1 << 8,
+	/* A monitoring plugin (check): its usage errors exit 3 (UNKNOWN). */
+	CMD_PLUGIN = 1 << 9,
+	/* Every word is an operand (quote's raw IMAP), but a lone -h or
+	 * --help asks for help. */
+	CMD_RAW = 1 << 10
 };
 
 struct cli_cmd {
@@ -137,11 +148,13 @@ struct cli_cmd {
 	const char *summary;
 	int min_args, max_args; /* -1: no limit */
 	unsigned flags;
+	/* Called with the operands only (argv[0] the name as typed): the
+	 * dispatcher has read the options into c->args (opts.h). */
 	ims_err (*run)(struct cli *c, int argc, char **argv);
-	/* The command's own options, NULL-terminated (NULL: none): "--login",
-	 * or "--warn-days N" for one that takes a value (the word after the
-	 * name is its metavariable; FOLDER completes folder names). */
-	const char *const *opts;
+	/* The command's own options (opts.h), ended by CLI_OPT_LIST_END, or
+	 * NULL for none.  The one declaration: the parser, help COMMAND,
+	 * COMMAND --help and every completion are made from it. */
+	const struct cli_opt *options;
 };
 
 /* Commands come in groups, one a module (cmd_*.c), listed in commands.c. */
@@ -149,6 +162,9 @@ struct cli_cmd_group {
 	const struct cli_cmd *cmds;
 	size_t n;
 };
+
+/* {--json}: the declaration of a command whose only option is --json. */
+extern const struct cli_opt cli_opts_json[];
 
 extern const struct cli_cmd_group cli_group_core;
 extern const struct cli_cmd_group cli_group_reading;
@@ -163,8 +179,13 @@ const char *cli_cmd_suggest(const char *word);
 /* Sets c->err to the usage error for an unknown command WORD, with the
  * nearest command suggested; returns IMS_ERR_USAGE. */
 ims_err cli_cmd_unknown(struct cli *c, const char *word);
-/* Run one command line (argv[0] is the command name). */
+/* Run one command line (argv[0] is the command name): its options are
+ * read against the command's declaration into c->args, -h/--help prints
+ * the command's help, the operands are counted, then the handler runs. */
 ims_err cli_cmd_run(struct cli *c, int argc, char **argv);
+/* The help of one command, from the table: usage, summary, aliases and
+ * each option with its help line. */
+void cli_cmd_help(const struct cli_cmd *cmd, FILE *f);
 
 /* Connection parameters from the options and target (the --resolve
  * addresses live in c). */
@@ -267,6 +288,10 @@ char *cli_readline(struct cli *c, const char *prompt);
  * names (an array of n malloc'd UTF-8 strings, itself malloc'd; NULL to
  * empty the cache). */
 void cli_folders_set(struct cli *c, char **names, size_t n);
+/* Fill the folder cache with one LIST when the shell has a logged-in
+ * session and the cache was never filled (the first Tab that completes
+ * a folder); quiet: completion never prints. */
+void cli_folders_fill(struct cli *c);
 
 /* The session glue (conn.c). */
 /* Choose the server: TARGET word (an account name or a server; may be

@@ -1253,30 +1253,12 @@ static ims_err cmd_export(struct cli *c, int argc, char **argv)
 	x.c = c;
 	x.fmt = FMT_MAILDIR;
 	x.dirfd = x.curfd = x.tmpfd = x.cur_fd = x.mbox_fd = -1;
-	for (i = 1; i < argc; i++) {
-		const char *a = argv[i];
-
-		if (strcmp(a, "--format") == 0 || strncmp(a, "--format=", 9) == 0) {
-			const char *v = a[8] == '=' ? a + 9 : i + 1 < argc ? argv[++i] : "";
-
-			if (strcmp(v, "maildir") == 0)
-				x.fmt = FMT_MAILDIR;
-			else if (strcmp(v, "mbox") == 0)
-				x.fmt = FMT_MBOX;
-			else
-				return ims_error_set(&c->err, IMS_ERR_USAGE,
-				                     "export: --format is maildir or mbox");
-		} else if (strcmp(a, "--restart") == 0) {
-			x.restart = 1;
-		} else if (a[0] == '-' && a[1] != '\0') {
-			return ims_error_set(&c->err, IMS_ERR_USAGE, "export: unknown option '%s'",
-			                     a);
-		} else if (npos < 2) {
-			pos[npos++] = a;
-		} else {
-			npos++;
-		}
-	}
+	if (cli_opt_str(&c->args, "format") != NULL &&
+	    strcmp(cli_opt_str(&c->args, "format"), "mbox") == 0)
+		x.fmt = FMT_MBOX;
+	x.restart = cli_opt_flag(&c->args, "restart");
+	for (i = 1; i < argc && npos < 2; i++)
+		pos[npos++] = argv[i];
 	if (npos != 2 && !(npos == 1 && c->o.output != NULL))
 		return ims_error_set(
 		    &c->err, IMS_ERR_USAGE,
@@ -1527,18 +1509,27 @@ static ims_err cmd_idle(struct cli *c, int argc, char **argv)
 
 /* ---- the table ------------------------------------------------------------------ */
 
-static const char *const export_opts[] = {"--format maildir|mbox", "--restart", NULL};
+/* clang-format off */
+static const struct cli_opt export_opts[] = {
+	CLI_VALUE("format", 0, CLI_OPT_WORD, "maildir|mbox", "the kind of DIR (default maildir)"),
+	CLI_FLAG("restart", 0, "when UIDVALIDITY changed: forget the state, fetch everything again"),
+	CLI_OPT_OUTPUT_DIR("DIR when it is not given as an operand"),
+	CLI_OPT_JSON,
+	CLI_OPT_LIST_END,
+};
+/* clang-format on */
 
 /* clang-format off */
 static const struct cli_cmd bulk_cmds[] = {
 	{ .name = "export", .usage = "export FOLDER DIR [--format maildir|mbox] [--restart]",
 	  .summary = "download every message into a Maildir or an mbox; a second run fetches "
 	             "only what is new",
-	  .min_args = 1, .max_args = -1, .run = cmd_export, /* logs in after checking its words */
-	  .opts = export_opts },
+	  .min_args = 1, .max_args = 2, .run = cmd_export, /* logs in after checking its words */
+	  .options = export_opts },
 	{ .name = "idle", .aliases = { "watch" }, .usage = "idle [SECONDS]",
 	  .summary = "wait for new mail and print each new message (SECONDS: exit 1 if none came)",
-	  .max_args = 1, .flags = CMD_FOLDER | CMD_ARGS_FIRST, .run = cmd_idle },
+	  .max_args = 1, .flags = CMD_FOLDER | CMD_ARGS_FIRST, .run = cmd_idle,
+	  .options = cli_opts_json },
 };
 /* clang-format on */
 

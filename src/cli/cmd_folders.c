@@ -186,6 +186,39 @@ static void cache_update(struct cli *c, const char *const *add, size_t n_add, co
 	cli_folders_set(c, v, k);
 }
 
+void cli_folders_fill(struct cli *c)
+{
+	struct ims_list_result res;
+	struct ims_error err;
+	enum ims_state st;
+	char **names = NULL;
+	size_t i, n = 0;
+
+	if (!c->interactive || c->folders_asked || c->folders != NULL || c->sess == NULL)
+		return;
+	st = ims_session_state(c->sess);
+	if (st != IMS_STATE_AUTHENTICATED && st != IMS_STATE_SELECTED)
+		return;
+	c->folders_asked = 1;
+	ims_list_result_init(&res);
+	ims_error_init(&err);
+	if (ims_session_list(c->sess, "", "*", 0, &res, &err) == IMS_OK)
+		names = calloc(res.n + 1, sizeof(*names));
+	for (i = 0; names != NULL && i < res.n; i++) {
+		struct ims_buf b;
+
+		ims_buf_init(&b, 0);
+		/* a name that cannot make the round trip is left out */
+		if (cli_mbox_from_server(c, res.v[i].name, res.v[i].name_len, &b) == IMS_OK &&
+		    b.data != NULL)
+			names[n++] = ims_buf_take(&b, NULL);
+		ims_buf_release(&b);
+	}
+	ims_list_result_release(&res);
+	if (names != NULL)
+		cli_folders_set(c, names, n);
+}
+
 /* One folder name from the user, on the wire. */
 static ims_err encode(struct cli *c, const char *name, struct ims_buf *wire)
 {
@@ -1039,30 +1072,40 @@ static ims_err cmd_quota(struct cli *c, int argc, char **argv)
 static const struct cli_cmd folder_cmds[] = {
 	{ .name = "folders", .aliases = { "ls" }, .usage = "folders [PATTERN]",
 	  .summary = "folders: name, special-use role, messages, unseen (PATTERN: * and %)",
-	  .max_args = 1, .flags = CMD_LOGIN | CMD_NAMES, .run = cmd_folders },
+	  .max_args = 1, .flags = CMD_LOGIN | CMD_NAMES, .run = cmd_folders,
+	  .options = cli_opts_json },
 	{ .name = "select", .aliases = { "cd" }, .usage = "select FOLDER",
 	  .summary = "open a folder read-write", .min_args = 1, .max_args = 1,
-	  .flags = CMD_LOGIN | CMD_NAMES, .run = cmd_select },
+	  .flags = CMD_LOGIN | CMD_NAMES, .run = cmd_select,
+	  .options = cli_opts_json },
 	{ .name = "examine", .usage = "examine FOLDER", .summary = "open a folder read-only",
-	  .min_args = 1, .max_args = 1, .flags = CMD_LOGIN | CMD_NAMES, .run = cmd_examine },
+	  .min_args = 1, .max_args = 1, .flags = CMD_LOGIN | CMD_NAMES, .run = cmd_examine,
+	  .options = cli_opts_json },
 	{ .name = "status", .usage = "status [FOLDER]",
 	  .summary = "messages, recent, unseen, uidnext, uidvalidity, size where offered",
-	  .max_args = 1, .flags = CMD_LOGIN | CMD_NAMES, .run = cmd_status },
+	  .max_args = 1, .flags = CMD_LOGIN | CMD_NAMES, .run = cmd_status,
+	  .options = cli_opts_json },
 	{ .name = "mkdir", .usage = "mkdir FOLDER", .summary = "create a folder",
-	  .min_args = 1, .max_args = 1, .flags = CMD_LOGIN | CMD_NAMES, .run = cmd_mkdir },
+	  .min_args = 1, .max_args = 1, .flags = CMD_LOGIN | CMD_NAMES, .run = cmd_mkdir,
+	  .options = cli_opts_json },
 	{ .name = "rmdir", .usage = "rmdir FOLDER",
 	  .summary = "delete a folder and the messages in it", .min_args = 1, .max_args = 1,
-	  .flags = CMD_LOGIN | CMD_DESTRUCTIVE | CMD_NAMES, .run = cmd_rmdir },
+	  .flags = CMD_LOGIN | CMD_DESTRUCTIVE | CMD_NAMES, .run = cmd_rmdir,
+	  .options = cli_opts_json },
 	{ .name = "rename", .usage = "rename OLD NEW", .summary = "rename a folder",
-	  .min_args = 2, .max_args = 2, .flags = CMD_LOGIN | CMD_NAMES, .run = cmd_rename },
+	  .min_args = 2, .max_args = 2, .flags = CMD_LOGIN | CMD_NAMES, .run = cmd_rename,
+	  .options = cli_opts_json },
 	{ .name = "subscribe", .usage = "subscribe FOLDER", .summary = "subscribe to a folder",
-	  .min_args = 1, .max_args = 1, .flags = CMD_LOGIN | CMD_NAMES, .run = cmd_subscribe },
+	  .min_args = 1, .max_args = 1, .flags = CMD_LOGIN | CMD_NAMES, .run = cmd_subscribe,
+	  .options = cli_opts_json },
 	{ .name = "unsubscribe", .usage = "unsubscribe FOLDER",
 	  .summary = "unsubscribe from a folder", .min_args = 1, .max_args = 1,
-	  .flags = CMD_LOGIN | CMD_NAMES, .run = cmd_unsubscribe },
+	  .flags = CMD_LOGIN | CMD_NAMES, .run = cmd_unsubscribe,
+	  .options = cli_opts_json },
 	{ .name = "quota", .usage = "quota [FOLDER]",
 	  .summary = "storage use and limits of the folder's quota roots (QUOTA)",
-	  .max_args = 1, .flags = CMD_LOGIN | CMD_NAMES, .run = cmd_quota },
+	  .max_args = 1, .flags = CMD_LOGIN | CMD_NAMES, .run = cmd_quota,
+	  .options = cli_opts_json },
 };
 /* clang-format on */
 

@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/msgarg.h"
 #include "imapsh/fsafe.h"
 #include "cli/output.h"
 #include "imapsh/json.h"
@@ -43,10 +44,24 @@
 #define PIPE_LIST_SIZE 50  /* messages "list" shows on a pipe */
 #define MAX_FLAGS      32  /* flags in one flag/unflag/append */
 
-static const char *const no_opts[] = {NULL};
-static const char *const fetch_opts[] = {"-o FILE", NULL};
-static const char *const delete_opts[] = {"--expunge", NULL};
-static const char *const append_opts[] = {"--flags FLAGS", "--date DATE", NULL};
+/* clang-format off */
+static const struct cli_opt fetch_opts[] = {
+	CLI_OPT_OUTPUT("FILE", "write to FILE (made safely, never over another), - for stdout"),
+	CLI_OPT_JSON,
+	CLI_OPT_LIST_END,
+};
+static const struct cli_opt delete_opts[] = {
+	CLI_FLAG("expunge", 0, "remove just these messages at once (UID EXPUNGE)"),
+	CLI_OPT_JSON,
+	CLI_OPT_LIST_END,
+};
+static const struct cli_opt append_opts[] = {
+	CLI_VALUE("flags", 0, CLI_OPT_STRING, "FLAG,...", "set these flags on the new message"),
+	CLI_VALUE("date", 0, CLI_OPT_STRING, "DATE", "its internal date (default: now)"),
+	CLI_OPT_JSON,
+	CLI_OPT_LIST_END,
+};
+/* clang-format on */
 
 /* ---- helpers ------------------------------------------------------------ */
 
@@ -60,84 +75,31 @@ static ims_err usage(struct cli *c, const char *u)
 	return ims_error_set(&c->err, IMS_ERR_USAGE, "usage: %s", u);
 }
 
-/* The options a message command takes on its own line (in the shell the
- * global ones are not parsed for it): --json, -o/--output FILE,
- * --expunge, --flags LIST, --date DATE; which ones is up to the caller.
- * Other words are operands; "--" ends the options.  A word that starts
- * with '-' is an error unless loose (search keys may start with '-'). */
+/* A message command's operands and options, read by the dispatcher
+ * against the table's declaration (--json and -o/--output are set in c->o
+ * for the command; "-o -" is standard output). */
 struct lopts {
 	int json;
 	const char *output;
 	int expunge;
 	const char *flags;
 	const char *date;
-	char *pos[64];
+	char **pos;
 	int npos;
 };
 
-#define LO_OUTPUT  1u
-#define LO_EXPUNGE 2u
-#define LO_APPEND  4u
-#define LO_LOOSE   8u
-
-static ims_err parse_lopts(struct cli *c, int argc, char **argv, unsigned allow, const char *u,
-                           struct lopts *lo)
+static void read_lopts(struct cli *c, int argc, char **argv, struct lopts *lo)
 {
-	int i, dashdash = 0;
-
 	memset(lo, 0, sizeof(*lo));
 	lo->json = c->o.json;
 	lo->output = c->o.output;
-	for (i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		const char **val = NULL;
-
-		if (!dashdash && a[0] == '-' && a[1] != '\0') {
-			const char *eq = strchr(a, '=');
-			size_t n = eq != NULL ? (size_t)(eq - a) : strlen(a);
-
-			if (strcmp(a, "--") == 0) {
-				dashdash = 1;
-				continue;
-			}
-			if (n == 6 && strncmp(a, "--json", n) == 0 && eq == NULL) {
-				lo->json = 1;
-				continue;
-			}
-			if ((allow & LO_EXPUNGE) && strcmp(a, "--expunge") == 0) {
-				lo->expunge = 1;
-				continue;
-			}
-			if ((allow & LO_OUTPUT) && ((n == 2 && strncmp(a, "-o", n) == 0) ||
-			                            (n == 8 && strncmp(a, "--output", n) == 0)))
-				val = &lo->output;
-			else if ((allow & LO_APPEND) && n == 7 && strncmp(a, "--flags", n) == 0)
-				val = &lo->flags;
-			else if ((allow & LO_APPEND) && n == 6 && strncmp(a, "--date", n) == 0)
-				val = &lo->date;
-			if (val != NULL) {
-				if (eq != NULL) {
-					*val = eq + 1;
-				} else if (i + 1 < argc) {
-					*val = argv[++i];
-				} else {
-					return ims_error_set(&c->err, IMS_ERR_USAGE,
-					                     "option '%s' needs a value", a);
-				}
-				continue;
-			}
-			if (!(allow & LO_LOOSE))
-				return ims_error_set(&c->err, IMS_ERR_USAGE,
-				                     "unknown option '%s' (usage: %s)", a, u);
-		}
-		if (lo->npos == (int)(sizeof(lo->pos) / sizeof(lo->pos[0])))
-			return ims_error_set(&c->err, IMS_ERR_USAGE, "too many words (usage: %s)",
-			                     u);
-		lo->pos[lo->npos++] = argv[i];
-	}
+	lo->expunge = cli_opt_flag(&c->args, "expunge");
+	lo->flags = cli_opt_str(&c->args, "flags");
+	lo->date = cli_opt_str(&c->args, "date");
+	lo->pos = argv + 1;
+	lo->npos = argc - 1;
 	if (lo->output != NULL && strcmp(lo->output, "-") == 0)
 		lo->output = NULL;
-	return IMS_OK;
 }
 
 /* The folder the command works on, for messages ("INBOX"). */
@@ -148,56 +110,21 @@ static const char *cur_folder(struct cli *c, char *buf, size_t n)
 
 /* ---- message arguments ---------------------------------------------------- */
 
-/* A message argument: UIDs, or sequence numbers after '#'.  set is the
- * canonical sequence set. */
-struct msgarg {
-	int seq;
-	struct ims_buf set;
-	uint32_t single; /* the one number when the set is one number, else 0 */
-	int star;        /* the set is just "*" */
-};
-
-static void msgarg_release(struct msgarg *m)
+/* A message argument (msgarg.h: the one grammar). */
+static void msgarg_release(struct cli_msgarg *m)
 {
-	ims_buf_release(&m->set);
+	cli_msgarg_release(m);
 }
 
-static ims_err msgarg_parse(struct cli *c, const char *word, struct msgarg *m)
+static ims_err msgarg_parse(struct cli *c, const char *word, struct cli_msgarg *m)
 {
-	struct ims_seqset s;
-	struct ims_error e;
-	const char *p = word;
-	ims_err r;
-
-	memset(m, 0, sizeof(*m));
-	ims_buf_init(&m->set, 0);
-	if (*p == '#') {
-		m->seq = 1;
-		p++;
-	}
-	ims_seqset_init(&s);
-	r = ims_seqset_parse(&s, p, strlen(p), &e);
-	if (r == IMS_OK)
-		r = ims_seqset_format(&s, &m->set, &e);
-	if (r == IMS_OK) {
-		if (s.n == 1 && s.n_num == 1 && s.r[0].lo == s.r[0].hi)
-			m->single = s.r[0].lo;
-		m->star = s.n == 1 && s.n_num == 0 && s.r[0].lo == IMS_SEQ_STAR;
-	}
-	ims_seqset_release(&s);
-	if (r == IMS_ERR_NOMEM)
-		return nomem(c);
-	if (r != IMS_OK)
-		return ims_error_set(&c->err, IMS_ERR_USAGE,
-		                     "'%s' is not a message set: %s (UIDs such as 42, 1:100, "
-		                     "1,5,9:12 or *; #N for a sequence number)",
-		                     word, e.msg);
-	return IMS_OK;
+	cli_msgarg_init(m);
+	return cli_msgarg_parse(word, m, &c->err);
 }
 
 /* The UIDs of the messages m names that exist now (UID SEARCH), ascending.
  * None is IMS_ERR_NO with words. */
-static ims_err resolve_uids(struct cli *c, const char *what, const struct msgarg *m,
+static ims_err resolve_uids(struct cli *c, const char *what, const struct cli_msgarg *m,
                             struct ims_search_result *res)
 {
 	struct ims_arg keys[2];
@@ -697,12 +624,11 @@ static ims_err cmd_list(struct cli *c, int argc, char **argv)
 	const struct ims_folder *f;
 	struct lopts lo;
 	struct lister l;
-	struct msgarg m;
+	struct cli_msgarg m;
 	char safe[512];
 	ims_err e;
 
-	if (parse_lopts(c, argc, argv, 0, u, &lo) != IMS_OK)
-		return c->err.code;
+	read_lopts(c, argc, argv, &lo);
 	if (lo.npos > 1)
 		return usage(c, u);
 	memset(&m, 0, sizeof(m));
@@ -1049,7 +975,7 @@ static ims_err sp_key(struct sparse *sp, int level)
 	slot = sp_slot(sp);
 	/* A message set: UIDs, or sequence numbers after '#'. */
 	if (word[0] == '#' || (word[0] >= '0' && word[0] <= '9') || word[0] == '*') {
-		struct msgarg m;
+		struct cli_msgarg m;
 
 		if (t->len >= sizeof(word) - 1)
 			return ims_error_set(&sp->c->err, IMS_ERR_USAGE,
@@ -1135,7 +1061,7 @@ static ims_err sp_key(struct sparse *sp, int level)
 			                     "search: %s: '%.40s' is not a keyword", k->name, v);
 		return sp_emit(sp, IMS_ARG_RAW, v, 0);
 	case SK_UIDSET: {
-		struct msgarg m;
+		struct cli_msgarg m;
 
 		if ((e = sp_value(sp, k->name, &v, &len)) != IMS_OK)
 			return e;
@@ -1233,8 +1159,7 @@ static ims_err cmd_search(struct cli *c, int argc, char **argv)
 	int n;
 	ims_err e;
 
-	if (parse_lopts(c, argc, argv, LO_LOOSE, u, &lo) != IMS_OK)
-		return c->err.code;
+	read_lopts(c, argc, argv, &lo);
 	if (lo.npos == 0)
 		return usage(c, u);
 	words = lo.pos;
@@ -1469,15 +1394,14 @@ static ims_err cmd_fetch(struct cli *c, int argc, char **argv)
 	static const char u[] = "fetch UID [SECTION] [-o FILE]";
 	struct fetcher x;
 	struct lopts lo;
-	struct msgarg m;
+	struct cli_msgarg m;
 	struct ims_fetch_handler h;
 	char section[64] = "", items[128], safe[512];
 	struct ims_fs_out out;
 	int to_file = 0;
 	ims_err e;
 
-	if (parse_lopts(c, argc, argv, LO_OUTPUT, u, &lo) != IMS_OK)
-		return c->err.code;
+	read_lopts(c, argc, argv, &lo);
 	if (lo.npos < 1 || lo.npos > 2)
 		return usage(c, u);
 	if (lo.npos == 2 && !section_ok(lo.pos[1], section, sizeof(section)))
@@ -1591,13 +1515,12 @@ static ims_err flag_common(struct cli *c, int argc, char **argv, enum ims_store_
 	struct ims_search_result res;
 	struct ims_buf set;
 	struct lopts lo;
-	struct msgarg m;
+	struct cli_msgarg m;
 	size_t nf = 0, i;
 	int k;
 	ims_err e;
 
-	if (parse_lopts(c, argc, argv, 0, u, &lo) != IMS_OK)
-		return c->err.code;
+	read_lopts(c, argc, argv, &lo);
 	if (lo.npos < 2)
 		return usage(c, u);
 	for (k = 1; k < lo.npos; k++) {
@@ -1704,12 +1627,11 @@ static ims_err copy_common(struct cli *c, int argc, char **argv, int move)
 	struct ims_copy_result cr;
 	struct ims_buf set, wire;
 	struct lopts lo;
-	struct msgarg m;
+	struct cli_msgarg m;
 	char safe[512];
 	ims_err e;
 
-	if (parse_lopts(c, argc, argv, 0, u, &lo) != IMS_OK)
-		return c->err.code;
+	read_lopts(c, argc, argv, &lo);
 	if (lo.npos != 2)
 		return usage(c, u);
 	if (msgarg_parse(c, lo.pos[0], &m) != IMS_OK)
@@ -1814,12 +1736,11 @@ static ims_err cmd_delete(struct cli *c, int argc, char **argv)
 	struct ims_search_result res;
 	struct ims_buf set;
 	struct lopts lo;
-	struct msgarg m;
+	struct cli_msgarg m;
 	char safe[512];
 	ims_err e;
 
-	if (parse_lopts(c, argc, argv, LO_EXPUNGE, u, &lo) != IMS_OK)
-		return c->err.code;
+	read_lopts(c, argc, argv, &lo);
 	if (lo.npos != 1)
 		return usage(c, u);
 	if (msgarg_parse(c, lo.pos[0], &m) != IMS_OK)
@@ -1885,8 +1806,7 @@ static ims_err cmd_expunge(struct cli *c, int argc, char **argv)
 	char safe[512];
 	ims_err e;
 
-	if (parse_lopts(c, argc, argv, 0, u, &lo) != IMS_OK)
-		return c->err.code;
+	read_lopts(c, argc, argv, &lo);
 	if (lo.npos != 0)
 		return usage(c, u);
 	if ((e = cli_ready(c)) != IMS_OK)
@@ -2060,8 +1980,7 @@ static ims_err cmd_append(struct cli *c, int argc, char **argv)
 	const char *file;
 	ims_err e;
 
-	if (parse_lopts(c, argc, argv, LO_APPEND, u, &lo) != IMS_OK)
-		return c->err.code;
+	read_lopts(c, argc, argv, &lo);
 	if (lo.npos != 2)
 		return usage(c, u);
 	file = lo.pos[1];
@@ -2188,41 +2107,41 @@ static ims_err cmd_append(struct cli *c, int argc, char **argv)
 static const struct cli_cmd message_cmds[] = {
 	{ .name = "list", .aliases = { "headers" }, .usage = "list [UIDS]",
 	  .summary = "one line a message: UID, flags, date, from, subject, size (default: the newest)",
-	  .max_args = -1, .flags = CMD_FOLDER | CMD_ARGS_FIRST, .run = cmd_list, .opts = no_opts },
+	  .max_args = -1, .flags = CMD_FOLDER | CMD_ARGS_FIRST, .run = cmd_list, .options = cli_opts_json },
 	{ .name = "search", .aliases = { "find" }, .usage = "search KEY...",
 	  .summary = "messages that match: from x, since 2026-01-01, unread, larger 1M, IMAP keys",
-	  .min_args = 1, .max_args = -1, .flags = CMD_FOLDER | CMD_ARGS_FIRST, .run = cmd_search,
-	  .opts = no_opts },
+	  .min_args = 1, .max_args = -1, .flags = CMD_FOLDER | CMD_ARGS_FIRST | CMD_DASH_OPERANDS, .run = cmd_search,
+	  .options = cli_opts_json },
 	{ .name = "fetch", .aliases = { "cat" }, .usage = "fetch UID [SECTION]",
 	  .summary = "the raw message (or a section: 1.2, HEADER, TEXT) to stdout or -o FILE",
 	  .min_args = 1, .max_args = -1, .flags = CMD_FOLDER | CMD_ARGS_FIRST, .run = cmd_fetch,
-	  .opts = fetch_opts },
+	  .options = fetch_opts },
 	{ .name = "flag", .usage = "flag UIDS FLAG...",
 	  .summary = "set flags: seen, flagged, answered, deleted, draft or a keyword",
 	  .min_args = 2, .max_args = -1, .flags = CMD_FOLDER | CMD_WRITE | CMD_ARGS_FIRST, .run = cmd_flag,
-	  .opts = no_opts },
+	  .options = cli_opts_json },
 	{ .name = "unflag", .usage = "unflag UIDS FLAG...", .summary = "clear flags",
 	  .min_args = 2, .max_args = -1, .flags = CMD_FOLDER | CMD_WRITE | CMD_ARGS_FIRST, .run = cmd_unflag,
-	  .opts = no_opts },
+	  .options = cli_opts_json },
 	{ .name = "copy", .aliases = { "cp" }, .usage = "copy UIDS FOLDER",
 	  .summary = "copy messages to a folder", .min_args = 2, .max_args = -1,
-	  .flags = CMD_FOLDER | CMD_ARGS_FIRST, .run = cmd_copy, .opts = no_opts },
+	  .flags = CMD_FOLDER | CMD_ARGS_FIRST, .run = cmd_copy, .options = cli_opts_json },
 	{ .name = "move", .aliases = { "mv" }, .usage = "move UIDS FOLDER",
 	  .summary = "move messages to a folder (MOVE, or COPY and expunge just those)",
 	  .min_args = 2, .max_args = -1, .flags = CMD_FOLDER | CMD_WRITE | CMD_ARGS_FIRST, .run = cmd_move,
-	  .opts = no_opts },
+	  .options = cli_opts_json },
 	{ .name = "delete", .aliases = { "rm" }, .usage = "delete UIDS [--expunge]",
 	  .summary = "flag messages deleted; --expunge removes just those at once",
 	  .min_args = 1, .max_args = -1, .flags = CMD_FOLDER | CMD_WRITE | CMD_DESTRUCTIVE | CMD_ARGS_FIRST,
-	  .run = cmd_delete, .opts = delete_opts },
+	  .run = cmd_delete, .options = delete_opts },
 	{ .name = "expunge", .usage = "expunge",
 	  .summary = "remove the messages flagged deleted from the folder",
 	  .max_args = -1, .flags = CMD_FOLDER | CMD_WRITE | CMD_DESTRUCTIVE | CMD_ARGS_FIRST, .run = cmd_expunge,
-	  .opts = no_opts },
+	  .options = cli_opts_json },
 	{ .name = "append", .usage = "append FOLDER FILE",
 	  .summary = "upload a message from FILE (- for stdin); --flags, --date",
 	  .min_args = 2, .max_args = -1, .flags = CMD_LOGIN | CMD_ARGS_FIRST, .run = cmd_append,
-	  .opts = append_opts },
+	  .options = append_opts },
 };
 /* clang-format on */
 

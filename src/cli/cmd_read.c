@@ -30,6 +30,7 @@
 
 #include "cli/child.h"
 #include "cli/cli.h"
+#include "cli/msgarg.h"
 #include "imapsh/fsafe.h"
 #include "cli/output.h"
 #include "imapsh/charset.h"
@@ -45,9 +46,20 @@
 #define MAX_TEXTS      64                  /* text parts shown */
 #define SAVE_TRIES     1000                /* "name (N).ext" attempts */
 
-static const char *const structure_opts[] = {NULL};
-static const char *const show_opts[] = {"--headers all", "--mark-read", NULL};
-static const char *const save_opts[] = {"-o DIR", NULL};
+/* clang-format off */
+static const struct cli_opt show_opts[] = {
+	CLI_VALUE("headers", 0, CLI_OPT_WORD, "all|default",
+	          "every header field, or the usual few (default)"),
+	CLI_FLAG("mark-read", 0, "set \\Seen on the message"),
+	CLI_OPT_JSON,
+	CLI_OPT_LIST_END,
+};
+static const struct cli_opt save_opts[] = {
+	CLI_OPT_OUTPUT_DIR("the directory to save into (default: the current one)"),
+	CLI_OPT_JSON,
+	CLI_OPT_LIST_END,
+};
+/* clang-format on */
 
 /* ---- helpers ------------------------------------------------------------ */
 
@@ -61,71 +73,24 @@ struct ropts {
 	const char *output;
 	int all_headers;
 	int mark_read;
-	char *pos[64];
+	char **pos;
 	int npos;
 };
 
-/* The command's own words: --json, -o/--output DIR (save), --headers all
- * and --mark-read (show); the global ones also come here in the shell. */
-static ims_err parse_ropts(struct cli *c, int argc, char **argv, int is_show, int is_save,
-                           const char *u, struct ropts *ro)
+/* The command's operands and its options, read by the dispatcher
+ * against the table's declaration (--json and -o/--output are set in
+ * c->o for the command). */
+static void read_ropts(struct cli *c, int argc, char **argv, struct ropts *ro)
 {
-	int i, dashdash = 0;
+	const char *h = cli_opt_str(&c->args, "headers");
 
 	memset(ro, 0, sizeof(*ro));
 	ro->json = c->o.json;
 	ro->output = c->o.output;
-	for (i = 1; i < argc; i++) {
-		const char *a = argv[i];
-
-		if (!dashdash && a[0] == '-' && a[1] != '\0') {
-			if (strcmp(a, "--") == 0) {
-				dashdash = 1;
-				continue;
-			}
-			if (strcmp(a, "--json") == 0) {
-				ro->json = 1;
-				continue;
-			}
-			if (is_show && strcmp(a, "--mark-read") == 0) {
-				ro->mark_read = 1;
-				continue;
-			}
-			if (is_show &&
-			    (strcmp(a, "--headers") == 0 || strncmp(a, "--headers=", 10) == 0)) {
-				const char *v =
-				    a[9] == '=' ? a + 10 : (i + 1 < argc ? argv[++i] : NULL);
-
-				if (v == NULL ||
-				    (strcmp(v, "all") != 0 && strcmp(v, "default") != 0))
-					return ims_error_set(&c->err, IMS_ERR_USAGE,
-					                     "--headers takes 'all' or 'default' "
-					                     "(usage: %s)",
-					                     u);
-				ro->all_headers = strcmp(v, "all") == 0;
-				continue;
-			}
-			if (is_save && (strcmp(a, "-o") == 0 || strcmp(a, "--output") == 0 ||
-			                strncmp(a, "--output=", 9) == 0)) {
-				const char *v = a[1] == '-' && a[8] == '='
-				                    ? a + 9
-				                    : (i + 1 < argc ? argv[++i] : NULL);
-
-				if (v == NULL)
-					return ims_error_set(&c->err, IMS_ERR_USAGE,
-					                     "option '%s' needs a value", a);
-				ro->output = v;
-				continue;
-			}
-			return ims_error_set(&c->err, IMS_ERR_USAGE,
-			                     "unknown option '%s' (usage: %s)", a, u);
-		}
-		if (ro->npos == (int)(sizeof(ro->pos) / sizeof(ro->pos[0])))
-			return ims_error_set(&c->err, IMS_ERR_USAGE, "too many words (usage: %s)",
-			                     u);
-		ro->pos[ro->npos++] = argv[i];
-	}
-	return IMS_OK;
+	ro->all_headers = h != NULL && strcmp(h, "all") == 0;
+	ro->mark_read = cli_opt_flag(&c->args, "mark-read");
+	ro->pos = argv + 1;
+	ro->npos = argc - 1;
 }
 
 static const char *cur_folder(struct cli *c, char *buf, size_t n)
@@ -133,43 +98,42 @@ static const char *cur_folder(struct cli *c, char *buf, size_t n)
 	return cli_safe(c->folder[0] != '\0' ? c->folder : "the folder", buf, n);
 }
 
-/* One message: a UID (1..4294967295, digits only), or #N for sequence
- * number N, turned into its UID with a UID SEARCH in the open folder.
+/* One message in the one message-argument grammar (msgarg.h): a UID,
+ * "*" (the newest), "#N" or "#*" (sequence numbers), turned into its UID
+ * with a UID SEARCH in the open folder where it is not a UID already.
  * The caller checks every other word first: this connects. */
 static ims_err parse_uid(struct cli *c, const char *what, const char *s, uint32_t *uid_r)
 {
-	uint64_t v = 0;
-	const char *p = s + (s[0] == '#');
-	char safe[256];
+	struct cli_msgarg m;
+	ims_err e;
 
-	if (ims_number_parse(p, strlen(p), 1, UINT32_MAX, &v) != 0)
-		return ims_error_set(&c->err, IMS_ERR_USAGE,
-		                     "%s: '%s' is not a UID (1 to 4294967295) or #N (a sequence "
-		                     "number)",
-		                     what, cli_safe(s, safe, sizeof(safe)));
-	/* The last word checked: now the connection (CMD_ARGS_FIRST). */
-	if (cli_ready(c) != IMS_OK)
+	cli_msgarg_init(&m);
+	if (cli_msgarg_parse_one(what, s, &m, &c->err) != IMS_OK)
 		return c->err.code;
-	if (s[0] == '#') {
-		char num[16], fold[512];
-		struct ims_arg key = {IMS_ARG_RAW, num, 0};
+	/* The last word checked: now the connection (CMD_ARGS_FIRST). */
+	e = cli_ready(c);
+	if (e == IMS_OK && !m.seq && m.single != 0) {
+		*uid_r = m.single;
+	} else if (e == IMS_OK) {
+		char fold[512];
+		struct ims_arg key[2] = {{IMS_ARG_RAW, "UID", 0}, {IMS_ARG_RAW, m.set.data, 0}};
 		struct ims_search_result sr;
-		ims_err e;
 
-		snprintf(num, sizeof(num), "%" PRIu64, v);
 		ims_search_result_init(&sr);
-		e = ims_session_uid_search(c->sess, &key, 1, &sr, &c->err);
-		if (e == IMS_OK && sr.n == 0)
+		e = m.seq ? ims_session_uid_search(c->sess, &key[1], 1, &sr, &c->err)
+		          : ims_session_uid_search(c->sess, key, 2, &sr, &c->err);
+		if (e == IMS_OK && sr.n == 0 && m.star)
+			e = ims_error_set(&c->err, IMS_ERR_NO, "%s: no message in %s (it is empty)",
+			                  what, cur_folder(c, fold, sizeof(fold)));
+		else if (e == IMS_OK && sr.n == 0)
 			e = ims_error_set(&c->err, IMS_ERR_NO, "%s: no message #%s in %s", what,
-			                  num, cur_folder(c, fold, sizeof(fold)));
+			                  m.set.data, cur_folder(c, fold, sizeof(fold)));
 		if (e == IMS_OK)
-			v = sr.uids[0];
+			*uid_r = sr.uids[sr.n - 1];
 		ims_search_result_release(&sr);
-		if (e != IMS_OK)
-			return e;
 	}
-	*uid_r = (uint32_t)v;
-	return IMS_OK;
+	cli_msgarg_release(&m);
+	return e;
 }
 
 /* Append the sanitised s[0..len) to out. */
@@ -393,8 +357,7 @@ static ims_err cmd_structure(struct cli *c, int argc, char **argv)
 	size_t i;
 	ims_err e = IMS_OK;
 
-	if (parse_ropts(c, argc, argv, 0, 0, u, &ro) != IMS_OK)
-		return c->err.code;
+	read_ropts(c, argc, argv, &ro);
 	if (ro.npos != 1)
 		return ims_error_set(&c->err, IMS_ERR_USAGE, "usage: %s", u);
 	if (parse_uid(c, "structure", ro.pos[0], &uid) != IMS_OK)
@@ -706,8 +669,7 @@ static ims_err cmd_show(struct cli *c, int argc, char **argv)
 	uint32_t uid = 0;
 	ims_err e;
 
-	if (parse_ropts(c, argc, argv, 1, 0, u, &ro) != IMS_OK)
-		return c->err.code;
+	read_ropts(c, argc, argv, &ro);
 	if (ro.npos != 1)
 		return ims_error_set(&c->err, IMS_ERR_USAGE, "usage: %s", u);
 	if (parse_uid(c, "show", ro.pos[0], &uid) != IMS_OK)
@@ -1140,8 +1102,7 @@ static ims_err cmd_save(struct cli *c, int argc, char **argv)
 	char safe[512];
 	ims_err e = IMS_OK;
 
-	if (parse_ropts(c, argc, argv, 0, 1, u, &ro) != IMS_OK)
-		return c->err.code;
+	read_ropts(c, argc, argv, &ro);
 	if (ro.npos < 1)
 		return ims_error_set(&c->err, IMS_ERR_USAGE, "usage: %s", u);
 	for (k = 1; k < ro.npos; k++) {
@@ -1259,16 +1220,16 @@ out:
 static const struct cli_cmd reading_cmds[] = {
 	{ .name = "show", .aliases = { "read" }, .usage = "show UID [--headers all] [--mark-read]",
 	  .summary = "the message for a person: decoded headers, the text, the attachments",
-	  .min_args = 1, .max_args = -1, .flags = CMD_FOLDER | CMD_ARGS_FIRST, .run = cmd_show,
-	  .opts = show_opts },
+	  .min_args = 1, .max_args = 1, .flags = CMD_FOLDER | CMD_ARGS_FIRST, .run = cmd_show,
+	  .options = show_opts },
 	{ .name = "structure", .usage = "structure UID",
 	  .summary = "the MIME tree: part numbers, types, charsets, encodings, sizes, names",
-	  .min_args = 1, .max_args = -1, .flags = CMD_FOLDER | CMD_ARGS_FIRST, .run = cmd_structure,
-	  .opts = structure_opts },
+	  .min_args = 1, .max_args = 1, .flags = CMD_FOLDER | CMD_ARGS_FIRST, .run = cmd_structure,
+	  .options = cli_opts_json },
 	{ .name = "save", .usage = "save UID [PART...] [-o DIR]",
 	  .summary = "attachments (or the parts given) to -o DIR, decoded; never overwrites",
 	  .min_args = 1, .max_args = -1, .flags = CMD_FOLDER | CMD_ARGS_FIRST, .run = cmd_save,
-	  .opts = save_opts },
+	  .options = save_opts },
 };
 /* clang-format on */
 

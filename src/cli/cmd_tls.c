@@ -191,43 +191,21 @@ struct cert_args {
 	int64_t at;
 };
 
+/* The operand and the options (read by the dispatcher into c->args). */
 static ims_err parse_cert_args(struct cli *c, int argc, char **argv, struct cert_args *a)
 {
-	int i;
+	const char *at = cli_opt_str(&c->args, "at");
 
 	memset(a, 0, sizeof(*a));
-	for (i = 1; i < argc; i++) {
-		const char *o = argv[i];
-		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-
-		if (strcmp(o, "--chain") == 0 || strcmp(o, "--host") == 0 ||
-		    strcmp(o, "--at") == 0) {
-			if (v == NULL)
-				return ims_error_set(&c->err, IMS_ERR_USAGE,
-				                     "cert: %s needs a value", o);
-			i++;
-			if (strcmp(o, "--chain") == 0) {
-				a->chain = v;
-			} else if (strcmp(o, "--host") == 0) {
-				a->host = v;
-			} else if (parse_at(v, &a->at) != 0) {
-				return ims_error_set(
-				    &c->err, IMS_ERR_USAGE,
-				    "cert: --at: '%s' is neither unix seconds nor an "
-				    "ISO 8601 date (2027-01-31T12:00:00Z)",
-				    v);
-			} else {
-				a->at_set = 1;
-			}
-		} else if (o[0] == '-') {
-			return ims_error_set(&c->err, IMS_ERR_USAGE, "cert: unknown option '%s'",
-			                     o);
-		} else if (a->target == NULL) {
-			a->target = o;
-		} else {
-			return ims_error_set(&c->err, IMS_ERR_USAGE, "cert: one server at a time");
-		}
-	}
+	a->target = argc > 1 ? argv[1] : NULL;
+	a->chain = cli_opt_str(&c->args, "chain");
+	a->host = cli_opt_str(&c->args, "host");
+	if (at != NULL && parse_at(at, &a->at) != 0)
+		return ims_error_set(&c->err, IMS_ERR_USAGE,
+		                     "cert: --at: '%s' is neither unix seconds nor an "
+		                     "ISO 8601 date (2027-01-31T12:00:00Z)",
+		                     at);
+	a->at_set = at != NULL;
 	if (a->chain != NULL && (a->host == NULL || a->target != NULL))
 		return ims_error_set(&c->err, IMS_ERR_USAGE,
 		                     "cert: --chain FILE needs --host NAME (and no server)");
@@ -380,21 +358,6 @@ static void grade(struct check *k, int status, const char *why)
 		k->status = status;
 		snprintf(k->reason, sizeof(k->reason), "%s", why);
 	}
-}
-
-static int parse_long_opt(struct cli *c, const char *name, const char *v, long *out)
-{
-	/* days up to a century, milliseconds up to a day */
-	uint64_t max = strstr(name, "-days") != NULL ? 36500 : 86400000, x;
-	char what[32];
-
-	if (v == NULL)
-		return ims_error_set(&c->err, IMS_ERR_USAGE, "check: %s needs a number", name), -1;
-	snprintf(what, sizeof(what), "check: %s", name);
-	if (cli_number(c, what, v, 0, max, &x) != IMS_OK)
-		return -1;
-	*out = (long)x;
-	return 0;
 }
 
 /* Read tagged reply lines to `tag`, collecting CAPABILITY atoms. */
@@ -594,7 +557,6 @@ ims_err cmd_check(struct cli *c, int argc, char **argv)
 	char line[8192], safe[1024], greeting[8192] = "";
 	int64_t t0;
 	ims_err e;
-	int i;
 
 	k = calloc(1, sizeof(*k));
 	r = calloc(1, sizeof(*r));
@@ -603,54 +565,17 @@ ims_err cmd_check(struct cli *c, int argc, char **argv)
 		free(r);
 		return ims_error_set(&c->err, IMS_ERR_NOMEM, "out of memory");
 	}
-	k->warn_days = 21;
 	k->messages = -1;
-	k->crit_days = 7;
 	c->exit_set = 1;
 	c->exit = ST_UNKNOWN;
-	for (i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-
-		if (strcmp(a, "--nagios") == 0) {
-			k->nagios = 1;
-		} else if (strcmp(a, "--login") == 0) {
-			k->login = 1;
-		} else if (strcmp(a, "--folder") == 0 || strcmp(a, "-f") == 0) {
-			if (v == NULL) {
-				ims_error_set(&c->err, IMS_ERR_USAGE, "check: %s needs a folder",
-				              a);
-				goto usage;
-			}
-			k->folder = v;
-			i++;
-		} else if (strcmp(a, "--warn-days") == 0) {
-			if (parse_long_opt(c, a, v, &k->warn_days) != 0)
-				goto usage;
-			i++;
-		} else if (strcmp(a, "--crit-days") == 0) {
-			if (parse_long_opt(c, a, v, &k->crit_days) != 0)
-				goto usage;
-			i++;
-		} else if (strcmp(a, "--warn-ms") == 0) {
-			if (parse_long_opt(c, a, v, &k->warn_ms) != 0)
-				goto usage;
-			i++;
-		} else if (strcmp(a, "--crit-ms") == 0) {
-			if (parse_long_opt(c, a, v, &k->crit_ms) != 0)
-				goto usage;
-			i++;
-		} else if (a[0] == '-') {
-			ims_error_set(&c->err, IMS_ERR_USAGE, "check: unknown option '%s'", a);
-			goto usage;
-		} else if (target == NULL) {
-			target = a;
-		} else {
-			ims_error_set(&c->err, IMS_ERR_USAGE, "check: one server at a time ('%s')",
-			              a);
-			goto usage;
-		}
-	}
+	k->nagios = cli_opt_flag(&c->args, "nagios");
+	k->login = cli_opt_flag(&c->args, "login");
+	k->folder = cli_opt_str(&c->args, "folder");
+	k->warn_days = (long)cli_opt_num(&c->args, "warn-days", 21);
+	k->crit_days = (long)cli_opt_num(&c->args, "crit-days", 7);
+	k->warn_ms = (long)cli_opt_num(&c->args, "warn-ms", 0);
+	k->crit_ms = (long)cli_opt_num(&c->args, "crit-ms", 0);
+	target = argc > 1 ? argv[1] : NULL;
 	/* -f/--folder is also a global option: with --login it names the
 	 * folder to examine. */
 	if (k->login && k->folder == NULL)

@@ -56,24 +56,118 @@ static void options(FILE *f, int with_arg)
 	}
 }
 
-/* A shell `case` arm for each command with options of its own. */
-static void command_options(FILE *f, const char *arm_end)
+/* Whether the global option table has this long name or short form
+ * among those main.c takes after a command too (cli_global_opt). */
+static int is_global(const struct cli_opt *o)
 {
-	size_t i, k, n;
+	const char *g;
+	size_t i;
+	int arg;
+	char sh;
+
+	for (i = 0; (g = cli_global_opt(i, &arg, &sh)) != NULL; i++)
+		if (strcmp(g, o->name) == 0 || (o->shrt != 0 && o->shrt == sh))
+			return 1;
+	return 0;
+}
+
+/* The global options accepted after a command (main.c takes them
+ * anywhere), long and short, and --help (the command's help there). */
+static void options_after_command(FILE *f)
+{
+	const char *g;
+	size_t i;
+	int arg;
+	char sh;
+
+	fputs("--help -h", f);
+	for (i = 0; (g = cli_global_opt(i, &arg, &sh)) != NULL; i++) {
+		fprintf(f, " --%s", g);
+		if (sh != 0)
+			fprintf(f, " -%c", sh);
+	}
+}
+
+/* The words naming a command: "name|alias|alias". */
+static void arm_names(FILE *f, const struct cli_cmd *cmd)
+{
+	size_t k;
+
+	fputs(cmd->name, f);
+	for (k = 0; k < 3 && cmd->aliases[k] != NULL; k++)
+		fprintf(f, "|%s", cmd->aliases[k]);
+}
+
+/* A shell `case` arm for each command with options of its own: o= its
+ * options (those not global already), a= those that take a value. */
+static void command_options(FILE *f, const char *open, const char *arm_end)
+{
+	size_t i, n;
 	const struct cli_cmd *t = cli_cmd_table(&n);
-	const char *const *o;
+	const struct cli_opt *o;
 
 	for (i = 0; i < n; i++) {
-		if (t[i].opts == NULL)
+		int first = 1;
+
+		if (t[i].options == NULL)
 			continue;
-		fprintf(f, "        %s", t[i].name);
-		for (k = 0; k < 3 && t[i].aliases[k] != NULL; k++)
-			fprintf(f, "|%s", t[i].aliases[k]);
+		fprintf(f, "        %s", open);
+		arm_names(f, &t[i]);
 		fputs(") o=\"", f);
-		for (o = t[i].opts; *o != NULL; o++)
-			fprintf(f, "%s%.*s", o == t[i].opts ? "" : " ", (int)strcspn(*o, " "), *o);
+		for (o = t[i].options; o->name != NULL; o++) {
+			if (is_global(o))
+				continue;
+			fprintf(f, "%s--%s", first ? "" : " ", o->name);
+			if (o->shrt != 0)
+				fprintf(f, " -%c", o->shrt);
+			first = 0;
+		}
+		fputs("\" a=\"", f);
+		first = 1;
+		for (o = t[i].options; o->name != NULL; o++) {
+			if (is_global(o) || !cli_opt_takes_value(o))
+				continue;
+			fprintf(f, "%s--%s", first ? "" : " ", o->name);
+			if (o->shrt != 0)
+				fprintf(f, " -%c", o->shrt);
+			first = 0;
+		}
 		fprintf(f, "\" %s\n", arm_end);
 	}
+}
+
+/* The commands' own options (those not global) whose value is a file
+ * (kind CLI_OPT_FILE) or a folder of files (CLI_OPT_DIR): "|--a|--b". */
+static void command_paths(FILE *f, enum cli_opt_kind kind)
+{
+	size_t i, n;
+	const struct cli_cmd *t = cli_cmd_table(&n);
+	const struct cli_opt *o;
+
+	for (i = 0; i < n; i++)
+		for (o = t[i].options; o != NULL && o->name != NULL; o++)
+			if (o->kind == kind && !is_global(o))
+				fprintf(f, "|--%s", o->name);
+}
+
+/* An arm for each command option that takes one of a few words:
+ * "--format) WORDS", the words space-separated between pre and post. */
+static void command_words(FILE *f, const char *open, const char *pre, const char *post)
+{
+	size_t i, n;
+	const struct cli_cmd *t = cli_cmd_table(&n);
+	const struct cli_opt *o;
+	const char *w;
+
+	for (i = 0; i < n; i++)
+		for (o = t[i].options; o != NULL && o->name != NULL; o++) {
+			if (o->kind != CLI_OPT_WORD || is_global(o))
+				continue;
+			fprintf(f, "        %s--%s) %s", open, o->name, pre);
+			for (w = o->meta; *w != '\0'; w++)
+				fputc(*w == '|' ? ' ' : *w, f);
+			fputs(post, f);
+		}
 }
 
 static void bash(FILE *f)
@@ -87,47 +181,58 @@ static void bash(FILE *f)
 	options(f, 0);
 	fputs("'\n_imapsh_options_arg='", f);
 	options(f, 1);
+	fputs("'\n_imapsh_options_cmd='", f);
+	options_after_command(f);
 	fputs("'\n", f);
+	fputs("_imapsh_accounts() {\n"
+	      "    local cfg=\"${XDG_CONFIG_HOME:-$HOME/.config}/imapsh/config\" i\n"
+	      "    for ((i = 1; i < ${#COMP_WORDS[@]} - 1; i++)); do\n"
+	      "        [[ ${COMP_WORDS[i]} == --config ]] && cfg=${COMP_WORDS[i+1]}\n"
+	      "    done\n"
+	      "    [[ -r $cfg ]] && sed -n "
+	      "'s/^[[:space:]]*\\[account[[:space:]]\\{1,\\}\\([^]]*\\)\\].*/\\1/p' \"$cfg\"\n"
+	      "}\n"
+	      "_imapsh() {\n"
+	      "    local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]}\n"
+	      "    local i w cmd='' o='' a=''\n"
+	      "    COMPREPLY=()\n"
+	      "    for ((i = 1; i < COMP_CWORD; i++)); do\n"
+	      "        w=${COMP_WORDS[i]}\n"
+	      "        if [[ \" $_imapsh_options_arg \" == *\" $w \"* ]]; then ((i++)); continue; "
+	      "fi\n"
+	      "        [[ $w == -* ]] && continue\n"
+	      "        if [[ \" $_imapsh_commands \" == *\" $w \"* ]]; then cmd=$w; break; fi\n"
+	      "    done\n"
+	      "    case $cmd in\n",
+	      f);
+	command_options(f, "", ";;");
 	fputs(
-	    "_imapsh_accounts() {\n"
-	    "    local cfg=\"${XDG_CONFIG_HOME:-$HOME/.config}/imapsh/config\" i\n"
-	    "    for ((i = 1; i < ${#COMP_WORDS[@]} - 1; i++)); do\n"
-	    "        [[ ${COMP_WORDS[i]} == --config ]] && cfg=${COMP_WORDS[i+1]}\n"
-	    "    done\n"
-	    "    [[ -r $cfg ]] && sed -n "
-	    "'s/^[[:space:]]*\\[account[[:space:]]\\{1,\\}\\([^]]*\\)\\].*/\\1/p' \"$cfg\"\n"
-	    "}\n"
-	    "_imapsh() {\n"
-	    "    local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]}\n"
-	    "    local i w cmd='' o=''\n"
-	    "    COMPREPLY=()\n"
-	    "    for ((i = 1; i < COMP_CWORD; i++)); do\n"
-	    "        w=${COMP_WORDS[i]}\n"
-	    "        if [[ \" $_imapsh_options_arg \" == *\" $w \"* ]]; then ((i++)); continue; "
-	    "fi\n"
-	    "        [[ $w == -* ]] && continue\n"
-	    "        if [[ \" $_imapsh_commands \" == *\" $w \"* ]]; then cmd=$w; break; fi\n"
-	    "    done\n"
+	    "    esac\n"
 	    "    case $prev in\n"
 	    "        -a|--account) COMPREPLY=($(compgen -W \"$(_imapsh_accounts)\" -- \"$cur\")); "
 	    "return ;;\n        ",
 	    f);
 	words(f, file_opts, "|");
+	command_paths(f, CLI_OPT_FILE);
 	fputs(") COMPREPLY=($(compgen -f -- \"$cur\")); return ;;\n        ", f);
 	words(f, dir_opts, "|");
-	fputs(") COMPREPLY=($(compgen -d -- \"$cur\")); return ;;\n"
-	      "        --auth) COMPREPLY=($(compgen -W 'plain login scram-sha-256 xoauth2 "
-	      "oauthbearer external' -- \"$cur\")); return ;;\n"
-	      "        --tls-min) COMPREPLY=($(compgen -W '1.2 1.3' -- \"$cur\")); return ;;\n"
-	      "        --compress) COMPREPLY=($(compgen -W 'auto yes no' -- \"$cur\")); return ;;\n"
-	      "    esac\n"
-	      "    if [[ \" $_imapsh_options_arg \" == *\" $prev \"* ]]; then return; fi\n"
+	command_paths(f, CLI_OPT_DIR);
+	fputs(
+	    ") COMPREPLY=($(compgen -d -- \"$cur\")); return ;;\n"
+	    "        --auth) COMPREPLY=($(compgen -W 'plain login scram-sha-256 xoauth2 "
+	    "oauthbearer external' -- \"$cur\")); return ;;\n"
+	    "        --tls-min) COMPREPLY=($(compgen -W '1.2 1.3' -- \"$cur\")); return ;;\n"
+	    "        --compress) COMPREPLY=($(compgen -W 'auto yes no' -- \"$cur\")); return ;;\n",
+	    f);
+	command_words(f, "", "COMPREPLY=($(compgen -W '", "' -- \"$cur\")); return ;;\n");
+	fputs("    esac\n"
+	      "    if [[ \" $_imapsh_options_arg $a \" == *\" $prev \"* ]]; then return; fi\n"
+	      "    if [[ $cur == -* && -n $cmd ]]; then\n"
+	      "        COMPREPLY=($(compgen -W \"$_imapsh_options_cmd $o\" -- \"$cur\"))\n"
+	      "        return\n"
+	      "    fi\n"
 	      "    if [[ $cur == -* ]]; then\n"
-	      "        case $cmd in\n",
-	      f);
-	command_options(f, ";;");
-	fputs("        esac\n"
-	      "        COMPREPLY=($(compgen -W \"$_imapsh_options $o\" -- \"$cur\"))\n"
+	      "        COMPREPLY=($(compgen -W \"$_imapsh_options\" -- \"$cur\"))\n"
 	      "        return\n"
 	      "    fi\n"
 	      "    if [[ -z $cmd ]]; then\n"
@@ -151,42 +256,53 @@ static void zsh(FILE *f)
 	options(f, 0);
 	fputs(")\n_imapsh_options_arg=(", f);
 	options(f, 1);
+	fputs(")\n_imapsh_options_cmd=(", f);
+	options_after_command(f);
 	fputs(")\n", f);
+	fputs("_imapsh_accounts() {\n"
+	      "    local cfg=${XDG_CONFIG_HOME:-$HOME/.config}/imapsh/config\n"
+	      "    local i=${words[(i)--config]}\n"
+	      "    (( i < CURRENT - 1 )) && cfg=${words[i+1]}\n"
+	      "    [[ -r $cfg ]] && sed -n "
+	      "'s/^[[:space:]]*\\[account[[:space:]]\\{1,\\}\\([^]]*\\)\\].*/\\1/p' \"$cfg\"\n"
+	      "}\n"
+	      "_imapsh() {\n"
+	      "    local cur=${words[CURRENT]} prev=${words[CURRENT-1]} cmd= o= a= i w\n"
+	      "    for (( i = 2; i < CURRENT; i++ )); do\n"
+	      "        w=${words[i]}\n"
+	      "        if (( ${_imapsh_options_arg[(Ie)$w]} )); then (( i++ )); continue; fi\n"
+	      "        [[ $w == -* ]] && continue\n"
+	      "        if (( ${_imapsh_commands[(Ie)$w]} )); then cmd=$w; break; fi\n"
+	      "    done\n"
+	      "    case $cmd in\n",
+	      f);
+	command_options(f, "(", ";;");
 	fputs(
-	    "_imapsh_accounts() {\n"
-	    "    local cfg=${XDG_CONFIG_HOME:-$HOME/.config}/imapsh/config\n"
-	    "    local i=${words[(i)--config]}\n"
-	    "    (( i < CURRENT - 1 )) && cfg=${words[i+1]}\n"
-	    "    [[ -r $cfg ]] && sed -n "
-	    "'s/^[[:space:]]*\\[account[[:space:]]\\{1,\\}\\([^]]*\\)\\].*/\\1/p' \"$cfg\"\n"
-	    "}\n"
-	    "_imapsh() {\n"
-	    "    local cur=${words[CURRENT]} prev=${words[CURRENT-1]} cmd= o= i w\n"
-	    "    for (( i = 2; i < CURRENT; i++ )); do\n"
-	    "        w=${words[i]}\n"
-	    "        if (( ${_imapsh_options_arg[(Ie)$w]} )); then (( i++ )); continue; fi\n"
-	    "        [[ $w == -* ]] && continue\n"
-	    "        if (( ${_imapsh_commands[(Ie)$w]} )); then cmd=$w; break; fi\n"
-	    "    done\n"
+	    "    esac\n"
 	    "    case $prev in\n"
 	    "        (-a|--account) compadd -- ${(f)\"$(_imapsh_accounts)\"}; return ;;\n        (",
 	    f);
 	words(f, file_opts, "|");
+	command_paths(f, CLI_OPT_FILE);
 	fputs(") _files; return ;;\n        (", f);
 	words(f, dir_opts, "|");
+	command_paths(f, CLI_OPT_DIR);
 	fputs(") _files -/; return ;;\n"
 	      "        (--auth) compadd -- plain login scram-sha-256 xoauth2 oauthbearer external; "
 	      "return ;;\n"
 	      "        (--tls-min) compadd -- 1.2 1.3; return ;;\n"
-	      "        (--compress) compadd -- auto yes no; return ;;\n"
-	      "    esac\n"
-	      "    (( ${_imapsh_options_arg[(Ie)$prev]} )) && return\n"
-	      "    if [[ $cur == -* ]]; then\n"
-	      "        case $cmd in\n",
+	      "        (--compress) compadd -- auto yes no; return ;;\n",
 	      f);
-	command_options(f, ";;");
-	fputs("        esac\n"
-	      "        compadd -- $_imapsh_options ${=o}\n"
+	command_words(f, "(", "compadd -- ", "; return ;;\n");
+	fputs("    esac\n"
+	      "    (( ${_imapsh_options_arg[(Ie)$prev]} )) && return\n"
+	      "    (( ${${=a}[(Ie)$prev]} )) && return\n"
+	      "    if [[ $cur == -* && -n $cmd ]]; then\n"
+	      "        compadd -- $_imapsh_options_cmd ${=o}\n"
+	      "        return\n"
+	      "    fi\n"
+	      "    if [[ $cur == -* ]]; then\n"
+	      "        compadd -- $_imapsh_options\n"
 	      "        return\n"
 	      "    fi\n"
 	      "    [[ -z $cmd ]] && compadd -- $_imapsh_commands ${(f)\"$(_imapsh_accounts)\"}\n"

@@ -465,9 +465,17 @@ int main(int argc, char **argv)
 		return fflush(stdout) == 0 ? 0 : 6;
 	}
 	if (help) {
-		usage_long();
+		/* imapsh [TARGET] COMMAND --help: that command's help */
+		const struct cli_cmd *cmd = NULL;
+
+		for (first = 0; first < n && first < 2 && cmd == NULL; first++)
+			cmd = cli_cmd_find(args[first]);
+		if (cmd != NULL)
+			cli_cmd_help(cmd, stdout);
+		else
+			usage_long();
 		free(args);
-		return 0;
+		return fflush(stdout) == 0 ? 0 : 6;
 	}
 	c.color = c.out_tty && !c.o.no_color && getenv("NO_COLOR") == NULL;
 	cfg_init(&c.cfg);

@@ -661,6 +661,8 @@ void cli_folders_set(struct cli *c, char **names, size_t n)
 	free(c->folders);
 	c->folders = names;
 	c->n_folders = names != NULL ? n : 0;
+	if (names == NULL)
+		c->folders_asked = 0;
 }
 
 struct strv {
@@ -741,21 +743,18 @@ static void add_commands(const char *text)
 	add_if_prefix(&comp, "quit", 4, text, 1);
 }
 
+/* The options cmd declares (opts.h) and --help: nothing else is
+ * accepted on a shell command's line, so nothing else is offered. */
 static void add_options(const struct cli_cmd *cmd, const char *text)
 {
-	const char *const *o;
-	const char *g;
+	const struct cli_opt *o;
 	char buf[64];
-	size_t i;
-	int arg;
-	char sh;
 
-	for (o = cmd->opts; o != NULL && *o != NULL; o++)
-		add_if_prefix(&comp, *o, strcspn(*o, " "), text, 0);
-	for (i = 0; (g = cli_global_opt(i, &arg, &sh)) != NULL; i++) {
-		snprintf(buf, sizeof(buf), "--%s", g);
+	for (o = cmd->options; o != NULL && o->name != NULL; o++) {
+		snprintf(buf, sizeof(buf), "--%s", o->name);
 		add_if_prefix(&comp, buf, strlen(buf), text, 0);
 	}
+	add_if_prefix(&comp, "--help", 6, text, 0);
 }
 
 /* A folder name as a word: within the quote the user opened, or in
@@ -837,41 +836,49 @@ static enum arg_kind metavar_kind(const char *m, size_t len)
 	return ARG_NOTHING;
 }
 
-/* Whether the option word a takes a value, and its metavariable. */
-static int option_value(const struct cli_cmd *cmd, const char *a, const char **meta_r)
+/* Whether the option word a takes a value, and what kind of value. */
+static int option_value(const struct cli_cmd *cmd, const char *a, enum arg_kind *kind_r)
 {
-	const char *const *o;
-	const char *g;
-	size_t i;
-	int arg;
-	char sh;
+	const struct cli_opt *o;
 
 	if (strchr(a, '=') != NULL)
 		return 0;
-	for (o = cmd->opts; o != NULL && *o != NULL; o++) {
-		size_t n = strcspn(*o, " ");
-
-		if (strlen(a) == n && strncmp(a, *o, n) == 0) {
-			*meta_r = (*o)[n] == ' ' ? *o + n + 1 : NULL;
-			return *meta_r != NULL;
+	for (o = cmd->options; o != NULL && o->name != NULL; o++) {
+		if (!((a[1] == '-' && strcmp(a + 2, o->name) == 0) ||
+		      (o->shrt != 0 && a[1] == o->shrt && a[2] == '\0')))
+			continue;
+		if (!cli_opt_takes_value(o))
+			return 0;
+		switch (o->kind) {
+		case CLI_OPT_FOLDER: *kind_r = ARG_FOLDER; break;
+		case CLI_OPT_FILE:
+		case CLI_OPT_DIR: *kind_r = ARG_FILE; break;
+		case CLI_OPT_WORD: *kind_r = ARG_NOTHING; break;
+		default: *kind_r = ARG_NOTHING; break;
 		}
-	}
-	for (i = 0; (g = cli_global_opt(i, &arg, &sh)) != NULL; i++) {
-		if ((a[1] == '-' && strcmp(a + 2, g) == 0) ||
-		    (a[1] == sh && a[2] == '\0' && sh != 0)) {
-			if (!arg)
-				return 0;
-			if (strcmp(g, "folder") == 0)
-				*meta_r = "FOLDER";
-			else if (strcmp(g, "output") == 0 || strstr(g, "-file") != NULL ||
-			         strstr(g, "-path") != NULL || strncmp(g, "client-", 7) == 0)
-				*meta_r = "FILE";
-			else
-				*meta_r = "VALUE";
-			return 1;
-		}
+		return 1;
 	}
 	return 0;
+}
+
+/* The words of a WORD option's value ("maildir|mbox"). */
+static void add_option_words(const struct cli_cmd *cmd, const char *a, const char *text)
+{
+	const struct cli_opt *o;
+
+	for (o = cmd->options; o != NULL && o->name != NULL; o++) {
+		const char *w;
+
+		if (o->kind != CLI_OPT_WORD || !((a[1] == '-' && strcmp(a + 2, o->name) == 0) ||
+		                                 (o->shrt != 0 && a[1] == o->shrt && a[2] == '\0')))
+			continue;
+		for (w = o->meta; *w != '\0';) {
+			size_t l = strcspn(w, "|");
+
+			add_if_prefix(&comp, w, l, text, 0);
+			w += l + (w[l] == '|');
+		}
+	}
 }
 
 /* Operand pos of cmd, from its usage: the words after the name, brackets
@@ -944,7 +951,8 @@ static char **complete(const char *text, int start, int end)
 	struct ims_error err;
 	const struct cli_cmd *cmd;
 	enum arg_kind kind = ARG_NOTHING;
-	const char *p, *rest, *meta = NULL;
+	const char *p, *rest, *opt = NULL;
+	enum arg_kind vkind = ARG_NOTHING;
 	char *prefix, **ops = NULL;
 	char **matches = NULL;
 	size_t plen = (size_t)start, i, nops = 0;
@@ -988,19 +996,24 @@ static char **complete(const char *text, int start, int end)
 			continue;
 		}
 		if (a[0] == '-' && a[1] != '\0') {
-			pending = option_value(cmd, a, &meta);
+			pending = option_value(cmd, a, &vkind);
+			opt = a;
 			continue;
 		}
 		ops[nops++] = w.v[i];
 	}
-	if (pending)
-		kind = metavar_kind(meta, strlen(meta));
-	else if (text[0] == '-' && inq == 0)
+	if (pending) {
+		kind = vkind;
+		add_option_words(cmd, opt, text);
+	} else if (text[0] == '-' && inq == 0)
 		add_options(cmd, text);
 	else
 		kind = usage_kind(cmd, ops, nops, text);
 	switch (kind) {
-	case ARG_FOLDER: add_folders(c, text, inq); break;
+	case ARG_FOLDER:
+		cli_folders_fill(c); /* the first Tab of a session asks the server */
+		add_folders(c, text, inq);
+		break;
 	case ARG_COMMAND: add_commands(text); break;
 	case ARG_FILE:
 		rl_attempted_completion_over = 0; /* readline's file names */
