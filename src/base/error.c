@@ -23,6 +23,11 @@ ims_err ims_error_set(struct ims_error *e, ims_err code, const char *fmt, ...)
 	return code;
 }
 
+ims_err ims_error_nomem(struct ims_error *e)
+{
+	return ims_error_set(e, IMS_ERR_NOMEM, "out of memory");
+}
+
 ims_err ims_error_prefix(struct ims_error *e, const char *fmt, ...)
 {
 	char head[256];

@@ -159,11 +159,6 @@ struct export
 	int progress;
 };
 
-static ims_err nomem(struct cli *c)
-{
-	return ims_error_set(&c->err, IMS_ERR_NOMEM, "out of memory");
-}
-
 static ims_err io_fail(struct export *x, const char *what, const char *name)
 {
 	int en = errno;
@@ -297,7 +292,7 @@ static ims_err state_read(struct export *x, char *folder, size_t folder_n, char 
 	f = fdopen(fd, "r");
 	if (f == NULL) {
 		close(fd);
-		return nomem(c);
+		return ims_error_nomem(&c->err);
 	}
 	snprintf(shown, sizeof(shown), "%s/%s", x->dir, x->state_path);
 	while (e == IMS_OK &&
@@ -356,7 +351,7 @@ static ims_err state_write(struct export *x)
 	ims_buf_init(&b, 0);
 	if (!ims_seqset_empty(&x->done) && ims_seqset_format(&x->done, &set, &e) != IMS_OK) {
 		ims_buf_release(&set);
-		return ims_error_set(&x->ioerr, IMS_ERR_NOMEM, "out of memory");
+		return ims_error_nomem(&x->ioerr);
 	}
 	r = ims_buf_printf(&b,
 	                   "# imapsh export state: what is safely exported; delete to start over\n"
@@ -373,7 +368,7 @@ static ims_err state_write(struct export *x)
 	ims_buf_release(&set);
 	if (r != IMS_OK) {
 		ims_buf_release(&b);
-		return ims_error_set(&x->ioerr, IMS_ERR_NOMEM, "out of memory");
+		return ims_error_nomem(&x->ioerr);
 	}
 	/* A new file, fsynced, renamed over the old one, DIR fsynced. */
 	ims_error_init(&e);
@@ -458,7 +453,7 @@ static ims_err maildir_commit(struct export *x)
 	if (e == IMS_OK)
 		for (i = 0; i < x->n_pend; i++)
 			if (ims_seqset_add(&x->done, x->pend[i].uid, x->pend[i].uid, &se) != IMS_OK)
-				e = ims_error_set(&x->ioerr, IMS_ERR_NOMEM, "out of memory");
+				e = ims_error_nomem(&x->ioerr);
 	if (e == IMS_OK)
 		e = state_write(x);
 	/* What failed to be renamed stays in tmp/ and is removed next time. */
@@ -479,7 +474,7 @@ static ims_err maildir_finish(struct export *x, const struct ims_fetch *f)
 		struct pending *np = realloc(x->pend, nc * sizeof(*np));
 
 		if (np == NULL)
-			return ims_error_set(&x->ioerr, IMS_ERR_NOMEM, "out of memory");
+			return ims_error_nomem(&x->ioerr);
 		x->pend = np;
 		x->cap_pend = nc;
 	}
@@ -663,7 +658,7 @@ static ims_err mbox_finish(struct export *x, const struct ims_fetch *f)
 		uint32_t *nu = realloc(x->mbox_uids, nc * sizeof(*nu));
 
 		if (nu == NULL)
-			return ims_error_set(&x->ioerr, IMS_ERR_NOMEM, "out of memory");
+			return ims_error_nomem(&x->ioerr);
 		x->mbox_uids = nu;
 		x->cap_mbox_uids = nc;
 	}
@@ -711,7 +706,7 @@ static ims_err mbox_open(struct export *x)
 
 	x->out = malloc(MBOX_OUTBUF);
 	if (x->out == NULL)
-		return ims_error_set(&x->ioerr, IMS_ERR_NOMEM, "out of memory");
+		return ims_error_nomem(&x->ioerr);
 	/* Only a regular file is copied (and its mode, the owner's choice);
 	 * a link or a FIFO planted at NAME.mbox is refused. */
 	old = ims_fs_open_read(x->dirfd, x->mbox_name, &x->ioerr);
@@ -759,7 +754,7 @@ static ims_err mbox_commit(struct export *x)
 	x->mbox_size = x->mbox_good;
 	for (i = 0; i < x->n_mbox_uids; i++)
 		if (ims_seqset_add(&x->done, x->mbox_uids[i], x->mbox_uids[i], &se) != IMS_OK)
-			return ims_error_set(&x->ioerr, IMS_ERR_NOMEM, "out of memory");
+			return ims_error_nomem(&x->ioerr);
 	x->n_mbox_uids = 0;
 	return state_write(x);
 }
@@ -932,7 +927,7 @@ static ims_err plan(struct export *x)
 	x->todo = calloc(sr.n ? sr.n : 1, sizeof(*x->todo));
 	if (x->todo == NULL) {
 		ims_search_result_release(&sr);
-		return nomem(c);
+		return ims_error_nomem(&c->err);
 	}
 	for (i = 0; i < sr.n; i++) {
 		if (ims_seqset_contains(&x->done, 0, sr.uids[i]))
@@ -1069,7 +1064,7 @@ static ims_err mbox_names(struct export *x)
 	ims_buf_init(&b, 0);
 	if (ims_sanitize_filename(tmp, strlen(tmp), "folder", &b, &e) != IMS_OK) {
 		ims_buf_release(&b);
-		return nomem(x->c);
+		return ims_error_nomem(&x->c->err);
 	}
 	snprintf(x->mbox_name, sizeof(x->mbox_name), "%s.mbox", b.data);
 	snprintf(x->mbox_tmp, sizeof(x->mbox_tmp), ".%s.imapsh-tmp", x->mbox_name);

@@ -56,11 +56,6 @@ static void kv_u64(FILE *f, const char *key, uint64_t v)
 	(void)tsv_end(&t);
 }
 
-static ims_err nomem(struct cli *c)
-{
-	return ims_error_set(&c->err, IMS_ERR_NOMEM, "out of memory");
-}
-
 /* A name for the output, made safe, appended to out (see the file
  * comment). */
 static ims_err name_out(struct cli *c, const char *s, size_t len, struct ims_buf *out)
@@ -310,7 +305,7 @@ static ims_err folders_text(struct cli *c, struct frow *rows, size_t n)
 	ims_err e = IMS_OK;
 
 	if (shown == NULL)
-		return nomem(c);
+		return ims_error_nomem(&c->err);
 	for (i = 0; i < n && e == IMS_OK; i++) {
 		char num[24];
 
@@ -368,7 +363,7 @@ static ims_err folders_text(struct cli *c, struct frow *rows, size_t n)
 	for (i = 0; i < n; i++)
 		ims_buf_release(&shown[i]);
 	free(shown);
-	return e == IMS_OK ? IMS_OK : nomem(c);
+	return e == IMS_OK ? IMS_OK : ims_error_nomem(&c->err);
 }
 
 /* STATUS (MESSAGES UNSEEN), pipelined, for the folders LIST-STATUS did
@@ -384,7 +379,7 @@ static ims_err folders_status(struct cli *c, struct frow *rows, size_t n)
 	ims_err e = IMS_OK;
 
 	if (names == NULL || lens == NULL || idx == NULL || vals == NULL || errs == NULL) {
-		e = nomem(c);
+		e = ims_error_nomem(&c->err);
 		goto out;
 	}
 	for (i = 0; i < n; i++) {
@@ -467,12 +462,12 @@ static ims_err cmd_folders(struct cli *c, int argc, char **argv)
 		char *head = strdup(pattern);
 
 		if (head == NULL)
-			return nomem(c);
+			return ims_error_nomem(&c->err);
 		head[cut] = '\0';
 		e = cli_mbox_encode(c, head, &wire);
 		free(head);
 		if (e == IMS_OK && ims_buf_putc(&wire, '*') != IMS_OK)
-			e = nomem(c);
+			e = ims_error_nomem(&c->err);
 	} else {
 		e = cli_mbox_encode(c, pattern, &wire);
 	}
@@ -491,7 +486,7 @@ static ims_err cmd_folders(struct cli *c, int argc, char **argv)
 	rows = calloc(res.n + 1, sizeof(*rows));
 	names = calloc(res.n + 1, sizeof(*names));
 	if (rows == NULL || names == NULL) {
-		e = nomem(c);
+		e = ims_error_nomem(&c->err);
 		goto out;
 	}
 	for (i = 0; i < res.n; i++) {
@@ -510,7 +505,7 @@ static ims_err cmd_folders(struct cli *c, int argc, char **argv)
 		}
 		if (e != IMS_OK || (r->name = ims_buf_take(&b, NULL)) == NULL) {
 			ims_buf_release(&b);
-			e = nomem(c);
+			e = ims_error_nomem(&c->err);
 			goto out;
 		}
 		if (local && !glob_match(pattern, r->name, mi->delim)) {

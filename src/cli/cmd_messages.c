@@ -50,11 +50,6 @@ static const char *const append_opts[] = {"--flags FLAGS", "--date DATE", NULL};
 
 /* ---- helpers ------------------------------------------------------------ */
 
-static ims_err nomem(struct cli *c)
-{
-	return ims_error_set(&c->err, IMS_ERR_NOMEM, "out of memory");
-}
-
 static ims_err usage(struct cli *c, const char *u)
 {
 	return ims_error_set(&c->err, IMS_ERR_USAGE, "usage: %s", u);
@@ -186,7 +181,7 @@ static ims_err msgarg_parse(struct cli *c, const char *word, struct msgarg *m)
 	}
 	ims_seqset_release(&s);
 	if (r == IMS_ERR_NOMEM)
-		return nomem(c);
+		return ims_error_nomem(&c->err);
 	if (r != IMS_OK)
 		return ims_error_set(&c->err, IMS_ERR_USAGE,
 		                     "'%s' is not a message set: %s (UIDs such as 42, 1:100, "
@@ -985,7 +980,7 @@ static ims_err sp_value(struct sparse *sp, const char *key, const char **v_r, si
 		char *copy = strndup(w, len);
 
 		if (copy == NULL)
-			return nomem(sp->c);
+			return ims_error_nomem(&sp->c->err);
 		sp->owned[sp->nowned++] = copy;
 		w = copy;
 	}
@@ -1197,7 +1192,7 @@ static ims_err build_search(struct cli *c, char **words, int n, struct sparse *s
 	sp->store = calloc(sp->cap + 1, sizeof(*sp->store));
 	sp->owned = calloc((size_t)n + 1, sizeof(*sp->owned));
 	if (sp->t == NULL || sp->out == NULL || sp->store == NULL || sp->owned == NULL)
-		return nomem(c);
+		return ims_error_nomem(&c->err);
 	if ((e = sp_tokenize(sp, n)) != IMS_OK)
 		return e;
 	while (sp->i < sp->nt)

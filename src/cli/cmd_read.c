@@ -51,11 +51,6 @@ static const char *const save_opts[] = {"-o DIR", NULL};
 
 /* ---- helpers ------------------------------------------------------------ */
 
-static ims_err nomem(struct cli *c)
-{
-	return ims_error_set(&c->err, IMS_ERR_NOMEM, "out of memory");
-}
-
 struct ropts {
 	int json;
 	const char *output;
@@ -294,7 +289,7 @@ static ims_err tree_add(struct tree *t, const struct ims_body *b, size_t parent,
 		struct ims_mime_part *v = realloc(t->v, cap * sizeof(*v));
 
 		if (v == NULL)
-			return ims_error_set(err, IMS_ERR_NOMEM, "out of memory");
+			return ims_error_nomem(err);
 		t->v = v;
 		t->cap = cap;
 	}
@@ -307,7 +302,7 @@ static ims_err tree_add(struct tree *t, const struct ims_body *b, size_t parent,
 	if (raw_params(b->params, b->n_params, &cp, &ncp) != IMS_OK ||
 	    raw_params(b->disp_params, b->n_disp_params, &dp, &ndp) != IMS_OK) {
 		free(cp);
-		return ims_error_set(err, IMS_ERR_NOMEM, "out of memory");
+		return ims_error_nomem(err);
 	}
 	type = b->type;
 	if (b->multipart && type == NULL)
@@ -487,7 +482,7 @@ static ims_err cmd_structure(struct cli *c, int argc, char **argv)
 	tree_release(&t);
 	if (e != IMS_OK) {
 		ims_buf_release(&out);
-		return nomem(c);
+		return ims_error_nomem(&c->err);
 	}
 	fwrite(out.data != NULL ? out.data : "", 1, out.len, stdout);
 	ims_buf_release(&out);
@@ -610,7 +605,7 @@ static ims_err show_message(void *ctx, const struct ims_fetch *f, struct ims_err
 			continue;
 		if (v != NULL && !(v->flags & IMS_VF_STREAMED) && v->s != NULL && !w->got &&
 		    want_put(w, v->s, v->len) != IMS_OK)
-			return ims_error_set(err, IMS_ERR_NOMEM, "out of memory");
+			return ims_error_nomem(err);
 		w->got = 1;
 	}
 	return IMS_OK;
@@ -724,7 +719,7 @@ static ims_err cmd_show(struct cli *c, int argc, char **argv)
 	roles = calloc(t.n + 1, 1);
 	x.w = calloc(MAX_TEXTS + 1, sizeof(*x.w));
 	if (roles == NULL || x.w == NULL) {
-		e = nomem(c);
+		e = ims_error_nomem(&c->err);
 		goto out;
 	}
 	x.uid = uid;
@@ -761,7 +756,7 @@ static ims_err cmd_show(struct cli *c, int argc, char **argv)
 	if (e == IMS_OK)
 		e = ims_buf_putc(&items, ')');
 	if (e != IMS_OK) {
-		e = nomem(c);
+		e = ims_error_nomem(&c->err);
 		goto out;
 	}
 	h.literal = show_literal;
@@ -928,7 +923,7 @@ static ims_err cmd_show(struct cli *c, int argc, char **argv)
 	}
 	goto out;
 nomem:
-	e = nomem(c);
+	e = ims_error_nomem(&c->err);
 out:
 	if (x.w != NULL)
 		for (i = 0; i < nw; i++)
@@ -1106,7 +1101,7 @@ static ims_err save_part(struct cli *c, int dfd, const char *dir, uint32_t uid,
 	                          fallback, &name, &c->err) != IMS_OK) {
 		ims_buf_release(&name);
 		(void)unlinkat(dfd, tmp, 0);
-		return nomem(c);
+		return ims_error_nomem(&c->err);
 	}
 	if (publish(dfd, tmp, name.data, final, sizeof(final)) != 0) {
 		e = ims_error_set(&c->err, IMS_ERR_IO, "save: %s/%s: %s",
@@ -1120,7 +1115,7 @@ static ims_err save_part(struct cli *c, int dfd, const char *dir, uint32_t uid,
 	if (ims_buf_printf(saved_path, "%s%s%s", dir,
 	                   dir[0] != '\0' && dir[strlen(dir) - 1] == '/' ? "" : "/",
 	                   final) != IMS_OK)
-		return nomem(c);
+		return ims_error_nomem(&c->err);
 	*bytes_r = s.bytes;
 	return IMS_OK;
 }
@@ -1170,7 +1165,7 @@ static ims_err cmd_save(struct cli *c, int argc, char **argv)
 	roles = calloc(t.n + 1, 1);
 	pick = calloc(t.n + 1, 1);
 	if (roles == NULL || pick == NULL) {
-		e = nomem(c);
+		e = ims_error_nomem(&c->err);
 		goto out;
 	}
 	ims_mime_roles(t.v, t.n, roles);
@@ -1229,7 +1224,7 @@ static ims_err cmd_save(struct cli *c, int argc, char **argv)
 			ims_buf_reset(&line);
 			if (put_safe(&line, path.data, path.len, IMS_SANITIZE_LINE) != IMS_OK ||
 			    ims_buf_putc(&line, '\n') != IMS_OK) {
-				e = nomem(c);
+				e = ims_error_nomem(&c->err);
 				break;
 			}
 			fwrite(line.data, 1, line.len, stdout);

@@ -300,7 +300,7 @@ static int on_entry(void *user, const char *section, const char *name, const cha
 			}
 			na = realloc(c->accounts, (c->n_accounts + 1) * sizeof(*na));
 			if (na == NULL) {
-				ims_error_set(l->err, IMS_ERR_NOMEM, "out of memory");
+				ims_error_nomem(l->err);
 				l->bad = 1;
 				return 0;
 			}
@@ -395,7 +395,7 @@ ims_err cfg_load(struct cfg *c, const char *path, struct ims_error *err)
 		l.f = fdopen(fd, "r");
 		if (l.f == NULL) {
 			close(fd);
-			return ims_error_set(err, IMS_ERR_NOMEM, "out of memory");
+			return ims_error_nomem(err);
 		}
 	}
 	r = ini_parse_stream(read_line, &l, on_entry, &l);
@@ -532,7 +532,7 @@ ims_err secret_from_netrc(const char *path, const char *host, char *user_r, size
 				                  "netrc %s: larger than %d bytes", path,
 				                  NETRC_MAX);
 			else if (ims_buf_append(&text, buf, got) != IMS_OK)
-				e = ims_error_set(err, IMS_ERR_NOMEM, "out of memory");
+				e = ims_error_nomem(err);
 		}
 		if (e == IMS_OK && ferror(f))
 			e = ims_error_set(err, IMS_ERR_IO, "netrc %s: read error", path);

@@ -179,7 +179,7 @@ static ims_err connect_session(struct cli *c)
 		    "the config file");
 	r = calloc(1, sizeof(*r));
 	if (r == NULL)
-		return ims_error_set(&c->err, IMS_ERR_NOMEM, "out of memory");
+		return ims_error_nomem(&c->err);
 	for (tries = 0;; tries++) {
 		if (cli_connect_params(c, &c->t, &p) != IMS_OK) {
 			free(r);
@@ -228,7 +228,7 @@ static ims_err connect_session(struct cli *c)
 	c->sess = ims_session_new(s, &so);
 	if (c->sess == NULL) {
 		free(r);
-		return ims_error_set(&c->err, IMS_ERR_NOMEM, "out of memory");
+		return ims_error_nomem(&c->err);
 	}
 	e = ims_session_start(c->sess, r->greeting_read ? r->greeting : NULL, &c->err);
 	free(r);
@@ -305,7 +305,7 @@ static ims_err do_login(struct cli *c, const char *user_arg)
 		                     mech_name);
 	secret = calloc(1, SECRET_MAX);
 	if (secret == NULL)
-		return ims_error_set(&c->err, IMS_ERR_NOMEM, "out of memory");
+		return ims_error_nomem(&c->err);
 	/* No user name: a netrc entry for the host gives its login with the
 	 * password, as curl takes it. */
 	if (user[0] == '\0' && mech != IMS_AUTH_EXTERNAL && c->o.oauth_token_command == NULL &&
@@ -391,7 +391,7 @@ static ims_err role_folder(struct cli *c, const char *role, struct ims_buf *out)
 	if (strcasecmp(role, "inbox") == 0)
 		return ims_buf_puts(out, "INBOX") == IMS_OK
 		           ? IMS_OK
-		           : ims_error_set(&c->err, IMS_ERR_NOMEM, "out of memory");
+		           : ims_error_nomem(&c->err);
 	if (c->sess == NULL)
 		return ims_error_set(&c->err, IMS_ERR_USAGE, "':%s' needs a connection", role);
 	ims_list_result_init(&res);
@@ -404,7 +404,7 @@ static ims_err role_folder(struct cli *c, const char *role, struct ims_buf *out)
 			if (su != NULL && su[0] == '\\' && strcasecmp(su + 1, role) == 0)
 				e = ims_buf_append(out, res.v[i].name, res.v[i].name_len) == IMS_OK
 				        ? IMS_OK
-				        : ims_error_set(&c->err, IMS_ERR_NOMEM, "out of memory");
+				        : ims_error_nomem(&c->err);
 		}
 		if (e == IMS_ERR_NO)
 			ims_error_set(&c->err, IMS_ERR_NO,
@@ -445,7 +445,7 @@ ims_err cli_mbox_encode(struct cli *c, const char *utf8, struct ims_buf *out)
 		}
 		return ims_buf_puts(out, utf8) == IMS_OK
 		           ? IMS_OK
-		           : ims_error_set(&c->err, IMS_ERR_NOMEM, "out of memory");
+		           : ims_error_nomem(&c->err);
 	}
 	if (ims_utf7_encode(utf8, strlen(utf8), out, &e) != IMS_OK)
 		return ims_error_set(&c->err, IMS_ERR_USAGE, "folder name '%s': %s", utf8, e.msg);

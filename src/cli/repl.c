@@ -85,7 +85,7 @@ static ims_err line_parse(const char *line, struct line_cmds *l, struct ims_erro
 		if (nv == NULL) {
 			ims_words_release(&w);
 			line_cmds_release(l);
-			return ims_error_set(err, IMS_ERR_NOMEM, "out of memory");
+			return ims_error_nomem(err);
 		}
 		l->v = nv;
 		l->v[l->n++] = w;

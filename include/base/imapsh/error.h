@@ -48,6 +48,9 @@ void ims_error_init(struct ims_error *e);
  * `return ims_error_set(e, IMS_ERR_NET, "connect %s: %s", ...)`. */
 ims_err ims_error_set(struct ims_error *e, ims_err code, const char *fmt, ...) IMS_PRINTF(3, 4);
 
+/* The one out-of-memory failure: IMS_ERR_NOMEM, "out of memory". */
+ims_err ims_error_nomem(struct ims_error *e);
+
 /* Put "what: " in front of the existing message (keeps the code). */
 ims_err ims_error_prefix(struct ims_error *e, const char *fmt, ...) IMS_PRINTF(2, 3);
 
