@@ -169,24 +169,6 @@ static ims_err io_fail(struct export *x, const char *what, const char *name)
 	return IMS_ERR_IO;
 }
 
-static ims_err write_all(int fd, const void *p, size_t n)
-{
-	const char *s = p;
-
-	while (n > 0) {
-		ssize_t w = write(fd, s, n);
-
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return IMS_ERR_IO;
-		}
-		s += w;
-		n -= (size_t)w;
-	}
-	return IMS_OK;
-}
-
 /* Make all data written so far durable: one syncfs() where Linux has it
  * (one journal commit for the whole batch), else fsync of fd. */
 static int sync_all(int fd)
@@ -529,7 +511,7 @@ static ims_err mbox_flush(struct export *x)
 {
 	if (x->out_len == 0)
 		return IMS_OK;
-	if (write_all(x->mbox_fd, x->out, x->out_len) != IMS_OK)
+	if (ims_fs_write_all(x->mbox_fd, x->out, x->out_len, &cli_interrupted) != 0)
 		return io_fail(x, "cannot write", x->mbox_tmpname);
 	x->mbox_off += x->out_len;
 	x->out_len = 0;
@@ -691,7 +673,7 @@ static ims_err mbox_copy_old(struct export *x, int from)
 			return io_fail(x, "cannot read", x->mbox_name);
 		if (n == 0)
 			break;
-		if (write_all(x->mbox_fd, buf, (size_t)n) != IMS_OK)
+		if (ims_fs_write_all(x->mbox_fd, buf, (size_t)n, &cli_interrupted) != 0)
 			return io_fail(x, "cannot write", x->mbox_tmpname);
 		x->mbox_off += (uint64_t)n;
 	}
@@ -775,7 +757,7 @@ static ims_err sink_write(void *ctx, const void *p, size_t n)
 			x->stop = 1;
 			return IMS_ERR_IO;
 		}
-	} else if (write_all(x->cur_fd, p, n) != IMS_OK) {
+	} else if (ims_fs_write_all(x->cur_fd, p, n, &cli_interrupted) != 0) {
 		x->stop = 1;
 		return io_fail(x, "cannot write", x->cur_tmp);
 	}

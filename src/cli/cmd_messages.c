@@ -1303,24 +1303,6 @@ struct fetcher {
 	struct ims_buf safe;
 };
 
-static int write_all(int fd, const void *p, size_t n)
-{
-	const char *s = p;
-
-	while (n > 0) {
-		ssize_t w = write(fd, s, n);
-
-		if (w < 0) {
-			if (errno == EINTR && !cli_interrupted)
-				continue;
-			return -1;
-		}
-		s += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 static ims_err fetch_flush(struct fetcher *x)
 {
 	struct ims_error e;
@@ -1329,7 +1311,7 @@ static ims_err fetch_flush(struct fetcher *x)
 	if (ims_sanitize(x->pend.data, x->pend.len, IMS_SANITIZE_TEXT, &x->safe, &e) != IMS_OK)
 		return IMS_ERR_NOMEM;
 	ims_buf_reset(&x->pend);
-	if (write_all(x->fd, x->safe.data, x->safe.len) != 0) {
+	if (ims_fs_write_all(x->fd, x->safe.data, x->safe.len, &cli_interrupted) != 0) {
 		x->errnum = errno;
 		return IMS_ERR_IO;
 	}
@@ -1345,7 +1327,7 @@ static ims_err fetch_write(void *ctx, const void *p, size_t n)
 		return IMS_ERR_CANCELLED;
 	x->bytes += n;
 	if (!x->tty) {
-		if (write_all(x->fd, p, n) != 0) {
+		if (ims_fs_write_all(x->fd, p, n, &cli_interrupted) != 0) {
 			x->errnum = errno;
 			return IMS_ERR_IO;
 		}
@@ -1962,7 +1944,7 @@ static ims_err spool(struct cli *c, int in, int *fd_r)
 		}
 		if (r == 0)
 			break;
-		if (write_all(fd, buf, (size_t)r) != 0) {
+		if (ims_fs_write_all(fd, buf, (size_t)r, &cli_interrupted) != 0) {
 			int en = errno;
 
 			close(fd);

@@ -955,21 +955,12 @@ struct saver {
 static ims_err save_fd_write(void *ctx, const void *p, size_t n)
 {
 	struct saver *s = ctx;
-	const char *q = p;
 
-	while (n > 0) {
-		ssize_t k = write(s->fd, q, n);
-
-		if (k < 0) {
-			if (errno == EINTR)
-				continue;
-			s->errnum = errno;
-			return IMS_ERR_IO;
-		}
-		q += k;
-		n -= (size_t)k;
-		s->bytes += (uint64_t)k;
+	if (ims_fs_write_all(s->fd, p, n, &cli_interrupted) != 0) {
+		s->errnum = errno;
+		return IMS_ERR_IO;
 	}
+	s->bytes += n;
 	return IMS_OK;
 }
 
