@@ -64,6 +64,7 @@
 #include "imapsh/seqset.h"
 #include "imapsh/session.h"
 #include "imapsh/transport.h"
+#include "imapsh/units.h"
 
 /* The window, measured with 10,000 messages (131 MB) from Dovecot over TLS
  * (tests/bench; seconds to tmpfs, batch of 250 unless said):
@@ -184,11 +185,6 @@ static int sync_all(int fd)
 
 /* ---- progress ---------------------------------------------------------- */
 
-static void human_bytes(uint64_t b, char *buf, size_t n)
-{
-	snprintf(buf, n, "%.1f MB", (double)b / 1e6);
-}
-
 static void progress(struct export *x, int final)
 {
 	int64_t now = ims_now_ms();
@@ -203,8 +199,8 @@ static void progress(struct export *x, int final)
 	x->last_progress = now;
 	secs = (double)(now - x->t0) / 1000.0;
 	rate = secs > 0 ? (double)done_b / secs : 0;
-	human_bytes(done_b, a, sizeof(a));
-	human_bytes(x->total_bytes, b, sizeof(b));
+	ims_size_mb(done_b, a, sizeof(a));
+	ims_size_mb(x->total_bytes, b, sizeof(b));
 	if (!final && rate > 0 && x->total_bytes > done_b) {
 		uint64_t left = (uint64_t)((double)(x->total_bytes - done_b) / rate);
 

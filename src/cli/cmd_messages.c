@@ -38,6 +38,8 @@
 #include "imapsh/seqset.h"
 #include "imapsh/session.h"
 #include "imapsh/words.h"
+#include "imapsh/textwidth.h"
+#include "imapsh/units.h"
 
 #define FETCH_WINDOW   500 /* UIDs in one UID FETCH of search results */
 #define PIPE_LIST_SIZE 50  /* messages "list" shows on a pipe */
@@ -308,91 +310,6 @@ static void term_size(int *rows_r, int *cols_r)
 
 /* ---- text for the columns ------------------------------------------------- */
 
-/* Columns one character takes on a terminal: East Asian wide characters
- * two, combining marks none. */
-static size_t cp_width(uint32_t cp)
-{
-	if ((cp >= 0x300 && cp <= 0x36f) || (cp >= 0xfe00 && cp <= 0xfe0f))
-		return 0;
-	if ((cp >= 0x1100 && cp <= 0x115f) || (cp >= 0x2e80 && cp <= 0xa4cf && cp != 0x303f) ||
-	    (cp >= 0xac00 && cp <= 0xd7a3) || (cp >= 0xf900 && cp <= 0xfaff) ||
-	    (cp >= 0xfe30 && cp <= 0xfe4f) || (cp >= 0xff00 && cp <= 0xff60) ||
-	    (cp >= 0xffe0 && cp <= 0xffe6) || (cp >= 0x1f300 && cp <= 0x1f64f) ||
-	    (cp >= 0x1f900 && cp <= 0x1f9ff) || (cp >= 0x20000 && cp <= 0x3fffd))
-		return 2;
-	return 1;
-}
-
-/* Append s (sanitised UTF-8) to out in exactly cols columns: cut with an
- * ellipsis when longer, padded with spaces when pad. */
-static ims_err put_cols(struct ims_buf *out, const char *s, size_t cols, int pad)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	size_t n = strlen(s), w = 0, total = 0, i;
-	ims_err e = IMS_OK;
-
-	/* The whole width first: does it fit? */
-	for (i = 0; i < n;) {
-		uint32_t cp;
-		size_t k = ims_utf8_decode(p + i, n - i, &cp);
-
-		if (k == 0) {
-			k = 1;
-			cp = '?';
-		}
-		total += cp_width(cp);
-		i += k;
-	}
-	if (total <= cols) {
-		e = ims_buf_append(out, s, n);
-		w = total;
-	} else {
-		for (i = 0; i < n && e == IMS_OK;) {
-			uint32_t cp;
-			size_t k = ims_utf8_decode(p + i, n - i, &cp);
-
-			if (k == 0) {
-				k = 1;
-				cp = '?';
-			}
-			if (w + cp_width(cp) + 1 > cols)
-				break;
-			w += cp_width(cp);
-			e = ims_buf_append(out, s + i, k);
-			i += k;
-		}
-		if (e == IMS_OK && cols > 0) {
-			e = ims_buf_puts(out, "\xe2\x80\xa6"); /* U+2026 */
-			w++;
-		}
-	}
-	for (; pad && e == IMS_OK && w < cols; w++)
-		e = ims_buf_putc(out, ' ');
-	return e;
-}
-
-/* "368", "1.3K", "217K", "12M". */
-static void short_size(uint64_t v, char *buf, size_t n)
-{
-	static const char units[] = "KMGTP";
-	double d = (double)v;
-	size_t u = 0;
-
-	if (v < 1000) {
-		snprintf(buf, n, "%u", (unsigned)v);
-		return;
-	}
-	d /= 1024;
-	while (d >= 999.5 && u + 1 < sizeof(units) - 1) {
-		d /= 1024;
-		u++;
-	}
-	if (d < 9.95)
-		snprintf(buf, n, "%.1f%c", d, units[u]);
-	else
-		snprintf(buf, n, "%.0f%c", d, units[u]);
-}
-
 /* ISO 8601 in local time with the offset: "2026-06-30T20:45:00+02:00". */
 
 /* Flags as Maildir letters (see the file comment). */
@@ -595,7 +512,7 @@ static ims_err list_text(struct lister *l, const struct ims_fetch *f, struct ims
 		} else {
 			snprintf(date, sizeof(date), "-");
 		}
-		short_size(f->rfc822_size, size, sizeof(size));
+		ims_size_short(f->rfc822_size, size, sizeof(size));
 		fixed = (size_t)l->uidw + 2 + 5 + 1 + 16 + 2 + 2 + 5;
 		if (l->cols < fixed + 3 * fromw)
 			fromw = l->cols > fixed + 24 ? (l->cols - fixed) / 3 : 8;
@@ -607,12 +524,12 @@ static ims_err list_text(struct lister *l, const struct ims_fetch *f, struct ims
 			                   flags, date);
 		safe_into(from, &l->tmp);
 		if (e == IMS_OK)
-			e = put_cols(line, bufstr(&l->tmp), fromw, 1);
+			e = ims_text_fit(line, bufstr(&l->tmp), fromw, 1);
 		if (e == IMS_OK)
 			e = ims_buf_puts(line, "  ");
 		safe_into(bufstr(&l->subj), &l->tmp);
 		if (e == IMS_OK)
-			e = put_cols(line, bufstr(&l->tmp), subjw, 1);
+			e = ims_text_fit(line, bufstr(&l->tmp), subjw, 1);
 		if (e == IMS_OK)
 			e = ims_buf_printf(line, "  %5s%s\n", size,
 			                   c->color && (unseen || deleted) ? "\033[0m" : "");
@@ -861,76 +778,6 @@ static int all_digits(const char *s)
 	return 1;
 }
 
-/* 2026-01-31 (or 31-Jan-2026 as IMAP writes it) -> "31-Jan-2026". */
-static int conv_date(const char *v, char *out, size_t n)
-{
-	static const char *const mon[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-	                                  "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-	int y, m, d, k = 0;
-	char ms[4];
-
-	if (sscanf(v, "%4d-%2d-%2d%n", &y, &m, &d, &k) == 3 && v[k] == '\0' && strlen(v) == 10 &&
-	    y >= 1900 && m >= 1 && m <= 12 && d >= 1 && d <= 31) {
-		snprintf(out, n, "%d-%s-%04d", d, mon[m - 1], y);
-		return 0;
-	}
-	k = 0;
-	if (sscanf(v, "%2d-%3[A-Za-z]-%4d%n", &d, ms, &y, &k) == 3 && v[k] == '\0' && d >= 1 &&
-	    d <= 31 && y >= 1900) {
-		for (m = 0; m < 12; m++)
-			if (strcasecmp(ms, mon[m]) == 0) {
-				snprintf(out, n, "%d-%s-%04d", d, mon[m], y);
-				return 0;
-			}
-	}
-	return -1;
-}
-
-/* 1M, 10k, 1.5M, 12345 (K, M, G are powers of 1024; a trailing B or iB
- * is allowed) -> bytes, at most 4294967295. */
-static int conv_size(const char *v, char *out, size_t n)
-{
-	char *end;
-	double d;
-	double mul = 1;
-
-	if (!(v[0] >= '0' && v[0] <= '9'))
-		return -1;
-	errno = 0;
-	d = strtod(v, &end);
-	if (errno != 0 || end == v)
-		return -1;
-	switch (*end) {
-	case 'k':
-	case 'K':
-		mul = 1024.0;
-		end++;
-		break;
-	case 'm':
-	case 'M':
-		mul = 1024.0 * 1024;
-		end++;
-		break;
-	case 'g':
-	case 'G':
-		mul = 1024.0 * 1024 * 1024;
-		end++;
-		break;
-	default: break;
-	}
-	if (mul > 1 && *end == 'i')
-		end++;
-	if (*end == 'b' || *end == 'B')
-		end++;
-	if (*end != '\0')
-		return -1;
-	d *= mul;
-	if (d < 0 || d > 4294967295.0)
-		return -1;
-	snprintf(out, n, "%.0f", d);
-	return 0;
-}
-
 static int is_atom(const char *p, size_t len)
 {
 	size_t i;
@@ -1099,7 +946,7 @@ static ims_err sp_key(struct sparse *sp, int level)
 		if ((e = sp_value(sp, k->name, &v, &len)) != IMS_OK)
 			return e;
 		slot = sp_slot(sp);
-		if (conv_date(v, slot, 48) != 0)
+		if (ims_date_imap(v, slot, 48) != 0)
 			return ims_error_set(&sp->c->err, IMS_ERR_USAGE,
 			                     "search: %s: '%.40s' is not a date (2026-01-31 or "
 			                     "31-Jan-2026)",
@@ -1110,7 +957,7 @@ static ims_err sp_key(struct sparse *sp, int level)
 		if ((e = sp_value(sp, k->name, &v, &len)) != IMS_OK)
 			return e;
 		slot = sp_slot(sp);
-		if (k->kind == SK_SIZE && conv_size(v, slot, 48) != 0)
+		if (k->kind == SK_SIZE && ims_size_parse(v, slot, 48) != 0)
 			return ims_error_set(&sp->c->err, IMS_ERR_USAGE,
 			                     "search: %s: '%.40s' is not a size (12345, 10k, 1M)",
 			                     k->name, v);
@@ -1960,68 +1807,6 @@ static ims_err spool(struct cli *c, int in, int *fd_r)
 	return IMS_OK;
 }
 
-/* --date: IMAP's "17-Jul-1996 02:44:25 -0700" as it is, or ISO 8601
- * "2026-01-31", "2026-01-31 10:00[:00]", "2026-01-31T10:00:00[Z|+02:00]"
- * (local time without a zone). */
-static int conv_datetime(const char *v, char *out, size_t n)
-{
-	static const char *const mon[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-	                                  "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-	int y, mo, d, hh = 0, mi = 0, ss = 0, k = 0;
-	long off;
-	const char *p;
-	int64_t epoch;
-	struct tm tm;
-
-	if (ims_parse_date_time(v, &epoch) == IMS_OK) {
-		snprintf(out, n, "%s", v);
-		return 0;
-	}
-	if (sscanf(v, "%4d-%2d-%2d%n", &y, &mo, &d, &k) != 3 || k != 10)
-		return -1;
-	p = v + k;
-	if (*p == 'T' || *p == ' ') {
-		k = 0;
-		if (sscanf(p + 1, "%2d:%2d%n", &hh, &mi, &k) != 2 || k != 5)
-			return -1;
-		p += 1 + k;
-		if (*p == ':') {
-			k = 0;
-			if (sscanf(p + 1, "%2d%n", &ss, &k) != 1 || k != 2)
-				return -1;
-			p += 1 + k;
-		}
-	}
-	if (mo < 1 || mo > 12 || d < 1 || d > 31 || hh > 23 || mi > 59 || ss > 60 || y < 1900)
-		return -1;
-	if (*p == 'Z' && p[1] == '\0') {
-		off = 0;
-	} else if ((*p == '+' || *p == '-') && strlen(p) == 6 && p[3] == ':') {
-		int oh, om;
-
-		if (sscanf(p + 1, "%2d:%2d", &oh, &om) != 2 || oh > 23 || om > 59)
-			return -1;
-		off = (oh * 60 + om) * (*p == '-' ? -1 : 1);
-	} else if (*p == '\0') {
-		memset(&tm, 0, sizeof(tm));
-		tm.tm_year = y - 1900;
-		tm.tm_mon = mo - 1;
-		tm.tm_mday = d;
-		tm.tm_hour = hh;
-		tm.tm_min = mi;
-		tm.tm_sec = ss;
-		tm.tm_isdst = -1;
-		if (mktime(&tm) == (time_t)-1)
-			return -1;
-		off = tm.tm_gmtoff / 60;
-	} else {
-		return -1;
-	}
-	snprintf(out, n, "%02d-%s-%04d %02d:%02d:%02d %c%02ld%02ld", d, mon[mo - 1], y, hh, mi, ss,
-	         off < 0 ? '-' : '+', (off < 0 ? -off : off) / 60, (off < 0 ? -off : off) % 60);
-	return 0;
-}
-
 static ims_err cmd_append(struct cli *c, int argc, char **argv)
 {
 	static const char u[] = "append FOLDER FILE [--flags FLAG,...] [--date DATE]";
@@ -2059,7 +1844,7 @@ static ims_err cmd_append(struct cli *c, int argc, char **argv)
 			nf++;
 		}
 	}
-	if (lo.date != NULL && conv_datetime(lo.date, date, sizeof(date)) != 0)
+	if (lo.date != NULL && ims_datetime_imap(lo.date, date, sizeof(date)) != 0)
 		return ims_error_set(
 		    &c->err, IMS_ERR_USAGE,
 		    "append: --date '%s': want 2026-01-31, 2026-01-31T10:00:00+01:00 "

@@ -39,6 +39,7 @@
 #include "imapsh/rfc2047.h"
 #include "imapsh/sanitize.h"
 #include "imapsh/session.h"
+#include "imapsh/units.h"
 
 #define HEADER_MAX     (4u * 1024 * 1024)  /* bytes of BODY[HEADER] kept */
 #define TEXT_FETCH_MAX (12u * 1024 * 1024) /* bytes of one text part fetched */
@@ -198,25 +199,6 @@ static void json_opt(struct json_out *j, const char *k, const char *s)
 		json_key(j, k);
 		json_null(j);
 	}
-}
-
-static const char *human_size(uint64_t bytes, char *buf, size_t n)
-{
-	static const char *const units[] = {"KiB", "MiB", "GiB", "TiB"};
-	double v = (double)bytes;
-	size_t u = 0;
-
-	if (bytes < 1024) {
-		snprintf(buf, n, "%" PRIu64 " B", bytes);
-		return buf;
-	}
-	v /= 1024;
-	while (v >= 1024 && u + 1 < sizeof(units) / sizeof(units[0])) {
-		v /= 1024;
-		u++;
-	}
-	snprintf(buf, n, "%.1f %s", v, units[u]);
-	return buf;
 }
 
 static ims_err stdout_check(struct cli *c)
@@ -452,7 +434,7 @@ static ims_err cmd_structure(struct cli *c, int argc, char **argv)
 				             IMS_SANITIZE_LINE);
 			if (e == IMS_OK && !is_multipart(p))
 				e = ims_buf_printf(&out, "  %s",
-				                   human_size(p->size, hs, sizeof(hs)));
+				                   ims_size_iec(p->size, hs, sizeof(hs)));
 			if (e == IMS_OK && p->disposition != NULL &&
 			    (e = ims_buf_puts(&out, "  ")) == IMS_OK)
 				e = put_safe(&out, p->disposition, strlen(p->disposition),
