@@ -389,9 +389,7 @@ static ims_err role_folder(struct cli *c, const char *role, struct ims_buf *out)
 	size_t i;
 
 	if (strcasecmp(role, "inbox") == 0)
-		return ims_buf_puts(out, "INBOX") == IMS_OK
-		           ? IMS_OK
-		           : ims_error_nomem(&c->err);
+		return ims_buf_puts(out, "INBOX") == IMS_OK ? IMS_OK : ims_error_nomem(&c->err);
 	if (c->sess == NULL)
 		return ims_error_set(&c->err, IMS_ERR_USAGE, "':%s' needs a connection", role);
 	ims_list_result_init(&res);
@@ -443,9 +441,7 @@ ims_err cli_mbox_encode(struct cli *c, const char *utf8, struct ims_buf *out)
 			return ims_error_set(&c->err, IMS_ERR_USAGE, "folder name '%s': not UTF-8",
 			                     cli_safe(utf8, safe, sizeof(safe)));
 		}
-		return ims_buf_puts(out, utf8) == IMS_OK
-		           ? IMS_OK
-		           : ims_error_nomem(&c->err);
+		return ims_buf_puts(out, utf8) == IMS_OK ? IMS_OK : ims_error_nomem(&c->err);
 	}
 	if (ims_utf7_encode(utf8, strlen(utf8), out, &e) != IMS_OK)
 		return ims_error_set(&c->err, IMS_ERR_USAGE, "folder name '%s': %s", utf8, e.msg);
