@@ -364,18 +364,6 @@ ims_err ims_session_seq_fetch(struct ims_session *s, const char *seqs, const cha
                               const struct ims_fetch_handler *h,
                               struct ims_error *err) IMS_MUST_CHECK;
 
-/* One argument of a command built by the caller (search keys). */
-enum ims_arg_kind {
-	IMS_ARG_RAW,   /* a key or keyword as it is ("UNSEEN", "SINCE", "1:100") */
-	IMS_ARG_STRING /* a value: atom, quoted or literal as its bytes need */
-};
-
-struct ims_arg {
-	enum ims_arg_kind kind;
-	const char *p;
-	size_t len; /* IMS_ARG_STRING */
-};
-
 struct ims_search_result {
 	uint32_t *uids; /* ascending */
 	size_t n, cap;

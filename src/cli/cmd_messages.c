@@ -39,6 +39,7 @@
 #include "imapsh/session.h"
 #include "imapsh/words.h"
 #include "imapsh/textwidth.h"
+#include "imapsh/search.h"
 #include "imapsh/units.h"
 
 #define FETCH_WINDOW   500 /* UIDs in one UID FETCH of search results */
@@ -661,405 +662,20 @@ static ims_err cmd_list(struct cli *c, int argc, char **argv)
 
 /* ---- search ------------------------------------------------------------------ */
 
-enum skind {
-	SK_NONE,   /* no argument */
-	SK_STR,    /* a string */
-	SK_DATE,   /* a date: 2026-01-31 or 31-Jan-2026 */
-	SK_SIZE,   /* a size: 1M, 10k, 12345 */
-	SK_NUM,    /* a number */
-	SK_ATOM,   /* a keyword */
-	SK_HEADER, /* a field name and a string */
-	SK_UIDSET, /* a UID set */
-	SK_NOT,
-	SK_OR
-};
-
-static const struct skey {
-	const char *name;
-	const char *imap;
-	enum skind kind;
-} skeys[] = {
-    {"all", "ALL", SK_NONE},
-    {"answered", "ANSWERED", SK_NONE},
-    {"replied", "ANSWERED", SK_NONE},
-    {"deleted", "DELETED", SK_NONE},
-    {"draft", "DRAFT", SK_NONE},
-    {"flagged", "FLAGGED", SK_NONE},
-    {"new", "NEW", SK_NONE},
-    {"old", "OLD", SK_NONE},
-    {"recent", "RECENT", SK_NONE},
-    {"seen", "SEEN", SK_NONE},
-    {"read", "SEEN", SK_NONE},
-    {"unanswered", "UNANSWERED", SK_NONE},
-    {"unreplied", "UNANSWERED", SK_NONE},
-    {"undeleted", "UNDELETED", SK_NONE},
-    {"undraft", "UNDRAFT", SK_NONE},
-    {"unflagged", "UNFLAGGED", SK_NONE},
-    {"unseen", "UNSEEN", SK_NONE},
-    {"unread", "UNSEEN", SK_NONE},
-    {"bcc", "BCC", SK_STR},
-    {"body", "BODY", SK_STR},
-    {"cc", "CC", SK_STR},
-    {"from", "FROM", SK_STR},
-    {"subject", "SUBJECT", SK_STR},
-    {"text", "TEXT", SK_STR},
-    {"to", "TO", SK_STR},
-    {"emailid", "EMAILID", SK_STR},
-    {"threadid", "THREADID", SK_STR},
-    {"before", "BEFORE", SK_DATE},
-    {"on", "ON", SK_DATE},
-    {"since", "SINCE", SK_DATE},
-    {"sentbefore", "SENTBEFORE", SK_DATE},
-    {"senton", "SENTON", SK_DATE},
-    {"sentsince", "SENTSINCE", SK_DATE},
-    {"savedbefore", "SAVEDBEFORE", SK_DATE},
-    {"savedon", "SAVEDON", SK_DATE},
-    {"savedsince", "SAVEDSINCE", SK_DATE},
-    {"larger", "LARGER", SK_SIZE},
-    {"smaller", "SMALLER", SK_SIZE},
-    {"older", "OLDER", SK_NUM},
-    {"younger", "YOUNGER", SK_NUM},
-    {"modseq", "MODSEQ", SK_NUM},
-    {"keyword", "KEYWORD", SK_ATOM},
-    {"unkeyword", "UNKEYWORD", SK_ATOM},
-    {"header", "HEADER", SK_HEADER},
-    {"uid", "UID", SK_UIDSET},
-    {"not", "NOT", SK_NOT},
-    {"or", "OR", SK_OR},
-};
-
-enum tkind { T_WORD, T_OPEN, T_CLOSE };
-
-struct token {
-	enum tkind kind;
-	int word;      /* the argv word it came from */
-	int glued;     /* T_CLOSE: at the end of a word with text */
-	const char *p; /* T_WORD: text (not NUL-terminated: len) */
-	size_t len;
-};
-
-/* The search parser: words cut into tokens (parentheses may touch keys
- * and values: "(from", "bob)"), then keys parsed by recursive descent
- * into the arguments of UID SEARCH. */
-struct sparse {
-	struct cli *c;
-	char **words;
-	struct token *t;
-	size_t nt, i;
-	int depth;
-	struct ims_arg *out;
-	size_t nout, cap;
-	char (*store)[48]; /* converted values (dates, sizes), one per output */
-	char **owned;      /* values cut from words, freed at the end */
-	size_t nowned;
-};
-
-static ims_err sp_emit(struct sparse *sp, enum ims_arg_kind kind, const char *p, size_t len)
+/* The search compiler reads message sets as every command does. */
+static ims_err search_set(void *ctx, const char *word, int *seq_r, struct ims_buf *set_r,
+                          struct ims_error *err)
 {
-	if (sp->nout == sp->cap)
-		return ims_error_set(&sp->c->err, IMS_ERR_USAGE, "search: too many keys");
-	sp->out[sp->nout++] = (struct ims_arg){kind, p, len};
-	return IMS_OK;
-}
-
-/* A converted value kept for the command's lifetime. */
-static char *sp_slot(struct sparse *sp)
-{
-	return sp->store[sp->nout];
-}
-
-static int all_digits(const char *s)
-{
-	if (*s == '\0')
-		return 0;
-	for (; *s != '\0'; s++)
-		if (*s < '0' || *s > '9')
-			return 0;
-	return 1;
-}
-
-static int is_atom(const char *p, size_t len)
-{
-	size_t i;
-
-	if (len == 0)
-		return 0;
-	for (i = 0; i < len; i++) {
-		unsigned char ch = (unsigned char)p[i];
-
-		if (ch <= 0x20 || ch >= 0x7f || strchr("(){%*\"\\]", ch) != NULL)
-			return 0;
-	}
-	return 1;
-}
-
-/* The next value: a whole word, except that closing parentheses at its
- * end close open groups.  *v_r is NUL-terminated. */
-static ims_err sp_value(struct sparse *sp, const char *key, const char **v_r, size_t *len_r)
-{
-	struct token *t;
-	const char *w;
-	size_t len, closes = 0;
-	int wi;
-
-	if (sp->i >= sp->nt)
-		return ims_error_set(&sp->c->err, IMS_ERR_USAGE, "search: %s needs a value", key);
-	t = &sp->t[sp->i];
-	wi = t->word;
-	w = sp->words[wi];
-	len = strlen(w);
-	if (t->kind == T_WORD) {
-		size_t j = sp->i + 1;
-
-		while (j < sp->nt && sp->t[j].word == wi && sp->t[j].kind == T_CLOSE)
-			j++, closes++;
-		if (closes > (size_t)sp->depth)
-			closes = (size_t)sp->depth;
-		len -= closes;
-	} else if (t->kind == T_CLOSE && !t->glued && sp->depth > 0) {
-		return ims_error_set(&sp->c->err, IMS_ERR_USAGE, "search: %s needs a value", key);
-	}
-	/* Skip the tokens of this word, but for the closes kept as closes. */
-	while (sp->i < sp->nt && sp->t[sp->i].word == wi)
-		sp->i++;
-	sp->i -= closes;
-	if (len != strlen(w)) {
-		char *copy = strndup(w, len);
-
-		if (copy == NULL)
-			return ims_error_nomem(&sp->c->err);
-		sp->owned[sp->nowned++] = copy;
-		w = copy;
-	}
-	*v_r = w;
-	*len_r = len;
-	return IMS_OK;
-}
-
-static ims_err sp_key(struct sparse *sp, int level);
-
-static ims_err sp_keys_until_close(struct sparse *sp, int level)
-{
-	size_t before = sp->nout;
+	struct cli *c = ctx;
+	struct msgarg m;
 	ims_err e;
 
-	for (;;) {
-		if (sp->i >= sp->nt)
-			return ims_error_set(&sp->c->err, IMS_ERR_USAGE,
-			                     "search: a '(' is not closed");
-		if (sp->t[sp->i].kind == T_CLOSE) {
-			sp->i++;
-			if (sp->nout == before)
-				return ims_error_set(&sp->c->err, IMS_ERR_USAGE,
-				                     "search: empty parentheses");
-			sp->depth--;
-			return sp_emit(sp, IMS_ARG_RAW, ")", 1);
-		}
-		e = sp_key(sp, level + 1);
-		if (e != IMS_OK)
-			return e;
-	}
-}
-
-static ims_err sp_key(struct sparse *sp, int level)
-{
-	const struct token *t;
-	const struct skey *k = NULL;
-	char word[64], *slot;
-	const char *v, *v2;
-	size_t i, len, len2;
-	ims_err e;
-
-	if (level > 100)
-		return ims_error_set(&sp->c->err, IMS_ERR_USAGE, "search: nested too deeply");
-	if (sp->i >= sp->nt)
-		return ims_error_set(&sp->c->err, IMS_ERR_USAGE, "search: a search key is missing");
-	t = &sp->t[sp->i];
-	if (t->kind == T_OPEN) {
-		sp->i++;
-		sp->depth++;
-		if ((e = sp_emit(sp, IMS_ARG_RAW, "(", 1)) != IMS_OK)
-			return e;
-		return sp_keys_until_close(sp, level);
-	}
-	if (t->kind == T_CLOSE)
-		return ims_error_set(&sp->c->err, IMS_ERR_USAGE, "search: a ')' without '('");
-	len = t->len < sizeof(word) ? t->len : sizeof(word) - 1;
-	memcpy(word, t->p, len);
-	word[len] = '\0';
-	sp->i++;
-	slot = sp_slot(sp);
-	/* A message set: UIDs, or sequence numbers after '#'. */
-	if (word[0] == '#' || (word[0] >= '0' && word[0] <= '9') || word[0] == '*') {
-		struct msgarg m;
-
-		if (t->len >= sizeof(word) - 1)
-			return ims_error_set(&sp->c->err, IMS_ERR_USAGE,
-			                     "search: a message set too long");
-		if ((e = msgarg_parse(sp->c, word, &m)) != IMS_OK)
-			return e;
-		if (!m.seq && (e = sp_emit(sp, IMS_ARG_RAW, "UID", 0)) != IMS_OK) {
-			msgarg_release(&m);
-			return e;
-		}
-		slot = sp_slot(sp);
-		if (m.set.len >= 48) {
-			msgarg_release(&m);
-			return ims_error_set(&sp->c->err, IMS_ERR_USAGE,
-			                     "search: a message set too long");
-		}
-		memcpy(slot, m.set.data, m.set.len + 1);
-		msgarg_release(&m);
-		return sp_emit(sp, IMS_ARG_RAW, slot, 0);
-	}
-	for (i = 0; i < sizeof(skeys) / sizeof(skeys[0]); i++)
-		if (strcasecmp(word, skeys[i].name) == 0) {
-			k = &skeys[i];
-			break;
-		}
-	if (k == NULL || t->len >= sizeof(word))
-		return ims_error_set(&sp->c->err, IMS_ERR_USAGE,
-		                     "search: unknown search key '%.*s'",
-		                     (int)(t->len > 40 ? 40 : t->len), t->p);
-	if ((e = sp_emit(sp, IMS_ARG_RAW, k->imap, 0)) != IMS_OK)
-		return e;
-	switch (k->kind) {
-	case SK_NONE: return IMS_OK;
-	case SK_NOT: return sp_key(sp, level + 1);
-	case SK_OR:
-		if ((e = sp_key(sp, level + 1)) != IMS_OK)
-			return e;
-		return sp_key(sp, level + 1);
-	case SK_STR:
-		if ((e = sp_value(sp, k->name, &v, &len)) != IMS_OK)
-			return e;
-		return sp_emit(sp, IMS_ARG_STRING, v, len);
-	case SK_HEADER:
-		if ((e = sp_value(sp, k->name, &v, &len)) != IMS_OK)
-			return e;
-		if ((e = sp_value(sp, k->name, &v2, &len2)) != IMS_OK)
-			return e;
-		if ((e = sp_emit(sp, IMS_ARG_STRING, v, len)) != IMS_OK)
-			return e;
-		return sp_emit(sp, IMS_ARG_STRING, v2, len2);
-	case SK_DATE:
-		if ((e = sp_value(sp, k->name, &v, &len)) != IMS_OK)
-			return e;
-		slot = sp_slot(sp);
-		if (ims_date_imap(v, slot, 48) != 0)
-			return ims_error_set(&sp->c->err, IMS_ERR_USAGE,
-			                     "search: %s: '%.40s' is not a date (2026-01-31 or "
-			                     "31-Jan-2026)",
-			                     k->name, v);
-		return sp_emit(sp, IMS_ARG_RAW, slot, 0);
-	case SK_SIZE:
-	case SK_NUM:
-		if ((e = sp_value(sp, k->name, &v, &len)) != IMS_OK)
-			return e;
-		slot = sp_slot(sp);
-		if (k->kind == SK_SIZE && ims_size_parse(v, slot, 48) != 0)
-			return ims_error_set(&sp->c->err, IMS_ERR_USAGE,
-			                     "search: %s: '%.40s' is not a size (12345, 10k, 1M)",
-			                     k->name, v);
-		if (k->kind == SK_NUM) {
-			if (!all_digits(v) || len > 19)
-				return ims_error_set(&sp->c->err, IMS_ERR_USAGE,
-				                     "search: %s: '%.40s' is not a number", k->name,
-				                     v);
-			snprintf(slot, 48, "%s", v);
-		}
-		return sp_emit(sp, IMS_ARG_RAW, slot, 0);
-	case SK_ATOM:
-		if ((e = sp_value(sp, k->name, &v, &len)) != IMS_OK)
-			return e;
-		if (!is_atom(v, len) || v[0] == '\\')
-			return ims_error_set(&sp->c->err, IMS_ERR_USAGE,
-			                     "search: %s: '%.40s' is not a keyword", k->name, v);
-		return sp_emit(sp, IMS_ARG_RAW, v, 0);
-	case SK_UIDSET: {
-		struct msgarg m;
-
-		if ((e = sp_value(sp, k->name, &v, &len)) != IMS_OK)
-			return e;
-		if (v[0] == '#')
-			return ims_error_set(&sp->c->err, IMS_ERR_USAGE,
-			                     "search: uid takes UIDs, not '#'");
-		if ((e = msgarg_parse(sp->c, v, &m)) != IMS_OK)
-			return e;
-		slot = sp_slot(sp);
-		if (m.set.len >= 48) {
-			msgarg_release(&m);
-			return sp_emit(sp, IMS_ARG_RAW, v, 0); /* valid, as written */
-		}
-		memcpy(slot, m.set.data, m.set.len + 1);
-		msgarg_release(&m);
-		return sp_emit(sp, IMS_ARG_RAW, slot, 0);
-	}
-	}
-	return IMS_OK;
-}
-
-/* Cut the words into tokens. */
-static ims_err sp_tokenize(struct sparse *sp, int n)
-{
-	int wi;
-
-	for (wi = 0; wi < n; wi++) {
-		const char *w = sp->words[wi];
-		size_t len = strlen(w), a = 0, b = len, k;
-
-		while (a < len && w[a] == '(')
-			sp->t[sp->nt++] = (struct token){T_OPEN, wi, 0, w + a++, 1};
-		while (b > a && w[b - 1] == ')')
-			b--;
-		if (b > a)
-			sp->t[sp->nt++] = (struct token){T_WORD, wi, 0, w + a, b - a};
-		for (k = b; k < len; k++)
-			sp->t[sp->nt++] = (struct token){T_CLOSE, wi, b > a, w + k, 1};
-		if (len == 0)
-			sp->t[sp->nt++] = (struct token){T_WORD, wi, 0, w, 0};
-	}
-	return IMS_OK;
-}
-
-static ims_err build_search(struct cli *c, char **words, int n, struct sparse *sp)
-{
-	size_t chars = 0;
-	int i;
-	ims_err e;
-
-	memset(sp, 0, sizeof(*sp));
-	sp->c = c;
-	sp->words = words;
-	for (i = 0; i < n; i++)
-		chars += strlen(words[i]) + 2;
-	sp->cap = chars + 8;
-	sp->t = calloc(chars + 8, sizeof(*sp->t));
-	sp->out = calloc(sp->cap, sizeof(*sp->out));
-	sp->store = calloc(sp->cap + 1, sizeof(*sp->store));
-	sp->owned = calloc((size_t)n + 1, sizeof(*sp->owned));
-	if (sp->t == NULL || sp->out == NULL || sp->store == NULL || sp->owned == NULL)
-		return ims_error_nomem(&c->err);
-	if ((e = sp_tokenize(sp, n)) != IMS_OK)
-		return e;
-	while (sp->i < sp->nt)
-		if ((e = sp_key(sp, 0)) != IMS_OK)
-			return e;
-	if (sp->nout == 0)
-		return ims_error_set(&c->err, IMS_ERR_USAGE, "search: no search keys");
-	return IMS_OK;
-}
-
-static void sparse_release(struct sparse *sp)
-{
-	size_t i;
-
-	for (i = 0; i < sp->nowned; i++)
-		free(sp->owned[i]);
-	free(sp->owned);
-	free(sp->t);
-	free(sp->out);
-	free(sp->store);
+	if (msgarg_parse(c, word, &m) != IMS_OK)
+		return ims_error_copy(err, &c->err);
+	*seq_r = m.seq;
+	e = ims_buf_append(set_r, m.set.data, m.set.len);
+	msgarg_release(&m);
+	return e == IMS_OK ? IMS_OK : ims_error_nomem(err);
 }
 
 /* search KEY... */
@@ -1068,7 +684,7 @@ static ims_err cmd_search(struct cli *c, int argc, char **argv)
 	static const char u[] = "search KEY...";
 	struct ims_search_result res;
 	struct ims_words w;
-	struct sparse sp;
+	struct ims_search_prog prog;
 	struct lopts lo;
 	struct lister l;
 	char **words;
@@ -1099,17 +715,18 @@ static ims_err cmd_search(struct cli *c, int argc, char **argv)
 		words = w.v;
 		n = (int)w.n;
 	}
-	e = build_search(c, words, n, &sp);
+	ims_search_prog_init(&prog);
+	e = ims_search_compile(&prog, words, (size_t)n, search_set, c, &c->err);
 	if (e == IMS_OK)
 		e = cli_ready(c);
 	if (e != IMS_OK) {
-		sparse_release(&sp);
+		ims_search_prog_release(&prog);
 		ims_words_release(&w);
 		return e;
 	}
 	ims_search_result_init(&res);
-	e = ims_session_uid_search(c->sess, sp.out, sp.nout, &res, &c->err);
-	sparse_release(&sp);
+	e = ims_session_uid_search(c->sess, prog.keys, prog.n, &res, &c->err);
+	ims_search_prog_release(&prog);
 	ims_words_release(&w);
 	if (e == IMS_OK && res.n == 0) {
 		ims_search_result_release(&res);

@@ -38,6 +38,19 @@
 #include "imapsh/buf.h"
 #include "imapsh/error.h"
 
+/* One argument of a command built by the caller (search keys): the session writes a RAW one
+ * as it is and a STRING one as ims_cmd_string() does. */
+enum ims_arg_kind {
+	IMS_ARG_RAW,   /* a key or keyword as it is ("UNSEEN", "SINCE", "1:100") */
+	IMS_ARG_STRING /* a value: atom, quoted or literal as its bytes need */
+};
+
+struct ims_arg {
+	enum ims_arg_kind kind;
+	const char *p;
+	size_t len; /* IMS_ARG_STRING; RAW ones are NUL-terminated */
+};
+
 enum ims_literal_mode {
 	IMS_LITERAL_SYNC = 0, /* {n}, wait for "+" */
 	IMS_LITERAL_PLUS,     /* LITERAL+ (RFC 7888): {n+} always */
