@@ -30,6 +30,7 @@
 
 #include "cli/cli.h"
 #include "imapsh/fsafe.h"
+#include "imapsh/caps.h"
 #include "cli/output.h"
 #include "imapsh/json.h"
 #include "imapsh/number.h"
@@ -392,11 +393,11 @@ static void lister_init(struct lister *l, struct cli *c, int json)
 	if (l->uidw < 3)
 		l->uidw = 3;
 	ims_json_init_file(&l->j, stdout, IMS_JSON_LINES);
-	ims_buf_init(&l->from, 64 * 1024);
-	ims_buf_init(&l->addr, 64 * 1024);
-	ims_buf_init(&l->subj, 256 * 1024);
-	ims_buf_init(&l->tmp, 256 * 1024);
-	ims_buf_init(&l->line, 512 * 1024);
+	ims_buf_init(&l->from, IMS_CAP_LIST_FROM);
+	ims_buf_init(&l->addr, IMS_CAP_LIST_FROM);
+	ims_buf_init(&l->subj, IMS_CAP_LIST_SUBJECT);
+	ims_buf_init(&l->tmp, IMS_CAP_LIST_SUBJECT);
+	ims_buf_init(&l->line, IMS_CAP_LIST_LINE);
 }
 
 static void lister_release(struct lister *l)

@@ -31,6 +31,7 @@
 #include "cli/child.h"
 #include "cli/cli.h"
 #include "imapsh/fsafe.h"
+#include "imapsh/caps.h"
 #include "cli/output.h"
 #include "imapsh/charset.h"
 #include "imapsh/cte.h"
@@ -41,10 +42,8 @@
 #include "imapsh/session.h"
 #include "imapsh/units.h"
 
-#define HEADER_MAX     (4u * 1024 * 1024)  /* bytes of BODY[HEADER] kept */
-#define TEXT_FETCH_MAX (12u * 1024 * 1024) /* bytes of one text part fetched */
-#define MAX_TEXTS      64                  /* text parts shown */
-#define SAVE_TRIES     1000                /* "name (N).ext" attempts */
+#define MAX_TEXTS  64   /* text parts shown */
+#define SAVE_TRIES 1000 /* "name (N).ext" attempts */
 
 static const char *const structure_opts[] = {NULL};
 static const char *const show_opts[] = {"--headers all", "--mark-read", NULL};
@@ -692,8 +691,8 @@ static ims_err cmd_show(struct cli *c, int argc, char **argv)
 	if ((e = fetch_structure(c, "show", uid, &t)) != IMS_OK)
 		return e;
 	memset(&x, 0, sizeof(x));
-	ims_buf_init(&x.from_name, 4096);
-	ims_buf_init(&x.from_addr, 4096);
+	ims_buf_init(&x.from_name, IMS_CAP_SHOW_FROM);
+	ims_buf_init(&x.from_addr, IMS_CAP_SHOW_FROM);
 	ims_charset_info_init(&fb);
 	ims_buf_init(&items, 0);
 	ims_buf_init(&view, 0);
@@ -709,7 +708,7 @@ static ims_err cmd_show(struct cli *c, int argc, char **argv)
 	/* The header, then every text part (never an attachment). */
 	snprintf(x.w[nw].section, sizeof(x.w[nw].section), "HEADER");
 	x.w[nw].part = (size_t)-1;
-	x.w[nw].cap = HEADER_MAX;
+	x.w[nw].cap = IMS_CAP_HEADER_FETCH;
 	ims_buf_init(&x.w[nw].data, 0);
 	nw++;
 	for (i = 0; i < t.n && nw <= MAX_TEXTS; i++) {
@@ -720,7 +719,7 @@ static ims_err cmd_show(struct cli *c, int argc, char **argv)
 		snprintf(x.w[nw].section, sizeof(x.w[nw].section), "%s",
 		         t.v[i].section[0] != '\0' ? t.v[i].section : "TEXT");
 		x.w[nw].part = i;
-		x.w[nw].cap = TEXT_FETCH_MAX;
+		x.w[nw].cap = IMS_CAP_TEXT_FETCH;
 		ims_buf_init(&x.w[nw].data, 0);
 		nw++;
 	}
@@ -729,9 +728,9 @@ static ims_err cmd_show(struct cli *c, int argc, char **argv)
 	for (i = 0; i < nw && e == IMS_OK; i++) {
 		uint64_t size = x.w[i].part != (size_t)-1 ? t.v[x.w[i].part].size : 0;
 
-		if (size > TEXT_FETCH_MAX)
+		if (size > IMS_CAP_TEXT_FETCH)
 			e = ims_buf_printf(&items, " BODY.PEEK[%s]<0.%u>", x.w[i].section,
-			                   TEXT_FETCH_MAX);
+			                   IMS_CAP_TEXT_FETCH);
 		else
 			e = ims_buf_printf(&items, " BODY.PEEK[%s]", x.w[i].section);
 	}

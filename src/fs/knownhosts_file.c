@@ -4,6 +4,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "imapsh/caps.h"
 #include "imapsh/fsafe.h"
 #include "imapsh/knownhosts.h"
 

@@ -1,12 +1,11 @@
 /* The IMAP command writer.  See include/imapsh/writer.h. */
 #include "imapsh/writer.h"
+#include "imapsh/caps.h"
 
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define DEFAULT_MAX_QUOTED 1024u
 
 void ims_cmd_init(struct ims_cmd *c, const struct ims_writer_opts *o)
 {
@@ -14,7 +13,7 @@ void ims_cmd_init(struct ims_cmd *c, const struct ims_writer_opts *o)
 	if (o != NULL)
 		c->opts = *o;
 	if (c->opts.max_quoted == 0)
-		c->opts.max_quoted = DEFAULT_MAX_QUOTED;
+		c->opts.max_quoted = IMS_CAP_WRITER_QUOTED;
 	ims_buf_init(&c->out, 0);
 	ims_buf_init(&c->trace, 0);
 	ims_error_init(&c->err);
@@ -211,7 +210,7 @@ ims_err ims_cmd_raw(struct ims_cmd *c, const char *text)
 /* 0 atom, 1 quoted, 2 literal, -1 impossible (NUL). */
 static int form(const struct ims_writer_opts *o, const unsigned char *p, size_t n, int allow_atom)
 {
-	size_t i, maxq = o->max_quoted ? o->max_quoted : DEFAULT_MAX_QUOTED;
+	size_t i, maxq = o->max_quoted ? o->max_quoted : IMS_CAP_WRITER_QUOTED;
 	int atom = allow_atom && n > 0, quoted = n <= maxq;
 
 	for (i = 0; i < n; i++) {

@@ -1,4 +1,5 @@
 /* The text view of a message "for a person". */
+#include "imapsh/caps.h"
 #include "imapsh/mime.h"
 
 #include <inttypes.h>

@@ -34,12 +34,12 @@
 
 #include <stddef.h>
 
+#include "imapsh/caps.h"
 #include "imapsh/buf.h"
 #include "imapsh/error.h"
 
 #define IMS_KH_HOST_MAX 254 /* 253 bytes and the NUL */
 #define IMS_KH_PIN_MAX  64  /* "sha256//" + 44 base64 characters fit */
-#define IMS_KH_FILE_MAX (1024 * 1024)
 
 struct ims_kh_entry {
 	char *text;                 /* comment or blank line as read (no line

@@ -50,6 +50,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "imapsh/caps.h"
 #include "imapsh/buf.h"
 #include "imapsh/error.h"
 
@@ -63,14 +64,10 @@ struct ims_parser_limits {
 	size_t max_items;       /* values in one response */
 };
 
-#define IMS_PARSER_DEFAULT_MAX_LINE        (8u * 1024 * 1024)
-#define IMS_PARSER_DEFAULT_MAX_LITERAL     4294967295u
-#define IMS_PARSER_DEFAULT_MAX_LITERAL_MEM (64u * 1024 * 1024)
-#define IMS_PARSER_DEFAULT_MAX_DEPTH       100u
-#define IMS_PARSER_DEFAULT_MAX_ITEMS       2000000u
-#define IMS_PARSER_DEPTH_CEILING           1000u
+/* The defaults are IMS_PARSER_DEFAULT_MAX_* in caps.h. */
+#define IMS_PARSER_DEPTH_CEILING 1000u
 
-/* Cannot fail: fills in the defaults above. */
+/* Cannot fail: fills in the defaults (caps.h). */
 void ims_parser_limits_init(struct ims_parser_limits *l);
 
 /* ---- the generic value tree ---- */

@@ -30,17 +30,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "imapsh/caps.h"
 #include "imapsh/buf.h"
 #include "imapsh/charset.h"
 #include "imapsh/error.h"
 
-#define IMS_MIME_MAX_DEPTH   32      /* multipart / message nesting */
-#define IMS_MIME_MAX_PARTS   1000    /* parts in one message */
-#define IMS_MIME_MAX_HEADERS 2000    /* header fields in one message */
-#define IMS_MIME_MAX_PARAMS  256     /* raw parameters in one field */
-#define IMS_MIME_MAX_VALUE   16384   /* bytes of one decoded parameter */
-#define IMS_MIME_MAX_FIELD   65536   /* raw bytes of one header field shown */
-#define IMS_MIME_TEXT_MAX    8388608 /* decoded bytes of one text part shown */
+#define IMS_MIME_MAX_DEPTH   32    /* multipart / message nesting */
+#define IMS_MIME_MAX_PARTS   1000  /* parts in one message */
+#define IMS_MIME_MAX_HEADERS 2000  /* header fields in one message */
+#define IMS_MIME_MAX_PARAMS  256   /* raw parameters in one field */
+#define IMS_MIME_MAX_VALUE   16384 /* bytes of one decoded parameter */
+#define IMS_MIME_MAX_FIELD   65536 /* raw bytes of one header field shown */
 #define IMS_MIME_SECTION_MAX 192
 
 #define IMS_MIME_NO_PARENT    ((size_t)-1)
