@@ -752,16 +752,12 @@ static ims_err cmd_search(struct cli *c, int argc, char **argv)
 
 /* ---- fetch -------------------------------------------------------------------- */
 
+/* The sink of fetch: the body to a file or a pipe as it is, to a
+ * terminal line by line through the sanitiser. */
 struct fetcher {
 	struct cli *c;
 	int fd;
 	int tty; /* sanitise for a terminal */
-	int seq;
-	uint32_t want; /* the UID, or the sequence number with seq */
-	int found;
-	int nil;      /* the server sent NIL for the body */
-	uint32_t uid; /* of the message found (0: not told) */
-	int streamed;
 	int errnum;
 	uint64_t bytes;
 	struct ims_buf pend; /* tty: the unfinished line */
@@ -815,67 +811,6 @@ static ims_err fetch_write(void *ctx, const void *p, size_t n)
 	return IMS_OK;
 }
 
-/* The message asked for: the one number, or any for "*" (one message). */
-static int fetch_is_ours(const struct fetcher *x, uint32_t seq, uint32_t uid)
-{
-	if (x->want == 0)
-		return x->seq || uid != 0;
-	return x->seq ? seq == x->want : uid == x->want;
-}
-
-static ims_err fetch_literal(void *ctx, const struct ims_literal_info *li, struct ims_sink *sink_r,
-                             struct ims_error *err)
-{
-	struct fetcher *x = ctx;
-
-	(void)err;
-	if (li->kind != IMS_DATA_FETCH || li->nested || li->item == NULL ||
-	    strncasecmp(li->item, "BODY[", 5) != 0 || x->streamed)
-		return IMS_OK;
-	/* UID comes before the body in the items we ask for. */
-	if (!x->seq && li->uid == 0)
-		return IMS_OK;
-	if (!fetch_is_ours(x, li->number, li->uid))
-		return IMS_OK;
-	x->streamed = 1;
-	sink_r->write = fetch_write;
-	sink_r->ctx = x;
-	return IMS_OK;
-}
-
-static ims_err fetch_message(void *ctx, const struct ims_fetch *f, struct ims_error *err)
-{
-	struct fetcher *x = ctx;
-	size_t i;
-
-	if (f->n_sections == 0 || x->found)
-		return IMS_OK;
-	if (!fetch_is_ours(x, f->seq, (f->have & IMS_FETCH_UID) ? f->uid : 0))
-		return IMS_OK;
-	for (i = 0; i < f->n_sections; i++) {
-		const struct ims_value *v = f->sections[i].value;
-		ims_err e;
-
-		if (f->sections[i].binary || strncasecmp(f->sections[i].item, "BODY[", 5) != 0)
-			continue;
-		if (v != NULL && v->type == IMS_V_NIL) {
-			x->nil = 1; /* not the message: the atom NIL is never written */
-			continue;
-		}
-		x->found = 1;
-		x->uid = (f->have & IMS_FETCH_UID) ? f->uid : 0;
-		if (v == NULL || (v->flags & IMS_VF_STREAMED) || v->s == NULL)
-			break;
-		/* A small value that came quoted, or in memory. */
-		if ((e = fetch_write(x, v->s, v->len)) != IMS_OK)
-			return ims_error_set(err, e, "fetch: writing: %s", strerror(x->errnum));
-		break;
-	}
-	if (x->found && x->tty && x->pend.len > 0)
-		return fetch_flush(x);
-	return IMS_OK;
-}
-
 /* A part number ("1", "1.2"), HEADER, TEXT, or a part's HEADER, TEXT or
  * MIME ("1.2.MIME"); upper-cased into out. */
 static int section_ok(const char *s, char *out, size_t n)
@@ -912,8 +847,8 @@ static ims_err cmd_fetch(struct cli *c, int argc, char **argv)
 	struct fetcher x;
 	struct lopts lo;
 	struct msgarg m;
-	struct ims_fetch_handler h;
-	char section[64] = "", items[128], safe[512];
+	struct ims_body_fetch b;
+	char section[64] = "", safe[512];
 	struct ims_fs_out out;
 	int to_file = 0;
 	ims_err e;
@@ -941,8 +876,6 @@ static ims_err cmd_fetch(struct cli *c, int argc, char **argv)
 	}
 	memset(&x, 0, sizeof(x));
 	x.c = c;
-	x.seq = m.seq;
-	x.want = m.single;
 	x.fd = STDOUT_FILENO;
 	x.tty = lo.output == NULL && c->out_tty;
 	ims_buf_init(&x.pend, 0);
@@ -960,14 +893,13 @@ static ims_err cmd_fetch(struct cli *c, int argc, char **argv)
 	} else {
 		fflush(stdout);
 	}
-	snprintf(items, sizeof(items), "(UID BODY.PEEK[%s])", section);
-	h.literal = fetch_literal;
-	h.message = fetch_message;
-	h.ctx = &x;
-	if (m.seq)
-		e = ims_session_seq_fetch(c->sess, m.set.data, items, &h, &c->err);
-	else
-		e = ims_session_uid_fetch(c->sess, m.set.data, items, &h, &c->err);
+	memset(&b, 0, sizeof(b));
+	b.set = m.set.data;
+	b.want = m.single;
+	b.seq = m.seq;
+	b.section = section;
+	b.sink = (struct ims_sink){fetch_write, &x};
+	e = ims_session_fetch_body(c->sess, &b, &c->err);
 	if (e == IMS_OK && x.tty && x.pend.len > 0)
 		e = fetch_flush(&x);
 	if (e == IMS_ERR_IO && x.errnum != 0 && lo.output == NULL)
@@ -976,10 +908,10 @@ static ims_err cmd_fetch(struct cli *c, int argc, char **argv)
 		e = ims_error_set(&c->err, IMS_ERR_IO, "fetch: writing %s: %s",
 		                  lo.output != NULL ? lo.output : "to standard output",
 		                  strerror(x.errnum));
-	if (e == IMS_OK && !x.found)
+	if (e == IMS_OK && !b.found)
 		e = ims_error_set(
 		    &c->err, IMS_ERR_NO, "fetch: %s %s%s in %s",
-		    x.nil ? "the server sent no content (NIL) for message" : "no message",
+		    b.nil ? "the server sent no content (NIL) for message" : "no message",
 		    m.seq ? "#" : "with UID ", m.set.data, cur_folder(c, safe, sizeof(safe)));
 	if (to_file) {
 		struct ims_error fe;
@@ -995,8 +927,8 @@ static ims_err cmd_fetch(struct cli *c, int argc, char **argv)
 		json_init(&j, stdout);
 		json_begin_object(&j);
 		json_key(&j, "uid");
-		if (x.uid != 0)
-			(void)ims_json_uint(&j.w, x.uid);
+		if (b.uid != 0)
+			(void)ims_json_uint(&j.w, b.uid);
 		else
 			json_null(&j);
 		json_kv_str(&j, "section", section);

@@ -924,11 +924,8 @@ out:
 
 struct saver {
 	struct cli *c;
-	uint32_t uid;
 	int fd;
 	int errnum;
-	int started;
-	int found;
 	struct ims_cte_dec dec;
 	uint64_t bytes;
 };
@@ -950,46 +947,6 @@ static ims_err save_feed(void *ctx, const void *p, size_t n)
 	struct saver *s = ctx;
 
 	return ims_cte_dec_feed(&s->dec, p, n);
-}
-
-static ims_err save_literal(void *ctx, const struct ims_literal_info *li, struct ims_sink *sink_r,
-                            struct ims_error *err)
-{
-	struct saver *s = ctx;
-
-	(void)err;
-	if (li->kind != IMS_DATA_FETCH || li->nested || li->item == NULL ||
-	    strncasecmp(li->item, "BODY[", 5) != 0 || s->started ||
-	    (li->uid != 0 && li->uid != s->uid))
-		return IMS_OK;
-	s->started = 1;
-	sink_r->write = save_feed;
-	sink_r->ctx = s;
-	return IMS_OK;
-}
-
-static ims_err save_message(void *ctx, const struct ims_fetch *f, struct ims_error *err)
-{
-	struct saver *s = ctx;
-	size_t i;
-
-	if (!(f->have & IMS_FETCH_UID) || f->uid != s->uid)
-		return IMS_OK;
-	for (i = 0; i < f->n_sections; i++) {
-		const struct ims_value *v = f->sections[i].value;
-
-		if (f->sections[i].binary || strncasecmp(f->sections[i].item, "BODY[", 5) != 0)
-			continue;
-		s->found = 1;
-		if (!s->started && v != NULL && v->s != NULL && !(v->flags & IMS_VF_STREAMED)) {
-			s->started = 1;
-			if (ims_cte_dec_feed(&s->dec, v->s, v->len) != IMS_OK)
-				return ims_error_set(err, IMS_ERR_IO, "writing: %s",
-				                     strerror(s->errnum));
-		}
-		break;
-	}
-	return IMS_OK;
 }
 
 /* Give the finished temporary file its name without replacing anything
@@ -1023,34 +980,33 @@ static ims_err save_part(struct cli *c, int dfd, const char *dir, uint32_t uid,
                          uint64_t *bytes_r)
 {
 	struct saver s;
-	struct ims_fetch_handler h;
+	struct ims_body_fetch b;
 	struct ims_buf name;
-	char tmp[64], final[IMS_FILENAME_MAX + 64], set[16], items[IMS_MIME_SECTION_MAX + 32];
+	char tmp[64], final[IMS_FILENAME_MAX + 64], set[16];
 	char fallback[IMS_MIME_SECTION_MAX + 16], safe[512];
 	ims_err e;
 
 	memset(&s, 0, sizeof(s));
 	s.c = c;
-	s.uid = uid;
 	s.fd = ims_fs_tmp_create(dfd, ".imapsh-save-", 0, tmp, sizeof(tmp), &c->err);
 	if (s.fd < 0)
 		return ims_error_set(&c->err, IMS_ERR_IO, "save: cannot create a file in %s: %s",
 		                     cli_safe(dir, safe, sizeof(safe)), strerror(errno));
 	ims_cte_dec_init(&s.dec, ims_cte_from_name(p->encoding),
 	                 (struct ims_sink){save_fd_write, &s});
-	h.literal = save_literal;
-	h.message = save_message;
-	h.ctx = &s;
 	snprintf(set, sizeof(set), "%" PRIu32, uid);
-	snprintf(items, sizeof(items), "(UID BODY.PEEK[%s])",
-	         p->section[0] != '\0' ? p->section : "TEXT");
-	e = ims_session_uid_fetch(c->sess, set, items, &h, &c->err);
+	memset(&b, 0, sizeof(b));
+	b.set = set;
+	b.want = uid;
+	b.section = p->section[0] != '\0' ? p->section : "TEXT";
+	b.sink = (struct ims_sink){save_feed, &s};
+	e = ims_session_fetch_body(c->sess, &b, &c->err);
 	if (e == IMS_OK)
 		e = ims_cte_dec_finish(&s.dec);
 	if (e == IMS_ERR_IO && s.errnum != 0)
 		e = ims_error_set(&c->err, IMS_ERR_IO, "save: writing in %s: %s",
 		                  cli_safe(dir, safe, sizeof(safe)), strerror(s.errnum));
-	if (e == IMS_OK && !s.found && !s.started)
+	if (e == IMS_OK && !b.found)
 		e = ims_error_set(&c->err, IMS_ERR_NO, "save: no part %s in message %" PRIu32,
 		                  p->section, uid);
 	if (e == IMS_OK && fsync(s.fd) != 0)
