@@ -230,62 +230,65 @@ static ims_err sp_keys_until_close(struct sparse *sp, int level)
 	}
 }
 
-static ims_err sp_key(struct sparse *sp, int level)
+/* A message set where a key stands: UIDs ("UID 1:5"), or sequence
+ * numbers after '#' ("1:5"). */
+static ims_err sp_msgset(struct sparse *sp, const struct token *t, const char *word, size_t max)
 {
-	const struct token *t;
-	const struct skey *k = NULL;
-	char word[64], *slot;
-	const char *v, *v2;
-	size_t i, len, len2;
+	char *slot;
+	int seq;
 	ims_err e;
 
-	if (level > 100)
-		return ims_error_set(sp->err, IMS_ERR_USAGE, "search: nested too deeply");
-	if (sp->i >= sp->nt)
-		return ims_error_set(sp->err, IMS_ERR_USAGE, "search: a search key is missing");
-	t = &sp->t[sp->i];
-	if (t->kind == T_OPEN) {
-		sp->i++;
-		sp->depth++;
-		if ((e = sp_emit(sp, IMS_ARG_RAW, "(", 1)) != IMS_OK)
-			return e;
-		return sp_keys_until_close(sp, level);
-	}
-	if (t->kind == T_CLOSE)
-		return ims_error_set(sp->err, IMS_ERR_USAGE, "search: a ')' without '('");
-	len = t->len < sizeof(word) ? t->len : sizeof(word) - 1;
-	memcpy(word, t->p, len);
-	word[len] = '\0';
-	sp->i++;
-	slot = sp_slot(sp);
-	/* A message set: UIDs, or sequence numbers after '#'. */
-	if (word[0] == '#' || (word[0] >= '0' && word[0] <= '9') || word[0] == '*') {
-		int seq;
-
-		if (t->len >= sizeof(word) - 1)
-			return ims_error_set(sp->err, IMS_ERR_USAGE,
-			                     "search: a message set too long");
-		if ((e = sp_set(sp, word, &seq, &slot)) != IMS_OK)
-			return e;
-		if (slot == NULL)
-			return ims_error_set(sp->err, IMS_ERR_USAGE,
-			                     "search: a message set too long");
-		if (!seq && (e = sp_emit(sp, IMS_ARG_RAW, "UID", 0)) != IMS_OK)
-			return e;
-		/* The set moves to the slot of the key it will be. */
-		memmove(sp_slot(sp), slot, strlen(slot) + 1);
-		return sp_emit(sp, IMS_ARG_RAW, sp_slot(sp), 0);
-	}
-	for (i = 0; i < sizeof(skeys) / sizeof(skeys[0]); i++)
-		if (strcasecmp(word, skeys[i].name) == 0) {
-			k = &skeys[i];
-			break;
-		}
-	if (k == NULL || t->len >= sizeof(word))
-		return ims_error_set(sp->err, IMS_ERR_USAGE, "search: unknown search key '%.*s'",
-		                     (int)(t->len > 40 ? 40 : t->len), t->p);
-	if ((e = sp_emit(sp, IMS_ARG_RAW, k->imap, 0)) != IMS_OK)
+	if (t->len >= max - 1)
+		return ims_error_set(sp->err, IMS_ERR_USAGE, "search: a message set too long");
+	if ((e = sp_set(sp, word, &seq, &slot)) != IMS_OK)
 		return e;
+	if (slot == NULL)
+		return ims_error_set(sp->err, IMS_ERR_USAGE, "search: a message set too long");
+	if (!seq && (e = sp_emit(sp, IMS_ARG_RAW, "UID", 0)) != IMS_OK)
+		return e;
+	/* The set moves to the slot of the key it will be. */
+	memmove(sp_slot(sp), slot, strlen(slot) + 1);
+	return sp_emit(sp, IMS_ARG_RAW, sp_slot(sp), 0);
+}
+
+/* A value converted for IMAP: a date, a size or a number. */
+static ims_err sp_converted(struct sparse *sp, const struct skey *k)
+{
+	const char *v;
+	char *slot;
+	size_t len;
+	ims_err e;
+
+	if ((e = sp_value(sp, k->name, &v, &len)) != IMS_OK)
+		return e;
+	slot = sp_slot(sp);
+	if (k->kind == SK_DATE && ims_date_imap(v, slot, IMS_SEARCH_VALUE_MAX) != 0)
+		return ims_error_set(sp->err, IMS_ERR_USAGE,
+		                     "search: %s: '%.40s' is not a date (2026-01-31 or "
+		                     "31-Jan-2026)",
+		                     k->name, v);
+	if (k->kind == SK_SIZE && ims_size_parse(v, slot, IMS_SEARCH_VALUE_MAX) != 0)
+		return ims_error_set(sp->err, IMS_ERR_USAGE,
+		                     "search: %s: '%.40s' is not a size (12345, 10k, 1M)", k->name,
+		                     v);
+	if (k->kind == SK_NUM) {
+		if (!all_digits(v) || len > 19)
+			return ims_error_set(sp->err, IMS_ERR_USAGE,
+			                     "search: %s: '%.40s' is not a number", k->name, v);
+		snprintf(slot, IMS_SEARCH_VALUE_MAX, "%s", v);
+	}
+	return sp_emit(sp, IMS_ARG_RAW, slot, 0);
+}
+
+/* The arguments of key k, by its kind. */
+static ims_err sp_args(struct sparse *sp, const struct skey *k, int level)
+{
+	const char *v, *v2;
+	char *slot;
+	size_t len, len2;
+	int seq;
+	ims_err e;
+
 	switch (k->kind) {
 	case SK_NONE: return IMS_OK;
 	case SK_NOT: return sp_key(sp, level + 1);
@@ -306,32 +309,8 @@ static ims_err sp_key(struct sparse *sp, int level)
 			return e;
 		return sp_emit(sp, IMS_ARG_STRING, v2, len2);
 	case SK_DATE:
-		if ((e = sp_value(sp, k->name, &v, &len)) != IMS_OK)
-			return e;
-		slot = sp_slot(sp);
-		if (ims_date_imap(v, slot, IMS_SEARCH_VALUE_MAX) != 0)
-			return ims_error_set(sp->err, IMS_ERR_USAGE,
-			                     "search: %s: '%.40s' is not a date (2026-01-31 or "
-			                     "31-Jan-2026)",
-			                     k->name, v);
-		return sp_emit(sp, IMS_ARG_RAW, slot, 0);
 	case SK_SIZE:
-	case SK_NUM:
-		if ((e = sp_value(sp, k->name, &v, &len)) != IMS_OK)
-			return e;
-		slot = sp_slot(sp);
-		if (k->kind == SK_SIZE && ims_size_parse(v, slot, IMS_SEARCH_VALUE_MAX) != 0)
-			return ims_error_set(sp->err, IMS_ERR_USAGE,
-			                     "search: %s: '%.40s' is not a size (12345, 10k, 1M)",
-			                     k->name, v);
-		if (k->kind == SK_NUM) {
-			if (!all_digits(v) || len > 19)
-				return ims_error_set(sp->err, IMS_ERR_USAGE,
-				                     "search: %s: '%.40s' is not a number", k->name,
-				                     v);
-			snprintf(slot, IMS_SEARCH_VALUE_MAX, "%s", v);
-		}
-		return sp_emit(sp, IMS_ARG_RAW, slot, 0);
+	case SK_NUM: return sp_converted(sp, k);
 	case SK_ATOM:
 		if ((e = sp_value(sp, k->name, &v, &len)) != IMS_OK)
 			return e;
@@ -339,9 +318,7 @@ static ims_err sp_key(struct sparse *sp, int level)
 			return ims_error_set(sp->err, IMS_ERR_USAGE,
 			                     "search: %s: '%.40s' is not a keyword", k->name, v);
 		return sp_emit(sp, IMS_ARG_RAW, v, 0);
-	case SK_UIDSET: {
-		int seq;
-
+	case SK_UIDSET:
 		if ((e = sp_value(sp, k->name, &v, &len)) != IMS_OK)
 			return e;
 		if (v[0] == '#')
@@ -349,11 +326,51 @@ static ims_err sp_key(struct sparse *sp, int level)
 			                     "search: uid takes UIDs, not '#'");
 		if ((e = sp_set(sp, v, &seq, &slot)) != IMS_OK)
 			return e;
-		return sp_emit(sp, IMS_ARG_RAW, slot != NULL ? slot : v,
-		               0); /* too long: valid, as written */
-	}
+		/* Too long for a slot: valid, sent as written. */
+		return sp_emit(sp, IMS_ARG_RAW, slot != NULL ? slot : v, 0);
 	}
 	return IMS_OK;
+}
+
+static ims_err sp_key(struct sparse *sp, int level)
+{
+	const struct token *t;
+	const struct skey *k = NULL;
+	char word[64];
+	size_t i, len;
+	ims_err e;
+
+	if (level > 100)
+		return ims_error_set(sp->err, IMS_ERR_USAGE, "search: nested too deeply");
+	if (sp->i >= sp->nt)
+		return ims_error_set(sp->err, IMS_ERR_USAGE, "search: a search key is missing");
+	t = &sp->t[sp->i];
+	if (t->kind == T_OPEN) {
+		sp->i++;
+		sp->depth++;
+		if ((e = sp_emit(sp, IMS_ARG_RAW, "(", 1)) != IMS_OK)
+			return e;
+		return sp_keys_until_close(sp, level);
+	}
+	if (t->kind == T_CLOSE)
+		return ims_error_set(sp->err, IMS_ERR_USAGE, "search: a ')' without '('");
+	len = t->len < sizeof(word) ? t->len : sizeof(word) - 1;
+	memcpy(word, t->p, len);
+	word[len] = '\0';
+	sp->i++;
+	if (word[0] == '#' || (word[0] >= '0' && word[0] <= '9') || word[0] == '*')
+		return sp_msgset(sp, t, word, sizeof(word));
+	for (i = 0; i < sizeof(skeys) / sizeof(skeys[0]); i++)
+		if (strcasecmp(word, skeys[i].name) == 0) {
+			k = &skeys[i];
+			break;
+		}
+	if (k == NULL || t->len >= sizeof(word))
+		return ims_error_set(sp->err, IMS_ERR_USAGE, "search: unknown search key '%.*s'",
+		                     (int)(t->len > 40 ? 40 : t->len), t->p);
+	if ((e = sp_emit(sp, IMS_ARG_RAW, k->imap, 0)) != IMS_OK)
+		return e;
+	return sp_args(sp, k, level);
 }
 
 /* Cut the words into tokens. */
