@@ -36,6 +36,7 @@
 #ifndef IMAPSH_FSAFE_H
 #define IMAPSH_FSAFE_H
 
+#include <signal.h>
 #include <stdio.h>
 #include <sys/types.h>
 
@@ -87,6 +88,13 @@ int ims_fs_tmp_create(int dfd, const char *prefix, unsigned flags, char *name, s
  * the caller.  IMS_ERR_IO. */
 ims_err ims_fs_place(int from_dfd, const char *tmp, int to_dfd, const char *name, unsigned flags,
                      struct ims_error *err) IMS_MUST_CHECK;
+
+/* Write all n bytes of p to fd, as many write() calls as it takes.  A
+ * write() interrupted by a signal (EINTR) is tried again, unless stop is
+ * not NULL and *stop is set (the user's Ctrl-C): then it fails with errno
+ * EINTR.  0, or -1 with errno.  The one such loop: the front end's
+ * writers to stdout, files and spools use it. */
+int ims_fs_write_all(int fd, const void *p, size_t n, const volatile sig_atomic_t *stop);
 
 /* Replace (or create) name in dfd with data[0..len): a temporary file,
  * written, fsync()ed with IMS_FS_SYNC, renamed over name.  A reader sees

@@ -364,17 +364,29 @@ ims_err ims_session_seq_fetch(struct ims_session *s, const char *seqs, const cha
                               const struct ims_fetch_handler *h,
                               struct ims_error *err) IMS_MUST_CHECK;
 
-/* One argument of a command built by the caller (search keys). */
-enum ims_arg_kind {
-	IMS_ARG_RAW,   /* a key or keyword as it is ("UNSEEN", "SINCE", "1:100") */
-	IMS_ARG_STRING /* a value: atom, quoted or literal as its bytes need */
+/* One body section of one message, to a sink, whether the server sends
+ * it as a literal (streamed as it arrives) or in memory (a quoted string,
+ * a small literal): the sink sees its bytes once, in order.  The body of
+ * another message, or one whose UID is not known yet when it arrives,
+ * is never streamed to the sink.  fetch and save use it. */
+struct ims_body_fetch {
+	/* in */
+	const char *set;     /* one UID, "*", or (seq) one sequence number */
+	uint32_t want;       /* that number; 0 for "*" (the first that comes) */
+	int seq;             /* set and want are sequence numbers */
+	const char *section; /* "" for the whole message, "1.2", "HEADER" ... */
+	struct ims_sink sink;
+	/* out */
+	int found;    /* the section came */
+	int nil;      /* the server sent NIL for it (not found) */
+	uint32_t uid; /* the message's UID (0: the server did not say) */
 };
 
-struct ims_arg {
-	enum ims_arg_kind kind;
-	const char *p;
-	size_t len; /* IMS_ARG_STRING */
-};
+/* UID FETCH (or FETCH) set (UID BODY.PEEK[section]) into b->sink.  A sink
+ * that fails makes it fail with IMS_ERR_IO (its words are the sink's to
+ * keep).  Nothing found is IMS_OK with found 0. */
+ims_err ims_session_fetch_body(struct ims_session *s, struct ims_body_fetch *b,
+                               struct ims_error *err) IMS_MUST_CHECK;
 
 struct ims_search_result {
 	uint32_t *uids; /* ascending */

@@ -114,7 +114,7 @@ ims_err child_start(const char *what, const char *cmd, const char *const *extra_
 	pid_t pid;
 
 	if (env == NULL)
-		return ims_error_set(err, IMS_ERR_NOMEM, "out of memory");
+		return ims_error_nomem(err);
 	pid = fork();
 	if (pid < 0) {
 		free(env);

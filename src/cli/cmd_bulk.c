@@ -64,6 +64,7 @@
 #include "imapsh/seqset.h"
 #include "imapsh/session.h"
 #include "imapsh/transport.h"
+#include "imapsh/units.h"
 
 /* The window, measured with 10,000 messages (131 MB) from Dovecot over TLS
  * (tests/bench; seconds to tmpfs, batch of 250 unless said):
@@ -159,11 +160,6 @@ struct export
 	int progress;
 };
 
-static ims_err nomem(struct cli *c)
-{
-	return ims_error_set(&c->err, IMS_ERR_NOMEM, "out of memory");
-}
-
 static ims_err io_fail(struct export *x, const char *what, const char *name)
 {
 	int en = errno;
@@ -172,24 +168,6 @@ static ims_err io_fail(struct export *x, const char *what, const char *name)
 		ims_error_set(&x->ioerr, IMS_ERR_IO, "%s %s/%s: %s", what, x->dir, name,
 		              strerror(en));
 	return IMS_ERR_IO;
-}
-
-static ims_err write_all(int fd, const void *p, size_t n)
-{
-	const char *s = p;
-
-	while (n > 0) {
-		ssize_t w = write(fd, s, n);
-
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return IMS_ERR_IO;
-		}
-		s += w;
-		n -= (size_t)w;
-	}
-	return IMS_OK;
 }
 
 /* Make all data written so far durable: one syncfs() where Linux has it
@@ -207,11 +185,6 @@ static int sync_all(int fd)
 
 /* ---- progress ---------------------------------------------------------- */
 
-static void human_bytes(uint64_t b, char *buf, size_t n)
-{
-	snprintf(buf, n, "%.1f MB", (double)b / 1e6);
-}
-
 static void progress(struct export *x, int final)
 {
 	int64_t now = ims_now_ms();
@@ -226,8 +199,8 @@ static void progress(struct export *x, int final)
 	x->last_progress = now;
 	secs = (double)(now - x->t0) / 1000.0;
 	rate = secs > 0 ? (double)done_b / secs : 0;
-	human_bytes(done_b, a, sizeof(a));
-	human_bytes(x->total_bytes, b, sizeof(b));
+	ims_size_mb(done_b, a, sizeof(a));
+	ims_size_mb(x->total_bytes, b, sizeof(b));
 	if (!final && rate > 0 && x->total_bytes > done_b) {
 		uint64_t left = (uint64_t)((double)(x->total_bytes - done_b) / rate);
 
@@ -297,7 +270,7 @@ static ims_err state_read(struct export *x, char *folder, size_t folder_n, char 
 	f = fdopen(fd, "r");
 	if (f == NULL) {
 		close(fd);
-		return nomem(c);
+		return ims_error_nomem(&c->err);
 	}
 	snprintf(shown, sizeof(shown), "%s/%s", x->dir, x->state_path);
 	while (e == IMS_OK &&
@@ -356,7 +329,7 @@ static ims_err state_write(struct export *x)
 	ims_buf_init(&b, 0);
 	if (!ims_seqset_empty(&x->done) && ims_seqset_format(&x->done, &set, &e) != IMS_OK) {
 		ims_buf_release(&set);
-		return ims_error_set(&x->ioerr, IMS_ERR_NOMEM, "out of memory");
+		return ims_error_nomem(&x->ioerr);
 	}
 	r = ims_buf_printf(&b,
 	                   "# imapsh export state: what is safely exported; delete to start over\n"
@@ -373,7 +346,7 @@ static ims_err state_write(struct export *x)
 	ims_buf_release(&set);
 	if (r != IMS_OK) {
 		ims_buf_release(&b);
-		return ims_error_set(&x->ioerr, IMS_ERR_NOMEM, "out of memory");
+		return ims_error_nomem(&x->ioerr);
 	}
 	/* A new file, fsynced, renamed over the old one, DIR fsynced. */
 	ims_error_init(&e);
@@ -458,7 +431,7 @@ static ims_err maildir_commit(struct export *x)
 	if (e == IMS_OK)
 		for (i = 0; i < x->n_pend; i++)
 			if (ims_seqset_add(&x->done, x->pend[i].uid, x->pend[i].uid, &se) != IMS_OK)
-				e = ims_error_set(&x->ioerr, IMS_ERR_NOMEM, "out of memory");
+				e = ims_error_nomem(&x->ioerr);
 	if (e == IMS_OK)
 		e = state_write(x);
 	/* What failed to be renamed stays in tmp/ and is removed next time. */
@@ -479,7 +452,7 @@ static ims_err maildir_finish(struct export *x, const struct ims_fetch *f)
 		struct pending *np = realloc(x->pend, nc * sizeof(*np));
 
 		if (np == NULL)
-			return ims_error_set(&x->ioerr, IMS_ERR_NOMEM, "out of memory");
+			return ims_error_nomem(&x->ioerr);
 		x->pend = np;
 		x->cap_pend = nc;
 	}
@@ -534,7 +507,7 @@ static ims_err mbox_flush(struct export *x)
 {
 	if (x->out_len == 0)
 		return IMS_OK;
-	if (write_all(x->mbox_fd, x->out, x->out_len) != IMS_OK)
+	if (ims_fs_write_all(x->mbox_fd, x->out, x->out_len, &cli_interrupted) != 0)
 		return io_fail(x, "cannot write", x->mbox_tmpname);
 	x->mbox_off += x->out_len;
 	x->out_len = 0;
@@ -663,7 +636,7 @@ static ims_err mbox_finish(struct export *x, const struct ims_fetch *f)
 		uint32_t *nu = realloc(x->mbox_uids, nc * sizeof(*nu));
 
 		if (nu == NULL)
-			return ims_error_set(&x->ioerr, IMS_ERR_NOMEM, "out of memory");
+			return ims_error_nomem(&x->ioerr);
 		x->mbox_uids = nu;
 		x->cap_mbox_uids = nc;
 	}
@@ -696,7 +669,7 @@ static ims_err mbox_copy_old(struct export *x, int from)
 			return io_fail(x, "cannot read", x->mbox_name);
 		if (n == 0)
 			break;
-		if (write_all(x->mbox_fd, buf, (size_t)n) != IMS_OK)
+		if (ims_fs_write_all(x->mbox_fd, buf, (size_t)n, &cli_interrupted) != 0)
 			return io_fail(x, "cannot write", x->mbox_tmpname);
 		x->mbox_off += (uint64_t)n;
 	}
@@ -711,7 +684,7 @@ static ims_err mbox_open(struct export *x)
 
 	x->out = malloc(MBOX_OUTBUF);
 	if (x->out == NULL)
-		return ims_error_set(&x->ioerr, IMS_ERR_NOMEM, "out of memory");
+		return ims_error_nomem(&x->ioerr);
 	/* Only a regular file is copied (and its mode, the owner's choice);
 	 * a link or a FIFO planted at NAME.mbox is refused. */
 	old = ims_fs_open_read(x->dirfd, x->mbox_name, &x->ioerr);
@@ -759,7 +732,7 @@ static ims_err mbox_commit(struct export *x)
 	x->mbox_size = x->mbox_good;
 	for (i = 0; i < x->n_mbox_uids; i++)
 		if (ims_seqset_add(&x->done, x->mbox_uids[i], x->mbox_uids[i], &se) != IMS_OK)
-			return ims_error_set(&x->ioerr, IMS_ERR_NOMEM, "out of memory");
+			return ims_error_nomem(&x->ioerr);
 	x->n_mbox_uids = 0;
 	return state_write(x);
 }
@@ -780,7 +753,7 @@ static ims_err sink_write(void *ctx, const void *p, size_t n)
 			x->stop = 1;
 			return IMS_ERR_IO;
 		}
-	} else if (write_all(x->cur_fd, p, n) != IMS_OK) {
+	} else if (ims_fs_write_all(x->cur_fd, p, n, &cli_interrupted) != 0) {
 		x->stop = 1;
 		return io_fail(x, "cannot write", x->cur_tmp);
 	}
@@ -932,7 +905,7 @@ static ims_err plan(struct export *x)
 	x->todo = calloc(sr.n ? sr.n : 1, sizeof(*x->todo));
 	if (x->todo == NULL) {
 		ims_search_result_release(&sr);
-		return nomem(c);
+		return ims_error_nomem(&c->err);
 	}
 	for (i = 0; i < sr.n; i++) {
 		if (ims_seqset_contains(&x->done, 0, sr.uids[i]))
@@ -1069,7 +1042,7 @@ static ims_err mbox_names(struct export *x)
 	ims_buf_init(&b, 0);
 	if (ims_sanitize_filename(tmp, strlen(tmp), "folder", &b, &e) != IMS_OK) {
 		ims_buf_release(&b);
-		return nomem(x->c);
+		return ims_error_nomem(&x->c->err);
 	}
 	snprintf(x->mbox_name, sizeof(x->mbox_name), "%s.mbox", b.data);
 	snprintf(x->mbox_tmp, sizeof(x->mbox_tmp), ".%s.imapsh-tmp", x->mbox_name);

@@ -17,6 +17,8 @@
 #include "cli/output.h"
 #include "imapsh/sanitize.h"
 #include "imapsh/session.h"
+#include "imapsh/textwidth.h"
+#include "imapsh/units.h"
 
 #define BOLD (c->color ? "\033[1m" : "")
 #define NORM (c->color ? "\033[0m" : "")
@@ -56,11 +58,6 @@ static void kv_u64(FILE *f, const char *key, uint64_t v)
 	(void)tsv_end(&t);
 }
 
-static ims_err nomem(struct cli *c)
-{
-	return ims_error_set(&c->err, IMS_ERR_NOMEM, "out of memory");
-}
-
 /* A name for the output, made safe, appended to out (see the file
  * comment). */
 static ims_err name_out(struct cli *c, const char *s, size_t len, struct ims_buf *out)
@@ -71,63 +68,10 @@ static ims_err name_out(struct cli *c, const char *s, size_t len, struct ims_buf
 	return ims_sanitize(s, len, IMS_SANITIZE_LINE, out, &e);
 }
 
-/* Columns a UTF-8 string takes on a terminal (it is sanitised: no
- * controls).  East Asian wide characters take two, combining marks none. */
-static size_t disp_width(const char *s)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	size_t n = strlen(s), w = 0;
-
-	while (n > 0) {
-		uint32_t cp;
-		size_t k = ims_utf8_decode(p, n, &cp);
-
-		if (k == 0) {
-			k = 1;
-			cp = '?';
-		}
-		p += k;
-		n -= k;
-		if ((cp >= 0x300 && cp <= 0x36f) || (cp >= 0x200b && cp <= 0x200f) ||
-		    (cp >= 0xfe00 && cp <= 0xfe0f))
-			continue;
-		if ((cp >= 0x1100 && cp <= 0x115f) ||
-		    (cp >= 0x2e80 && cp <= 0xa4cf && cp != 0x303f) ||
-		    (cp >= 0xac00 && cp <= 0xd7a3) || (cp >= 0xf900 && cp <= 0xfaff) ||
-		    (cp >= 0xfe30 && cp <= 0xfe4f) || (cp >= 0xff00 && cp <= 0xff60) ||
-		    (cp >= 0xffe0 && cp <= 0xffe6) || (cp >= 0x1f300 && cp <= 0x1f64f) ||
-		    (cp >= 0x1f900 && cp <= 0x1f9ff) || (cp >= 0x20000 && cp <= 0x3fffd))
-			w += 2;
-		else
-			w += 1;
-	}
-	return w;
-}
-
 static void pad(size_t have, size_t want)
 {
 	for (; have < want; have++)
 		putchar(' ');
-}
-
-/* Bytes in human units: "512 B", "230.9 KiB", "50.0 MiB". */
-static const char *human_size(uint64_t bytes, char *buf, size_t n)
-{
-	static const char *const units[] = {"KiB", "MiB", "GiB", "TiB", "PiB"};
-	double v = (double)bytes;
-	size_t u = 0;
-
-	if (bytes < 1024) {
-		snprintf(buf, n, "%llu B", (unsigned long long)bytes);
-		return buf;
-	}
-	v /= 1024;
-	while (v >= 1024 && u + 1 < sizeof(units) / sizeof(units[0])) {
-		v /= 1024;
-		u++;
-	}
-	snprintf(buf, n, "%.1f %s", v, units[u]);
-	return buf;
 }
 
 static void json_kv_u64(struct json_out *j, const char *k, int have, uint64_t v)
@@ -343,7 +287,7 @@ static ims_err folders_text(struct cli *c, struct frow *rows, size_t n)
 	ims_err e = IMS_OK;
 
 	if (shown == NULL)
-		return nomem(c);
+		return ims_error_nomem(&c->err);
 	for (i = 0; i < n && e == IMS_OK; i++) {
 		char num[24];
 
@@ -353,8 +297,8 @@ static ims_err folders_text(struct cli *c, struct frow *rows, size_t n)
 			e = ims_buf_puts(&shown[i], "");
 		if (e != IMS_OK || !c->out_tty)
 			continue;
-		if (disp_width(shown[i].data) > wn)
-			wn = disp_width(shown[i].data);
+		if (ims_text_width(shown[i].data) > wn)
+			wn = ims_text_width(shown[i].data);
 		if (strlen(rows[i].role) > wr)
 			wr = strlen(rows[i].role);
 		if (rows[i].have_counts) {
@@ -389,7 +333,7 @@ static ims_err folders_text(struct cli *c, struct frow *rows, size_t n)
 			continue;
 		}
 		fputs(shown[i].data, stdout);
-		pad(disp_width(shown[i].data), wn + 2);
+		pad(ims_text_width(shown[i].data), wn + 2);
 		printf("%-*s  ", (int)wr, r->role);
 		if (!r->have_counts) {
 			printf("%*s  %*s\n", (int)wm, "-", (int)wu, "-");
@@ -401,7 +345,7 @@ static ims_err folders_text(struct cli *c, struct frow *rows, size_t n)
 	for (i = 0; i < n; i++)
 		ims_buf_release(&shown[i]);
 	free(shown);
-	return e == IMS_OK ? IMS_OK : nomem(c);
+	return e == IMS_OK ? IMS_OK : ims_error_nomem(&c->err);
 }
 
 /* STATUS (MESSAGES UNSEEN), pipelined, for the folders LIST-STATUS did
@@ -417,7 +361,7 @@ static ims_err folders_status(struct cli *c, struct frow *rows, size_t n)
 	ims_err e = IMS_OK;
 
 	if (names == NULL || lens == NULL || idx == NULL || vals == NULL || errs == NULL) {
-		e = nomem(c);
+		e = ims_error_nomem(&c->err);
 		goto out;
 	}
 	for (i = 0; i < n; i++) {
@@ -500,12 +444,12 @@ static ims_err cmd_folders(struct cli *c, int argc, char **argv)
 		char *head = strdup(pattern);
 
 		if (head == NULL)
-			return nomem(c);
+			return ims_error_nomem(&c->err);
 		head[cut] = '\0';
 		e = cli_mbox_encode(c, head, &wire);
 		free(head);
 		if (e == IMS_OK && ims_buf_putc(&wire, '*') != IMS_OK)
-			e = nomem(c);
+			e = ims_error_nomem(&c->err);
 	} else {
 		e = cli_mbox_encode(c, pattern, &wire);
 	}
@@ -524,7 +468,7 @@ static ims_err cmd_folders(struct cli *c, int argc, char **argv)
 	rows = calloc(res.n + 1, sizeof(*rows));
 	names = calloc(res.n + 1, sizeof(*names));
 	if (rows == NULL || names == NULL) {
-		e = nomem(c);
+		e = ims_error_nomem(&c->err);
 		goto out;
 	}
 	for (i = 0; i < res.n; i++) {
@@ -543,7 +487,7 @@ static ims_err cmd_folders(struct cli *c, int argc, char **argv)
 		}
 		if (e != IMS_OK || (r->name = ims_buf_take(&b, NULL)) == NULL) {
 			ims_buf_release(&b);
-			e = nomem(c);
+			e = ims_error_nomem(&c->err);
 			goto out;
 		}
 		if (local && !glob_match(pattern, r->name, mi->delim)) {
@@ -789,7 +733,7 @@ static ims_err cmd_status(struct cli *c, int argc, char **argv)
 			kv_u64(stdout, items[i].name, x);
 		else if (items[i].bit == IMS_STATUS_SIZE)
 			printf("%-12s %s (%llu bytes)\n", items[i].name,
-			       human_size(x, hs, sizeof(hs)), (unsigned long long)x);
+			       ims_size_iec(x, hs, sizeof(hs)), (unsigned long long)x);
 		else
 			printf("%-12s %llu\n", items[i].name, (unsigned long long)x);
 	}
@@ -1013,8 +957,8 @@ static ims_err cmd_quota(struct cli *c, int argc, char **argv)
 	for (i = 0; i < q.n; i++) {
 		char s[512];
 
-		if (disp_width(cli_safe(q.v[i].root, s, sizeof(s))) > wr)
-			wr = disp_width(s);
+		if (ims_text_width(cli_safe(q.v[i].root, s, sizeof(s))) > wr)
+			wr = ims_text_width(s);
 		for (k = 0; k < q.v[i].n; k++)
 			if (strlen(cli_safe(q.v[i].res[k].name, s, sizeof(s))) > wn)
 				wn = strlen(s);
@@ -1043,10 +987,10 @@ static ims_err cmd_quota(struct cli *c, int argc, char **argv)
 			}
 			cli_safe(q.v[i].root, s1, sizeof(s1));
 			fputs(s1, stdout);
-			pad(disp_width(s1), wr + 2);
+			pad(ims_text_width(s1), wr + 2);
 			if (storage) {
-				human_size(r->usage * 1024, u, sizeof(u));
-				human_size(r->limit * 1024, l, sizeof(l));
+				ims_size_iec(r->usage * 1024, u, sizeof(u));
+				ims_size_iec(r->limit * 1024, l, sizeof(l));
 			} else {
 				snprintf(u, sizeof(u), "%llu", (unsigned long long)r->usage);
 				snprintf(l, sizeof(l), "%llu", (unsigned long long)r->limit);

@@ -31,6 +31,7 @@
 #include "cli/cli.h"
 #include "cli/msgarg.h"
 #include "imapsh/fsafe.h"
+#include "imapsh/caps.h"
 #include "cli/output.h"
 #include "imapsh/json.h"
 #include "imapsh/number.h"
@@ -39,6 +40,9 @@
 #include "imapsh/seqset.h"
 #include "imapsh/session.h"
 #include "imapsh/words.h"
+#include "imapsh/textwidth.h"
+#include "imapsh/search.h"
+#include "imapsh/units.h"
 
 #define FETCH_WINDOW   500 /* UIDs in one UID FETCH of search results */
 #define PIPE_LIST_SIZE 50  /* messages "list" shows on a pipe */
@@ -64,11 +68,6 @@ static const struct cli_opt append_opts[] = {
 /* clang-format on */
 
 /* ---- helpers ------------------------------------------------------------ */
-
-static ims_err nomem(struct cli *c)
-{
-	return ims_error_set(&c->err, IMS_ERR_NOMEM, "out of memory");
-}
 
 static ims_err usage(struct cli *c, const char *u)
 {
@@ -240,91 +239,6 @@ static void term_size(int *rows_r, int *cols_r)
 
 /* ---- text for the columns ------------------------------------------------- */
 
-/* Columns one character takes on a terminal: East Asian wide characters
- * two, combining marks none. */
-static size_t cp_width(uint32_t cp)
-{
-	if ((cp >= 0x300 && cp <= 0x36f) || (cp >= 0xfe00 && cp <= 0xfe0f))
-		return 0;
-	if ((cp >= 0x1100 && cp <= 0x115f) || (cp >= 0x2e80 && cp <= 0xa4cf && cp != 0x303f) ||
-	    (cp >= 0xac00 && cp <= 0xd7a3) || (cp >= 0xf900 && cp <= 0xfaff) ||
-	    (cp >= 0xfe30 && cp <= 0xfe4f) || (cp >= 0xff00 && cp <= 0xff60) ||
-	    (cp >= 0xffe0 && cp <= 0xffe6) || (cp >= 0x1f300 && cp <= 0x1f64f) ||
-	    (cp >= 0x1f900 && cp <= 0x1f9ff) || (cp >= 0x20000 && cp <= 0x3fffd))
-		return 2;
-	return 1;
-}
-
-/* Append s (sanitised UTF-8) to out in exactly cols columns: cut with an
- * ellipsis when longer, padded with spaces when pad. */
-static ims_err put_cols(struct ims_buf *out, const char *s, size_t cols, int pad)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	size_t n = strlen(s), w = 0, total = 0, i;
-	ims_err e = IMS_OK;
-
-	/* The whole width first: does it fit? */
-	for (i = 0; i < n;) {
-		uint32_t cp;
-		size_t k = ims_utf8_decode(p + i, n - i, &cp);
-
-		if (k == 0) {
-			k = 1;
-			cp = '?';
-		}
-		total += cp_width(cp);
-		i += k;
-	}
-	if (total <= cols) {
-		e = ims_buf_append(out, s, n);
-		w = total;
-	} else {
-		for (i = 0; i < n && e == IMS_OK;) {
-			uint32_t cp;
-			size_t k = ims_utf8_decode(p + i, n - i, &cp);
-
-			if (k == 0) {
-				k = 1;
-				cp = '?';
-			}
-			if (w + cp_width(cp) + 1 > cols)
-				break;
-			w += cp_width(cp);
-			e = ims_buf_append(out, s + i, k);
-			i += k;
-		}
-		if (e == IMS_OK && cols > 0) {
-			e = ims_buf_puts(out, "\xe2\x80\xa6"); /* U+2026 */
-			w++;
-		}
-	}
-	for (; pad && e == IMS_OK && w < cols; w++)
-		e = ims_buf_putc(out, ' ');
-	return e;
-}
-
-/* "368", "1.3K", "217K", "12M". */
-static void short_size(uint64_t v, char *buf, size_t n)
-{
-	static const char units[] = "KMGTP";
-	double d = (double)v;
-	size_t u = 0;
-
-	if (v < 1000) {
-		snprintf(buf, n, "%u", (unsigned)v);
-		return;
-	}
-	d /= 1024;
-	while (d >= 999.5 && u + 1 < sizeof(units) - 1) {
-		d /= 1024;
-		u++;
-	}
-	if (d < 9.95)
-		snprintf(buf, n, "%.1f%c", d, units[u]);
-	else
-		snprintf(buf, n, "%.0f%c", d, units[u]);
-}
-
 /* ISO 8601 in local time with the offset: "2026-06-30T20:45:00+02:00". */
 
 /* Flags as Maildir letters (see the file comment). */
@@ -406,11 +320,11 @@ static void lister_init(struct lister *l, struct cli *c, int json)
 	if (l->uidw < 3)
 		l->uidw = 3;
 	ims_json_init_file(&l->j, stdout, IMS_JSON_LINES);
-	ims_buf_init(&l->from, 64 * 1024);
-	ims_buf_init(&l->addr, 64 * 1024);
-	ims_buf_init(&l->subj, 256 * 1024);
-	ims_buf_init(&l->tmp, 256 * 1024);
-	ims_buf_init(&l->line, 512 * 1024);
+	ims_buf_init(&l->from, IMS_CAP_LIST_FROM);
+	ims_buf_init(&l->addr, IMS_CAP_LIST_FROM);
+	ims_buf_init(&l->subj, IMS_CAP_LIST_SUBJECT);
+	ims_buf_init(&l->tmp, IMS_CAP_LIST_SUBJECT);
+	ims_buf_init(&l->line, IMS_CAP_LIST_LINE);
 }
 
 static void lister_release(struct lister *l)
@@ -527,7 +441,7 @@ static ims_err list_text(struct lister *l, const struct ims_fetch *f, struct ims
 		} else {
 			snprintf(date, sizeof(date), "-");
 		}
-		short_size(f->rfc822_size, size, sizeof(size));
+		ims_size_short(f->rfc822_size, size, sizeof(size));
 		fixed = (size_t)l->uidw + 2 + 5 + 1 + 16 + 2 + 2 + 5;
 		if (l->cols < fixed + 3 * fromw)
 			fromw = l->cols > fixed + 24 ? (l->cols - fixed) / 3 : 8;
@@ -539,12 +453,12 @@ static ims_err list_text(struct lister *l, const struct ims_fetch *f, struct ims
 			                   flags, date);
 		safe_into(from, &l->tmp);
 		if (e == IMS_OK)
-			e = put_cols(line, bufstr(&l->tmp), fromw, 1);
+			e = ims_text_fit(line, bufstr(&l->tmp), fromw, 1);
 		if (e == IMS_OK)
 			e = ims_buf_puts(line, "  ");
 		safe_into(bufstr(&l->subj), &l->tmp);
 		if (e == IMS_OK)
-			e = put_cols(line, bufstr(&l->tmp), subjw, 1);
+			e = ims_text_fit(line, bufstr(&l->tmp), subjw, 1);
 		if (e == IMS_OK)
 			e = ims_buf_printf(line, "  %5s%s\n", size,
 			                   c->color && (unseen || deleted) ? "\033[0m" : "");
@@ -675,475 +589,20 @@ static ims_err cmd_list(struct cli *c, int argc, char **argv)
 
 /* ---- search ------------------------------------------------------------------ */
 
-enum skind {
-	SK_NONE,   /* no argument */
-	SK_STR,    /* a string */
-	SK_DATE,   /* a date: 2026-01-31 or 31-Jan-2026 */
-	SK_SIZE,   /* a size: 1M, 10k, 12345 */
-	SK_NUM,    /* a number */
-	SK_ATOM,   /* a keyword */
-	SK_HEADER, /* a field name and a string */
-	SK_UIDSET, /* a UID set */
-	SK_NOT,
-	SK_OR
-};
-
-static const struct skey {
-	const char *name;
-	const char *imap;
-	enum skind kind;
-} skeys[] = {
-    {"all", "ALL", SK_NONE},
-    {"answered", "ANSWERED", SK_NONE},
-    {"replied", "ANSWERED", SK_NONE},
-    {"deleted", "DELETED", SK_NONE},
-    {"draft", "DRAFT", SK_NONE},
-    {"flagged", "FLAGGED", SK_NONE},
-    {"new", "NEW", SK_NONE},
-    {"old", "OLD", SK_NONE},
-    {"recent", "RECENT", SK_NONE},
-    {"seen", "SEEN", SK_NONE},
-    {"read", "SEEN", SK_NONE},
-    {"unanswered", "UNANSWERED", SK_NONE},
-    {"unreplied", "UNANSWERED", SK_NONE},
-    {"undeleted", "UNDELETED", SK_NONE},
-    {"undraft", "UNDRAFT", SK_NONE},
-    {"unflagged", "UNFLAGGED", SK_NONE},
-    {"unseen", "UNSEEN", SK_NONE},
-    {"unread", "UNSEEN", SK_NONE},
-    {"bcc", "BCC", SK_STR},
-    {"body", "BODY", SK_STR},
-    {"cc", "CC", SK_STR},
-    {"from", "FROM", SK_STR},
-    {"subject", "SUBJECT", SK_STR},
-    {"text", "TEXT", SK_STR},
-    {"to", "TO", SK_STR},
-    {"emailid", "EMAILID", SK_STR},
-    {"threadid", "THREADID", SK_STR},
-    {"before", "BEFORE", SK_DATE},
-    {"on", "ON", SK_DATE},
-    {"since", "SINCE", SK_DATE},
-    {"sentbefore", "SENTBEFORE", SK_DATE},
-    {"senton", "SENTON", SK_DATE},
-    {"sentsince", "SENTSINCE", SK_DATE},
-    {"savedbefore", "SAVEDBEFORE", SK_DATE},
-    {"savedon", "SAVEDON", SK_DATE},
-    {"savedsince", "SAVEDSINCE", SK_DATE},
-    {"larger", "LARGER", SK_SIZE},
-    {"smaller", "SMALLER", SK_SIZE},
-    {"older", "OLDER", SK_NUM},
-    {"younger", "YOUNGER", SK_NUM},
-    {"modseq", "MODSEQ", SK_NUM},
-    {"keyword", "KEYWORD", SK_ATOM},
-    {"unkeyword", "UNKEYWORD", SK_ATOM},
-    {"header", "HEADER", SK_HEADER},
-    {"uid", "UID", SK_UIDSET},
-    {"not", "NOT", SK_NOT},
-    {"or", "OR", SK_OR},
-};
-
-enum tkind { T_WORD, T_OPEN, T_CLOSE };
-
-struct token {
-	enum tkind kind;
-	int word;      /* the argv word it came from */
-	int glued;     /* T_CLOSE: at the end of a word with text */
-	const char *p; /* T_WORD: text (not NUL-terminated: len) */
-	size_t len;
-};
-
-/* The search parser: words cut into tokens (parentheses may touch keys
- * and values: "(from", "bob)"), then keys parsed by recursive descent
- * into the arguments of UID SEARCH. */
-struct sparse {
-	struct cli *c;
-	char **words;
-	struct token *t;
-	size_t nt, i;
-	int depth;
-	struct ims_arg *out;
-	size_t nout, cap;
-	char (*store)[48]; /* converted values (dates, sizes), one per output */
-	char **owned;      /* values cut from words, freed at the end */
-	size_t nowned;
-};
-
-static ims_err sp_emit(struct sparse *sp, enum ims_arg_kind kind, const char *p, size_t len)
+/* The search compiler reads message sets as every command does. */
+static ims_err search_set(void *ctx, const char *word, int *seq_r, struct ims_buf *set_r,
+                          struct ims_error *err)
 {
-	if (sp->nout == sp->cap)
-		return ims_error_set(&sp->c->err, IMS_ERR_USAGE, "search: too many keys");
-	sp->out[sp->nout++] = (struct ims_arg){kind, p, len};
-	return IMS_OK;
-}
-
-/* A converted value kept for the command's lifetime. */
-static char *sp_slot(struct sparse *sp)
-{
-	return sp->store[sp->nout];
-}
-
-static int all_digits(const char *s)
-{
-	if (*s == '\0')
-		return 0;
-	for (; *s != '\0'; s++)
-		if (*s < '0' || *s > '9')
-			return 0;
-	return 1;
-}
-
-/* 2026-01-31 (or 31-Jan-2026 as IMAP writes it) -> "31-Jan-2026". */
-static int conv_date(const char *v, char *out, size_t n)
-{
-	static const char *const mon[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-	                                  "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-	int y, m, d, k = 0;
-	char ms[4];
-
-	if (sscanf(v, "%4d-%2d-%2d%n", &y, &m, &d, &k) == 3 && v[k] == '\0' && strlen(v) == 10 &&
-	    y >= 1900 && m >= 1 && m <= 12 && d >= 1 && d <= 31) {
-		snprintf(out, n, "%d-%s-%04d", d, mon[m - 1], y);
-		return 0;
-	}
-	k = 0;
-	if (sscanf(v, "%2d-%3[A-Za-z]-%4d%n", &d, ms, &y, &k) == 3 && v[k] == '\0' && d >= 1 &&
-	    d <= 31 && y >= 1900) {
-		for (m = 0; m < 12; m++)
-			if (strcasecmp(ms, mon[m]) == 0) {
-				snprintf(out, n, "%d-%s-%04d", d, mon[m], y);
-				return 0;
-			}
-	}
-	return -1;
-}
-
-/* 1M, 10k, 1.5M, 12345 (K, M, G are powers of 1024; a trailing B or iB
- * is allowed) -> bytes, at most 4294967295. */
-static int conv_size(const char *v, char *out, size_t n)
-{
-	char *end;
-	double d;
-	double mul = 1;
-
-	if (!(v[0] >= '0' && v[0] <= '9'))
-		return -1;
-	errno = 0;
-	d = strtod(v, &end);
-	if (errno != 0 || end == v)
-		return -1;
-	switch (*end) {
-	case 'k':
-	case 'K':
-		mul = 1024.0;
-		end++;
-		break;
-	case 'm':
-	case 'M':
-		mul = 1024.0 * 1024;
-		end++;
-		break;
-	case 'g':
-	case 'G':
-		mul = 1024.0 * 1024 * 1024;
-		end++;
-		break;
-	default: break;
-	}
-	if (mul > 1 && *end == 'i')
-		end++;
-	if (*end == 'b' || *end == 'B')
-		end++;
-	if (*end != '\0')
-		return -1;
-	d *= mul;
-	if (d < 0 || d > 4294967295.0)
-		return -1;
-	snprintf(out, n, "%.0f", d);
-	return 0;
-}
-
-static int is_atom(const char *p, size_t len)
-{
-	size_t i;
-
-	if (len == 0)
-		return 0;
-	for (i = 0; i < len; i++) {
-		unsigned char ch = (unsigned char)p[i];
-
-		if (ch <= 0x20 || ch >= 0x7f || strchr("(){%*\"\\]", ch) != NULL)
-			return 0;
-	}
-	return 1;
-}
-
-/* The next value: a whole word, except that closing parentheses at its
- * end close open groups.  *v_r is NUL-terminated. */
-static ims_err sp_value(struct sparse *sp, const char *key, const char **v_r, size_t *len_r)
-{
-	struct token *t;
-	const char *w;
-	size_t len, closes = 0;
-	int wi;
-
-	if (sp->i >= sp->nt)
-		return ims_error_set(&sp->c->err, IMS_ERR_USAGE, "search: %s needs a value", key);
-	t = &sp->t[sp->i];
-	wi = t->word;
-	w = sp->words[wi];
-	len = strlen(w);
-	if (t->kind == T_WORD) {
-		size_t j = sp->i + 1;
-
-		while (j < sp->nt && sp->t[j].word == wi && sp->t[j].kind == T_CLOSE)
-			j++, closes++;
-		if (closes > (size_t)sp->depth)
-			closes = (size_t)sp->depth;
-		len -= closes;
-	} else if (t->kind == T_CLOSE && !t->glued && sp->depth > 0) {
-		return ims_error_set(&sp->c->err, IMS_ERR_USAGE, "search: %s needs a value", key);
-	}
-	/* Skip the tokens of this word, but for the closes kept as closes. */
-	while (sp->i < sp->nt && sp->t[sp->i].word == wi)
-		sp->i++;
-	sp->i -= closes;
-	if (len != strlen(w)) {
-		char *copy = strndup(w, len);
-
-		if (copy == NULL)
-			return nomem(sp->c);
-		sp->owned[sp->nowned++] = copy;
-		w = copy;
-	}
-	*v_r = w;
-	*len_r = len;
-	return IMS_OK;
-}
-
-static ims_err sp_key(struct sparse *sp, int level);
-
-static ims_err sp_keys_until_close(struct sparse *sp, int level)
-{
-	size_t before = sp->nout;
+	struct cli *c = ctx;
+	struct cli_msgarg m;
 	ims_err e;
 
-	for (;;) {
-		if (sp->i >= sp->nt)
-			return ims_error_set(&sp->c->err, IMS_ERR_USAGE,
-			                     "search: a '(' is not closed");
-		if (sp->t[sp->i].kind == T_CLOSE) {
-			sp->i++;
-			if (sp->nout == before)
-				return ims_error_set(&sp->c->err, IMS_ERR_USAGE,
-				                     "search: empty parentheses");
-			sp->depth--;
-			return sp_emit(sp, IMS_ARG_RAW, ")", 1);
-		}
-		e = sp_key(sp, level + 1);
-		if (e != IMS_OK)
-			return e;
-	}
-}
-
-static ims_err sp_key(struct sparse *sp, int level)
-{
-	const struct token *t;
-	const struct skey *k = NULL;
-	char word[64], *slot;
-	const char *v, *v2;
-	size_t i, len, len2;
-	ims_err e;
-
-	if (level > 100)
-		return ims_error_set(&sp->c->err, IMS_ERR_USAGE, "search: nested too deeply");
-	if (sp->i >= sp->nt)
-		return ims_error_set(&sp->c->err, IMS_ERR_USAGE, "search: a search key is missing");
-	t = &sp->t[sp->i];
-	if (t->kind == T_OPEN) {
-		sp->i++;
-		sp->depth++;
-		if ((e = sp_emit(sp, IMS_ARG_RAW, "(", 1)) != IMS_OK)
-			return e;
-		return sp_keys_until_close(sp, level);
-	}
-	if (t->kind == T_CLOSE)
-		return ims_error_set(&sp->c->err, IMS_ERR_USAGE, "search: a ')' without '('");
-	len = t->len < sizeof(word) ? t->len : sizeof(word) - 1;
-	memcpy(word, t->p, len);
-	word[len] = '\0';
-	sp->i++;
-	slot = sp_slot(sp);
-	/* A message set: UIDs, or sequence numbers after '#'. */
-	if (word[0] == '#' || (word[0] >= '0' && word[0] <= '9') || word[0] == '*') {
-		struct cli_msgarg m;
-
-		if (t->len >= sizeof(word) - 1)
-			return ims_error_set(&sp->c->err, IMS_ERR_USAGE,
-			                     "search: a message set too long");
-		if ((e = msgarg_parse(sp->c, word, &m)) != IMS_OK)
-			return e;
-		if (!m.seq && (e = sp_emit(sp, IMS_ARG_RAW, "UID", 0)) != IMS_OK) {
-			msgarg_release(&m);
-			return e;
-		}
-		slot = sp_slot(sp);
-		if (m.set.len >= 48) {
-			msgarg_release(&m);
-			return ims_error_set(&sp->c->err, IMS_ERR_USAGE,
-			                     "search: a message set too long");
-		}
-		memcpy(slot, m.set.data, m.set.len + 1);
-		msgarg_release(&m);
-		return sp_emit(sp, IMS_ARG_RAW, slot, 0);
-	}
-	for (i = 0; i < sizeof(skeys) / sizeof(skeys[0]); i++)
-		if (strcasecmp(word, skeys[i].name) == 0) {
-			k = &skeys[i];
-			break;
-		}
-	if (k == NULL || t->len >= sizeof(word))
-		return ims_error_set(&sp->c->err, IMS_ERR_USAGE,
-		                     "search: unknown search key '%.*s'",
-		                     (int)(t->len > 40 ? 40 : t->len), t->p);
-	if ((e = sp_emit(sp, IMS_ARG_RAW, k->imap, 0)) != IMS_OK)
-		return e;
-	switch (k->kind) {
-	case SK_NONE: return IMS_OK;
-	case SK_NOT: return sp_key(sp, level + 1);
-	case SK_OR:
-		if ((e = sp_key(sp, level + 1)) != IMS_OK)
-			return e;
-		return sp_key(sp, level + 1);
-	case SK_STR:
-		if ((e = sp_value(sp, k->name, &v, &len)) != IMS_OK)
-			return e;
-		return sp_emit(sp, IMS_ARG_STRING, v, len);
-	case SK_HEADER:
-		if ((e = sp_value(sp, k->name, &v, &len)) != IMS_OK)
-			return e;
-		if ((e = sp_value(sp, k->name, &v2, &len2)) != IMS_OK)
-			return e;
-		if ((e = sp_emit(sp, IMS_ARG_STRING, v, len)) != IMS_OK)
-			return e;
-		return sp_emit(sp, IMS_ARG_STRING, v2, len2);
-	case SK_DATE:
-		if ((e = sp_value(sp, k->name, &v, &len)) != IMS_OK)
-			return e;
-		slot = sp_slot(sp);
-		if (conv_date(v, slot, 48) != 0)
-			return ims_error_set(&sp->c->err, IMS_ERR_USAGE,
-			                     "search: %s: '%.40s' is not a date (2026-01-31 or "
-			                     "31-Jan-2026)",
-			                     k->name, v);
-		return sp_emit(sp, IMS_ARG_RAW, slot, 0);
-	case SK_SIZE:
-	case SK_NUM:
-		if ((e = sp_value(sp, k->name, &v, &len)) != IMS_OK)
-			return e;
-		slot = sp_slot(sp);
-		if (k->kind == SK_SIZE && conv_size(v, slot, 48) != 0)
-			return ims_error_set(&sp->c->err, IMS_ERR_USAGE,
-			                     "search: %s: '%.40s' is not a size (12345, 10k, 1M)",
-			                     k->name, v);
-		if (k->kind == SK_NUM) {
-			if (!all_digits(v) || len > 19)
-				return ims_error_set(&sp->c->err, IMS_ERR_USAGE,
-				                     "search: %s: '%.40s' is not a number", k->name,
-				                     v);
-			snprintf(slot, 48, "%s", v);
-		}
-		return sp_emit(sp, IMS_ARG_RAW, slot, 0);
-	case SK_ATOM:
-		if ((e = sp_value(sp, k->name, &v, &len)) != IMS_OK)
-			return e;
-		if (!is_atom(v, len) || v[0] == '\\')
-			return ims_error_set(&sp->c->err, IMS_ERR_USAGE,
-			                     "search: %s: '%.40s' is not a keyword", k->name, v);
-		return sp_emit(sp, IMS_ARG_RAW, v, 0);
-	case SK_UIDSET: {
-		struct cli_msgarg m;
-
-		if ((e = sp_value(sp, k->name, &v, &len)) != IMS_OK)
-			return e;
-		if (v[0] == '#')
-			return ims_error_set(&sp->c->err, IMS_ERR_USAGE,
-			                     "search: uid takes UIDs, not '#'");
-		if ((e = msgarg_parse(sp->c, v, &m)) != IMS_OK)
-			return e;
-		slot = sp_slot(sp);
-		if (m.set.len >= 48) {
-			msgarg_release(&m);
-			return sp_emit(sp, IMS_ARG_RAW, v, 0); /* valid, as written */
-		}
-		memcpy(slot, m.set.data, m.set.len + 1);
-		msgarg_release(&m);
-		return sp_emit(sp, IMS_ARG_RAW, slot, 0);
-	}
-	}
-	return IMS_OK;
-}
-
-/* Cut the words into tokens. */
-static ims_err sp_tokenize(struct sparse *sp, int n)
-{
-	int wi;
-
-	for (wi = 0; wi < n; wi++) {
-		const char *w = sp->words[wi];
-		size_t len = strlen(w), a = 0, b = len, k;
-
-		while (a < len && w[a] == '(')
-			sp->t[sp->nt++] = (struct token){T_OPEN, wi, 0, w + a++, 1};
-		while (b > a && w[b - 1] == ')')
-			b--;
-		if (b > a)
-			sp->t[sp->nt++] = (struct token){T_WORD, wi, 0, w + a, b - a};
-		for (k = b; k < len; k++)
-			sp->t[sp->nt++] = (struct token){T_CLOSE, wi, b > a, w + k, 1};
-		if (len == 0)
-			sp->t[sp->nt++] = (struct token){T_WORD, wi, 0, w, 0};
-	}
-	return IMS_OK;
-}
-
-static ims_err build_search(struct cli *c, char **words, int n, struct sparse *sp)
-{
-	size_t chars = 0;
-	int i;
-	ims_err e;
-
-	memset(sp, 0, sizeof(*sp));
-	sp->c = c;
-	sp->words = words;
-	for (i = 0; i < n; i++)
-		chars += strlen(words[i]) + 2;
-	sp->cap = chars + 8;
-	sp->t = calloc(chars + 8, sizeof(*sp->t));
-	sp->out = calloc(sp->cap, sizeof(*sp->out));
-	sp->store = calloc(sp->cap + 1, sizeof(*sp->store));
-	sp->owned = calloc((size_t)n + 1, sizeof(*sp->owned));
-	if (sp->t == NULL || sp->out == NULL || sp->store == NULL || sp->owned == NULL)
-		return nomem(c);
-	if ((e = sp_tokenize(sp, n)) != IMS_OK)
-		return e;
-	while (sp->i < sp->nt)
-		if ((e = sp_key(sp, 0)) != IMS_OK)
-			return e;
-	if (sp->nout == 0)
-		return ims_error_set(&c->err, IMS_ERR_USAGE, "search: no search keys");
-	return IMS_OK;
-}
-
-static void sparse_release(struct sparse *sp)
-{
-	size_t i;
-
-	for (i = 0; i < sp->nowned; i++)
-		free(sp->owned[i]);
-	free(sp->owned);
-	free(sp->t);
-	free(sp->out);
-	free(sp->store);
+	if (msgarg_parse(c, word, &m) != IMS_OK)
+		return ims_error_copy(err, &c->err);
+	*seq_r = m.seq;
+	e = ims_buf_append(set_r, m.set.data, m.set.len);
+	msgarg_release(&m);
+	return e == IMS_OK ? IMS_OK : ims_error_nomem(err);
 }
 
 /* search KEY... */
@@ -1152,7 +611,7 @@ static ims_err cmd_search(struct cli *c, int argc, char **argv)
 	static const char u[] = "search KEY...";
 	struct ims_search_result res;
 	struct ims_words w;
-	struct sparse sp;
+	struct ims_search_prog prog;
 	struct lopts lo;
 	struct lister l;
 	char **words;
@@ -1182,17 +641,18 @@ static ims_err cmd_search(struct cli *c, int argc, char **argv)
 		words = w.v;
 		n = (int)w.n;
 	}
-	e = build_search(c, words, n, &sp);
+	ims_search_prog_init(&prog);
+	e = ims_search_compile(&prog, words, (size_t)n, search_set, c, &c->err);
 	if (e == IMS_OK)
 		e = cli_ready(c);
 	if (e != IMS_OK) {
-		sparse_release(&sp);
+		ims_search_prog_release(&prog);
 		ims_words_release(&w);
 		return e;
 	}
 	ims_search_result_init(&res);
-	e = ims_session_uid_search(c->sess, sp.out, sp.nout, &res, &c->err);
-	sparse_release(&sp);
+	e = ims_session_uid_search(c->sess, prog.keys, prog.n, &res, &c->err);
+	ims_search_prog_release(&prog);
 	ims_words_release(&w);
 	if (e == IMS_OK && res.n == 0) {
 		ims_search_result_release(&res);
@@ -1217,39 +677,17 @@ static ims_err cmd_search(struct cli *c, int argc, char **argv)
 
 /* ---- fetch -------------------------------------------------------------------- */
 
+/* The sink of fetch: the body to a file or a pipe as it is, to a
+ * terminal line by line through the sanitiser. */
 struct fetcher {
 	struct cli *c;
 	int fd;
 	int tty; /* sanitise for a terminal */
-	int seq;
-	uint32_t want; /* the UID, or the sequence number with seq */
-	int found;
-	int nil;      /* the server sent NIL for the body */
-	uint32_t uid; /* of the message found (0: not told) */
-	int streamed;
 	int errnum;
 	uint64_t bytes;
 	struct ims_buf pend; /* tty: the unfinished line */
 	struct ims_buf safe;
 };
-
-static int write_all(int fd, const void *p, size_t n)
-{
-	const char *s = p;
-
-	while (n > 0) {
-		ssize_t w = write(fd, s, n);
-
-		if (w < 0) {
-			if (errno == EINTR && !cli_interrupted)
-				continue;
-			return -1;
-		}
-		s += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
 
 static ims_err fetch_flush(struct fetcher *x)
 {
@@ -1259,7 +697,7 @@ static ims_err fetch_flush(struct fetcher *x)
 	if (ims_sanitize(x->pend.data, x->pend.len, IMS_SANITIZE_TEXT, &x->safe, &e) != IMS_OK)
 		return IMS_ERR_NOMEM;
 	ims_buf_reset(&x->pend);
-	if (write_all(x->fd, x->safe.data, x->safe.len) != 0) {
+	if (ims_fs_write_all(x->fd, x->safe.data, x->safe.len, &cli_interrupted) != 0) {
 		x->errnum = errno;
 		return IMS_ERR_IO;
 	}
@@ -1275,7 +713,7 @@ static ims_err fetch_write(void *ctx, const void *p, size_t n)
 		return IMS_ERR_CANCELLED;
 	x->bytes += n;
 	if (!x->tty) {
-		if (write_all(x->fd, p, n) != 0) {
+		if (ims_fs_write_all(x->fd, p, n, &cli_interrupted) != 0) {
 			x->errnum = errno;
 			return IMS_ERR_IO;
 		}
@@ -1295,67 +733,6 @@ static ims_err fetch_write(void *ctx, const void *p, size_t n)
 		s += k;
 		n -= k;
 	}
-	return IMS_OK;
-}
-
-/* The message asked for: the one number, or any for "*" (one message). */
-static int fetch_is_ours(const struct fetcher *x, uint32_t seq, uint32_t uid)
-{
-	if (x->want == 0)
-		return x->seq || uid != 0;
-	return x->seq ? seq == x->want : uid == x->want;
-}
-
-static ims_err fetch_literal(void *ctx, const struct ims_literal_info *li, struct ims_sink *sink_r,
-                             struct ims_error *err)
-{
-	struct fetcher *x = ctx;
-
-	(void)err;
-	if (li->kind != IMS_DATA_FETCH || li->nested || li->item == NULL ||
-	    strncasecmp(li->item, "BODY[", 5) != 0 || x->streamed)
-		return IMS_OK;
-	/* UID comes before the body in the items we ask for. */
-	if (!x->seq && li->uid == 0)
-		return IMS_OK;
-	if (!fetch_is_ours(x, li->number, li->uid))
-		return IMS_OK;
-	x->streamed = 1;
-	sink_r->write = fetch_write;
-	sink_r->ctx = x;
-	return IMS_OK;
-}
-
-static ims_err fetch_message(void *ctx, const struct ims_fetch *f, struct ims_error *err)
-{
-	struct fetcher *x = ctx;
-	size_t i;
-
-	if (f->n_sections == 0 || x->found)
-		return IMS_OK;
-	if (!fetch_is_ours(x, f->seq, (f->have & IMS_FETCH_UID) ? f->uid : 0))
-		return IMS_OK;
-	for (i = 0; i < f->n_sections; i++) {
-		const struct ims_value *v = f->sections[i].value;
-		ims_err e;
-
-		if (f->sections[i].binary || strncasecmp(f->sections[i].item, "BODY[", 5) != 0)
-			continue;
-		if (v != NULL && v->type == IMS_V_NIL) {
-			x->nil = 1; /* not the message: the atom NIL is never written */
-			continue;
-		}
-		x->found = 1;
-		x->uid = (f->have & IMS_FETCH_UID) ? f->uid : 0;
-		if (v == NULL || (v->flags & IMS_VF_STREAMED) || v->s == NULL)
-			break;
-		/* A small value that came quoted, or in memory. */
-		if ((e = fetch_write(x, v->s, v->len)) != IMS_OK)
-			return ims_error_set(err, e, "fetch: writing: %s", strerror(x->errnum));
-		break;
-	}
-	if (x->found && x->tty && x->pend.len > 0)
-		return fetch_flush(x);
 	return IMS_OK;
 }
 
@@ -1395,8 +772,8 @@ static ims_err cmd_fetch(struct cli *c, int argc, char **argv)
 	struct fetcher x;
 	struct lopts lo;
 	struct cli_msgarg m;
-	struct ims_fetch_handler h;
-	char section[64] = "", items[128], safe[512];
+	struct ims_body_fetch b;
+	char section[64] = "", safe[512];
 	struct ims_fs_out out;
 	int to_file = 0;
 	ims_err e;
@@ -1423,8 +800,6 @@ static ims_err cmd_fetch(struct cli *c, int argc, char **argv)
 	}
 	memset(&x, 0, sizeof(x));
 	x.c = c;
-	x.seq = m.seq;
-	x.want = m.single;
 	x.fd = STDOUT_FILENO;
 	x.tty = lo.output == NULL && c->out_tty;
 	ims_buf_init(&x.pend, 0);
@@ -1442,14 +817,13 @@ static ims_err cmd_fetch(struct cli *c, int argc, char **argv)
 	} else {
 		fflush(stdout);
 	}
-	snprintf(items, sizeof(items), "(UID BODY.PEEK[%s])", section);
-	h.literal = fetch_literal;
-	h.message = fetch_message;
-	h.ctx = &x;
-	if (m.seq)
-		e = ims_session_seq_fetch(c->sess, m.set.data, items, &h, &c->err);
-	else
-		e = ims_session_uid_fetch(c->sess, m.set.data, items, &h, &c->err);
+	memset(&b, 0, sizeof(b));
+	b.set = m.set.data;
+	b.want = m.single;
+	b.seq = m.seq;
+	b.section = section;
+	b.sink = (struct ims_sink){fetch_write, &x};
+	e = ims_session_fetch_body(c->sess, &b, &c->err);
 	if (e == IMS_OK && x.tty && x.pend.len > 0)
 		e = fetch_flush(&x);
 	if (e == IMS_ERR_IO && x.errnum != 0 && lo.output == NULL)
@@ -1458,10 +832,10 @@ static ims_err cmd_fetch(struct cli *c, int argc, char **argv)
 		e = ims_error_set(&c->err, IMS_ERR_IO, "fetch: writing %s: %s",
 		                  lo.output != NULL ? lo.output : "to standard output",
 		                  strerror(x.errnum));
-	if (e == IMS_OK && !x.found)
+	if (e == IMS_OK && !b.found)
 		e = ims_error_set(
 		    &c->err, IMS_ERR_NO, "fetch: %s %s%s in %s",
-		    x.nil ? "the server sent no content (NIL) for message" : "no message",
+		    b.nil ? "the server sent no content (NIL) for message" : "no message",
 		    m.seq ? "#" : "with UID ", m.set.data, cur_folder(c, safe, sizeof(safe)));
 	if (to_file) {
 		struct ims_error fe;
@@ -1477,8 +851,8 @@ static ims_err cmd_fetch(struct cli *c, int argc, char **argv)
 		json_init(&j, stdout);
 		json_begin_object(&j);
 		json_key(&j, "uid");
-		if (x.uid != 0)
-			(void)ims_json_uint(&j.w, x.uid);
+		if (b.uid != 0)
+			(void)ims_json_uint(&j.w, b.uid);
 		else
 			json_null(&j);
 		json_kv_str(&j, "section", section);
@@ -1887,7 +1261,7 @@ static ims_err spool(struct cli *c, int in, int *fd_r)
 		}
 		if (r == 0)
 			break;
-		if (write_all(fd, buf, (size_t)r) != 0) {
+		if (ims_fs_write_all(fd, buf, (size_t)r, &cli_interrupted) != 0) {
 			int en = errno;
 
 			close(fd);
@@ -1901,68 +1275,6 @@ static ims_err spool(struct cli *c, int in, int *fd_r)
 	}
 	*fd_r = fd;
 	return IMS_OK;
-}
-
-/* --date: IMAP's "17-Jul-1996 02:44:25 -0700" as it is, or ISO 8601
- * "2026-01-31", "2026-01-31 10:00[:00]", "2026-01-31T10:00:00[Z|+02:00]"
- * (local time without a zone). */
-static int conv_datetime(const char *v, char *out, size_t n)
-{
-	static const char *const mon[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-	                                  "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-	int y, mo, d, hh = 0, mi = 0, ss = 0, k = 0;
-	long off;
-	const char *p;
-	int64_t epoch;
-	struct tm tm;
-
-	if (ims_parse_date_time(v, &epoch) == IMS_OK) {
-		snprintf(out, n, "%s", v);
-		return 0;
-	}
-	if (sscanf(v, "%4d-%2d-%2d%n", &y, &mo, &d, &k) != 3 || k != 10)
-		return -1;
-	p = v + k;
-	if (*p == 'T' || *p == ' ') {
-		k = 0;
-		if (sscanf(p + 1, "%2d:%2d%n", &hh, &mi, &k) != 2 || k != 5)
-			return -1;
-		p += 1 + k;
-		if (*p == ':') {
-			k = 0;
-			if (sscanf(p + 1, "%2d%n", &ss, &k) != 1 || k != 2)
-				return -1;
-			p += 1 + k;
-		}
-	}
-	if (mo < 1 || mo > 12 || d < 1 || d > 31 || hh > 23 || mi > 59 || ss > 60 || y < 1900)
-		return -1;
-	if (*p == 'Z' && p[1] == '\0') {
-		off = 0;
-	} else if ((*p == '+' || *p == '-') && strlen(p) == 6 && p[3] == ':') {
-		int oh, om;
-
-		if (sscanf(p + 1, "%2d:%2d", &oh, &om) != 2 || oh > 23 || om > 59)
-			return -1;
-		off = (oh * 60 + om) * (*p == '-' ? -1 : 1);
-	} else if (*p == '\0') {
-		memset(&tm, 0, sizeof(tm));
-		tm.tm_year = y - 1900;
-		tm.tm_mon = mo - 1;
-		tm.tm_mday = d;
-		tm.tm_hour = hh;
-		tm.tm_min = mi;
-		tm.tm_sec = ss;
-		tm.tm_isdst = -1;
-		if (mktime(&tm) == (time_t)-1)
-			return -1;
-		off = tm.tm_gmtoff / 60;
-	} else {
-		return -1;
-	}
-	snprintf(out, n, "%02d-%s-%04d %02d:%02d:%02d %c%02ld%02ld", d, mon[mo - 1], y, hh, mi, ss,
-	         off < 0 ? '-' : '+', (off < 0 ? -off : off) / 60, (off < 0 ? -off : off) % 60);
-	return 0;
 }
 
 static ims_err cmd_append(struct cli *c, int argc, char **argv)
@@ -2001,7 +1313,7 @@ static ims_err cmd_append(struct cli *c, int argc, char **argv)
 			nf++;
 		}
 	}
-	if (lo.date != NULL && conv_datetime(lo.date, date, sizeof(date)) != 0)
+	if (lo.date != NULL && ims_datetime_imap(lo.date, date, sizeof(date)) != 0)
 		return ims_error_set(
 		    &c->err, IMS_ERR_USAGE,
 		    "append: --date '%s': want 2026-01-31, 2026-01-31T10:00:00+01:00 "

@@ -32,6 +32,7 @@
 #include "cli/cli.h"
 #include "cli/msgarg.h"
 #include "imapsh/fsafe.h"
+#include "imapsh/caps.h"
 #include "cli/output.h"
 #include "imapsh/charset.h"
 #include "imapsh/cte.h"
@@ -40,11 +41,10 @@
 #include "imapsh/rfc2047.h"
 #include "imapsh/sanitize.h"
 #include "imapsh/session.h"
+#include "imapsh/units.h"
 
-#define HEADER_MAX     (4u * 1024 * 1024)  /* bytes of BODY[HEADER] kept */
-#define TEXT_FETCH_MAX (12u * 1024 * 1024) /* bytes of one text part fetched */
-#define MAX_TEXTS      64                  /* text parts shown */
-#define SAVE_TRIES     1000                /* "name (N).ext" attempts */
+#define MAX_TEXTS  64   /* text parts shown */
+#define SAVE_TRIES 1000 /* "name (N).ext" attempts */
 
 /* clang-format off */
 static const struct cli_opt show_opts[] = {
@@ -62,11 +62,6 @@ static const struct cli_opt save_opts[] = {
 /* clang-format on */
 
 /* ---- helpers ------------------------------------------------------------ */
-
-static ims_err nomem(struct cli *c)
-{
-	return ims_error_set(&c->err, IMS_ERR_NOMEM, "out of memory");
-}
 
 struct ropts {
 	int json;
@@ -169,25 +164,6 @@ static void json_opt(struct json_out *j, const char *k, const char *s)
 	}
 }
 
-static const char *human_size(uint64_t bytes, char *buf, size_t n)
-{
-	static const char *const units[] = {"KiB", "MiB", "GiB", "TiB"};
-	double v = (double)bytes;
-	size_t u = 0;
-
-	if (bytes < 1024) {
-		snprintf(buf, n, "%" PRIu64 " B", bytes);
-		return buf;
-	}
-	v /= 1024;
-	while (v >= 1024 && u + 1 < sizeof(units) / sizeof(units[0])) {
-		v /= 1024;
-		u++;
-	}
-	snprintf(buf, n, "%.1f %s", v, units[u]);
-	return buf;
-}
-
 static ims_err stdout_check(struct cli *c)
 {
 	return cli_stdout_check(c);
@@ -258,7 +234,7 @@ static ims_err tree_add(struct tree *t, const struct ims_body *b, size_t parent,
 		struct ims_mime_part *v = realloc(t->v, cap * sizeof(*v));
 
 		if (v == NULL)
-			return ims_error_set(err, IMS_ERR_NOMEM, "out of memory");
+			return ims_error_nomem(err);
 		t->v = v;
 		t->cap = cap;
 	}
@@ -271,7 +247,7 @@ static ims_err tree_add(struct tree *t, const struct ims_body *b, size_t parent,
 	if (raw_params(b->params, b->n_params, &cp, &ncp) != IMS_OK ||
 	    raw_params(b->disp_params, b->n_disp_params, &dp, &ndp) != IMS_OK) {
 		free(cp);
-		return ims_error_set(err, IMS_ERR_NOMEM, "out of memory");
+		return ims_error_nomem(err);
 	}
 	type = b->type;
 	if (b->multipart && type == NULL)
@@ -420,7 +396,7 @@ static ims_err cmd_structure(struct cli *c, int argc, char **argv)
 				             IMS_SANITIZE_LINE);
 			if (e == IMS_OK && !is_multipart(p))
 				e = ims_buf_printf(&out, "  %s",
-				                   human_size(p->size, hs, sizeof(hs)));
+				                   ims_size_iec(p->size, hs, sizeof(hs)));
 			if (e == IMS_OK && p->disposition != NULL &&
 			    (e = ims_buf_puts(&out, "  ")) == IMS_OK)
 				e = put_safe(&out, p->disposition, strlen(p->disposition),
@@ -450,7 +426,7 @@ static ims_err cmd_structure(struct cli *c, int argc, char **argv)
 	tree_release(&t);
 	if (e != IMS_OK) {
 		ims_buf_release(&out);
-		return nomem(c);
+		return ims_error_nomem(&c->err);
 	}
 	fwrite(out.data != NULL ? out.data : "", 1, out.len, stdout);
 	ims_buf_release(&out);
@@ -573,7 +549,7 @@ static ims_err show_message(void *ctx, const struct ims_fetch *f, struct ims_err
 			continue;
 		if (v != NULL && !(v->flags & IMS_VF_STREAMED) && v->s != NULL && !w->got &&
 		    want_put(w, v->s, v->len) != IMS_OK)
-			return ims_error_set(err, IMS_ERR_NOMEM, "out of memory");
+			return ims_error_nomem(err);
 		w->got = 1;
 	}
 	return IMS_OK;
@@ -652,20 +628,279 @@ static ims_err page_out(struct cli *c, const char *s, size_t len)
 	return IMS_OK;
 }
 
+/* The sections show asks for: the header, then every text part (never an
+ * attachment), each with its cap; then one UID FETCH for all of them. */
+static ims_err show_fetch(struct cli *c, struct show_ctx *x, const struct tree *t,
+                          const unsigned char *roles, int json)
+{
+	struct ims_fetch_handler h;
+	struct ims_buf items;
+	size_t i, nw = 0;
+	char set[16], fold[512];
+	ims_err e;
+
+	snprintf(x->w[nw].section, sizeof(x->w[nw].section), "HEADER");
+	x->w[nw].part = (size_t)-1;
+	x->w[nw].cap = IMS_CAP_HEADER_FETCH;
+	ims_buf_init(&x->w[nw].data, 0);
+	nw++;
+	for (i = 0; i < t->n && nw <= MAX_TEXTS; i++) {
+		if (roles[i] != IMS_MIME_ROLE_TEXT)
+			continue;
+		/* A single-part message: its body is BODY[1] (RFC 9051 6.4.5);
+		 * a top-level part without a number is BODY[TEXT]. */
+		snprintf(x->w[nw].section, sizeof(x->w[nw].section), "%s",
+		         t->v[i].section[0] != '\0' ? t->v[i].section : "TEXT");
+		x->w[nw].part = i;
+		x->w[nw].cap = IMS_CAP_TEXT_FETCH;
+		ims_buf_init(&x->w[nw].data, 0);
+		nw++;
+	}
+	x->n = nw;
+	ims_buf_init(&items, 0);
+	e = ims_buf_puts(&items, json ? "(UID INTERNALDATE ENVELOPE" : "(UID");
+	for (i = 0; i < nw && e == IMS_OK; i++) {
+		uint64_t size = x->w[i].part != (size_t)-1 ? t->v[x->w[i].part].size : 0;
+
+		if (size > IMS_CAP_TEXT_FETCH)
+			e = ims_buf_printf(&items, " BODY.PEEK[%s]<0.%u>", x->w[i].section,
+			                   IMS_CAP_TEXT_FETCH);
+		else
+			e = ims_buf_printf(&items, " BODY.PEEK[%s]", x->w[i].section);
+	}
+	if (e == IMS_OK)
+		e = ims_buf_putc(&items, ')');
+	if (e != IMS_OK) {
+		ims_buf_release(&items);
+		return ims_error_nomem(&c->err);
+	}
+	h.literal = show_literal;
+	h.message = show_message;
+	h.ctx = x;
+	snprintf(set, sizeof(set), "%" PRIu32, x->uid);
+	e = ims_session_uid_fetch(c->sess, set, items.data, &h, &c->err);
+	ims_buf_release(&items);
+	if (e == IMS_OK && !x->w[0].got)
+		e = ims_error_set(&c->err, IMS_ERR_NO,
+		                  "show: no message with UID %" PRIu32 " in %s", x->uid,
+		                  cur_folder(c, fold, sizeof(fold)));
+	return e;
+}
+
+/* What show shows: the headers, a blank line, the texts, the attachment
+ * list (not in JSON, which lists them itself), with where each begins. */
+struct show_view {
+	struct ims_buf text;
+	size_t hdr_end, text_start, text_end;
+	int fallback; /* a text was decoded with another charset: fb says */
+	struct ims_charset_info fb;
+};
+
+static ims_err show_build(struct cli *c, const struct show_ctx *x, const struct tree *t,
+                          const unsigned char *roles, int all_headers, int json,
+                          struct show_view *v)
+{
+	struct ims_buf att;
+	size_t i;
+	int ntext = 0;
+	ims_err e;
+
+	e = ims_mime_view_headers(x->w[0].data.data != NULL ? x->w[0].data.data : "",
+	                          x->w[0].data.len, all_headers ? IMS_MIME_VIEW_ALL_HEADERS : 0,
+	                          &v->text, &c->err);
+	if (e != IMS_OK)
+		return e;
+	v->hdr_end = v->text.len;
+	if (ims_buf_putc(&v->text, '\n') != IMS_OK)
+		return ims_error_nomem(&c->err);
+	v->text_start = v->text.len;
+	for (i = 1; i < x->n; i++) {
+		const struct ims_mime_part *p = &t->v[x->w[i].part];
+		struct ims_charset_info ci;
+
+		ims_charset_info_init(&ci);
+		if (ntext++ > 0 && ims_buf_putc(&v->text, '\n') != IMS_OK)
+			return ims_error_nomem(&c->err);
+		e = ims_mime_part_text(p, x->w[i].data.data != NULL ? x->w[i].data.data : "",
+		                       x->w[i].data.len, IMS_MIME_TEXT_NOTES, &v->text, &ci,
+		                       &c->err);
+		if (e != IMS_OK)
+			return e;
+		if (x->w[i].truncated && ims_buf_puts(&v->text, "[... truncated]\n") != IMS_OK)
+			return ims_error_nomem(&c->err);
+		if ((ci.flags & (IMS_CHARSET_FALLBACK | IMS_CHARSET_LOSSY)) && !v->fallback) {
+			v->fallback = 1;
+			v->fb = ci;
+		}
+	}
+	v->text_end = v->text.len;
+	ims_buf_init(&att, 0);
+	e = ims_mime_attachments_format(t->v, t->n, roles, &att, &c->err);
+	if (e == IMS_OK && att.len > 0 && !json) {
+		if ((e = ims_buf_putc(&v->text, '\n')) == IMS_OK)
+			e = ims_buf_append(&v->text, att.data, att.len);
+	}
+	ims_buf_release(&att);
+	return e == IMS_OK ? IMS_OK : ims_error_nomem(&c->err);
+}
+
+/* JSON: the five usual header fields, each or null. */
+static void show_json_headers(struct json_out *j, const struct show_view *v)
+{
+	static const char *const five[] = {"Date", "From", "To", "Cc", "Subject"};
+	size_t i;
+
+	json_key(j, "headers");
+	json_begin_object(j);
+	for (i = 0; i < sizeof(five) / sizeof(five[0]); i++) {
+		size_t vl = 0;
+		const char *val = hdr_value(v->text.data, v->hdr_end, five[i], &vl);
+		char key[16];
+		size_t k;
+
+		for (k = 0; five[i][k] != '\0' && k + 1 < sizeof(key); k++)
+			key[k] = (char)(five[i][k] | 0x20);
+		key[k] = '\0';
+		if (val != NULL) {
+			json_safe(j, key, val, vl, IMS_SANITIZE_LINE);
+		} else {
+			json_key(j, key);
+			json_null(j);
+		}
+	}
+	json_end_object(j);
+}
+
+/* JSON: every header field as {name, value}, in order. */
+static void show_json_all_headers(struct json_out *j, const struct show_view *v)
+{
+	const char *p = v->text.data, *end = v->text.data + v->hdr_end;
+
+	json_key(j, "all_headers");
+	json_begin_array(j);
+	while (p != NULL && p < end) {
+		const char *eol = memchr(p, '\n', (size_t)(end - p));
+		const char *colon;
+
+		if (eol == NULL)
+			eol = end;
+		colon = memchr(p, ':', (size_t)(eol - p));
+		if (colon != NULL) {
+			const char *val = colon + 1;
+
+			if (val < eol && *val == ' ')
+				val++;
+			json_begin_object(j);
+			json_safe(j, "name", p, (size_t)(colon - p), IMS_SANITIZE_LINE);
+			json_safe(j, "value", val, (size_t)(eol - val), IMS_SANITIZE_LINE);
+			json_end_object(j);
+		}
+		p = eol + 1;
+	}
+	json_end_array(j);
+}
+
+/* JSON: the attachments, as the attachment list names them. */
+static void show_json_attachments(struct json_out *j, const struct tree *t,
+                                  const unsigned char *roles)
+{
+	size_t i;
+
+	json_key(j, "attachments");
+	json_begin_array(j);
+	for (i = 0; i < t->n; i++) {
+		const struct ims_mime_part *p = &t->v[i];
+		char type[256];
+
+		if (roles[i] != IMS_MIME_ROLE_ATTACHMENT)
+			continue;
+		snprintf(type, sizeof(type), "%s/%s", p->type, p->subtype);
+		json_begin_object(j);
+		json_safe(j, "part", p->section, strlen(p->section), IMS_SANITIZE_LINE);
+		json_safe(j, "type", type, strlen(type), IMS_SANITIZE_LINE);
+		json_key(j, "size");
+		(void)ims_json_uint(&j->w, p->size);
+		json_opt(j, "name", p->filename);
+		json_end_object(j);
+	}
+	json_end_array(j);
+}
+
+static ims_err show_json(struct cli *c, const struct show_ctx *x, const struct tree *t,
+                         const unsigned char *roles, const struct show_view *v, int all_headers)
+{
+	struct json_out j;
+
+	json_init(&j, stdout);
+	json_begin_object(&j);
+	json_key(&j, "uid");
+	(void)ims_json_uint(&j.w, x->uid);
+	json_key(&j, "date");
+	cli_json_date(&j.w, x->internaldate);
+	json_key(&j, "from");
+	cli_json_from(&j.w, x->have_from, x->from_name.data, x->from_name.len, x->from_addr.data,
+	              x->from_addr.len);
+	show_json_headers(&j, v);
+	if (all_headers)
+		show_json_all_headers(&j, v);
+	json_safe(&j, "text", v->text.data + v->text_start, v->text_end - v->text_start,
+	          IMS_SANITIZE_TEXT);
+	show_json_attachments(&j, t, roles);
+	if (v->fallback) {
+		json_key(&j, "charset_fallback");
+		json_begin_object(&j);
+		json_safe(&j, "declared", v->fb.declared, strlen(v->fb.declared),
+		          IMS_SANITIZE_LINE);
+		json_safe(&j, "used", v->fb.used, strlen(v->fb.used), IMS_SANITIZE_LINE);
+		json_kv_bool(&j, "lossy", (v->fb.flags & IMS_CHARSET_LOSSY) != 0);
+		json_end_object(&j);
+	}
+	json_end_object(&j);
+	json_finish(&j);
+	return stdout_check(c);
+}
+
+/* Nothing raw reaches the terminal or the pipe. */
+static ims_err show_text(struct cli *c, const struct show_view *v)
+{
+	struct ims_buf safe;
+	ims_err e;
+
+	ims_buf_init(&safe, 0);
+	if (put_safe(&safe, v->text.data, v->text.len, IMS_SANITIZE_TEXT) != IMS_OK)
+		e = ims_error_nomem(&c->err);
+	else
+		e = page_out(c, safe.data != NULL ? safe.data : "", safe.len);
+	ims_buf_release(&safe);
+	return e;
+}
+
+/* --mark-read: \Seen, in the folder opened for writing if it was not. */
+static ims_err show_mark_read(struct cli *c, uint32_t uid)
+{
+	static const char *const seen[] = {"\\Seen"};
+	char set[16], fold[512];
+	ims_err e = IMS_OK;
+
+	if (!c->folder_rw && c->folder[0] != '\0') {
+		snprintf(fold, sizeof(fold), "%s", c->folder);
+		e = cli_select(c, fold, 1);
+	}
+	snprintf(set, sizeof(set), "%" PRIu32, uid);
+	if (e == IMS_OK)
+		e = ims_session_uid_store(c->sess, set, IMS_STORE_ADD, seen, 1, 1, NULL, &c->err);
+	return e;
+}
+
 static ims_err cmd_show(struct cli *c, int argc, char **argv)
 {
 	static const char u[] = "show UID [--headers all] [--mark-read]";
-	static const char *const five[] = {"Date", "From", "To", "Cc", "Subject"};
 	struct ropts ro;
 	struct tree t;
 	struct show_ctx x;
-	struct ims_fetch_handler h;
-	struct ims_buf items, view, safe;
-	struct ims_charset_info fb;
+	struct show_view v;
 	unsigned char *roles = NULL;
-	size_t i, nw = 0, hdr_end = 0, text_start, text_end;
-	int fallback = 0, ntext = 0;
-	char set[16], fold[512];
+	size_t i;
 	uint32_t uid = 0;
 	ims_err e;
 
@@ -677,231 +912,34 @@ static ims_err cmd_show(struct cli *c, int argc, char **argv)
 	if ((e = fetch_structure(c, "show", uid, &t)) != IMS_OK)
 		return e;
 	memset(&x, 0, sizeof(x));
-	ims_buf_init(&x.from_name, 4096);
-	ims_buf_init(&x.from_addr, 4096);
-	ims_charset_info_init(&fb);
-	ims_buf_init(&items, 0);
-	ims_buf_init(&view, 0);
-	ims_buf_init(&safe, 0);
+	memset(&v, 0, sizeof(v));
+	x.uid = uid;
+	ims_buf_init(&x.from_name, IMS_CAP_SHOW_FROM);
+	ims_buf_init(&x.from_addr, IMS_CAP_SHOW_FROM);
+	ims_buf_init(&v.text, 0);
+	ims_charset_info_init(&v.fb);
 	roles = calloc(t.n + 1, 1);
 	x.w = calloc(MAX_TEXTS + 1, sizeof(*x.w));
 	if (roles == NULL || x.w == NULL) {
-		e = nomem(c);
-		goto out;
-	}
-	x.uid = uid;
-	ims_mime_roles(t.v, t.n, roles);
-	/* The header, then every text part (never an attachment). */
-	snprintf(x.w[nw].section, sizeof(x.w[nw].section), "HEADER");
-	x.w[nw].part = (size_t)-1;
-	x.w[nw].cap = HEADER_MAX;
-	ims_buf_init(&x.w[nw].data, 0);
-	nw++;
-	for (i = 0; i < t.n && nw <= MAX_TEXTS; i++) {
-		if (roles[i] != IMS_MIME_ROLE_TEXT)
-			continue;
-		/* A single-part message: its body is BODY[1] (RFC 9051 6.4.5);
-		 * a top-level part without a number is BODY[TEXT]. */
-		snprintf(x.w[nw].section, sizeof(x.w[nw].section), "%s",
-		         t.v[i].section[0] != '\0' ? t.v[i].section : "TEXT");
-		x.w[nw].part = i;
-		x.w[nw].cap = TEXT_FETCH_MAX;
-		ims_buf_init(&x.w[nw].data, 0);
-		nw++;
-	}
-	x.n = nw;
-	e = ims_buf_puts(&items, ro.json ? "(UID INTERNALDATE ENVELOPE" : "(UID");
-	for (i = 0; i < nw && e == IMS_OK; i++) {
-		uint64_t size = x.w[i].part != (size_t)-1 ? t.v[x.w[i].part].size : 0;
-
-		if (size > TEXT_FETCH_MAX)
-			e = ims_buf_printf(&items, " BODY.PEEK[%s]<0.%u>", x.w[i].section,
-			                   TEXT_FETCH_MAX);
-		else
-			e = ims_buf_printf(&items, " BODY.PEEK[%s]", x.w[i].section);
+		e = ims_error_nomem(&c->err);
+	} else {
+		ims_mime_roles(t.v, t.n, roles);
+		e = show_fetch(c, &x, &t, roles, ro.json);
 	}
 	if (e == IMS_OK)
-		e = ims_buf_putc(&items, ')');
-	if (e != IMS_OK) {
-		e = nomem(c);
-		goto out;
-	}
-	h.literal = show_literal;
-	h.message = show_message;
-	h.ctx = &x;
-	snprintf(set, sizeof(set), "%" PRIu32, uid);
-	e = ims_session_uid_fetch(c->sess, set, items.data, &h, &c->err);
-	if (e != IMS_OK)
-		goto out;
-	if (!x.w[0].got) {
-		e = ims_error_set(&c->err, IMS_ERR_NO,
-		                  "show: no message with UID %" PRIu32 " in %s", uid,
-		                  cur_folder(c, fold, sizeof(fold)));
-		goto out;
-	}
-	/* The view: headers, a blank line, the texts, the attachment list. */
-	e = ims_mime_view_headers(x.w[0].data.data != NULL ? x.w[0].data.data : "", x.w[0].data.len,
-	                          ro.all_headers ? IMS_MIME_VIEW_ALL_HEADERS : 0, &view, &c->err);
-	if (e != IMS_OK)
-		goto out;
-	hdr_end = view.len;
-	if ((e = ims_buf_putc(&view, '\n')) != IMS_OK)
-		goto nomem;
-	text_start = view.len;
-	for (i = 1; i < nw; i++) {
-		const struct ims_mime_part *p = &t.v[x.w[i].part];
-		struct ims_charset_info ci;
-
-		ims_charset_info_init(&ci);
-		if (ntext++ > 0 && (e = ims_buf_putc(&view, '\n')) != IMS_OK)
-			goto nomem;
-		e = ims_mime_part_text(p, x.w[i].data.data != NULL ? x.w[i].data.data : "",
-		                       x.w[i].data.len, IMS_MIME_TEXT_NOTES, &view, &ci, &c->err);
-		if (e != IMS_OK)
-			goto out;
-		if (x.w[i].truncated && (e = ims_buf_puts(&view, "[... truncated]\n")) != IMS_OK)
-			goto nomem;
-		if ((ci.flags & (IMS_CHARSET_FALLBACK | IMS_CHARSET_LOSSY)) && !fallback) {
-			fallback = 1;
-			fb = ci;
-		}
-	}
-	text_end = view.len;
-	{
-		struct ims_buf att;
-
-		ims_buf_init(&att, 0);
-		e = ims_mime_attachments_format(t.v, t.n, roles, &att, &c->err);
-		if (e == IMS_OK && att.len > 0 && !ro.json) {
-			if ((e = ims_buf_putc(&view, '\n')) == IMS_OK)
-				e = ims_buf_append(&view, att.data, att.len);
-		}
-		ims_buf_release(&att);
-		if (e != IMS_OK)
-			goto nomem;
-	}
-	if (ro.json) {
-		struct json_out j;
-
-		json_init(&j, stdout);
-		json_begin_object(&j);
-		json_key(&j, "uid");
-		(void)ims_json_uint(&j.w, uid);
-		json_key(&j, "date");
-		cli_json_date(&j.w, x.internaldate);
-		json_key(&j, "from");
-		cli_json_from(&j.w, x.have_from, x.from_name.data, x.from_name.len,
-		              x.from_addr.data, x.from_addr.len);
-		json_key(&j, "headers");
-		json_begin_object(&j);
-		for (i = 0; i < sizeof(five) / sizeof(five[0]); i++) {
-			size_t vl = 0;
-			const char *v = hdr_value(view.data, hdr_end, five[i], &vl);
-			char key[16];
-			size_t k;
-
-			for (k = 0; five[i][k] != '\0' && k + 1 < sizeof(key); k++)
-				key[k] = (char)(five[i][k] | 0x20);
-			key[k] = '\0';
-			if (v != NULL) {
-				json_safe(&j, key, v, vl, IMS_SANITIZE_LINE);
-			} else {
-				json_key(&j, key);
-				json_null(&j);
-			}
-		}
-		json_end_object(&j);
-		if (ro.all_headers) {
-			const char *p = view.data, *end = view.data + hdr_end;
-
-			json_key(&j, "all_headers");
-			json_begin_array(&j);
-			while (p != NULL && p < end) {
-				const char *eol = memchr(p, '\n', (size_t)(end - p));
-				const char *colon;
-
-				if (eol == NULL)
-					eol = end;
-				colon = memchr(p, ':', (size_t)(eol - p));
-				if (colon != NULL) {
-					const char *v = colon + 1;
-
-					if (v < eol && *v == ' ')
-						v++;
-					json_begin_object(&j);
-					json_safe(&j, "name", p, (size_t)(colon - p),
-					          IMS_SANITIZE_LINE);
-					json_safe(&j, "value", v, (size_t)(eol - v),
-					          IMS_SANITIZE_LINE);
-					json_end_object(&j);
-				}
-				p = eol + 1;
-			}
-			json_end_array(&j);
-		}
-		json_safe(&j, "text", view.data + text_start, text_end - text_start,
-		          IMS_SANITIZE_TEXT);
-		json_key(&j, "attachments");
-		json_begin_array(&j);
-		for (i = 0; i < t.n; i++) {
-			const struct ims_mime_part *p = &t.v[i];
-			char type[256];
-
-			if (roles[i] != IMS_MIME_ROLE_ATTACHMENT)
-				continue;
-			snprintf(type, sizeof(type), "%s/%s", p->type, p->subtype);
-			json_begin_object(&j);
-			json_safe(&j, "part", p->section, strlen(p->section), IMS_SANITIZE_LINE);
-			json_safe(&j, "type", type, strlen(type), IMS_SANITIZE_LINE);
-			json_key(&j, "size");
-			(void)ims_json_uint(&j.w, p->size);
-			json_opt(&j, "name", p->filename);
-			json_end_object(&j);
-		}
-		json_end_array(&j);
-		if (fallback) {
-			json_key(&j, "charset_fallback");
-			json_begin_object(&j);
-			json_safe(&j, "declared", fb.declared, strlen(fb.declared),
-			          IMS_SANITIZE_LINE);
-			json_safe(&j, "used", fb.used, strlen(fb.used), IMS_SANITIZE_LINE);
-			json_kv_bool(&j, "lossy", (fb.flags & IMS_CHARSET_LOSSY) != 0);
-			json_end_object(&j);
-		}
-		json_end_object(&j);
-		json_finish(&j);
-		e = stdout_check(c);
-	} else {
-		/* Nothing raw reaches the terminal or the pipe. */
-		if ((e = put_safe(&safe, view.data, view.len, IMS_SANITIZE_TEXT)) != IMS_OK)
-			goto nomem;
-		e = page_out(c, safe.data != NULL ? safe.data : "", safe.len);
-	}
-	if (e == IMS_OK && ro.mark_read) {
-		static const char *const seen[] = {"\\Seen"};
-
-		if (!c->folder_rw && c->folder[0] != '\0') {
-			snprintf(fold, sizeof(fold), "%s", c->folder);
-			e = cli_select(c, fold, 1);
-		}
-		if (e == IMS_OK)
-			e = ims_session_uid_store(c->sess, set, IMS_STORE_ADD, seen, 1, 1, NULL,
-			                          &c->err);
-	}
-	goto out;
-nomem:
-	e = nomem(c);
-out:
+		e = show_build(c, &x, &t, roles, ro.all_headers, ro.json, &v);
+	if (e == IMS_OK)
+		e = ro.json ? show_json(c, &x, &t, roles, &v, ro.all_headers) : show_text(c, &v);
+	if (e == IMS_OK && ro.mark_read)
+		e = show_mark_read(c, uid);
 	if (x.w != NULL)
-		for (i = 0; i < nw; i++)
+		for (i = 0; i < x.n; i++)
 			ims_buf_release(&x.w[i].data);
 	free(x.w);
 	free(roles);
 	ims_buf_release(&x.from_name);
 	ims_buf_release(&x.from_addr);
-	ims_buf_release(&items);
-	ims_buf_release(&view);
-	ims_buf_release(&safe);
+	ims_buf_release(&v.text);
 	tree_release(&t);
 	return e;
 }
@@ -910,11 +948,8 @@ out:
 
 struct saver {
 	struct cli *c;
-	uint32_t uid;
 	int fd;
 	int errnum;
-	int started;
-	int found;
 	struct ims_cte_dec dec;
 	uint64_t bytes;
 };
@@ -922,21 +957,12 @@ struct saver {
 static ims_err save_fd_write(void *ctx, const void *p, size_t n)
 {
 	struct saver *s = ctx;
-	const char *q = p;
 
-	while (n > 0) {
-		ssize_t k = write(s->fd, q, n);
-
-		if (k < 0) {
-			if (errno == EINTR)
-				continue;
-			s->errnum = errno;
-			return IMS_ERR_IO;
-		}
-		q += k;
-		n -= (size_t)k;
-		s->bytes += (uint64_t)k;
+	if (ims_fs_write_all(s->fd, p, n, &cli_interrupted) != 0) {
+		s->errnum = errno;
+		return IMS_ERR_IO;
 	}
+	s->bytes += n;
 	return IMS_OK;
 }
 
@@ -945,46 +971,6 @@ static ims_err save_feed(void *ctx, const void *p, size_t n)
 	struct saver *s = ctx;
 
 	return ims_cte_dec_feed(&s->dec, p, n);
-}
-
-static ims_err save_literal(void *ctx, const struct ims_literal_info *li, struct ims_sink *sink_r,
-                            struct ims_error *err)
-{
-	struct saver *s = ctx;
-
-	(void)err;
-	if (li->kind != IMS_DATA_FETCH || li->nested || li->item == NULL ||
-	    strncasecmp(li->item, "BODY[", 5) != 0 || s->started ||
-	    (li->uid != 0 && li->uid != s->uid))
-		return IMS_OK;
-	s->started = 1;
-	sink_r->write = save_feed;
-	sink_r->ctx = s;
-	return IMS_OK;
-}
-
-static ims_err save_message(void *ctx, const struct ims_fetch *f, struct ims_error *err)
-{
-	struct saver *s = ctx;
-	size_t i;
-
-	if (!(f->have & IMS_FETCH_UID) || f->uid != s->uid)
-		return IMS_OK;
-	for (i = 0; i < f->n_sections; i++) {
-		const struct ims_value *v = f->sections[i].value;
-
-		if (f->sections[i].binary || strncasecmp(f->sections[i].item, "BODY[", 5) != 0)
-			continue;
-		s->found = 1;
-		if (!s->started && v != NULL && v->s != NULL && !(v->flags & IMS_VF_STREAMED)) {
-			s->started = 1;
-			if (ims_cte_dec_feed(&s->dec, v->s, v->len) != IMS_OK)
-				return ims_error_set(err, IMS_ERR_IO, "writing: %s",
-				                     strerror(s->errnum));
-		}
-		break;
-	}
-	return IMS_OK;
 }
 
 /* Give the finished temporary file its name without replacing anything
@@ -1018,34 +1004,33 @@ static ims_err save_part(struct cli *c, int dfd, const char *dir, uint32_t uid,
                          uint64_t *bytes_r)
 {
 	struct saver s;
-	struct ims_fetch_handler h;
+	struct ims_body_fetch b;
 	struct ims_buf name;
-	char tmp[64], final[IMS_FILENAME_MAX + 64], set[16], items[IMS_MIME_SECTION_MAX + 32];
+	char tmp[64], final[IMS_FILENAME_MAX + 64], set[16];
 	char fallback[IMS_MIME_SECTION_MAX + 16], safe[512];
 	ims_err e;
 
 	memset(&s, 0, sizeof(s));
 	s.c = c;
-	s.uid = uid;
 	s.fd = ims_fs_tmp_create(dfd, ".imapsh-save-", 0, tmp, sizeof(tmp), &c->err);
 	if (s.fd < 0)
 		return ims_error_set(&c->err, IMS_ERR_IO, "save: cannot create a file in %s: %s",
 		                     cli_safe(dir, safe, sizeof(safe)), strerror(errno));
 	ims_cte_dec_init(&s.dec, ims_cte_from_name(p->encoding),
 	                 (struct ims_sink){save_fd_write, &s});
-	h.literal = save_literal;
-	h.message = save_message;
-	h.ctx = &s;
 	snprintf(set, sizeof(set), "%" PRIu32, uid);
-	snprintf(items, sizeof(items), "(UID BODY.PEEK[%s])",
-	         p->section[0] != '\0' ? p->section : "TEXT");
-	e = ims_session_uid_fetch(c->sess, set, items, &h, &c->err);
+	memset(&b, 0, sizeof(b));
+	b.set = set;
+	b.want = uid;
+	b.section = p->section[0] != '\0' ? p->section : "TEXT";
+	b.sink = (struct ims_sink){save_feed, &s};
+	e = ims_session_fetch_body(c->sess, &b, &c->err);
 	if (e == IMS_OK)
 		e = ims_cte_dec_finish(&s.dec);
 	if (e == IMS_ERR_IO && s.errnum != 0)
 		e = ims_error_set(&c->err, IMS_ERR_IO, "save: writing in %s: %s",
 		                  cli_safe(dir, safe, sizeof(safe)), strerror(s.errnum));
-	if (e == IMS_OK && !s.found && !s.started)
+	if (e == IMS_OK && !b.found)
 		e = ims_error_set(&c->err, IMS_ERR_NO, "save: no part %s in message %" PRIu32,
 		                  p->section, uid);
 	if (e == IMS_OK && fsync(s.fd) != 0)
@@ -1068,7 +1053,7 @@ static ims_err save_part(struct cli *c, int dfd, const char *dir, uint32_t uid,
 	                          fallback, &name, &c->err) != IMS_OK) {
 		ims_buf_release(&name);
 		(void)unlinkat(dfd, tmp, 0);
-		return nomem(c);
+		return ims_error_nomem(&c->err);
 	}
 	if (publish(dfd, tmp, name.data, final, sizeof(final)) != 0) {
 		e = ims_error_set(&c->err, IMS_ERR_IO, "save: %s/%s: %s",
@@ -1082,7 +1067,7 @@ static ims_err save_part(struct cli *c, int dfd, const char *dir, uint32_t uid,
 	if (ims_buf_printf(saved_path, "%s%s%s", dir,
 	                   dir[0] != '\0' && dir[strlen(dir) - 1] == '/' ? "" : "/",
 	                   final) != IMS_OK)
-		return nomem(c);
+		return ims_error_nomem(&c->err);
 	*bytes_r = s.bytes;
 	return IMS_OK;
 }
@@ -1132,7 +1117,7 @@ static ims_err cmd_save(struct cli *c, int argc, char **argv)
 	roles = calloc(t.n + 1, 1);
 	pick = calloc(t.n + 1, 1);
 	if (roles == NULL || pick == NULL) {
-		e = nomem(c);
+		e = ims_error_nomem(&c->err);
 		goto out;
 	}
 	ims_mime_roles(t.v, t.n, roles);
@@ -1191,7 +1176,7 @@ static ims_err cmd_save(struct cli *c, int argc, char **argv)
 			ims_buf_reset(&line);
 			if (put_safe(&line, path.data, path.len, IMS_SANITIZE_LINE) != IMS_OK ||
 			    ims_buf_putc(&line, '\n') != IMS_OK) {
-				e = nomem(c);
+				e = ims_error_nomem(&c->err);
 				break;
 			}
 			fwrite(line.data, 1, line.len, stdout);

@@ -229,7 +229,7 @@ static ims_err cert_chain(struct cli *c, const struct cert_args *a)
 	o.n_pins = c->o.n_pins;
 	r = calloc(1, sizeof(*r));
 	if (r == NULL)
-		return ims_error_set(&c->err, IMS_ERR_NOMEM, "out of memory");
+		return ims_error_nomem(&c->err);
 	e = ims_tls_verify_chain(a->chain, a->host, &o, a->at_set ? &a->at : NULL, &r->tls,
 	                         &c->err);
 	if (e == IMS_OK || (e == IMS_ERR_TLS && r->tls.n_chain > 0)) {
@@ -273,7 +273,7 @@ ims_err cmd_cert(struct cli *c, int argc, char **argv)
 		return c->err.code;
 	r = calloc(1, sizeof(*r));
 	if (r == NULL)
-		return ims_error_set(&c->err, IMS_ERR_NOMEM, "out of memory");
+		return ims_error_nomem(&c->err);
 	if (c->o.insecure)
 		cli_warn("warning: --insecure: the certificate of %s is not verified", t.host);
 	e = ims_connect(&p, &s, r, &c->err);
@@ -563,7 +563,7 @@ ims_err cmd_check(struct cli *c, int argc, char **argv)
 	if (k == NULL || r == NULL) {
 		free(k);
 		free(r);
-		return ims_error_set(&c->err, IMS_ERR_NOMEM, "out of memory");
+		return ims_error_nomem(&c->err);
 	}
 	k->messages = -1;
 	c->exit_set = 1;

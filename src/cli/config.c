@@ -15,6 +15,7 @@
 
 #include "cli/child.h"
 #include "imapsh/buf.h"
+#include "imapsh/caps.h"
 #include "imapsh/netrc.h"
 #include "imapsh/number.h"
 #include "imapsh/words.h"
@@ -300,7 +301,7 @@ static int on_entry(void *user, const char *section, const char *name, const cha
 			}
 			na = realloc(c->accounts, (c->n_accounts + 1) * sizeof(*na));
 			if (na == NULL) {
-				ims_error_set(l->err, IMS_ERR_NOMEM, "out of memory");
+				ims_error_nomem(l->err);
 				l->bad = 1;
 				return 0;
 			}
@@ -402,7 +403,7 @@ ims_err cfg_load(struct cfg *c, const char *path, struct ims_error *err)
 		l.f = fdopen(fd, "r");
 		if (l.f == NULL) {
 			close(fd);
-			return ims_error_set(err, IMS_ERR_NOMEM, "out of memory");
+			return ims_error_nomem(err);
 		}
 	}
 	r = ini_parse_stream(read_line, &l, on_entry, &l);
@@ -474,7 +475,6 @@ ims_err secret_from_command(const char *what, const char *cmd, char *out, size_t
 
 /* netrc tokens: machine NAME, default, login NAME, password SECRET,
  * account, macdef (skipped to the blank line). */
-#define NETRC_MAX (1 << 20)
 
 ims_err secret_from_netrc(const char *path, const char *host, char *user_r, size_t un,
                           char *password_r, size_t pn, struct ims_error *err)
@@ -534,12 +534,12 @@ ims_err secret_from_netrc(const char *path, const char *host, char *user_r, size
 
 		ims_buf_init(&text, 0);
 		while ((got = fread(buf, 1, sizeof(buf), f)) > 0 && e == IMS_OK) {
-			if (text.len + got > NETRC_MAX)
+			if (text.len + got > IMS_CAP_NETRC_FILE)
 				e = ims_error_set(err, IMS_ERR_USAGE,
 				                  "netrc %s: larger than %d bytes", path,
-				                  NETRC_MAX);
+				                  IMS_CAP_NETRC_FILE);
 			else if (ims_buf_append(&text, buf, got) != IMS_OK)
-				e = ims_error_set(err, IMS_ERR_NOMEM, "out of memory");
+				e = ims_error_nomem(err);
 		}
 		if (e == IMS_OK && ferror(f))
 			e = ims_error_set(err, IMS_ERR_IO, "netrc %s: read error", path);

@@ -13,11 +13,10 @@
 #include "cli/output.h"
 #include "cli/trust.h"
 #include "imapsh/compress.h"
+#include "imapsh/caps.h"
 #include "imapsh/sanitize.h"
 #include "imapsh/session.h"
 #include "imapsh/utf7.h"
-
-#define SECRET_MAX 4096
 
 /* ---- which server ---------------------------------------------------- */
 
@@ -179,7 +178,7 @@ static ims_err connect_session(struct cli *c)
 		    "the config file");
 	r = calloc(1, sizeof(*r));
 	if (r == NULL)
-		return ims_error_set(&c->err, IMS_ERR_NOMEM, "out of memory");
+		return ims_error_nomem(&c->err);
 	for (tries = 0;; tries++) {
 		if (cli_connect_params(c, &c->t, &p) != IMS_OK) {
 			free(r);
@@ -228,7 +227,7 @@ static ims_err connect_session(struct cli *c)
 	c->sess = ims_session_new(s, &so);
 	if (c->sess == NULL) {
 		free(r);
-		return ims_error_set(&c->err, IMS_ERR_NOMEM, "out of memory");
+		return ims_error_nomem(&c->err);
 	}
 	e = ims_session_start(c->sess, r->greeting_read ? r->greeting : NULL, &c->err);
 	free(r);
@@ -303,9 +302,9 @@ static ims_err do_login(struct cli *c, const char *user_arg)
 	if (mech_name != NULL && ims_auth_mech_parse(mech_name, &mech) != IMS_OK)
 		return ims_error_set(&c->err, IMS_ERR_USAGE, "--auth: unknown mechanism '%s'",
 		                     mech_name);
-	secret = calloc(1, SECRET_MAX);
+	secret = calloc(1, IMS_CAP_SECRET);
 	if (secret == NULL)
-		return ims_error_set(&c->err, IMS_ERR_NOMEM, "out of memory");
+		return ims_error_nomem(&c->err);
 	/* No user name: a netrc entry for the host gives its login with the
 	 * password, as curl takes it. */
 	if (user[0] == '\0' && mech != IMS_AUTH_EXTERNAL && c->o.oauth_token_command == NULL &&
@@ -313,11 +312,11 @@ static ims_err do_login(struct cli *c, const char *user_arg)
 		struct ims_error why;
 
 		e = secret_from_netrc(c->o.netrc_file, c->t.host, user, sizeof(user), secret,
-		                      SECRET_MAX, &why);
+		                      IMS_CAP_SECRET, &why);
 		if (e == IMS_OK && user[0] != '\0') {
 			from_netrc = 1;
 		} else {
-			ims_wipe(secret, SECRET_MAX);
+			ims_wipe(secret, IMS_CAP_SECRET);
 			free(secret);
 			if (e == IMS_ERR_AUTH || e == IMS_ERR_USAGE) /* a netrc to fix */
 				return ims_error_copy(&c->err, &why);
@@ -340,13 +339,13 @@ static ims_err do_login(struct cli *c, const char *user_arg)
 			                     "--auth %s needs --oauth-token-command", mech_name);
 		}
 		e = secret_from_command("--oauth-token-command", c->o.oauth_token_command, secret,
-		                        SECRET_MAX, &c->err);
+		                        IMS_CAP_SECRET, &c->err);
 		a.token = secret;
 		token = 1;
 	} else if (mech == IMS_AUTH_EXTERNAL) {
 		e = IMS_OK;
 	} else {
-		e = from_netrc ? IMS_OK : get_password(c, user, secret, SECRET_MAX);
+		e = from_netrc ? IMS_OK : get_password(c, user, secret, IMS_CAP_SECRET);
 		a.password = secret;
 	}
 	if (e == IMS_OK) {
@@ -354,9 +353,9 @@ static ims_err do_login(struct cli *c, const char *user_arg)
 		if (e == IMS_ERR_AUTH && token &&
 		    ims_session_last_code(c->sess) == IMS_CODE_AUTHENTICATIONFAILED) {
 			/* The token may have expired: ask for a fresh one once. */
-			ims_wipe(secret, SECRET_MAX);
+			ims_wipe(secret, IMS_CAP_SECRET);
 			e = secret_from_command("--oauth-token-command", c->o.oauth_token_command,
-			                        secret, SECRET_MAX, &c->err);
+			                        secret, IMS_CAP_SECRET, &c->err);
 			if (e == IMS_OK)
 				e = ims_session_login(c->sess, &a, &c->err);
 			if (e == IMS_ERR_AUTH)
@@ -365,7 +364,7 @@ static ims_err do_login(struct cli *c, const char *user_arg)
 				                 "refused too");
 		}
 	}
-	ims_wipe(secret, SECRET_MAX);
+	ims_wipe(secret, IMS_CAP_SECRET);
 	free(secret);
 	if (e == IMS_OK && c->t.user[0] == '\0')
 		snprintf(c->t.user, sizeof(c->t.user), "%s", user);
@@ -389,9 +388,7 @@ static ims_err role_folder(struct cli *c, const char *role, struct ims_buf *out)
 	size_t i;
 
 	if (strcasecmp(role, "inbox") == 0)
-		return ims_buf_puts(out, "INBOX") == IMS_OK
-		           ? IMS_OK
-		           : ims_error_set(&c->err, IMS_ERR_NOMEM, "out of memory");
+		return ims_buf_puts(out, "INBOX") == IMS_OK ? IMS_OK : ims_error_nomem(&c->err);
 	if (c->sess == NULL)
 		return ims_error_set(&c->err, IMS_ERR_USAGE, "':%s' needs a connection", role);
 	ims_list_result_init(&res);
@@ -404,7 +401,7 @@ static ims_err role_folder(struct cli *c, const char *role, struct ims_buf *out)
 			if (su != NULL && su[0] == '\\' && strcasecmp(su + 1, role) == 0)
 				e = ims_buf_append(out, res.v[i].name, res.v[i].name_len) == IMS_OK
 				        ? IMS_OK
-				        : ims_error_set(&c->err, IMS_ERR_NOMEM, "out of memory");
+				        : ims_error_nomem(&c->err);
 		}
 		if (e == IMS_ERR_NO)
 			ims_error_set(&c->err, IMS_ERR_NO,
@@ -443,9 +440,7 @@ ims_err cli_mbox_encode(struct cli *c, const char *utf8, struct ims_buf *out)
 			return ims_error_set(&c->err, IMS_ERR_USAGE, "folder name '%s': not UTF-8",
 			                     cli_safe(utf8, safe, sizeof(safe)));
 		}
-		return ims_buf_puts(out, utf8) == IMS_OK
-		           ? IMS_OK
-		           : ims_error_set(&c->err, IMS_ERR_NOMEM, "out of memory");
+		return ims_buf_puts(out, utf8) == IMS_OK ? IMS_OK : ims_error_nomem(&c->err);
 	}
 	if (ims_utf7_encode(utf8, strlen(utf8), out, &e) != IMS_OK)
 		return ims_error_set(&c->err, IMS_ERR_USAGE, "folder name '%s': %s", utf8, e.msg);
@@ -809,7 +804,7 @@ ims_err cmd_quote(struct cli *c, int argc, char **argv)
 	 * 'LIST "" *'); several words (the shell split them) are joined, and
 	 * a word that was quoted for a reason (empty, a space, a quote) is
 	 * quoted again for IMAP. */
-	ims_buf_init(&line, 64 * 1024);
+	ims_buf_init(&line, IMS_CAP_RAW_COMMAND);
 	for (i = 1; i < argc && e == IMS_OK; i++) {
 		const char *w = argv[i];
 		int q = argc > 2 && i > 1 && (w[0] == '\0' || strpbrk(w, " \"\\") != NULL);

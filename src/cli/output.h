@@ -21,7 +21,7 @@
 #include "imapsh/buf.h"
 #include "imapsh/json.h"
 
-/* The front end's JSON document: the core writer into memory, written
+/* The front end's JSON document: the front library's writer (json.h) into memory, written
  * whole (pretty on a terminal) by json_finish. */
 struct json_out {
 	struct ims_json w;

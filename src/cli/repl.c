@@ -27,6 +27,7 @@
 #include "cli/cli.h"
 #include "cli/output.h"
 #include "imapsh/fsafe.h"
+#include "imapsh/caps.h"
 #include "imapsh/transport.h"
 #include "cli/config.h"
 #include "imapsh/words.h"
@@ -85,7 +86,7 @@ static ims_err line_parse(const char *line, struct line_cmds *l, struct ims_erro
 		if (nv == NULL) {
 			ims_words_release(&w);
 			line_cmds_release(l);
-			return ims_error_set(err, IMS_ERR_NOMEM, "out of memory");
+			return ims_error_nomem(err);
 		}
 		l->v = nv;
 		l->v[l->n++] = w;
@@ -318,7 +319,6 @@ static int line_sensitive(const char *line, int *auth_pending)
  * regular file, never a link or a FIFO), written as a new file of mode
  * 0600 renamed over it.  One command a line; a line holding a NUL byte is
  * skipped with a warning naming it, never cut short. */
-#define HISTORY_FILE_MAX (4u * 1024 * 1024)
 
 /* The lines of the history file at path into *lines (appended; each
  * NUL-terminated in b).  Returns 0, or -1 with a warning given. */
@@ -338,7 +338,7 @@ static int history_read(const char *path, struct ims_buf *b, size_t *n_r)
 		cli_warn("history %s: %s", path, err.msg);
 		return -1;
 	}
-	e = ims_fs_read_all(dfd, base, HISTORY_FILE_MAX, b, &found, &err);
+	e = ims_fs_read_all(dfd, base, IMS_CAP_HISTORY_FILE, b, &found, &err);
 	close(dfd);
 	if (e != IMS_OK) {
 		cli_warn("history %s: %s", path, err.msg);

@@ -230,16 +230,22 @@ ims_err ims_fs_place(int from_dfd, const char *tmp, int to_dfd, const char *name
 	return IMS_OK;
 }
 
-static int write_all(int fd, const char *p, size_t n)
+int ims_fs_write_all(int fd, const void *p, size_t n, const volatile sig_atomic_t *stop)
 {
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
+	const char *s = p;
 
-		if (w < 0 && errno == EINTR)
+	while (n > 0) {
+		ssize_t w = write(fd, s, n);
+
+		if (w < 0 && errno == EINTR && (stop == NULL || !*stop))
 			continue;
 		if (w < 0)
 			return -1;
-		p += w;
+		if (w == 0) {
+			errno = EIO; /* no progress: never loop on it */
+			return -1;
+		}
+		s += w;
 		n -= (size_t)w;
 	}
 	return 0;
@@ -260,7 +266,8 @@ ims_err ims_fs_write_file(int dfd, const char *name, const void *data, size_t le
 	fd = ims_fs_tmp_create(dfd, prefix, 0, tmp, sizeof(tmp), err);
 	if (fd < 0)
 		return IMS_ERR_IO;
-	if (write_all(fd, data, len) != 0 || ((flags & IMS_FS_SYNC) && fsync(fd) != 0)) {
+	if (ims_fs_write_all(fd, data, len, NULL) != 0 ||
+	    ((flags & IMS_FS_SYNC) && fsync(fd) != 0)) {
 		en = errno;
 		close(fd);
 		(void)unlinkat(dfd, tmp, 0);

@@ -1,9 +1,10 @@
 /* ims_kh_load() and ims_kh_save(): the known_hosts file, read and written
- * only through fsafe.h (the parsing stays pure in src/core/knownhosts.c). */
+ * only through fsafe.h (the parsing stays pure in src/front/knownhosts.c). */
 #include <errno.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "imapsh/caps.h"
 #include "imapsh/fsafe.h"
 #include "imapsh/knownhosts.h"
 

@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include "imapsh/crypto.h"
+#include "imapsh/caps.h"
 
 /* ---- names ---- */
 
@@ -217,7 +218,7 @@ ims_err ims__scram_final(struct ims__scram *sc, const char *password, const char
 	if (iter == 0 || iter > SCRAM_MAX_ITERATIONS)
 		return ims_error_set(err, IMS_ERR_AUTH,
 		                     "scram: an iteration count out of range (%lu)", iter);
-	ims_buf_init(&salt, 4096);
+	ims_buf_init(&salt, IMS_CAP_SCRAM_SALT);
 	ims_buf_init(&msg, 0);
 	if (ims_base64_decode(salt64, sl, &salt) != IMS_OK || salt.len == 0) {
 		ims_buf_release(&salt);
@@ -287,7 +288,7 @@ ims_err ims__scram_verify(struct ims__scram *sc, const char *sfin, size_t n, str
 	}
 	if (!scram_attr(sfin, n, 'v', &v, &vl))
 		return ims_error_set(err, IMS_ERR_AUTH, "scram: a malformed server-final message");
-	ims_buf_init(&sig, 256);
+	ims_buf_init(&sig, IMS_CAP_SCRAM_SIG);
 	if (ims_base64_decode(v, vl, &sig) != IMS_OK || sig.len != 32) {
 		ims_buf_release(&sig);
 		return ims_error_set(err, IMS_ERR_AUTH, "scram: a malformed server signature");
@@ -405,7 +406,7 @@ static ims_err on_continuation(void *ctx, const struct ims_response *r, struct i
 	struct ims_error why;
 	ims_err e = IMS_OK;
 
-	ims_buf_init(&in, 1 << 16);
+	ims_buf_init(&in, IMS_CAP_SASL_LINE);
 	ims_buf_init(&out, 0);
 	ims_error_init(&why);
 	if (x->fail != IMS_OK) {

@@ -521,7 +521,7 @@ ims_err ims_session_send_line(struct ims_session *s, const char *data, size_t le
 	ims__trace(s, IMS_TRACE_SEND, secret ? "***" : data, secret ? 3 : len);
 	line = malloc(len + 2);
 	if (line == NULL)
-		return ims_error_set(err, IMS_ERR_NOMEM, "out of memory");
+		return ims_error_nomem(err);
 	memcpy(line, data, len);
 	memcpy(line + len, "\r\n", 2);
 	e = ims__write(s, line, len + 2, err);
@@ -736,7 +736,7 @@ static ims_err dispatch(struct ims_session *s, const struct ims_response *r, str
 			return ims__break(s, IMS_ERR_PROTOCOL, &why, err);
 		}
 		if (apply_code(s, r) != IMS_OK) {
-			ims_error_set(&why, IMS_ERR_NOMEM, "out of memory");
+			ims_error_nomem(&why);
 			return ims__break(s, IMS_ERR_NOMEM, &why, err);
 		}
 		free(s->last_text);
@@ -754,7 +754,7 @@ static ims_err dispatch(struct ims_session *s, const struct ims_response *r, str
 		return IMS_OK;
 	}
 	if (apply_untagged(s, r) != IMS_OK) {
-		ims_error_set(&why, IMS_ERR_NOMEM, "out of memory");
+		ims_error_nomem(&why);
 		return ims__break(s, IMS_ERR_NOMEM, &why, err);
 	}
 	for (p = s->pend; p != NULL; p = p->next) {
@@ -912,7 +912,7 @@ ims_err ims_session_submit(struct ims_session *s, struct ims_cmd *c, const struc
 		return ims_error_set(err, IMS_ERR_USAGE, "submit: another command is being sent");
 	p = calloc(1, sizeof(*p));
 	if (p == NULL)
-		return ims_error_set(err, IMS_ERR_NOMEM, "out of memory");
+		return ims_error_nomem(err);
 	out = ims_cmd_segment_data(c, &segs[0]);
 	tl = strcspn(out, " ");
 	if (tl >= sizeof(p->tag))
@@ -1097,7 +1097,7 @@ ims_err ims_session_start(struct ims_session *s, const char *greeting, struct im
 		gp = ims_parser_new(&s->opts.limits);
 		if (gp == NULL) {
 			ims__deadline_restore(s, old);
-			return ims_error_set(err, IMS_ERR_NOMEM, "out of memory");
+			return ims_error_nomem(err);
 		}
 		ims__trace(s, IMS_TRACE_RECV, greeting, n);
 		e = ims_parser_feed(gp, greeting, n, &used, &r, &why);
@@ -1142,7 +1142,7 @@ ims_err ims_session_start(struct ims_session *s, const char *greeting, struct im
 		add_alert(s, r->text, r->text_len);
 	if (trusted && r->code.kind == IMS_CODE_CAPABILITY &&
 	    ims__set_caps(s, r->code.list, r->code.n_list) != IMS_OK) {
-		e = ims_error_set(err, IMS_ERR_NOMEM, "out of memory");
+		e = ims_error_nomem(err);
 		goto out;
 	}
 	ims__set_state(s, r->cond == IMS_COND_PREAUTH ? IMS_STATE_AUTHENTICATED
@@ -1182,7 +1182,7 @@ ims_err ims__flag_list(const char *const *flags, size_t n, struct ims_buf *out,
 	size_t i, j;
 
 	if (ims_buf_putc(out, '(') != IMS_OK)
-		return ims_error_set(err, IMS_ERR_NOMEM, "out of memory");
+		return ims_error_nomem(err);
 	for (i = 0; i < n; i++) {
 		const char *f = flags[i];
 		size_t start = f[0] == '\\' ? 1 : 0;
@@ -1201,9 +1201,9 @@ ims_err ims__flag_list(const char *const *flags, size_t n, struct ims_buf *out,
 		if (f[0] == '\\' && strcmp(f, "\\*") == 0)
 			return ims_error_set(err, IMS_ERR_USAGE, "\\* is not a flag");
 		if ((i && ims_buf_putc(out, ' ') != IMS_OK) || ims_buf_puts(out, f) != IMS_OK)
-			return ims_error_set(err, IMS_ERR_NOMEM, "out of memory");
+			return ims_error_nomem(err);
 	}
 	if (ims_buf_putc(out, ')') != IMS_OK)
-		return ims_error_set(err, IMS_ERR_NOMEM, "out of memory");
+		return ims_error_nomem(err);
 	return IMS_OK;
 }

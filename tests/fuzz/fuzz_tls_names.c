@@ -3,7 +3,7 @@
  * every label against the allowed set, compare label by label.  Input:
  * the first byte is the host's length (taken modulo what is left), the
  * host's bytes, then the certificate name's bytes.  Any disagreement, in
- * the match or in ims_tls_host_ok, aborts.  Links the core alone. */
+ * the match or in ims_tls_host_ok, aborts.  Links the base library alone. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
@@ -421,6 +423,67 @@ static void test_getline(void **state)
 	fclose(f);
 }
 
+/* ---- the one write loop ---- */
+
+static volatile sig_atomic_t wa_stop, wa_alarms;
+
+static void wa_alarm(int sig)
+{
+	(void)sig;
+	if (++wa_alarms >= 2)
+		wa_stop = 1; /* the second signal is the user's Ctrl-C */
+}
+
+/* A pipe whose buffer is full: the next write() blocks. */
+static void full_pipe(int p[2])
+{
+	char junk[4096];
+
+	memset(junk, 'x', sizeof(junk));
+	assert_int_equal(pipe(p), 0);
+	assert_int_equal(fcntl(p[1], F_SETFL, O_NONBLOCK), 0);
+	while (write(p[1], junk, sizeof(junk)) > 0)
+		;
+	assert_int_equal(fcntl(p[1], F_SETFL, 0), 0);
+}
+
+static void test_write_all(void **state)
+{
+	struct sigaction sa, old;
+	struct itimerval it = {{0, 30000}, {0, 30000}}, off = {{0, 0}, {0, 0}};
+	char back[16];
+	int p[2];
+
+	(void)state;
+	/* Whole, in order. */
+	assert_int_equal(pipe(p), 0);
+	assert_int_equal(ims_fs_write_all(p[1], "hello, world", 12, NULL), 0);
+	assert_int_equal(read(p[0], back, sizeof(back)), 12);
+	assert_memory_equal(back, "hello, world", 12);
+	close(p[0]);
+	close(p[1]);
+
+	/* A blocked write: the first signal is tried again, the one that
+	 * comes with *stop set ends it with EINTR. */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = wa_alarm;
+	sa.sa_flags = 0; /* no SA_RESTART: write() sees EINTR */
+	sigemptyset(&sa.sa_mask);
+	assert_int_equal(sigaction(SIGALRM, &sa, &old), 0);
+	full_pipe(p);
+	wa_stop = 0;
+	wa_alarms = 0;
+	assert_int_equal(setitimer(ITIMER_REAL, &it, NULL), 0);
+	errno = 0;
+	assert_int_equal(ims_fs_write_all(p[1], "more", 4, &wa_stop), -1);
+	assert_int_equal(errno, EINTR);
+	assert_int_equal(wa_alarms, 2);
+	setitimer(ITIMER_REAL, &off, NULL);
+	sigaction(SIGALRM, &old, NULL);
+	close(p[0]);
+	close(p[1]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -436,6 +499,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_out_fifo, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_anon_tmp, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_getline, setup, teardown),
+	    cmocka_unit_test(test_write_all),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -908,6 +908,58 @@ static void test_fetch_sink(void **state)
 	CHUNKS_END
 }
 
+/* One body of one message to a sink (ims_session_fetch_body): only the
+ * message asked for reaches it, streamed or from memory, once. */
+static void fetch_body(struct t *t, struct ims_body_fetch *b, struct ims_buf *got, const char *set,
+                       uint32_t want, int seq, const char *section)
+{
+	struct ims_error err;
+
+	ims_buf_reset(got);
+	memset(b, 0, sizeof(*b));
+	b->set = set;
+	b->want = want;
+	b->seq = seq;
+	b->section = section;
+	b->sink = ims_sink_buf(got);
+	expect_ok(ims_session_fetch_body(t->s, b, &err), &err, t);
+}
+
+static void test_fetch_body(void **state)
+{
+	struct ims_body_fetch b;
+	struct ims_error err;
+	struct ims_buf got;
+	struct t t;
+
+	(void)state;
+	CHUNKS_BEGIN
+	ims_buf_init(&got, 0);
+	t_open(&t, "fetch_body.txt", chunk, 1);
+	start(&t);
+	expect_ok(ims_session_select(t.s, "INBOX", 5, 0, &err), &err, &t);
+	fetch_body(&t, &b, &got, "7", 7, 0, "");
+	assert_int_equal(b.found, 1);
+	assert_int_equal(b.uid, 7);
+	assert_int_equal(got.len, 7);
+	assert_memory_equal(got.data, "RIGHT\r\n", 7);
+	fetch_body(&t, &b, &got, "7", 7, 0, "TEXT");
+	assert_int_equal(b.found, 1);
+	assert_int_equal(got.len, 6);
+	assert_memory_equal(got.data, "LATE\r\n", 6);
+	fetch_body(&t, &b, &got, "7", 7, 0, "1");
+	assert_int_equal(b.found, 0);
+	assert_int_equal(b.nil, 1);
+	assert_int_equal(got.len, 0);
+	fetch_body(&t, &b, &got, "2", 2, 1, "HEADER");
+	assert_int_equal(b.found, 1);
+	assert_int_equal(b.uid, 7);
+	assert_string_equal(got.data, "tiny");
+	t_close(&t, 1);
+	ims_buf_release(&got);
+	CHUNKS_END
+}
+
 struct src {
 	const char *data;
 	size_t len, pos;
@@ -1406,6 +1458,7 @@ int main(void)
 	    cmocka_unit_test(test_alert),
 	    cmocka_unit_test(test_select),
 	    cmocka_unit_test(test_fetch_sink),
+	    cmocka_unit_test(test_fetch_body),
 	    cmocka_unit_test(test_append),
 	    cmocka_unit_test(test_idle),
 	    cmocka_unit_test(test_search),
