@@ -126,7 +126,11 @@ enum {
 	CMD_ARGS_FIRST = 1 << 6,
 	/* Every operand is a folder name or pattern: the dispatcher checks
 	 * that each is UTF-8 before connecting. */
-	CMD_NAMES = 1 << 7
+	CMD_NAMES = 1 << 7,
+	/* Not in a table: set by cli_ready_ahead() for a command whose first
+	 * IMAP command does not need the SELECT's answer, so the SELECT goes
+	 * out in the same flight as it (one round trip fewer). */
+	CMD_SELECT_AHEAD = 1 << 8
 };
 
 struct cli_cmd {
@@ -184,6 +188,10 @@ ims_err cli_number(struct cli *c, const char *what, const char *s, uint64_t min,
 /* For a CMD_ARGS_FIRST command, once its words are checked: what the
  * command's flags need (connection, login, folder). */
 ims_err cli_ready(struct cli *c) IMS_MUST_CHECK;
+/* The same for a command that sends its first IMAP command without
+ * reading the folder's state: the SELECT goes ahead in the same flight,
+ * and its failure is the result of that first command. */
+ims_err cli_ready_ahead(struct cli *c) IMS_MUST_CHECK;
 
 /* The one place a failed write to standard output is judged: EPIPE (the
  * reader is gone, as with | head) sets out_closed and gives a quiet

@@ -147,8 +147,10 @@ static ims_err parse_uid(struct cli *c, const char *what, const char *s, uint32_
 		                     "%s: '%s' is not a UID (1 to 4294967295) or #N (a sequence "
 		                     "number)",
 		                     what, cli_safe(s, safe, sizeof(safe)));
-	/* The last word checked: now the connection (CMD_ARGS_FIRST). */
-	if (cli_ready(c) != IMS_OK)
+	/* The last word checked: now the connection (CMD_ARGS_FIRST); the
+	 * first command (SEARCH or FETCH) needs nothing from the SELECT's
+	 * answer, so the SELECT goes in its flight. */
+	if (cli_ready_ahead(c) != IMS_OK)
 		return c->err.code;
 	if (s[0] == '#') {
 		char num[16], fold[512];
