@@ -1437,6 +1437,9 @@ ims_err ims_session_quote(struct ims_session *s, const char *line, ims_quote_fn 
 		return s->broken;
 	if (ims_quote_check(line, err) != IMS_OK)
 		return err->code;
+	/* Every response goes to fn: none may belong to a background command. */
+	if (ims__settle(s, IMS__SETTLE_ALL, err) != IMS_OK)
+		return err->code;
 	/* A tag from the session; the rest as it is. */
 	if (ims_session_cmd_begin(s, &c, "X", err) != IMS_OK) {
 		ims_cmd_release(&c);
