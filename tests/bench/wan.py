@@ -88,7 +88,8 @@ class Link:
         return (s + "d LOGOUT\r\n").encode()
 
     def run(self, cmd, stdin=None, cwd=None):
-        """(wall s, round trips, bytes up, bytes down) of one run."""
+        """(wall s, round trips, bytes up, bytes down, connections) of one run."""
+        self.relay.idle()
         self.relay.reset()
         t0 = time.monotonic()
         p = subprocess.run(cmd, input=stdin, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
@@ -97,10 +98,7 @@ class Link:
         if p.returncode != 0:
             raise RuntimeError("%s failed (%d): %s" % (cmd[0], p.returncode,
                                                         p.stderr.decode(errors="replace")[-800:]))
-        for _ in range(200):
-            if self.relay.stats()["connections"] >= 1:
-                break
-            time.sleep(0.02)
+        self.relay.idle()
         st = self.relay.stats()
         return wall, st["round_trips"], st["bytes_up"], st["bytes_down"], st["connections"]
 

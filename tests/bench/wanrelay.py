@@ -54,6 +54,7 @@ class Relay:
         self.conns = []
         self.stopping = False
         self.thread = None
+        self.active = 0  # connections not yet finished
 
     def start(self):
         self.thread = threading.Thread(target=self._accept, daemon=True)
@@ -70,6 +71,16 @@ class Relay:
     def reset(self):
         with self.lock:
             self.conns = []
+
+    def idle(self, timeout=10.0):
+        """Wait until every connection has finished (its counts are in)."""
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            with self.lock:
+                if self.active == 0:
+                    return True
+            time.sleep(0.01)
+        return False
 
     def stats(self):
         with self.lock:
@@ -88,6 +99,8 @@ class Relay:
                 cs, _ = self.lsock.accept()
             except OSError:
                 return
+            with self.lock:
+                self.active += 1
             threading.Thread(target=self._serve, args=(cs,), daemon=True).start()
 
     def _serve(self, cs):
@@ -96,6 +109,8 @@ class Relay:
             ss = socket.create_connection(self.target)
         except OSError:
             cs.close()
+            with self.lock:
+                self.active -= 1
             return
         # The TCP handshake's round trip on the link.
         time.sleep(2 * self.delay)
@@ -169,6 +184,7 @@ class Relay:
         tw.join()
         with self.lock:
             self.conns.append(rec)
+            self.active -= 1
 
 
 def main():
