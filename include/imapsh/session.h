@@ -15,7 +15,15 @@
  *    command;
  *  - capabilities: from the greeting, CAPABILITY, or response codes;
  *    forgotten and read again after login;
- *  - after login: ENABLE UTF8=ACCEPT where offered, ID where offered;
+ *  - after login: ENABLE UTF8=ACCEPT where offered, ID where offered,
+ *    both in the background (see below);
+ *  - round trips: a command whose answer nothing needs yet is sent in the
+ *    background and the next command follows in the same flight: ENABLE,
+ *    ID, a SELECT asked for with ims_session_select_ahead(), the login's
+ *    tagged reply (opts.pipeline_login), LOGOUT (ims_session_logout_nowait).
+ *    Every accessor whose answer depends on one of them (capabilities,
+ *    ims_session_utf8(), ims_session_folder(), ims_session_server_id())
+ *    reads that answer first, so nothing is decided on a guess;
  *  - selected-folder state (EXISTS, RECENT, EXPUNGE, VANISHED, FLAGS,
  *    UIDVALIDITY, UIDNEXT, PERMANENTFLAGS, HIGHESTMODSEQ, read-only) kept
  *    current from every response, solicited or not;
@@ -96,6 +104,13 @@ struct ims_session_opts {
 	const char *id_name;             /* sent in ID where offered; NULL = no ID */
 	const char *id_version;
 	int no_enable_utf8; /* do not ENABLE UTF8=ACCEPT */
+	/* SCRAM-SHA-256: once the server's signature is checked and the last
+	 * (empty) response sent, ims_session_login() returns without waiting
+	 * for the tagged OK, so the first commands after login go in the same
+	 * flight.  Nothing secret follows a login.  Should the server still
+	 * say NO, the session breaks with the login's words (IMS_ERR_AUTH) at
+	 * the next call that reads. */
+	int pipeline_login;
 	/* Tests only: a fixed SCRAM client nonce instead of a random one,
 	 * and a fixed tag prefix (letters) instead of a random one. */
 	const char *insecure_test_nonce;
@@ -254,6 +269,14 @@ const struct ims_folder *ims_session_folder(const struct ims_session *s);
  * selected (RFC 9051 6.3.2). */
 ims_err ims_session_select(struct ims_session *s, const char *mbox, size_t len, int read_only,
                            struct ims_error *err) IMS_MUST_CHECK;
+
+/* The same, in the background: the command goes out now and the next
+ * command follows it in the same flight.  ims_session_folder() waits for
+ * the answer; when the folder cannot be selected, the next
+ * ims_session_wait() (that of the first command sent after it) returns
+ * the SELECT's error, and later commands find no folder selected. */
+ims_err ims_session_select_ahead(struct ims_session *s, const char *mbox, size_t len, int read_only,
+                                 struct ims_error *err) IMS_MUST_CHECK;
 
 /* ---- folders ---- */
 
@@ -509,6 +532,10 @@ ims_err ims_session_id(struct ims_session *s, const char *const *kv, size_t n,
 /* LOGOUT: BYE, the tagged OK, state LOGOUT.  The stream stays open until
  * ims_session_free(). */
 ims_err ims_session_logout(struct ims_session *s, struct ims_error *err) IMS_MUST_CHECK;
+/* Send LOGOUT and do not read the answer (state LOGOUT): for the end of a
+ * session whose every command has completed, just before
+ * ims_session_free(). */
+ims_err ims_session_logout_nowait(struct ims_session *s, struct ims_error *err) IMS_MUST_CHECK;
 
 /* ---- raw access ---- */
 

@@ -137,7 +137,11 @@ enum {
 	CMD_PLUGIN = 1 << 9,
 	/* Every word is an operand (quote's raw IMAP), but a lone -h or
 	 * --help asks for help. */
-	CMD_RAW = 1 << 10
+	CMD_RAW = 1 << 10,
+	/* Not in a table: set by cli_ready_ahead() for a command whose first
+	 * IMAP command does not need the SELECT's answer, so the SELECT goes
+	 * out in the same flight as it (one round trip fewer). */
+	CMD_SELECT_AHEAD = 1 << 11
 };
 
 struct cli_cmd {
@@ -205,6 +209,10 @@ ims_err cli_number(struct cli *c, const char *what, const char *s, uint64_t min,
 /* For a CMD_ARGS_FIRST command, once its words are checked: what the
  * command's flags need (connection, login, folder). */
 ims_err cli_ready(struct cli *c) IMS_MUST_CHECK;
+/* The same for a command that sends its first IMAP command without
+ * reading the folder's state: the SELECT goes ahead in the same flight,
+ * and its failure is the result of that first command. */
+ims_err cli_ready_ahead(struct cli *c) IMS_MUST_CHECK;
 
 /* The one place a failed write to standard output is judged: EPIPE (the
  * reader is gone, as with | head) sets out_closed and gives a quiet

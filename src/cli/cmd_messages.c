@@ -794,7 +794,7 @@ static ims_err cmd_fetch(struct cli *c, int argc, char **argv)
 		return ims_error_set(&c->err, IMS_ERR_USAGE, "fetch: one message, not '%s'",
 		                     lo.pos[0]);
 	}
-	if ((e = cli_ready(c)) != IMS_OK) {
+	if ((e = cli_ready_ahead(c)) != IMS_OK) {
 		msgarg_release(&m);
 		return e;
 	}

@@ -105,8 +105,10 @@ static ims_err parse_uid(struct cli *c, const char *what, const char *s, uint32_
 	cli_msgarg_init(&m);
 	if (cli_msgarg_parse_one(what, s, &m, &c->err) != IMS_OK)
 		return c->err.code;
-	/* The last word checked: now the connection (CMD_ARGS_FIRST). */
-	e = cli_ready(c);
+	/* The last word checked: now the connection (CMD_ARGS_FIRST); the
+	 * first command (SEARCH or FETCH) needs nothing from the SELECT's
+	 * answer, so the SELECT goes in its flight. */
+	e = cli_ready_ahead(c);
 	if (e == IMS_OK && !m.seq && m.single != 0) {
 		*uid_r = m.single;
 	} else if (e == IMS_OK) {

@@ -235,6 +235,11 @@ ims_err cli_ready(struct cli *c)
 	return cli_need(c, c->ready_flags);
 }
 
+ims_err cli_ready_ahead(struct cli *c)
+{
+	return cli_need(c, c->ready_flags | CMD_SELECT_AHEAD);
+}
+
 ims_err cli_number(struct cli *c, const char *what, const char *s, uint64_t min, uint64_t max,
                    uint64_t *v_r)
 {

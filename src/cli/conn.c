@@ -219,6 +219,9 @@ static ims_err connect_session(struct cli *c)
 		so.hooks.trace = on_trace;
 	so.hooks.alert = on_alert;
 	so.hooks.ctx = c;
+	/* A one-shot's first command follows a SCRAM login in its last flight
+	 * (the shell waits: a failure there is shown at once). */
+	so.pipeline_login = !c->interactive;
 	so.greeting_timeout_ms = p.timeout_ms;
 	/* Authentication as a whole: twice --timeout (60 s by default), so a
 	 * server dribbling a byte at a time cannot hold a login forever. */
@@ -413,6 +416,16 @@ static ims_err role_folder(struct cli *c, const char *role, struct ims_buf *out)
 	return e;
 }
 
+/* Printable ASCII without '&' is the same in modified UTF-7 and UTF-8:
+ * its encoding does not wait for ENABLE's answer. */
+static int plain_name(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s < 0x20 || (unsigned char)*s >= 0x7f || *s == '&')
+			return 0;
+	return 1;
+}
+
 ims_err cli_mbox_encode(struct cli *c, const char *utf8, struct ims_buf *out)
 {
 	struct ims_error e;
@@ -432,6 +445,10 @@ ims_err cli_mbox_encode(struct cli *c, const char *utf8, struct ims_buf *out)
 		                     "write '::%s' for a folder named '%s')",
 		                     utf8, utf8 + 1, utf8);
 	}
+	if (plain_name(utf8))
+		return ims_buf_puts(out, utf8) == IMS_OK
+		           ? IMS_OK
+		           : ims_error_set(&c->err, IMS_ERR_NOMEM, "out of memory");
 	if (c->sess != NULL && ims_session_utf8(c->sess)) {
 		/* sent as it is: never bytes that are not UTF-8 */
 		if (!ims_utf8_valid(utf8, strlen(utf8))) {
@@ -480,14 +497,16 @@ ims_err cli_mbox_decode(struct cli *c, const char *raw, size_t len, struct ims_b
 	return ims_buf_append(out, raw, len);
 }
 
-ims_err cli_select(struct cli *c, const char *folder, int read_write)
+static ims_err select_folder(struct cli *c, const char *folder, int read_write, int ahead)
 {
 	struct ims_buf wire;
 	ims_err e;
 
 	ims_buf_init(&wire, 0);
 	e = cli_mbox_encode(c, folder, &wire);
-	if (e == IMS_OK)
+	if (e == IMS_OK && ahead)
+		e = ims_session_select_ahead(c->sess, wire.data, wire.len, !read_write, &c->err);
+	else if (e == IMS_OK)
 		e = ims_session_select(c->sess, wire.data, wire.len, !read_write, &c->err);
 	if (e == IMS_OK) {
 		struct ims_buf name;
@@ -507,6 +526,11 @@ ims_err cli_select(struct cli *c, const char *folder, int read_write)
 	}
 	ims_buf_release(&wire);
 	return e;
+}
+
+ims_err cli_select(struct cli *c, const char *folder, int read_write)
+{
+	return select_folder(c, folder, read_write, 0);
 }
 
 ims_err cli_need(struct cli *c, unsigned flags)
@@ -560,7 +584,7 @@ ims_err cli_need(struct cli *c, unsigned flags)
 			char tmp[512];
 
 			snprintf(tmp, sizeof(tmp), "%s", name);
-			e = cli_select(c, tmp, rw);
+			e = select_folder(c, tmp, rw, (flags & CMD_SELECT_AHEAD) != 0);
 			if (e != IMS_OK)
 				return e;
 		}
@@ -575,9 +599,13 @@ void cli_close(struct cli *c)
 		struct ims_stream *wire = ims_stream_compress_inner(s);
 		struct ims_error e;
 
+		/* Every command has completed: a one-shot sends LOGOUT and closes
+		 * (nothing can be lost); the shell waits for the server's answer. */
 		if (ims_session_broken(c->sess, &e) == IMS_OK &&
 		    ims_session_state(c->sess) != IMS_STATE_LOGOUT &&
-		    ims_session_logout(c->sess, &e) != IMS_OK && c->o.verbose)
+		    (c->interactive ? ims_session_logout(c->sess, &e)
+		                    : ims_session_logout_nowait(c->sess, &e)) != IMS_OK &&
+		    c->o.verbose)
 			cli_warn("logout: %s", e.msg);
 		if (wire != NULL && c->o.verbose)
 			fprintf(stderr,

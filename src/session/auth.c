@@ -493,8 +493,8 @@ out:
 
 /* ---- failure words ---- */
 
-static ims_err auth_failed(struct ims_session *s, enum ims_auth_mech mech, const char *extra,
-                           struct ims_error *err)
+ims_err ims__auth_failed(struct ims_session *s, enum ims_auth_mech mech, const char *extra,
+                         struct ims_error *err)
 {
 	char w[400];
 	const char *why;
@@ -670,7 +670,8 @@ bad:
 }
 
 static ims_err do_authenticate(struct ims_session *s, const struct ims_auth *a,
-                               enum ims_auth_mech m, struct sasl *x, struct ims_error *err)
+                               enum ims_auth_mech m, struct sasl *x, int *pending_r,
+                               struct ims_error *err)
 {
 	struct ims_handler h;
 	struct ims_cmd c;
@@ -717,6 +718,22 @@ static ims_err do_authenticate(struct ims_session *s, const struct ims_auth *a,
 	ims_cmd_release(&c);
 	if (e != IMS_OK)
 		return e;
+	if (s->opts.pipeline_login && m == IMS_AUTH_SCRAM_SHA_256) {
+		/* Once the server has proved it knows the password (step 2: its
+		 * signature checked, our last, empty response sent), its tagged
+		 * reply need not be waited for here. */
+		struct ims__pending *p;
+
+		while ((p = ims__find(s, id)) != NULL && !p->done && x->step < 2 &&
+		       x->fail == IMS_OK)
+			if (ims__pump(s, err) != IMS_OK)
+				return s->broken;
+		if (p != NULL && !p->done && x->step == 2 && x->fail == IMS_OK) {
+			ims__background(s, id, IMS__BG_LOGIN);
+			*pending_r = 1;
+			return IMS_OK;
+		}
+	}
 	return ims_session_wait(s, id, err);
 }
 
@@ -726,6 +743,7 @@ ims_err ims_session_login(struct ims_session *s, const struct ims_auth *a, struc
 	struct sasl x;
 	int64_t old;
 	unsigned gen;
+	int pending = 0;
 	ims_err e;
 
 	if (ims__check(s, err) != IMS_OK)
@@ -749,13 +767,13 @@ ims_err ims_session_login(struct ims_session *s, const struct ims_auth *a, struc
 	if (m == IMS_AUTH_LOGIN)
 		e = do_login_command(s, a, err);
 	else
-		e = do_authenticate(s, a, m, &x, err);
+		e = do_authenticate(s, a, m, &x, &pending, err);
 	if (x.fail != IMS_OK && e != IMS_OK && s->broken == IMS_OK)
 		e = ims_error_copy(err, &x.ferr);
 	else if (x.fail != IMS_OK && e == IMS_OK)
 		e = ims_error_copy(err, &x.ferr); /* OK despite a bad server signature */
 	else if (e == IMS_ERR_NO)
-		e = auth_failed(s, m, x.server_err, err);
+		e = ims__auth_failed(s, m, x.server_err, err);
 	if (m == IMS_AUTH_SCRAM_SHA_256 && e == IMS_OK && x.step < 2)
 		e = ims_error_set(
 		    err, IMS_ERR_AUTH,
@@ -765,8 +783,14 @@ ims_err ims_session_login(struct ims_session *s, const struct ims_auth *a, struc
 	if (e == IMS_OK) {
 		s->mech = m;
 		ims__set_state(s, IMS_STATE_AUTHENTICATED);
-		if (ims__caps_generation(s) == gen)
+		if (pending) {
+			/* the capabilities come with the reply, or are asked for
+			 * when first needed (ims__settle) */
+			s->bg_login_mech = m;
+			s->bg_login_caps_gen = gen;
+		} else if (ims__caps_generation(s) == gen) {
 			ims_session_forget_capabilities(s);
+		}
 		e = ims__after_login(s, err);
 	}
 	ims__deadline_restore(s, old);
@@ -775,15 +799,10 @@ ims_err ims_session_login(struct ims_session *s, const struct ims_auth *a, struc
 
 /* ---- after login ---- */
 
-struct id_capture {
-	struct ims_session *s;
-};
-
 static ims_err id_untagged(void *ctx, const struct ims_response *r, int *taken_r,
                            struct ims_error *err)
 {
-	struct id_capture *ic = ctx;
-	struct ims_session *s = ic->s;
+	struct ims_session *s = ctx;
 	size_t i;
 
 	(void)err;
@@ -809,36 +828,43 @@ static ims_err id_untagged(void *ctx, const struct ims_response *r, int *taken_r
 	return IMS_OK;
 }
 
+/* ENABLE UTF8=ACCEPT and ID go out in the background: the next command
+ * follows in the same flight, and whatever depends on their answers
+ * (ims_session_utf8(), ims_session_server_id()) reads them first.  While
+ * the login's own reply is still on its way the capabilities after login
+ * are not known: ENABLE is then sent where the server knows ENABLE
+ * (RFC 5161: a server ignores what it does not support, and says ENABLED
+ * only for what it turned on). */
 ims_err ims__after_login(struct ims_session *s, struct ims_error *err)
 {
 	struct ims_cmd c;
 	struct ims_error ign;
-	struct id_capture ic = {s};
 	struct ims_handler h;
-	unsigned ids[2], n = 0, i;
+	unsigned id;
+	int has_enable, want_utf8;
 	ims_err e;
 
-	if (!s->caps_known) {
+	if (!s->caps_known && !s->bg_login) {
 		e = ims_session_capability(s, &ign);
 		if (e != IMS_OK && e != IMS_ERR_NO)
 			return ims_error_copy(err, &ign);
 	}
-	/* ENABLE and ID go together (pipelined); a NO to either is fine. */
-	if (!s->opts.no_enable_utf8 && ims_session_has_cap(s, "UTF8=ACCEPT") &&
-	    (ims_session_has_cap(s, "ENABLE") || ims_session_has_cap(s, "IMAP4rev2"))) {
+	has_enable = ims__cap_now(s, "ENABLE") || ims__cap_now(s, "IMAP4rev2");
+	want_utf8 = s->bg_login ? has_enable : has_enable && ims__cap_now(s, "UTF8=ACCEPT");
+	if (!s->opts.no_enable_utf8 && want_utf8) {
 		if (ims_session_cmd_begin(s, &c, "ENABLE", err) != IMS_OK ||
 		    ims_cmd_atom(&c, "UTF8=ACCEPT") != IMS_OK || ims_cmd_end(&c) != IMS_OK ||
-		    ims_session_submit(s, &c, NULL, NULL, &ids[n], err) != IMS_OK) {
+		    ims_session_submit(s, &c, NULL, NULL, &id, err) != IMS_OK) {
 			ims_cmd_release(&c);
 			return ims__check(s, err) != IMS_OK ? s->broken : IMS_OK;
 		}
 		ims_cmd_release(&c);
-		n++;
+		ims__background(s, id, IMS__BG_ENABLE);
 	}
-	if (s->opts.id_name != NULL && ims_session_has_cap(s, "ID")) {
+	if (s->opts.id_name != NULL && ims__cap_now(s, "ID")) {
 		memset(&h, 0, sizeof(h));
 		h.untagged = id_untagged;
-		h.ctx = &ic;
+		h.ctx = s;
 		e = ims_session_cmd_begin(s, &c, "ID", err);
 		/* ("name" "imapsh" "version" "x") */
 		if (e == IMS_OK &&
@@ -850,16 +876,16 @@ ims_err ims__after_login(struct ims_session *s, struct ims_error *err)
 		           IMS_OK)) ||
 		     ims_cmd_list_end(&c) != IMS_OK || ims_cmd_end(&c) != IMS_OK))
 			e = ims_error_copy(err, &c.err);
-		if (e == IMS_OK && ims_session_submit(s, &c, &h, NULL, &ids[n], err) == IMS_OK)
-			n++;
+		if (e == IMS_OK && ims_session_submit(s, &c, &h, NULL, &id, err) == IMS_OK) {
+			struct ims__pending *p = ims__find(s, id);
+
+			ims__background(s, id, IMS__BG_ID);
+			if (p != NULL)
+				p->h = h; /* its context is the session: it stays */
+		}
 		ims_cmd_release(&c);
 		if (ims__check(s, err) != IMS_OK)
 			return s->broken;
-	}
-	for (i = 0; i < n; i++) {
-		e = ims_session_wait(s, ids[i], &ign);
-		if (e != IMS_OK && e != IMS_ERR_NO)
-			return ims_error_copy(err, &ign);
 	}
 	return IMS_OK;
 }

@@ -198,6 +198,11 @@ ims_err ims_session_select(struct ims_session *s, const char *mbox, size_t len, 
 	struct ims_cmd c;
 	ims_err e;
 
+	/* one SELECT at a time: an earlier one's answer would change this one's */
+	if (s->bg_select && ims__settle(s, IMS__BG_SELECT, err) != IMS_OK)
+		return err->code;
+	s->sel_failed = 0;
+
 	if (begin(s, &c, verb, IMS_STATE_AUTHENTICATED, err) != IMS_OK)
 		return err->code;
 	if (ims_cmd_astring(&c, mbox, len) != IMS_OK)
@@ -221,6 +226,51 @@ ims_err ims_session_select(struct ims_session *s, const char *mbox, size_t len, 
 		ims__folder_clear(&s->folder);
 	}
 	return fail_on(e, err, read_only ? "examine" : "select", mbox, len);
+}
+
+ims_err ims_session_select_ahead(struct ims_session *s, const char *mbox, size_t len, int read_only,
+                                 struct ims_error *err)
+{
+	const char *verb = read_only ? "EXAMINE" : "SELECT";
+	struct ims__pending *p;
+	struct ims_cmd c;
+	unsigned id;
+	ims_err e;
+
+	/* one SELECT at a time: an earlier one's answer would change this one's */
+	if (s->bg_select && ims__settle(s, IMS__BG_SELECT, err) != IMS_OK)
+		return err->code;
+	s->sel_failed = 0;
+
+	if (begin(s, &c, verb, IMS_STATE_AUTHENTICATED, err) != IMS_OK)
+		return err->code;
+	if (ims_cmd_astring(&c, mbox, len) != IMS_OK)
+		return cmd_fail(&c, err, read_only ? "examine" : "select");
+	if (ims_cmd_end(&c) != IMS_OK)
+		return cmd_fail(&c, err, read_only ? "examine" : "select");
+	ims__folder_clear(&s->folder);
+	ims__set_state(s, IMS_STATE_AUTHENTICATED);
+	s->folder.name = ims__strndup(mbox, len);
+	if (s->folder.name == NULL) {
+		ims_cmd_release(&c);
+		return ims_error_set(err, IMS_ERR_NOMEM, "out of memory");
+	}
+	s->folder.name_len = len;
+	s->folder.read_only = read_only;
+	s->sel_failed = 0;
+	e = ims_session_submit(s, &c, NULL, NULL, &id, err);
+	ims_cmd_release(&c);
+	if (e != IMS_OK) {
+		ims__folder_clear(&s->folder);
+		return e;
+	}
+	ims__background(s, id, IMS__BG_SELECT);
+	p = ims__find(s, id);
+	if (p != NULL)
+		p->bg_read_only = read_only;
+	/* selected until its answer says otherwise (ims__settle) */
+	ims__set_state(s, IMS_STATE_SELECTED);
+	return IMS_OK;
 }
 
 /* ---- LIST ---- */
@@ -1308,6 +1358,32 @@ ims_err ims_session_logout(struct ims_session *s, struct ims_error *err)
 	return fail_on(e, err, "logout", NULL, 0);
 }
 
+ims_err ims_session_logout_nowait(struct ims_session *s, struct ims_error *err)
+{
+	struct ims_cmd c;
+	unsigned id;
+	ims_err e;
+
+	if (ims__check(s, err) != IMS_OK)
+		return s->broken;
+	if (s->state == IMS_STATE_LOGOUT)
+		return IMS_OK;
+	if (ims_session_cmd_begin(s, &c, "LOGOUT", err) != IMS_OK) {
+		ims_cmd_release(&c);
+		return err->code;
+	}
+	if (ims_cmd_end(&c) != IMS_OK)
+		return cmd_fail(&c, err, "logout");
+	e = ims_session_submit(s, &c, NULL, NULL, &id, err);
+	ims_cmd_release(&c);
+	if (e != IMS_OK)
+		return fail_on(e, err, "logout", NULL, 0);
+	ims__background(s, id, IMS__BG_LOGOUT);
+	ims__folder_clear(&s->folder);
+	ims__set_state(s, IMS_STATE_LOGOUT);
+	return IMS_OK;
+}
+
 /* ---- quote ---- */
 
 struct quote_ctx {
@@ -1360,6 +1436,9 @@ ims_err ims_session_quote(struct ims_session *s, const char *line, ims_quote_fn 
 	if (ims__check(s, err) != IMS_OK)
 		return s->broken;
 	if (ims_quote_check(line, err) != IMS_OK)
+		return err->code;
+	/* Every response goes to fn: none may belong to a background command. */
+	if (ims__settle(s, IMS__SETTLE_ALL, err) != IMS_OK)
 		return err->code;
 	/* A tag from the session; the rest as it is. */
 	if (ims_session_cmd_begin(s, &c, "X", err) != IMS_OK) {

@@ -22,7 +22,9 @@ ims_err ims_session_compress(struct ims_session *s, struct ims_error *err)
 		return ims_error_set(err, IMS_ERR_NO,
 		                     "compress: the server does not offer COMPRESS=DEFLATE");
 	/* A reply to a command in flight could arrive on either side of the
-	 * switch: nothing may be in flight. */
+	 * switch: nothing may be in flight (background ones are read first). */
+	if (ims__settle(s, IMS__SETTLE_ALL, err) != IMS_OK)
+		return err->code;
 	if (s->pend != NULL || s->idle_id != 0)
 		return ims_error_set(err, IMS_ERR_USAGE, "compress: other commands are in flight");
 	if (ims_session_cmd_begin(s, &c, "COMPRESS", err) != IMS_OK) {

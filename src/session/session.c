@@ -385,7 +385,7 @@ const char *ims_session_greeting(const struct ims_session *s)
 	return s->greeting != NULL ? s->greeting : "";
 }
 
-int ims_session_has_cap(const struct ims_session *s, const char *cap)
+int ims__cap_now(const struct ims_session *s, const char *cap)
 {
 	size_t i;
 
@@ -395,14 +395,38 @@ int ims_session_has_cap(const struct ims_session *s, const char *cap)
 	return 0;
 }
 
+/* The accessors below answer from what the server said: when that answer
+ * is still on its way (a login, ENABLE, ID or SELECT sent in the
+ * background), they read it first.  A session that breaks meanwhile
+ * reports it at its next call. */
+static struct ims_session *unconst(const struct ims_session *s)
+{
+	return (struct ims_session *)(uintptr_t)s;
+}
+
+static void settle_quietly(const struct ims_session *s, int what)
+{
+	struct ims_error ign;
+
+	(void)ims__settle(unconst(s), what, &ign);
+}
+
+int ims_session_has_cap(const struct ims_session *s, const char *cap)
+{
+	settle_quietly(s, IMS__SETTLE_CAPS);
+	return ims__cap_now(s, cap);
+}
+
 size_t ims_session_caps(const struct ims_session *s, const char *const **caps_r)
 {
+	settle_quietly(s, IMS__SETTLE_CAPS);
 	*caps_r = (const char *const *)s->caps;
 	return s->n_caps;
 }
 
 int ims_session_caps_known(const struct ims_session *s)
 {
+	settle_quietly(s, IMS__SETTLE_CAPS);
 	return s->caps_known;
 }
 
@@ -435,6 +459,7 @@ unsigned ims__caps_generation(const struct ims_session *s)
 
 int ims_session_utf8(const struct ims_session *s)
 {
+	settle_quietly(s, IMS__BG_ENABLE);
 	return s->utf8;
 }
 
@@ -470,6 +495,7 @@ const char *ims_session_bye_text(const struct ims_session *s)
 
 const struct ims_folder *ims_session_folder(const struct ims_session *s)
 {
+	settle_quietly(s, IMS__BG_SELECT);
 	return s->state == IMS_STATE_SELECTED && s->folder.name != NULL ? &s->folder : NULL;
 }
 
@@ -480,6 +506,7 @@ enum ims_auth_mech ims_session_auth_mech(const struct ims_session *s)
 
 size_t ims_session_server_id(const struct ims_session *s, const struct ims_body_param **v_r)
 {
+	settle_quietly(s, IMS__BG_ID);
 	*v_r = s->sid;
 	return s->n_sid;
 }
@@ -487,9 +514,10 @@ size_t ims_session_server_id(const struct ims_session *s, const struct ims_body_
 void ims__writer_opts(const struct ims_session *s, struct ims_writer_opts *o)
 {
 	memset(o, 0, sizeof(*o));
-	if (ims_session_has_cap(s, "LITERAL+"))
+	/* As known now: a synchronizing literal is always safe. */
+	if (ims__cap_now(s, "LITERAL+"))
 		o->literal = IMS_LITERAL_PLUS;
-	else if (ims_session_has_cap(s, "LITERAL-") || ims_session_has_cap(s, "IMAP4rev2"))
+	else if (ims__cap_now(s, "LITERAL-") || ims__cap_now(s, "IMAP4rev2"))
 		o->literal = IMS_LITERAL_MINUS;
 	else
 		o->literal = IMS_LITERAL_SYNC;
@@ -695,6 +723,139 @@ static ims_err handler_failed(struct ims__pending *p, ims_err e)
 	return IMS_OK;
 }
 
+static ims_err reply_error(const struct ims__pending *p, struct ims_error *err);
+
+static void unlink_pending(struct ims_session *s, struct ims__pending *p)
+{
+	struct ims__pending **pp;
+
+	for (pp = &s->pend; *pp != NULL && *pp != p; pp = &(*pp)->next)
+		;
+	if (*pp == p)
+		*pp = p->next;
+	free(p->text);
+	free(p);
+}
+
+/* The tagged reply to a background command. */
+static ims_err bg_done(struct ims_session *s, struct ims__pending *p, const struct ims_response *r,
+                       struct ims_error *err)
+{
+	struct ims_error why;
+	int ok = p->cond == IMS_COND_OK;
+
+	ims_error_init(&why);
+	switch (p->bg) {
+	case IMS__BG_LOGIN:
+		s->bg_login = 0;
+		unlink_pending(s, p);
+		if (!ok) {
+			/* What was sent after it fails harmlessly: the session ends
+			 * with the login's own words. */
+			ims__auth_failed(s, s->bg_login_mech, NULL, &why);
+			return ims__break(s, IMS_ERR_AUTH, &why, err);
+		}
+		if (s->caps_gen == s->bg_login_caps_gen)
+			s->caps_stale = 1; /* no CAPABILITY in the OK: ask when needed */
+		return IMS_OK;
+	case IMS__BG_ENABLE: s->bg_enable = 0; break;
+	case IMS__BG_ID: s->bg_id = 0; break;
+	case IMS__BG_SELECT:
+		s->bg_select = 0;
+		if (ok) {
+			s->folder.read_only = r->code.kind == IMS_CODE_READ_ONLY ? 1
+			                      : r->code.kind == IMS_CODE_READ_WRITE
+			                          ? 0
+			                          : p->bg_read_only;
+		} else {
+			char w[120];
+			char *t = ims__strndup(s->folder.name != NULL ? s->folder.name : "",
+			                       s->folder.name_len > 100 ? 100 : s->folder.name_len);
+
+			reply_error(p, &s->sel_err);
+			ims__server_words(t != NULL ? t : "", w, sizeof(w));
+			free(t);
+			ims_error_prefix(&s->sel_err, "%s %s",
+			                 p->bg_read_only ? "examine" : "select", w);
+			s->sel_failed = 1;
+			ims__folder_clear(&s->folder);
+			ims__set_state(s, IMS_STATE_AUTHENTICATED);
+		}
+		break;
+	default: break;
+	}
+	unlink_pending(s, p);
+	return IMS_OK;
+}
+
+struct ims__pending *ims__find(struct ims_session *s, unsigned id)
+{
+	struct ims__pending *p;
+
+	for (p = s->pend; p != NULL && p->id != id; p = p->next)
+		;
+	return p;
+}
+
+void ims__background(struct ims_session *s, unsigned id, int bg)
+{
+	struct ims__pending *p = ims__find(s, id);
+
+	if (p == NULL)
+		return;
+	p->bg = bg;
+	memset(&p->h, 0, sizeof(p->h)); /* its handlers' context is gone */
+	switch (bg) {
+	case IMS__BG_LOGIN: s->bg_login = 1; break;
+	case IMS__BG_ENABLE: s->bg_enable = 1; break;
+	case IMS__BG_ID: s->bg_id = 1; break;
+	case IMS__BG_SELECT: s->bg_select = 1; break;
+	default: break;
+	}
+}
+
+static int bg_any(const struct ims_session *s)
+{
+	const struct ims__pending *p;
+
+	for (p = s->pend; p != NULL; p = p->next)
+		if (p->bg != IMS__BG_NONE && p->bg != IMS__BG_LOGOUT)
+			return 1;
+	return 0;
+}
+
+ims_err ims__settle(struct ims_session *s, int what, struct ims_error *err)
+{
+	for (;;) {
+		int busy;
+
+		if (s->broken != IMS_OK)
+			return ims__check(s, err);
+		switch (what) {
+		case IMS__SETTLE_CAPS: busy = s->bg_login; break;
+		case IMS__BG_ENABLE: busy = s->bg_enable; break;
+		case IMS__BG_ID: busy = s->bg_id; break;
+		case IMS__BG_SELECT: busy = s->bg_select; break;
+		default: busy = bg_any(s); break;
+		}
+		if (!busy)
+			break;
+		if (ims__pump(s, err) != IMS_OK)
+			return s->broken;
+	}
+	if ((what == IMS__SETTLE_CAPS || what == IMS__SETTLE_ALL) && s->caps_stale) {
+		struct ims_error ign;
+		ims_err e;
+
+		s->caps_stale = 0;
+		ims_session_forget_capabilities(s);
+		e = ims_session_capability(s, &ign);
+		if (e != IMS_OK && e != IMS_ERR_NO)
+			return ims_error_copy(err, &ign);
+	}
+	return IMS_OK;
+}
+
 static ims_err dispatch(struct ims_session *s, const struct ims_response *r, struct ims_error *err)
 {
 	struct ims__pending *p;
@@ -751,6 +912,8 @@ static ims_err dispatch(struct ims_session *s, const struct ims_response *r, str
 				handler_failed(p, e);
 		}
 		p->done = 1;
+		if (p->bg != IMS__BG_NONE)
+			return bg_done(s, p, r, err);
 		return IMS_OK;
 	}
 	if (apply_untagged(s, r) != IMS_OK) {
@@ -987,6 +1150,11 @@ ims_err ims_session_wait(struct ims_session *s, unsigned id, struct ims_error *e
 	*pp = p->next;
 	free(p->text);
 	free(p);
+	if (s->sel_failed) {
+		/* the folder this command was sent for could not be selected */
+		s->sel_failed = 0;
+		e = ims_error_copy(err, &s->sel_err);
+	}
 	return e;
 }
 

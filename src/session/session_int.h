@@ -17,7 +17,23 @@ struct ims__pending {
 	char *text;   /* the reply's text, raw */
 	ims_err herr; /* a handler's or sink's error */
 	struct ims_error err;
+	/* A background command (IMS__BG_*): nobody waits for it; its reply is
+	 * taken where it arrives (ims__bg_done) and the record freed there. */
+	int bg;
+	int bg_read_only; /* IMS__BG_SELECT: EXAMINE */
 	struct ims__pending *next;
+};
+
+/* Background commands: sent and not waited for, so that what follows
+ * goes out in the same flight.  Whatever depends on their answers waits
+ * for them first (ims__settle), so no decision is made on a guess. */
+enum {
+	IMS__BG_NONE = 0,
+	IMS__BG_LOGIN,  /* the tagged reply to a login whose last response is sent */
+	IMS__BG_ENABLE, /* ENABLE UTF8=ACCEPT */
+	IMS__BG_ID,     /* ID */
+	IMS__BG_SELECT, /* SELECT/EXAMINE sent ahead of the folder's first command */
+	IMS__BG_LOGOUT  /* LOGOUT at the end of a one-shot: never read */
 };
 
 #define IMS__MAX_ALERTS 16
@@ -63,6 +79,14 @@ struct ims_session {
 
 	int trace_cont_secret; /* the last command traced was secret */
 
+	/* background commands in flight (IMS__BG_*) */
+	int bg_login, bg_enable, bg_id, bg_select;
+	enum ims_auth_mech bg_login_mech;
+	unsigned bg_login_caps_gen; /* caps_gen when the login was sent */
+	int caps_stale;             /* logged in, the new capabilities not known yet */
+	int sel_failed;             /* a background SELECT failed: sel_err is due */
+	struct ims_error sel_err;
+
 	/* IDLE */
 	unsigned idle_id;
 	int idle_started;
@@ -91,6 +115,21 @@ void ims__trace(struct ims_session *s, enum ims_trace_dir dir, const char *line,
  * makes the lines that continue it (ims_session_send_line) secret too,
  * until the next command. */
 void ims__trace_command(struct ims_session *s, const char *cmd, size_t len);
+/* The record of command id, or NULL. */
+struct ims__pending *ims__find(struct ims_session *s, unsigned id);
+/* Make command id a background command of kind bg (IMS__BG_*). */
+void ims__background(struct ims_session *s, unsigned id, int bg);
+/* Wait for what the answers of background commands decide:
+ * IMS__SETTLE_CAPS (the login's reply, and CAPABILITY when it had none),
+ * or one kind (IMS__BG_*), or IMS__SETTLE_ALL. */
+#define IMS__SETTLE_CAPS 100
+#define IMS__SETTLE_ALL  101
+ims_err ims__settle(struct ims_session *s, int what, struct ims_error *err);
+/* The capability as known now, without waiting for anything. */
+int ims__cap_now(const struct ims_session *s, const char *cap);
+/* The words for a failed login (the last tagged reply's code and text). */
+ims_err ims__auth_failed(struct ims_session *s, enum ims_auth_mech mech, const char *extra,
+                         struct ims_error *err);
 /* Begin, end, submit and wait in one go. */
 ims_err ims__run(struct ims_session *s, struct ims_cmd *c, const struct ims_handler *h,
                  struct ims_error *err);

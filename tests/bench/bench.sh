@@ -30,4 +30,4 @@ if [ -z "${IMAPSH_BIN:-}" ]; then
 	IMAPSH_BIN="$root/build-bench/imapsh"
 fi
 export IMAPSH_BIN
-exec python3 "$here/bench.py"
+exec python3 "$here/${BENCH_PY:-bench.py}"

@@ -4,9 +4,13 @@
     pyimap.py HOST PORT CAFILE USER FOLDER export DIR
         UID FETCH 1:* (UID BODY.PEEK[]) in one command, each message written
         to DIR/UID (imaplib holds the whole answer in memory first)
-    pyimap.py HOST PORT CAFILE USER FOLDER list
-        UID FETCH 1:* (UID FLAGS INTERNALDATE RFC822.SIZE ENVELOPE), the
-        answer written to stdout
+    pyimap.py HOST PORT CAFILE USER FOLDER list [UIDS]
+        UID FETCH UIDS (1:*) (UID FLAGS INTERNALDATE RFC822.SIZE ENVELOPE),
+        the answer written to stdout
+    pyimap.py HOST PORT CAFILE USER FOLDER fetch UID
+        UID FETCH UID (BODY.PEEK[]) to stdout
+    pyimap.py HOST PORT CAFILE USER FOLDER uids
+        the folder's UIDs, one a line
 The password comes from IMAPSH_PASSWORD.
 """
 import imaplib
@@ -37,8 +41,17 @@ def main(argv):
                     f.write(item[1])
                 n += 1
         print(n)
+    elif mode == "fetch":
+        typ, data = m.uid("FETCH", argv[7], "(BODY.PEEK[])")
+        for item in data:
+            if isinstance(item, tuple):
+                sys.stdout.buffer.write(item[1])
+    elif mode == "uids":
+        typ, data = m.uid("SEARCH", None, "ALL")
+        print("\n".join(data[0].decode().split()))
     else:
-        typ, data = m.uid("FETCH", "1:*", "(UID FLAGS INTERNALDATE RFC822.SIZE ENVELOPE)")
+        uids = argv[7] if len(argv) > 7 else "1:*"
+        typ, data = m.uid("FETCH", uids, "(UID FLAGS INTERNALDATE RFC822.SIZE ENVELOPE)")
         out = sys.stdout.buffer
         for item in data:
             if isinstance(item, tuple):

@@ -2,8 +2,8 @@
 # Build imapsh against mbedTLS 3.6 (TLS 1.3) and run the integration tests
 # with that binary.  Debian 12 ships only mbedTLS 2.28, so this fetches
 # Debian 13's mbedTLS 3.6 packages into a private folder (nothing is
-# installed on the system) and links against them with an rpath.  Not run
-# by CI, which stays on Debian 12's packages.
+# installed on the system) and links against them with an rpath.  The
+# mirror is the one this machine's apt sources name.
 #
 #   sh tests/compat/mbedtls36.sh                 # build, then every integration test
 #   sh tests/compat/mbedtls36.sh test_tls        # build, then the named tests
@@ -18,7 +18,21 @@ pkgs="libmbedtls-dev libmbedtls21 libmbedx509-7 libmbedcrypto16"
 mkdir -p "$dir/apt/lists/partial" "$dir/apt/cache/archives/partial" "$dir/debs" "$dir/root"
 
 if [ ! -e "$dir/root/usr/include/mbedtls/build_info.h" ]; then
-	echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian trixie main" \
+	# The Debian mirror this machine already uses (one-line or deb822
+	# sources), with Debian 13's suite: no archive host is named here.
+	mirror=$(
+		{
+			cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null |
+				awk '$1 == "deb" { for (i = 2; i <= NF; i++) if ($i ~ /^[a-z]+:\/\//) print $i }'
+			cat /etc/apt/sources.list.d/*.sources 2>/dev/null |
+				awk 'tolower($1) == "uris:" { for (i = 2; i <= NF; i++) print $i }'
+		} | grep -v -e '-security' -e '-ports' | grep -m1 '/debian/*$' || true
+	)
+	if [ -z "$mirror" ]; then
+		echo "mbedtls36: no Debian mirror in this machine's apt sources" >&2
+		exit 1
+	fi
+	echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] ${mirror%/} trixie main" \
 		>"$dir/apt/sources.list"
 	# (the folder's path must not hold spaces)
 	opts="-o Dir::Etc::sourcelist=$dir/apt/sources.list -o Dir::Etc::sourceparts=-

@@ -259,6 +259,8 @@ static void hook_untagged(void *ctx, const struct ims_response *r)
 	t->untagged++;
 }
 
+static int t_pipeline_login; /* opts.pipeline_login for the next t_open */
+
 static void t_open(struct t *t, const char *name, size_t chunk, int alert_hook)
 {
 	struct ims_session_opts o;
@@ -274,6 +276,7 @@ static void t_open(struct t *t, const char *name, size_t chunk, int alert_hook)
 	o.hooks.untagged = hook_untagged;
 	o.hooks.ctx = t;
 	o.insecure_test_nonce = "rOprNGfwEbeRWgbNEkqO";
+	o.pipeline_login = t_pipeline_login;
 	t->s = ims_session_new(&t->sc->base, &o);
 	assert_non_null(t->s);
 }
@@ -422,6 +425,54 @@ static void test_login_scram(void **state)
 	start(&t);
 	login_pw(&t, IMS_AUTH_AUTO, "user", "pencil", IMS_ERR_AUTH, "signature is wrong");
 	assert_int_equal(ims_session_state(t.s), IMS_STATE_NOT_AUTHENTICATED);
+	t_close(&t, 1);
+	CHUNKS_END
+}
+
+/* Round trips: what goes out before which answer is read (the script
+ * serves S: lines only once every C: line before them was sent). */
+static void test_pipelining_order(void **state)
+{
+	struct t t;
+	struct ims_error err;
+	const struct ims_folder *f;
+
+	(void)state;
+	CHUNKS_BEGIN
+	t_pipeline_login = 1;
+	t_open(&t, "pipeline_oneshot.txt", chunk, 1);
+	start(&t);
+	login_pw(&t, IMS_AUTH_AUTO, "user", "pencil", IMS_OK, NULL);
+	assert_int_equal(ims_session_select_ahead(t.s, "INBOX", 5, 1, &err), IMS_OK);
+	assert_int_equal(ims_session_uid_fetch(t.s, "3", "(UID FLAGS)", NULL, &err), IMS_OK);
+	assert_true(ims_session_utf8(t.s));
+	assert_true(ims_session_has_cap(t.s, "UTF8=ACCEPT"));
+	f = ims_session_folder(t.s);
+	assert_non_null(f);
+	assert_int_equal(f->exists, 5);
+	assert_true(f->read_only);
+	assert_int_equal(ims_session_logout_nowait(t.s, &err), IMS_OK);
+	assert_int_equal(ims_session_state(t.s), IMS_STATE_LOGOUT);
+	t_close(&t, 1);
+
+	t_open(&t, "pipeline_login_refused.txt", chunk, 1);
+	start(&t);
+	login_pw(&t, IMS_AUTH_AUTO, "user", "pencil", IMS_OK, NULL);
+	assert_int_equal(ims_session_select_ahead(t.s, "INBOX", 5, 1, &err), IMS_OK);
+	assert_int_equal(ims_session_uid_fetch(t.s, "3", "(UID FLAGS)", NULL, &err), IMS_ERR_AUTH);
+	assert_non_null(strstr(err.msg, "authentication failed"));
+	assert_int_equal(ims_session_broken(t.s, &err), IMS_ERR_AUTH);
+	t_close(&t, 1);
+	t_pipeline_login = 0;
+
+	t_open(&t, "pipeline_select_fails.txt", chunk, 1);
+	start(&t);
+	assert_int_equal(ims_session_select_ahead(t.s, "Nope", 4, 1, &err), IMS_OK);
+	assert_int_equal(ims_session_uid_fetch(t.s, "3", "(UID FLAGS)", NULL, &err), IMS_ERR_NO);
+	assert_non_null(strstr(err.msg, "examine Nope"));
+	assert_non_null(strstr(err.msg, "NONEXISTENT"));
+	assert_null(ims_session_folder(t.s));
+	assert_int_equal(ims_session_state(t.s), IMS_STATE_AUTHENTICATED);
 	t_close(&t, 1);
 	CHUNKS_END
 }
@@ -641,6 +692,12 @@ static void test_preauth_and_bye_greeting(void **state)
 	start(&t);
 	assert_int_equal(ims_session_state(t.s), IMS_STATE_AUTHENTICATED);
 	assert_string_equal(ims_session_greeting(t.s), "* PREAUTH logged in as alice");
+	{
+		/* ID went in the background: asking for its answer reads it */
+		const struct ims_body_param *v;
+
+		assert_int_equal(ims_session_server_id(t.s, &v), 0);
+	}
 	t_close(&t, 1);
 
 	t_open(&t, "greeting_bye.txt", chunk, 1);
@@ -1445,6 +1502,7 @@ int main(void)
 	    cmocka_unit_test(test_crypto),
 	    cmocka_unit_test(test_scram_vector),
 	    cmocka_unit_test(test_login_command),
+	    cmocka_unit_test(test_pipelining_order),
 	    cmocka_unit_test(test_login_plain),
 	    cmocka_unit_test(test_login_scram),
 	    cmocka_unit_test(test_login_oauth_external),

@@ -1,0 +1,10 @@
+#!/bin/sh
+# imapsh and its peers over a simulated WAN link (see wan.py).  Not run by
+# CI.  Gets the peers and builds imapsh as bench.sh does.
+#
+#   tests/bench/wan.sh                                   # 300 messages, both profiles
+#   WAN_PROFILES=30:100 WAN_MESSAGES=100 tests/bench/wan.sh
+#   IMAPSH_TESTBED=/tmp/tb IMAPSH_BIN=build/imapsh tests/bench/wan.sh  # a running test bed
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+BENCH_PY=wan.py exec "$here/bench.sh"
