@@ -1074,16 +1074,96 @@ static ims_err save_part(struct cli *c, int dfd, const char *dir, uint32_t uid,
 	return IMS_OK;
 }
 
+/* The parts save writes: the ones named, or every attachment. */
+static ims_err save_pick(struct cli *c, const struct tree *t, const unsigned char *roles,
+                         uint32_t uid, const char *const *parts, size_t nparts, unsigned char *pick)
+{
+	size_t i, k, npick = 0;
+
+	if (nparts == 0) {
+		for (i = 0; i < t->n; i++)
+			if (roles[i] == IMS_MIME_ROLE_ATTACHMENT) {
+				pick[i] = 1;
+				npick++;
+			}
+		if (npick == 0)
+			return ims_error_set(&c->err, IMS_ERR_NO,
+			                     "save: message %" PRIu32 " has no attachments", uid);
+		return IMS_OK;
+	}
+	for (k = 0; k < nparts; k++) {
+		for (i = 0; i < t->n; i++)
+			if (!is_multipart(&t->v[i]) && strcmp(t->v[i].section, parts[k]) == 0)
+				break;
+		if (i == t->n)
+			return ims_error_set(&c->err, IMS_ERR_NO,
+			                     "save: message %" PRIu32 " has no part %s (see "
+			                     "'structure %" PRIu32 "')",
+			                     uid, parts[k], uid);
+		pick[i] = 1;
+	}
+	return IMS_OK;
+}
+
+/* Write each picked part into dir and say where: a line a file, or one
+ * JSON array. */
+static ims_err save_picked(struct cli *c, int dfd, const char *dir, uint32_t uid,
+                           const struct tree *t, const unsigned char *pick, int json)
+{
+	struct ims_buf path, line;
+	struct json_out j;
+	size_t i;
+	ims_err e = IMS_OK;
+
+	ims_buf_init(&path, 0);
+	ims_buf_init(&line, 0);
+	if (json) {
+		json_init(&j, stdout);
+		json_begin_array(&j);
+	}
+	for (i = 0; i < t->n && e == IMS_OK; i++) {
+		uint64_t bytes = 0;
+
+		if (!pick[i])
+			continue;
+		e = save_part(c, dfd, dir, uid, &t->v[i], &path, &bytes);
+		if (e != IMS_OK)
+			break;
+		if (json) {
+			json_begin_object(&j);
+			json_safe(&j, "part", t->v[i].section, strlen(t->v[i].section),
+			          IMS_SANITIZE_LINE);
+			json_safe(&j, "file", path.data, path.len, IMS_SANITIZE_LINE);
+			json_key(&j, "size");
+			(void)ims_json_uint(&j.w, bytes);
+			json_end_object(&j);
+		} else {
+			ims_buf_reset(&line);
+			if (put_safe(&line, path.data, path.len, IMS_SANITIZE_LINE) != IMS_OK ||
+			    ims_buf_putc(&line, '\n') != IMS_OK) {
+				e = ims_error_nomem(&c->err);
+				break;
+			}
+			fwrite(line.data, 1, line.len, stdout);
+			fflush(stdout);
+		}
+	}
+	if (json) {
+		json_end_array(&j);
+		json_finish(&j);
+	}
+	ims_buf_release(&path);
+	ims_buf_release(&line);
+	return e;
+}
+
 static ims_err cmd_save(struct cli *c, int argc, char **argv)
 {
 	static const char u[] = "save UID [PART...] [-o DIR]";
 	struct ropts ro;
 	struct tree t;
-	struct ims_buf path, line;
-	struct json_out j;
 	unsigned char *roles = NULL, *pick = NULL;
 	const char *dir;
-	size_t i, npick = 0;
 	uint32_t uid = 0;
 	int k, dfd;
 	char safe[512];
@@ -1123,74 +1203,10 @@ static ims_err cmd_save(struct cli *c, int argc, char **argv)
 		goto out;
 	}
 	ims_mime_roles(t.v, t.n, roles);
-	if (ro.npos == 1) {
-		for (i = 0; i < t.n; i++)
-			if (roles[i] == IMS_MIME_ROLE_ATTACHMENT) {
-				pick[i] = 1;
-				npick++;
-			}
-		if (npick == 0) {
-			e = ims_error_set(&c->err, IMS_ERR_NO,
-			                  "save: message %" PRIu32 " has no attachments", uid);
-			goto out;
-		}
-	} else {
-		for (k = 1; k < ro.npos; k++) {
-			for (i = 0; i < t.n; i++)
-				if (!is_multipart(&t.v[i]) &&
-				    strcmp(t.v[i].section, ro.pos[k]) == 0)
-					break;
-			if (i == t.n) {
-				e = ims_error_set(&c->err, IMS_ERR_NO,
-				                  "save: message %" PRIu32 " has no part %s (see "
-				                  "'structure %" PRIu32 "')",
-				                  uid, ro.pos[k], uid);
-				goto out;
-			}
-			if (!pick[i])
-				npick++;
-			pick[i] = 1;
-		}
-	}
-	ims_buf_init(&path, 0);
-	ims_buf_init(&line, 0);
-	if (ro.json) {
-		json_init(&j, stdout);
-		json_begin_array(&j);
-	}
-	for (i = 0; i < t.n && e == IMS_OK; i++) {
-		uint64_t bytes = 0;
-
-		if (!pick[i])
-			continue;
-		e = save_part(c, dfd, dir, uid, &t.v[i], &path, &bytes);
-		if (e != IMS_OK)
-			break;
-		if (ro.json) {
-			json_begin_object(&j);
-			json_safe(&j, "part", t.v[i].section, strlen(t.v[i].section),
-			          IMS_SANITIZE_LINE);
-			json_safe(&j, "file", path.data, path.len, IMS_SANITIZE_LINE);
-			json_key(&j, "size");
-			(void)ims_json_uint(&j.w, bytes);
-			json_end_object(&j);
-		} else {
-			ims_buf_reset(&line);
-			if (put_safe(&line, path.data, path.len, IMS_SANITIZE_LINE) != IMS_OK ||
-			    ims_buf_putc(&line, '\n') != IMS_OK) {
-				e = ims_error_nomem(&c->err);
-				break;
-			}
-			fwrite(line.data, 1, line.len, stdout);
-			fflush(stdout);
-		}
-	}
-	if (ro.json) {
-		json_end_array(&j);
-		json_finish(&j);
-	}
-	ims_buf_release(&path);
-	ims_buf_release(&line);
+	e = save_pick(c, &t, roles, uid, (const char *const *)ro.pos + 1, (size_t)ro.npos - 1,
+	              pick);
+	if (e == IMS_OK)
+		e = save_picked(c, dfd, dir, uid, &t, pick, ro.json);
 	if (e == IMS_OK)
 		e = stdout_check(c);
 out:

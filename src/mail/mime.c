@@ -274,21 +274,25 @@ static ims_err parse_multipart(struct pctx *c, size_t idx, unsigned depth)
 	}
 }
 
-static ims_err parse_entity(struct pctx *c, size_t off, size_t end, unsigned depth,
-                            const char *section, int encapsulated, size_t parent, int digest,
-                            int top)
+/* The IMAP part number: an encapsulated message's parts number on from
+ * its own; a top-level part that is not multipart is "1". */
+static void part_section(struct ims_mime_part *p, const char *section, int encapsulated, int top)
+{
+	if (encapsulated && ims_mime_part_is(p, "multipart", NULL))
+		snprintf(p->section, sizeof(p->section), "%s", section);
+	else if (encapsulated)
+		snprintf(p->section, sizeof(p->section), "%s.1", section);
+	else if (top && !ims_mime_part_is(p, "multipart", NULL))
+		snprintf(p->section, sizeof(p->section), "1");
+	else
+		snprintf(p->section, sizeof(p->section), "%s", section);
+}
+
+/* A new part at the end of the list (the caller checked the count). */
+static ims_err new_part(struct pctx *c, size_t parent, unsigned depth, size_t *idx_r)
 {
 	struct ims_mime_msg *m = c->m;
-	const char *raw = m->raw;
-	struct ims_mime_part *p;
-	struct hdr_pick h;
-	size_t idx, hdr_len, body_off;
-	ims_err e;
 
-	if (m->nparts >= IMS_MIME_MAX_PARTS) {
-		m->flags |= IMS_MIME_MSG_TOO_MANY_PARTS;
-		return IMS_OK;
-	}
 	if (m->nparts == m->pcap) {
 		size_t ncap = m->pcap != 0 ? m->pcap * 2 : 8;
 		struct ims_mime_part *v = realloc(m->parts, ncap * sizeof(*v));
@@ -298,11 +302,86 @@ static ims_err parse_entity(struct pctx *c, size_t off, size_t end, unsigned dep
 		m->parts = v;
 		m->pcap = ncap;
 	}
-	idx = m->nparts++;
+	*idx_r = m->nparts++;
+	ims_mime_part_init(&m->parts[*idx_r]);
+	m->parts[*idx_r].parent = parent;
+	m->parts[*idx_r].depth = depth;
+	return IMS_OK;
+}
+
+/* The part's fields from its header: Content-Type (text/plain, or
+ * message/rfc822 in a digest, when there is none), Content-Disposition,
+ * Content-Transfer-Encoding and the file name. */
+static ims_err part_fields(struct pctx *c, struct ims_mime_part *p, const struct hdr_pick *h,
+                           int digest)
+{
+	struct ims_mime_field f;
+	const char *raw = c->m->raw;
+	ims_err e;
+
+	ims_mime_field_init(&f);
+	if (h->ct) {
+		e = ims_mime_content_type_parse(&f, raw + h->ct_off, h->ct_len, c->err);
+	} else {
+		f.type = ims__mime_dupn(digest ? "message" : "text", digest ? 7 : 4);
+		f.subtype = ims__mime_dupn(digest ? "rfc822" : "plain", digest ? 6 : 5);
+		e = f.type != NULL && f.subtype != NULL ? IMS_OK : nomem(c->err);
+	}
+	if (e != IMS_OK) {
+		ims_mime_field_release(&f);
+		return e;
+	}
+	p->type = f.type;
+	p->subtype = f.subtype;
+	p->params = f.params;
+	ims_mime_field_init(&f);
+	if (h->cd) {
+		e = ims_mime_disposition_parse(&f, raw + h->cd_off, h->cd_len, c->err);
+		if (e != IMS_OK) {
+			ims_mime_field_release(&f);
+			return e;
+		}
+		p->disposition = f.type;
+		p->disp_params = f.params;
+		free(f.subtype);
+	}
+	if (h->cte) {
+		size_t b = h->cte_off, k2 = h->cte_off + h->cte_len, t;
+
+		while (b < k2 && (raw[b] == ' ' || raw[b] == '\t' || raw[b] == '\r' ||
+		                  raw[b] == '\n' || raw[b] == '"'))
+			b++;
+		for (t = b; t < k2 && raw[t] > ' ' && raw[t] != '"' && raw[t] != '(' &&
+		            raw[t] != ';' && (unsigned char)raw[t] < 0x7f;
+		     t++)
+			;
+		if (t > b) {
+			p->encoding = ims__mime_dup_lower(raw + b, t - b);
+			if (p->encoding == NULL)
+				return nomem(c->err);
+		}
+	}
+	return ims__mime_part_fill_filename(p, c->err);
+}
+
+static ims_err parse_entity(struct pctx *c, size_t off, size_t end, unsigned depth,
+                            const char *section, int encapsulated, size_t parent, int digest,
+                            int top)
+{
+	struct ims_mime_msg *m = c->m;
+	const char *raw = m->raw;
+	struct ims_mime_part *p;
+	struct hdr_pick h;
+	size_t idx = 0, hdr_len, body_off;
+	ims_err e;
+
+	if (m->nparts >= IMS_MIME_MAX_PARTS) {
+		m->flags |= IMS_MIME_MSG_TOO_MANY_PARTS;
+		return IMS_OK;
+	}
+	if ((e = new_part(c, parent, depth, &idx)) != IMS_OK)
+		return e;
 	p = &m->parts[idx];
-	ims_mime_part_init(p);
-	p->parent = parent;
-	p->depth = depth;
 
 	if (top && end - off >= 5 && memcmp(raw + off, "From ", 5) == 0) {
 		const char *nl = memchr(raw + off, '\n', end - off);
@@ -325,65 +404,10 @@ static ims_err parse_entity(struct pctx *c, size_t off, size_t end, unsigned dep
 	if (h.e != IMS_OK)
 		return nomem(c->err);
 
-	{
-		struct ims_mime_field f;
+	if ((e = part_fields(c, p, &h, digest)) != IMS_OK)
+		return e;
 
-		ims_mime_field_init(&f);
-		if (h.ct) {
-			e = ims_mime_content_type_parse(&f, raw + h.ct_off, h.ct_len, c->err);
-		} else {
-			f.type = ims__mime_dupn(digest ? "message" : "text", digest ? 7 : 4);
-			f.subtype = ims__mime_dupn(digest ? "rfc822" : "plain", digest ? 6 : 5);
-			e = f.type != NULL && f.subtype != NULL ? IMS_OK : nomem(c->err);
-		}
-		if (e != IMS_OK) {
-			ims_mime_field_release(&f);
-			return e;
-		}
-		p->type = f.type;
-		p->subtype = f.subtype;
-		p->params = f.params;
-		ims_mime_field_init(&f);
-		if (h.cd) {
-			e = ims_mime_disposition_parse(&f, raw + h.cd_off, h.cd_len, c->err);
-			if (e != IMS_OK) {
-				ims_mime_field_release(&f);
-				return e;
-			}
-			p->disposition = f.type;
-			p->disp_params = f.params;
-			free(f.subtype);
-		}
-		if (h.cte) {
-			size_t b = h.cte_off, k2 = h.cte_off + h.cte_len, t;
-
-			while (b < k2 && (raw[b] == ' ' || raw[b] == '\t' || raw[b] == '\r' ||
-			                  raw[b] == '\n' || raw[b] == '"'))
-				b++;
-			for (t = b; t < k2 && raw[t] > ' ' && raw[t] != '"' && raw[t] != '(' &&
-			            raw[t] != ';' && (unsigned char)raw[t] < 0x7f;
-			     t++)
-				;
-			if (t > b) {
-				p->encoding = ims__mime_dup_lower(raw + b, t - b);
-				if (p->encoding == NULL)
-					return nomem(c->err);
-			}
-		}
-		e = ims__mime_part_fill_filename(p, c->err);
-		if (e != IMS_OK)
-			return e;
-	}
-
-	/* the IMAP part number */
-	if (encapsulated && ims_mime_part_is(p, "multipart", NULL))
-		snprintf(p->section, sizeof(p->section), "%s", section);
-	else if (encapsulated)
-		snprintf(p->section, sizeof(p->section), "%s.1", section);
-	else if (top && !ims_mime_part_is(p, "multipart", NULL))
-		snprintf(p->section, sizeof(p->section), "1");
-	else
-		snprintf(p->section, sizeof(p->section), "%s", section);
+	part_section(p, section, encapsulated, top);
 
 	if (ims_mime_part_is(p, "multipart", NULL)) {
 		if (depth >= IMS_MIME_MAX_DEPTH) {

@@ -1,8 +1,9 @@
 /* Every cap on memory that input can grow, in one table (as curl's
  * dynbuf.h keeps its DYN_* limits side by side), so that a reader sees
  * every limit at once.  A buffer the server or a file can grow takes its
- * cap from here; ims_buf_init(b, 0) is for a buffer that only ever holds
- * a transform of input already capped here.
+ * cap from here.  ims_buf_init(b, 0) sets no cap of its own: it is meant
+ * for a buffer that holds only what is bounded already (a transform of
+ * input capped here, or text the program writes itself).
  *
  * Reaching a cap is IMS_ERR_LIMIT with words naming what was too big,
  * never a cut: the user sees that something was refused.
