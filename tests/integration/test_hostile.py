@@ -930,7 +930,7 @@ class Secrets(h.TestbedCase):
         p.read_until(rb"alice@imap\.example\.test> $")
         screen = p.buf
         p.send('quote LOGIN alice "%s"\r' % pw)
-        p.read_until(rb"(BAD|NO)[\s\S]*> $")  # Courier refuses it with NO
+        p.read_until(rb"said (BAD|NO)[\s\S]*> $")  # Courier refuses it with NO
         # the terminal echoes what was typed; imapsh's own output follows it
         typed = ('quote LOGIN alice "%s"' % pw).encode()
         self.assertEqual(p.buf.count(typed), 1)
