@@ -336,6 +336,10 @@ class SearchTest(MessageCase):
         self.assertEqual(self.search("OR", "FROM", "bob", "FROM", "carol"),
                          sorted(self.search("from", "bob") + [22, 27]))
         self.assertEqual(self.search("(", "FROM", "bob", "SUBJECT", "lunch", ")"), [21])
+        # a group is sent as RFC 3501 writes it: no space inside the parentheses
+        rc, out, err = self.run_cmd("--trace", "search", "(", "FROM", "bob", "SUBJECT", "lunch", ")")
+        self.assertEqual(rc, 0, err)
+        self.assertRegex(err, rb"C: \S+ UID SEARCH [^\n]*\(FROM bob SUBJECT lunch\)\n")
         self.assertEqual(self.search("(from", "bob", "subject", "lunch)"), [21])
         self.assertEqual(self.search("NOT", "SEEN", "SMALLER", "330"),
                          self.expect(lambda m: "\\Seen" not in m["flags"] and m["size"] < 330))
