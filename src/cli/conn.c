@@ -411,6 +411,11 @@ ims_err cli_mbox_encode(struct cli *c, const char *utf8, struct ims_buf *out)
 		                     "write '::%s' for a folder named '%s')",
 		                     utf8, utf8 + 1, utf8);
 	}
+	/* UTF8=ACCEPT sends the name as it is: it must be UTF-8 all the same
+	 * (Courier answered a raw 0xFF with BAD). */
+	if (c->sess != NULL && ims_session_utf8(c->sess) && !ims_utf8_valid(utf8, strlen(utf8)))
+		return ims_error_set(&c->err, IMS_ERR_USAGE, "folder name '%s': not valid UTF-8",
+		                     utf8);
 	if (c->sess != NULL && ims_session_utf8(c->sess))
 		return ims_buf_puts(out, utf8) == IMS_OK
 		           ? IMS_OK
