@@ -823,7 +823,14 @@ ims_err ims_session_uid_search(struct ims_session *s, const struct ims_arg *keys
 	if (eight && !s->utf8 && ims_cmd_raw(&c, "CHARSET UTF-8") != IMS_OK)
 		return cmd_fail(&c, err, "search");
 	for (i = 0; i < n; i++) {
-		if (keys[i].kind == IMS_ARG_RAW)
+		/* A parenthesised group is a list: "(FROM x SUBJECT y)", no space
+		 * inside the parentheses (RFC 3501's search-key; Cyrus refuses
+		 * "( FROM x )" with BAD). */
+		if (keys[i].kind == IMS_ARG_RAW && strcmp(keys[i].p, "(") == 0)
+			e = ims_cmd_list_begin(&c);
+		else if (keys[i].kind == IMS_ARG_RAW && strcmp(keys[i].p, ")") == 0)
+			e = ims_cmd_list_end(&c);
+		else if (keys[i].kind == IMS_ARG_RAW)
 			e = ims_cmd_raw(&c, keys[i].p);
 		else
 			e = ims_cmd_astring(&c, keys[i].p, keys[i].len);

@@ -44,8 +44,18 @@ def quoted(s):
     return '"%s"' % s
 
 
+def role(name):
+    """The role folders shows for mailgen's folder name (none where the
+    server has no SPECIAL-USE, as Courier)."""
+    return ROLES.get(name) if h.offers("SPECIAL-USE") else None
+
+
+F = h.folder  # mailgen's folder name as the server names it
+
+
 def unique(prefix="it-folders"):
-    return "%s-%s" % (prefix, uuid.uuid4().hex[:10])
+    """A new folder name inside the personal namespace."""
+    return F("%s-%s" % (prefix, uuid.uuid4().hex[:10]))
 
 
 def tsv(out):
@@ -113,7 +123,8 @@ class FolderCase(h.TestbedCase):
         return out, err
 
     def expected(self):
-        return self.env["mail"][self.user]["folders"]
+        """env.json's folders by the names the server gives them."""
+        return {f["server_name"]: f for f in self.env["mail"][self.user]["folders"].values()}
 
     def imap(self):
         m = h.imap_login(self.user)
@@ -154,13 +165,13 @@ class Folders(FolderCase):
         got = {r[0]: r for r in rows}
         for name, f in self.expected().items():
             self.assertIn(name, got)
-            self.assertEqual(got[name][1], ROLES.get(name, ""), name)
+            self.assertEqual(got[name][1], role(f["name"]) or "", name)
             self.assertEqual(int(got[name][2]), f["messages"], name)
             self.assertEqual(int(got[name][3]), f["unseen"], name)
-        self.assertEqual(got["送信済み"][2:], ["2", "1"])
+        self.assertEqual(got[F("送信済み")][2:], ["2", "1"])
         # a parent sorts before its children
         names = [r[0] for r in rows]
-        self.assertLess(names.index("Archive"), names.index("Archive/2026"))
+        self.assertLess(names.index(F("Archive")), names.index(F("Archive/2026")))
 
     def test_ls_alias_is_the_same(self):
         a = tsv(self.ok("folders"))
@@ -176,24 +187,25 @@ class Folders(FolderCase):
             o = got[name]
             self.assertEqual(o["messages"], f["messages"], name)
             self.assertEqual(o["unseen"], f["unseen"], name)
-            self.assertEqual(o["role"], ROLES.get(name), name)
+            self.assertEqual(o["role"], role(f["name"]), name)
             self.assertEqual(o["delimiter"], self.env["separator"])
             self.assertIs(o["selectable"], True)
             self.assertIsInstance(o["attributes"], list)
-        self.assertEqual(got["送信済み"]["messages"], 2)
-        self.assertEqual(got["Family & Friends"]["messages"], 1)
-        self.assertIsNone(got["Archive/2026"]["role"])
+        self.assertEqual(got[F("送信済み")]["messages"], 2)
+        self.assertEqual(got[F("Family & Friends")]["messages"], 1)
+        self.assertIsNone(got[F("Archive/2026")]["role"])
 
     def test_patterns(self):
-        top = [r[0] for r in tsv(self.ok("folders", "%"))]
-        self.assertIn("Archive", top)
-        self.assertNotIn("Archive/2026", top)
-        self.assertEqual([r[0] for r in tsv(self.ok("folders", "Archive/*"))], ["Archive/2026"])
+        top = [r[0] for r in tsv(self.ok("folders", F("%")))]
+        self.assertIn(F("Archive"), top)
+        self.assertNotIn(F("Archive/2026"), top)
+        self.assertEqual([r[0] for r in tsv(self.ok("folders", F("Archive/*")))],
+                         [F("Archive/2026")])
         # non-ASCII: matched on the decoded names (modified UTF-7 is no prefix code)
-        self.assertEqual(tsv(self.ok("folders", "送信*")), [["送信済み", "", "2", "1"]])
-        self.assertEqual([f["name"] for f in self.json("folders", "*済み")], ["送信済み"])
-        self.assertEqual([r[0] for r in tsv(self.ok("folders", "Family & *"))],
-                         ["Family & Friends"])
+        self.assertEqual(tsv(self.ok("folders", F("送信*"))), [[F("送信済み"), "", "2", "1"]])
+        self.assertEqual([f["name"] for f in self.json("folders", "*済み")], [F("送信済み")])
+        self.assertEqual([r[0] for r in tsv(self.ok("folders", F("Family & *")))],
+                         [F("Family & Friends")])
 
     def test_no_match_is_exit_1_and_usage_is_exit_2(self):
         out, err = self.fails(1, "folders Nope-*: no folder matches", "folders", "Nope-*")
@@ -211,17 +223,18 @@ class SelectExamine(FolderCase):
         self.assertEqual(int(d["messages"]), f["messages"])
         self.assertEqual(int(d["unseen"]), f["unseen"])
         self.assertEqual(int(d["uidvalidity"]), f["uidvalidity"])
-        self.assertEqual(int(d["uidnext"]), f["uidnext"])
+        if h.server() != "courier":  # Courier's SELECT has no UIDNEXT (RFC 3501 wants one)
+            self.assertEqual(int(d["uidnext"]), f["uidnext"])
         self.assertIn("recent", d)
 
     def test_cd_alias_and_utf8_name(self):
-        f = self.expected()["送信済み"]
-        d = kv(self.ok("cd", "送信済み"))
-        self.assertEqual(d["name"], "送信済み")
+        f = self.expected()[F("送信済み")]
+        d = kv(self.ok("cd", F("送信済み")))
+        self.assertEqual(d["name"], F("送信済み"))
         self.assertEqual((int(d["messages"]), int(d["unseen"])), (f["messages"], f["unseen"]))
 
     def test_examine_json(self):
-        for name in ("Family & Friends", "Archive/2026", "送信済み"):
+        for name in (F("Family & Friends"), F("Archive/2026"), F("送信済み")):
             f = self.expected()[name]
             o = self.json("examine", name)
             self.assertEqual(o["name"], name)
@@ -229,9 +242,10 @@ class SelectExamine(FolderCase):
             self.assertEqual(o["messages"], f["messages"])
             self.assertEqual(o["unseen"], f["unseen"])
             self.assertEqual(o["uidvalidity"], f["uidvalidity"])
-            self.assertEqual(o["uidnext"], f["uidnext"])
+            if h.server() != "courier":  # no UIDNEXT in Courier's SELECT
+                self.assertEqual(o["uidnext"], f["uidnext"])
             self.assertIn("\\Seen", o["flags"])
-        o = self.json("select", "Sent")
+        o = self.json("select", F("Sent"))
         self.assertIs(o["read_only"], False)
         self.assertIn("\\Seen", o["permanentflags"])
 
@@ -239,9 +253,10 @@ class SelectExamine(FolderCase):
         self.assertEqual(self.ok("-q", "select", "INBOX"), b"")
 
     def test_errors(self):
-        out, err = self.fails(1, "imapsh: select Nope-x: the server said NO", "select", "Nope-x")
+        out, err = self.fails(1, "imapsh: select %s: the server said NO" % F("Nope-x"),
+                              "select", F("Nope-x"))
         self.assertEqual(out, b"")
-        self.fails(1, "examine Nöpe: the server said NO", "examine", "Nöpe")
+        self.fails(1, "examine %s: the server said NO" % F("Nöpe"), "examine", F("Nöpe"))
         self.fails(2, "usage: select FOLDER", "select")
         self.fails(2, "usage: examine FOLDER", "examine", "a", "b")
 
@@ -253,10 +268,11 @@ class Status(FolderCase):
         self.assertEqual(d["name"], "INBOX")
         for k in ("messages", "unseen", "uidnext", "uidvalidity"):
             self.assertEqual(int(d[k]), f[k], k)
-        self.assertEqual(int(d["size"]), sum(m["size"] for m in f["list"]))
+        if h.server() != "courier":  # Courier's STATUS has no size
+            self.assertEqual(int(d["size"]), sum(m["size"] for m in f["list"]))
 
     def test_folder_option_is_the_default(self):
-        self.assertEqual(kv(self.ok("-f", "Sent", "status"))["name"], "Sent")
+        self.assertEqual(kv(self.ok("-f", F("Sent"), "status"))["name"], F("Sent"))
 
     def test_json_every_folder(self):
         for name, f in self.expected().items():
@@ -265,10 +281,11 @@ class Status(FolderCase):
             for k in ("messages", "unseen", "uidnext", "uidvalidity"):
                 self.assertEqual(o[k], f[k], (name, k))
             self.assertIsInstance(o["recent"], int)
-            self.assertEqual(o["size"], sum(m["size"] for m in f["list"]), name)
+            if h.server() != "courier":  # Courier's STATUS has no size
+                self.assertEqual(o["size"], sum(m["size"] for m in f["list"]), name)
 
     def test_errors(self):
-        self.fails(1, "imapsh: status Nope-y: the server said NO", "status", "Nope-y")
+        self.fails(1, "imapsh: status %s: the server said NO" % F("Nope-y"), "status", F("Nope-y"))
         self.fails(2, "usage: status [FOLDER]", "status", "a", "b")
 
 
@@ -284,16 +301,17 @@ class Manage(FolderCase):
         self.fails(1, "mkdir %s: the server said NO" % name, "mkdir", name)
         self.assertEqual(self.ok("rmdir", name), b"")
         self.assertNotIn(wire, self.server_names(m))
-        self.fails(1, "rmdir %s: the server said NO [NONEXISTENT]" % name, "rmdir", name)
+        code = " [NONEXISTENT]" if h.server() == "dovecot" else ""  # Dovecot's response code
+        self.fails(1, "rmdir %s: the server said NO%s" % (name, code), "rmdir", name)
 
     def test_mkdir_rmdir_json(self):
-        name = unique() + "/子"
+        name = unique() + self.env["separator"] + "子"
         self.cleanup_folder(name)
         self.assertEqual(self.json("mkdir", name), {"name": name, "created": True})
         self.assertIn(mutf7(name), self.server_names(self.imap()))
         self.assertEqual(self.json("rmdir", name), {"name": name, "deleted": True})
         self.assertNotIn(mutf7(name), self.server_names(self.imap()))
-        self.cleanup_folder(name.split("/")[0])
+        self.cleanup_folder(name.rsplit(self.env["separator"], 1)[0])
 
     def test_rename(self):
         old, new = unique(), unique() + " 新しい"
@@ -309,7 +327,9 @@ class Manage(FolderCase):
         names = self.server_names(m)
         self.assertIn(old, names)
         self.assertNotIn(mutf7(new), names)
-        self.fails(1, "rename Nope-z: the server said NO", "rename", "Nope-z", new)
+        if h.server() != "courier":  # Courier answers OK to renaming a missing folder
+            self.fails(1, "rename %s: the server said NO" % F("Nope-z"), "rename", F("Nope-z"),
+                       new)
         self.fails(2, "usage: rename OLD NEW", "rename", old)
 
     def test_subscribe_and_unsubscribe(self):
@@ -343,6 +363,8 @@ class Manage(FolderCase):
         self.assertNotIn(b, names)
 
     def test_selected_folder_renamed_then_deleted(self):
+        if h.server() == "courier":
+            self.skipTest("Courier refuses to rename the selected folder")
         a, b = unique(), unique()
         self.cleanup_folder(a)
         self.cleanup_folder(b)
@@ -367,8 +389,8 @@ class Quota(FolderCase):
         self.assertEqual(len(storage), 1, rows)
         self.assertEqual(int(storage[0][3]), self.env["users"]["alice"]["quota_kb"])
         self.assertGreater(int(storage[0][2]), 0)
-        o = self.json("quota", "Sent")
-        self.assertEqual(o["name"], "Sent")
+        o = self.json("quota", F("Sent"))
+        self.assertEqual(o["name"], F("Sent"))
         res = {r["name"]: r for root in o["roots"] for r in root["resources"]}
         self.assertEqual(res["STORAGE"]["limit"], self.env["users"]["alice"]["quota_kb"])
         self.assertIsInstance(o["roots"][0]["root"], str)
@@ -467,8 +489,8 @@ class Terminal(FolderCase):
         self.assertEqual(rc, 0, out)
         lines = out.decode().splitlines()
         self.assertTrue(lines[0].startswith("Folder"))
-        wide = [x for x in lines if x.startswith("送信済み")][0]
-        inbox = [x for x in lines if x.startswith("INBOX")][0]
+        wide = [x for x in lines if x.startswith(F("送信済み"))][0]
+        inbox = [x for x in lines if x.split()[0] == "INBOX"][0]
         # 送信済み takes 8 columns for its 4 characters
         self.assertEqual(len(wide) + 4, len(inbox))
         rc, out = run_pty(h.imaps_args() + [h.target("alice"), "quota"], env)

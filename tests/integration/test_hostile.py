@@ -840,7 +840,7 @@ class Secrets(h.TestbedCase):
         forms = set()
         for user, u in self.env["users"].items():
             forms |= secret_forms(u["password"], user)
-        for user, t in self.env["oauth"]["tokens"].items():
+        for user, t in (self.env["oauth"] or {"tokens": {}})["tokens"].items():
             forms |= {t.encode()} | b64_forms(t)
         return forms
 
@@ -865,7 +865,8 @@ class Secrets(h.TestbedCase):
         env = self.env
         pw_alice = self.write("pw-alice", env["users"]["alice"]["password"])
         pw_bob = self.write("pw-bob", env["users"]["bob"]["password"])
-        tok = self.write("tok-alice", env["oauth"]["tokens"]["alice"])
+        # Cyrus and Courier in the test bed have no OAuth: their runs skip it
+        tok = self.write("tok-alice", env["oauth"]["tokens"]["alice"]) if env["oauth"] else None
         self.inputs = {pw_alice, pw_bob, tok}  # what the test wrote, not imapsh
         written = []
         script = "namespace\nfolders\nstatus INBOX\nquote NOOP\n"
@@ -873,8 +874,9 @@ class Secrets(h.TestbedCase):
                 ("alice", "login", ("--password-command", "cat " + pw_alice)),
                 ("alice", "scram-sha-256", ("--password-command", "cat " + pw_alice)),
                 ("bob", "plain", ("--password-command", "cat " + pw_bob)),
-                ("alice", "xoauth2", ("--oauth-token-command", "cat " + tok)),
-                ("alice", "oauthbearer", ("--oauth-token-command", "cat " + tok))]
+                ("alice", "xoauth2", ("--oauth-token-command", "cat " + str(tok))),
+                ("alice", "oauthbearer", ("--oauth-token-command", "cat " + str(tok)))]
+        runs = [r for r in runs if r[1] == "login" or r[1].upper() in env["mechanisms"]]
         for user, mech, opts in runs:
             with self.subTest(user=user, mech=mech):
                 rc, out, err = self.imapsh(*h.imaps_args(), "--trace", "--auth", mech, *opts,
@@ -884,7 +886,8 @@ class Secrets(h.TestbedCase):
                 written.append(("batch %s %s" % (user, mech), out + err))
         # -c over STARTTLS, with the password from the environment
         rc, out, err = self.imapsh(*h.imaps_args("starttls"), "--trace",
-                                   h.target("alice", "starttls"), "-c", "namespace; id",
+                                   h.target("alice", "starttls"), "-c",
+                                   "namespace; id" if h.offers("ID") else "namespace",
                                    env=h.password_env("alice"))
         self.assertEqual(rc, 0, err)
         written.append(("-c", out + err))
@@ -928,7 +931,7 @@ class Secrets(h.TestbedCase):
         p.read_until(rb"alice@imap\.example\.test> $")
         screen = p.buf
         p.send('quote LOGIN alice "%s"\r' % pw)
-        p.read_until(rb"BAD[\s\S]*> $")
+        p.read_until(rb"said (BAD|NO)[\s\S]*> $")  # Courier refuses it with NO
         # the terminal echoes what was typed; imapsh's own output follows it
         typed = ('quote LOGIN alice "%s"' % pw).encode()
         self.assertEqual(p.buf.count(typed), 1)

@@ -310,6 +310,14 @@ class SearchTest(MessageCase):
     def search(self, *keys):
         return self.uids(self.ok("search", *keys))
 
+    def compared_size(self, m):
+        """The size SMALLER/LARGER compare: RFC822.SIZE, except that Courier
+        compares the size of its LF-terminated file."""
+        if h.server() != "courier":
+            return m["size"]
+        with open(m["file"], "rb") as f:
+            return m["size"] - f.read().count(b"\r\n")
+
     def test_friendly_forms(self):
         bob = self.expect(lambda m: "bob@" in m["from"])
         self.assertEqual(self.search("from", "bob"), bob)
@@ -320,13 +328,16 @@ class SearchTest(MessageCase):
         self.assertEqual(self.search("since", "2026-01-01", "before", "2026-03-01"),
                          [19, 20, 21, 22])
         self.assertEqual(self.search("larger", "100k"), [18])
-        self.assertEqual(self.search("smaller", "300"), self.expect(lambda m: m["size"] < 300))
+        self.assertEqual(self.search("smaller", "300"),
+                         self.expect(lambda m: self.compared_size(m) < 300))
         self.assertEqual(self.search("subject", "lunch"), [21, 22])
         self.assertEqual(self.search("to", "alice@example.test"), list(range(1, 31)))
         self.assertEqual(self.search("body", "pwned"), [15])
         self.assertEqual(self.search("text", "Grüße"), [6])
         self.assertEqual(self.search("subject", "会議"), [3])
-        self.assertEqual(self.uids(self.ok("find", "from", "carol")), [22, 27])
+        # Courier also searches the headers of an attached message/rfc822 (14)
+        carol = [14, 22, 27] if h.server() == "courier" else [22, 27]
+        self.assertEqual(self.uids(self.ok("find", "from", "carol")), carol)
 
     def test_raw_imap_keys(self):
         self.assertEqual(self.search("FROM", "bob"), self.search("from", "bob"))
@@ -334,11 +345,16 @@ class SearchTest(MessageCase):
         self.assertEqual(self.search("SINCE", "1-Jan-2026", "BEFORE", "1-Mar-2026"),
                          [19, 20, 21, 22])
         self.assertEqual(self.search("OR", "FROM", "bob", "FROM", "carol"),
-                         sorted(self.search("from", "bob") + [22, 27]))
+                         sorted(set(self.search("from", "bob") + self.search("from", "carol"))))
         self.assertEqual(self.search("(", "FROM", "bob", "SUBJECT", "lunch", ")"), [21])
+        # a group is sent as RFC 3501 writes it: no space inside the parentheses
+        rc, out, err = self.run_cmd("--trace", "search", "(", "FROM", "bob", "SUBJECT", "lunch", ")")
+        self.assertEqual(rc, 0, err)
+        self.assertRegex(err, rb"C: \S+ UID SEARCH [^\n]*\(FROM bob SUBJECT lunch\)\n")
         self.assertEqual(self.search("(from", "bob", "subject", "lunch)"), [21])
         self.assertEqual(self.search("NOT", "SEEN", "SMALLER", "330"),
-                         self.expect(lambda m: "\\Seen" not in m["flags"] and m["size"] < 330))
+                         self.expect(lambda m: "\\Seen" not in m["flags"]
+                                     and self.compared_size(m) < 330))
         self.assertEqual(self.search("UID", "1:3", "SEEN"), [1, 2])
         self.assertEqual(self.search("5:7"), [5, 6, 7])
         self.assertEqual(self.search("#1:2"), [1, 2])

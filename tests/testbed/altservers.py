@@ -160,6 +160,9 @@ def load_mail_over_imap(ports, ca, host, users, mail):
                 typ, resp = m.append('"%s"' % mw, flags, _imap_date(msg["date"]), data)
                 if typ != "OK":
                     die("APPEND to %s for %s: %s %s" % (wire, user, typ, resp))
+            # One SELECT takes \Recent away, as mailgen's Maildir has none.
+            m.select('"%s"' % mw)
+            m.close()
             typ, st = m.status('"%s"' % mw, "(UIDVALIDITY UIDNEXT MESSAGES)")
             words = st[0].decode().rsplit("(", 1)[1].rstrip(")").split()
             vals = dict(zip(words[0::2], words[1::2]))
