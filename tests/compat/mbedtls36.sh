@@ -34,10 +34,11 @@ if [ ! -e "$dir/root/usr/include/mbedtls/build_info.h" ]; then
 	fi
 	echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] ${mirror%/} trixie main" \
 		>"$dir/apt/sources.list"
-	# (the folder's path must not hold spaces)
+	# (the folder's path must not hold spaces; an empty status file of its own)
+	: >"$dir/apt/status"
 	opts="-o Dir::Etc::sourcelist=$dir/apt/sources.list -o Dir::Etc::sourceparts=-
 	      -o Dir::State::lists=$dir/apt/lists -o Dir::Cache=$dir/apt/cache
-	      -o Dir::State::status=/dev/null -o APT::Sandbox::User=root"
+	      -o Dir::State::status=$dir/apt/status -o APT::Sandbox::User=root"
 	# shellcheck disable=SC2086
 	apt-get -q $opts update
 	# shellcheck disable=SC2086

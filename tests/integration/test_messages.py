@@ -12,6 +12,7 @@ import glob
 import imaplib
 import json
 import os
+import stat
 import pty
 import re
 import select
@@ -443,7 +444,10 @@ class FetchTest(MessageCase):
                    os.path.join(self.home.root, "no", "such", "dir"))
         env = h.base_env(self.home)
         env.update(h.password_env("alice"))
-        with open("/dev/full", "wb") as full:
+        # a private full device (1,7), never the system's /dev/full
+        dev = os.path.join(self.home.root, "full")
+        os.mknod(dev, 0o666 | stat.S_IFCHR, os.makedev(1, 7))
+        with open(dev, "wb") as full:
             p = subprocess.run(h.wrapper() + [os.environ["IMAPSH_BIN"]] + h.imaps_args() +
                                [h.target("alice"), "fetch", "18"], stdout=full,
                                stderr=subprocess.PIPE, env=env, timeout=60 * h.timeout_scale())

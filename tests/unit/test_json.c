@@ -6,7 +6,11 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -364,7 +368,7 @@ static void test_file(void **state)
 {
 	struct ims_json j;
 	struct ims_error err;
-	char got[128];
+	char got[128], dir[] = "/tmp/imapsh-test-json-XXXXXX", dev[64];
 	size_t n;
 	FILE *f = tmpfile();
 
@@ -384,16 +388,20 @@ static void test_file(void **state)
 	assert_string_equal(got, "{\"k\\n\":\"v\\u001b\"}\n[]\n");
 	fclose(f);
 
-	/* A full disk: each complete value is flushed, so the error shows. */
-	f = fopen("/dev/full", "w");
-	if (f == NULL)
-		return;
+	/* A full disk: each complete value is flushed, so the error shows.  A
+	 * private full device (1,7) in a temporary folder, never the
+	 * system's /dev/full. */
+	assert_non_null(mkdtemp(dir));
+	snprintf(dev, sizeof(dev), "%s/full", dir);
+	assert_int_equal(mknod(dev, S_IFCHR | 0600, makedev(1, 7)), 0);
+	f = fopen(dev, "w");
+	assert_non_null(f);
 	ims_json_init_file(&j, f, IMS_JSON_LINES);
 	assert_int_equal(ims_json_string(&j, "x"), IMS_ERR_IO);
 	assert_int_equal(ims_json_finish(&j, &err), IMS_ERR_IO);
 	assert_string_equal(err.msg, "json: write: No space left on device");
 	fclose(f);
-	f = fopen("/dev/full", "w");
+	f = fopen(dev, "w");
 	assert_non_null(f);
 	ims_json_init_file(&j, f, IMS_JSON_PRETTY);
 	ims_json_object_begin(&j);
@@ -403,6 +411,8 @@ static void test_file(void **state)
 	assert_int_equal(ims_json_finish(&j, &err), IMS_ERR_IO);
 	assert_string_equal(err.msg, "json: write: No space left on device");
 	fclose(f);
+	unlink(dev);
+	rmdir(dir);
 }
 
 static ims_err failing_write(void *ctx, const void *p, size_t n)
