@@ -362,17 +362,25 @@ class Fake(h.TestbedCase):
                     z.raw(data, piece=3)  # a few bytes a write
                 elif verb == b"LOGOUT":
                     seen["lines"] = z.lines
-                    try:  # a one-shot closes without reading the answer
+                    try:  # a one-shot closes without reading the answer,
+                        # so the answer and our close may meet its close
                         z.raw(z.pack(b"* BYE bye\r\n" + tag + b" OK done\r\n"))
+                        conn.close()
                     except (OSError, ssl.SSLError):
                         pass
-                    conn.close()
+                    return
                 else:
                     z.raw(z.pack(tag + b" OK done\r\n"))
 
         rc, out, err, srv, _ = self.fake(script, "status", "INBOX", compress="yes")
         self.assertEqual(rc, 0, err)
-        self.assertEqual(srv.conns[0].errors, [])
+        # the one-shot closes right after LOGOUT: the fake's answer may meet
+        # that close (an EOF or a reset), which is no error of the exchange
+        errors = [e for e in srv.conns[0].errors
+                  if "EOF occurred in violation of protocol" not in e
+                  and "Connection reset" not in e and "Broken pipe" not in e]
+        self.assertEqual(errors, [])
+        self.assertIn(b"LOGOUT", b"\n".join(seen["lines"]))
         self.assertIn(b"messages\t3\n", out)
         self.assertIn(b"unseen\t1\n", out)
         self.assertIn(b"imapsh: server alert: hello from zlib\n", err)
