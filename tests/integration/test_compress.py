@@ -349,6 +349,7 @@ class Fake(h.TestbedCase):
             conn.send("* OK [CAPABILITY %s] ready\r\n" % ZCAPS)
             conn.serve({"caps": ZCAPS, "until": r"(?i)^COMPRESS DEFLATE$"})
             z = Deflated(conn)
+            seen["lines"] = z.lines  # the same list, as it grows
             # the OK line and the first compressed bytes in one write
             z.raw(b"%s OK deflate on\r\n" % conn.vars["tag"].encode()
                   + z.pack(b"* OK [ALERT] hello from zlib\r\n"))
@@ -380,13 +381,15 @@ class Fake(h.TestbedCase):
                   if "EOF occurred in violation of protocol" not in e
                   and "Connection reset" not in e and "Broken pipe" not in e]
         self.assertEqual(errors, [])
-        self.assertIn(b"LOGOUT", b"\n".join(seen["lines"]))
         self.assertIn(b"messages\t3\n", out)
         self.assertIn(b"unseen\t1\n", out)
         self.assertIn(b"imapsh: server alert: hello from zlib\n", err)
         verbs = [l.split(b" ")[1] for l in seen["lines"]]
         self.assertEqual(verbs[0], b"STATUS")
-        self.assertEqual(verbs[-1], b"LOGOUT")
+        # LOGOUT, when the fake read it before the one-shot's close
+        self.assertLessEqual(len(verbs), 2, verbs)
+        if len(verbs) == 2:
+            self.assertEqual(verbs[1], b"LOGOUT")
 
     def garbage(self, when):
         def script(conn):
