@@ -32,8 +32,9 @@ if [ ! -e "$dir/root/usr/include/mbedtls/build_info.h" ]; then
 		echo "mbedtls36: no Debian mirror in this machine's apt sources" >&2
 		exit 1
 	fi
-	echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] ${mirror%/} trixie main" \
-		>"$dir/apt/sources.list"
+	# one source line: the machine's own mirror, Debian 13's suite
+	printf '%s [signed-by=%s] %s trixie main\n' deb \
+		/usr/share/keyrings/debian-archive-keyring.gpg "${mirror%/}" >"$dir/apt/sources.list"
 	# (the folder's path must not hold spaces; an empty status file of its own)
 	: >"$dir/apt/status"
 	opts="-o Dir::Etc::sourcelist=$dir/apt/sources.list -o Dir::Etc::sourceparts=-
