@@ -189,6 +189,21 @@ static ims_err select_tagged(void *ctx, const struct ims_response *r, struct ims
 	return IMS_OK;
 }
 
+/* SELECT or EXAMINE mbox begun in c, for select and select_ahead alike:
+ * one SELECT at a time (an earlier one's answer would change this one's). */
+static ims_err select_begin(struct ims_session *s, struct ims_cmd *c, const char *verb,
+                            const char *mbox, size_t len, struct ims_error *err)
+{
+	if (s->bg_select && ims__settle(s, IMS__BG_SELECT, err) != IMS_OK)
+		return err->code;
+	s->sel_failed = 0;
+	if (begin(s, c, verb, IMS_STATE_AUTHENTICATED, err) != IMS_OK)
+		return err->code;
+	if (ims_cmd_astring(c, mbox, len) != IMS_OK)
+		return cmd_fail(c, err, verb[0] == 'E' ? "examine" : "select");
+	return IMS_OK;
+}
+
 ims_err ims_session_select(struct ims_session *s, const char *mbox, size_t len, int read_only,
                            struct ims_error *err)
 {
@@ -198,15 +213,8 @@ ims_err ims_session_select(struct ims_session *s, const char *mbox, size_t len, 
 	struct ims_cmd c;
 	ims_err e;
 
-	/* one SELECT at a time: an earlier one's answer would change this one's */
-	if (s->bg_select && ims__settle(s, IMS__BG_SELECT, err) != IMS_OK)
+	if (select_begin(s, &c, verb, mbox, len, err) != IMS_OK)
 		return err->code;
-	s->sel_failed = 0;
-
-	if (begin(s, &c, verb, IMS_STATE_AUTHENTICATED, err) != IMS_OK)
-		return err->code;
-	if (ims_cmd_astring(&c, mbox, len) != IMS_OK)
-		return cmd_fail(&c, err, read_only ? "examine" : "select");
 	/* Trying to select deselects (RFC 9051 6.3.2). */
 	ims__folder_clear(&s->folder);
 	ims__set_state(s, IMS_STATE_AUTHENTICATED);
@@ -237,15 +245,8 @@ ims_err ims_session_select_ahead(struct ims_session *s, const char *mbox, size_t
 	unsigned id;
 	ims_err e;
 
-	/* one SELECT at a time: an earlier one's answer would change this one's */
-	if (s->bg_select && ims__settle(s, IMS__BG_SELECT, err) != IMS_OK)
+	if (select_begin(s, &c, verb, mbox, len, err) != IMS_OK)
 		return err->code;
-	s->sel_failed = 0;
-
-	if (begin(s, &c, verb, IMS_STATE_AUTHENTICATED, err) != IMS_OK)
-		return err->code;
-	if (ims_cmd_astring(&c, mbox, len) != IMS_OK)
-		return cmd_fail(&c, err, read_only ? "examine" : "select");
 	if (ims_cmd_end(&c) != IMS_OK)
 		return cmd_fail(&c, err, read_only ? "examine" : "select");
 	ims__folder_clear(&s->folder);
