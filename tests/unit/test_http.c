@@ -59,6 +59,7 @@ struct server {
 	int port;
 	const char *reply;
 	size_t reply_len;
+	int no_read; /* answer at once, without waiting for a request */
 	char request[4096];
 };
 
@@ -71,7 +72,7 @@ static void *serve(void *arg)
 
 	if (c < 0)
 		return NULL;
-	while (got < sizeof(s->request) - 1 &&
+	while (!s->no_read && got < sizeof(s->request) - 1 &&
 	       (n = read(c, s->request + got, sizeof(s->request) - 1 - got)) > 0) {
 		got += (size_t)n;
 		s->request[got] = '\0';
@@ -91,13 +92,13 @@ static void *serve(void *arg)
 	return NULL;
 }
 
-static void start(struct server *s, pthread_t *t, const char *reply, size_t len)
+static void start_as(struct server *s, pthread_t *t, const char *reply, size_t len, int no_read)
 {
 	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
 	socklen_t al = sizeof(a);
 
 	memset(s, 0, sizeof(*s));
-	s->reply = reply, s->reply_len = len;
+	s->reply = reply, s->reply_len = len, s->no_read = no_read;
 	s->fd = socket(AF_INET, SOCK_STREAM, 0);
 	assert_true(s->fd >= 0);
 	assert_int_equal(bind(s->fd, (struct sockaddr *)&a, sizeof(a)), 0);
@@ -105,6 +106,11 @@ static void start(struct server *s, pthread_t *t, const char *reply, size_t len)
 	assert_int_equal(getsockname(s->fd, (struct sockaddr *)&a, &al), 0);
 	s->port = ntohs(a.sin_port);
 	assert_int_equal(pthread_create(t, NULL, serve, s), 0);
+}
+
+static void start(struct server *s, pthread_t *t, const char *reply, size_t len)
+{
+	start_as(s, t, reply, len, 0);
 }
 
 static void stop(struct server *s, pthread_t t)
@@ -221,7 +227,7 @@ static void test_refused_and_not_tls(void **state)
 	snprintf(url, sizeof(url), "https://127.0.0.1:%d/", port);
 	assert_int_equal(ims_http_get(url, NULL, &r, &err), IMS_ERR_NET);
 	/* a plain HTTP server where https was asked: never read as an answer */
-	start(&s, &t, plain, sizeof(plain) - 1);
+	start_as(&s, &t, plain, sizeof(plain) - 1, 1);
 	snprintf(url, sizeof(url), "https://127.0.0.1:%d/", s.port);
 	assert_int_not_equal(ims_http_get(url, NULL, &r, &err), IMS_OK);
 	stop(&s, t);
