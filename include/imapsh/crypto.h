@@ -16,6 +16,22 @@
 #include "imapsh/error.h"
 
 #define IMS_SHA256_LEN 32
+#define IMS_HASH_MAX   64 /* the longest digest any function here gives */
+
+/* The hash functions SASL needs: SCRAM-SHA-1 and SCRAM-SHA-256. */
+enum ims_hash { IMS_HASH_SHA1, IMS_HASH_SHA256 };
+
+/* The digest length of h (20 or 32). */
+size_t ims_hash_len(enum ims_hash h);
+
+/* h, HMAC-h (RFC 2104) and PBKDF2-HMAC-h (RFC 8018) with the rules of
+ * the SHA-256 functions below; out holds ims_hash_len(h) bytes. */
+ims_err ims_hash(enum ims_hash h, const void *p, size_t n, unsigned char *out) IMS_MUST_CHECK;
+ims_err ims_hmac(enum ims_hash h, const void *key, size_t key_len, const void *p, size_t n,
+                 unsigned char *out) IMS_MUST_CHECK;
+ims_err ims_pbkdf2(enum ims_hash h, const void *password, size_t pw_len, const void *salt,
+                   size_t salt_len, uint32_t iterations, unsigned char *out,
+                   size_t out_len) IMS_MUST_CHECK;
 
 /* SHA-256 of p[0..n). */
 ims_err ims_sha256(const void *p, size_t n, unsigned char out[IMS_SHA256_LEN]) IMS_MUST_CHECK;

@@ -182,11 +182,18 @@ enum ims_auth_mech {
 	IMS_AUTH_AUTO = 0,      /* the best the server offers for the credentials given */
 	IMS_AUTH_PLAIN,         /* AUTHENTICATE PLAIN (RFC 4616), SASL-IR when offered */
 	IMS_AUTH_LOGIN,         /* the LOGIN command; never when LOGINDISABLED */
-	IMS_AUTH_SCRAM_SHA_256, /* RFC 7677 (no channel binding; password used as UTF-8,
-	                         * without SASLprep) */
+	IMS_AUTH_SCRAM_SHA_256, /* RFC 7677; user name and password SASLprep'd (RFC 4013) */
 	IMS_AUTH_XOAUTH2,       /* Google/Microsoft */
 	IMS_AUTH_OAUTHBEARER,   /* RFC 7628 */
-	IMS_AUTH_EXTERNAL       /* RFC 4422: the TLS client certificate */
+	IMS_AUTH_EXTERNAL,      /* RFC 4422: the TLS client certificate */
+	IMS_AUTH_SCRAM_SHA_1,   /* RFC 5802, as SCRAM-SHA-256 */
+	/* with tls-server-end-point channel binding (RFC 5929): the proof is
+	 * bound to the certificate this TLS connection saw, so a proxy that
+	 * holds another certificate cannot relay the login.  Chosen only when
+	 * asked for: a server may bind to another type (tls-unique,
+	 * tls-exporter) the TLS library does not expose. */
+	IMS_AUTH_SCRAM_SHA_1_PLUS,
+	IMS_AUTH_SCRAM_SHA_256_PLUS
 };
 
 /* "plain", "login", "scram-sha-256", "xoauth2", "oauthbearer",

@@ -146,6 +146,14 @@ ims_err ims_tls_wrap(int fd, const char *host, const struct ims_tls_opts *o,
                      struct ims_stream **s_r, struct ims_tls_info *info,
                      struct ims_error *err) IMS_MUST_CHECK;
 
+/* RFC 5929 tls-server-end-point channel binding of a TLS stream made by
+ * ims_tls_wrap(): the hash of the server's certificate (DER) with the
+ * hash of its signature algorithm, SHA-256 for MD5 or SHA-1.  Into
+ * out[0..cap), its length in *len_r.  IMS_ERR_USAGE when s is not a TLS
+ * stream, IMS_ERR_TLS when the certificate's hash is unknown. */
+ims_err ims_tls_channel_binding(struct ims_stream *s, unsigned char *out, size_t cap,
+                                size_t *len_r) IMS_MUST_CHECK;
+
 /* The verifier of ims_tls_wrap() on its own, offline: the PEM chain in
  * chain_file (the server's certificate first, then intermediates) checked
  * against host with o's trust anchors and pins (o->insecure_noverify is

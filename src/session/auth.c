@@ -1,6 +1,8 @@
-/* Authentication: LOGIN, and AUTHENTICATE with PLAIN, SCRAM-SHA-256,
- * XOAUTH2, OAUTHBEARER and EXTERNAL (SASL-IR where offered), then the
- * after-login steps.  Every copy of a secret made here is wiped. */
+/* Authentication: LOGIN, and AUTHENTICATE with PLAIN, SCRAM-SHA-1 and
+ * SCRAM-SHA-256 (and their -PLUS forms), XOAUTH2, OAUTHBEARER and
+ * EXTERNAL (SASL-IR where offered), then the after-login steps.  Every
+ * copy of a secret made here is wiped.  SASLprep (RFC 4013) is GNU SASL's
+ * (gsasl_saslprep), not our own. */
 #include "session_int.h"
 
 #include <stdio.h>
@@ -8,8 +10,11 @@
 #include <string.h>
 #include <strings.h>
 
-#include "imapsh/crypto.h"
+#include <gsasl.h>
+
 #include "imapsh/caps.h"
+#include "imapsh/crypto.h"
+#include "imapsh/transport.h"
 
 /* ---- names ---- */
 
@@ -21,6 +26,9 @@ static const struct {
     {"plain", "PLAIN", IMS_AUTH_PLAIN},
     {"login", "LOGIN", IMS_AUTH_LOGIN},
     {"scram-sha-256", "SCRAM-SHA-256", IMS_AUTH_SCRAM_SHA_256},
+    {"scram-sha-1", "SCRAM-SHA-1", IMS_AUTH_SCRAM_SHA_1},
+    {"scram-sha-256-plus", "SCRAM-SHA-256-PLUS", IMS_AUTH_SCRAM_SHA_256_PLUS},
+    {"scram-sha-1-plus", "SCRAM-SHA-1-PLUS", IMS_AUTH_SCRAM_SHA_1_PLUS},
     {"xoauth2", "XOAUTH2", IMS_AUTH_XOAUTH2},
     {"oauthbearer", "OAUTHBEARER", IMS_AUTH_OAUTHBEARER},
     {"external", "EXTERNAL", IMS_AUTH_EXTERNAL},
@@ -62,6 +70,17 @@ static const char *sasl_name(enum ims_auth_mech mech)
 	return "";
 }
 
+static int is_scram(enum ims_auth_mech m)
+{
+	return m == IMS_AUTH_SCRAM_SHA_256 || m == IMS_AUTH_SCRAM_SHA_1 ||
+	       m == IMS_AUTH_SCRAM_SHA_256_PLUS || m == IMS_AUTH_SCRAM_SHA_1_PLUS;
+}
+
+static int is_plus(enum ims_auth_mech m)
+{
+	return m == IMS_AUTH_SCRAM_SHA_256_PLUS || m == IMS_AUTH_SCRAM_SHA_1_PLUS;
+}
+
 void ims_auth_init(struct ims_auth *a)
 {
 	memset(a, 0, sizeof(*a));
@@ -84,12 +103,37 @@ static void str_wipe_free(char *s)
 	}
 }
 
-/* ---- SCRAM-SHA-256 ---- */
+/* ---- SCRAM ---- */
 
 void ims__scram_init(struct ims__scram *sc)
 {
 	memset(sc, 0, sizeof(*sc));
+	sc->hash = IMS_HASH_SHA256;
+	sc->cb_flag = 'n';
 	ims_buf_init(&sc->auth_message, 0);
+}
+
+void ims__scram_setup(struct ims__scram *sc, enum ims_hash hash, char cb_flag,
+                      const unsigned char *cb, size_t cb_len)
+{
+	sc->hash = hash;
+	sc->cb_flag = cb_flag;
+	sc->cb_len = cb_flag == 'p' && cb_len <= sizeof(sc->cb) ? cb_len : 0;
+	if (sc->cb_len != 0)
+		memcpy(sc->cb, cb, sc->cb_len);
+}
+
+/* SASLprep (RFC 4013, unassigned code points allowed as for a query) of
+ * s, a copy the caller wipes and frees; NULL when s holds what SASLprep
+ * forbids (a control character, say) or memory is short. */
+static char *saslprep(const char *s)
+{
+	char *out = NULL;
+	int rc2 = 0;
+
+	if (gsasl_saslprep(s, GSASL_ALLOW_UNASSIGNED, &out, &rc2) != GSASL_OK)
+		return NULL;
+	return out;
 }
 
 void ims__scram_release(struct ims__scram *sc)
@@ -99,6 +143,7 @@ void ims__scram_release(struct ims__scram *sc)
 	str_wipe_free(sc->nonce);
 	buf_wipe(&sc->auth_message);
 	ims_wipe(sc->server_sig, sizeof(sc->server_sig));
+	ims_wipe(sc->cb, sizeof(sc->cb));
 	ims__scram_init(sc);
 }
 
@@ -122,12 +167,18 @@ ims_err ims__scram_first(struct ims__scram *sc, const char *user, const char *au
 	struct ims_buf b;
 	unsigned char rnd[24];
 	ims_err e = IMS_OK;
+	char *puser = saslprep(user);
 
+	if (puser == NULL)
+		return ims_error_set(err, IMS_ERR_USAGE,
+		                     "scram: the user name has a character SASLprep (RFC 4013) "
+		                     "forbids; use --auth plain");
 	ims_buf_init(&b, 0);
 	if (nonce == NULL) {
 		if (ims_random(rnd, sizeof(rnd)) != IMS_OK ||
 		    ims_base64_encode(rnd, sizeof(rnd), &b) != IMS_OK) {
 			buf_wipe(&b);
+			str_wipe_free(puser);
 			return ims_error_set(err, IMS_ERR_AUTH, "scram: no random nonce");
 		}
 		sc->nonce = ims_buf_take(&b, NULL);
@@ -135,10 +186,14 @@ ims_err ims__scram_first(struct ims__scram *sc, const char *user, const char *au
 		sc->nonce = ims__strndup(nonce, strlen(nonce));
 	}
 	ims_buf_init(&b, 0);
-	if (sc->nonce == NULL)
+	if (sc->nonce == NULL) {
+		str_wipe_free(puser);
 		return ims_error_set(err, IMS_ERR_NOMEM, "out of memory");
-	/* gs2 header: no channel binding */
-	if (ims_buf_puts(&b, "n,") != IMS_OK ||
+	}
+	/* gs2 header: the channel binding flag, then the authzid */
+	if (ims_buf_puts(&b, sc->cb_flag == 'p'   ? "p=tls-server-end-point,"
+	                     : sc->cb_flag == 'y' ? "y,"
+	                                          : "n,") != IMS_OK ||
 	    (authzid != NULL && authzid[0] != '\0' &&
 	     (ims_buf_puts(&b, "a=") != IMS_OK || saslname(&b, authzid) != IMS_OK)) ||
 	    ims_buf_putc(&b, ',') != IMS_OK)
@@ -147,12 +202,13 @@ ims_err ims__scram_first(struct ims__scram *sc, const char *user, const char *au
 		sc->gs2 = ims_buf_take(&b, NULL);
 	ims_buf_init(&b, 0);
 	if (e == IMS_OK &&
-	    (ims_buf_puts(&b, "n=") != IMS_OK || saslname(&b, user) != IMS_OK ||
+	    (ims_buf_puts(&b, "n=") != IMS_OK || saslname(&b, puser) != IMS_OK ||
 	     ims_buf_puts(&b, ",r=") != IMS_OK || ims_buf_puts(&b, sc->nonce) != IMS_OK))
 		e = IMS_ERR_NOMEM;
 	if (e == IMS_OK)
 		sc->client_first_bare = ims_buf_take(&b, NULL);
 	buf_wipe(&b);
+	str_wipe_free(puser);
 	if (e != IMS_OK || sc->gs2 == NULL || sc->client_first_bare == NULL)
 		return ims_error_set(err, IMS_ERR_NOMEM, "out of memory");
 	if (ims_buf_puts(out, sc->gs2) != IMS_OK ||
@@ -183,21 +239,21 @@ static int scram_attr(const char *m, size_t n, char a, const char **v_r, size_t 
 
 #define SCRAM_MAX_ITERATIONS 10000000u
 
-ims_err ims__scram_final(struct ims__scram *sc, const char *password, const char *sf, size_t n,
-                         struct ims_buf *out, struct ims_error *err)
+/* The checks of a server-first message; its nonce in r, rl and the
+ * iteration count in *iter_r. */
+static ims_err server_first(const struct ims__scram *sc, const char *sf, size_t n, const char **r_r,
+                            size_t *rl_r, const char **salt_r, size_t *sl_r, unsigned long *iter_r,
+                            struct ims_error *err)
 {
-	const char *r, *salt64, *it;
-	size_t rl, sl, il, i;
-	struct ims_buf salt, msg;
-	unsigned char salted[32], ckey[32], skey[32], stored[32], csig[32], proof[32], skey2[32];
+	const char *r, *it;
+	size_t rl, il, i;
 	unsigned long iter = 0;
-	ims_err e = IMS_OK;
 
 	if (n > 0 && sf[0] == 'm')
 		return ims_error_set(err, IMS_ERR_AUTH,
 		                     "scram: the server requires an unknown extension");
 	if (memchr(sf, '\0', n) != NULL || !scram_attr(sf, n, 'r', &r, &rl) ||
-	    !scram_attr(sf, n, 's', &salt64, &sl) || !scram_attr(sf, n, 'i', &it, &il))
+	    !scram_attr(sf, n, 's', salt_r, sl_r) || !scram_attr(sf, n, 'i', &it, &il))
 		return ims_error_set(err, IMS_ERR_AUTH, "scram: a malformed server-first message");
 	if (sf[0] != 'r')
 		return ims_error_set(err, IMS_ERR_AUTH, "scram: a malformed server-first message");
@@ -218,23 +274,68 @@ ims_err ims__scram_final(struct ims__scram *sc, const char *password, const char
 	if (iter == 0 || iter > SCRAM_MAX_ITERATIONS)
 		return ims_error_set(err, IMS_ERR_AUTH,
 		                     "scram: an iteration count out of range (%lu)", iter);
+	*r_r = r, *rl_r = rl, *iter_r = iter;
+	return IMS_OK;
+}
+
+/* client-final-without-proof: c=base64(gs2 header + channel binding data),r=nonce */
+static ims_err final_without_proof(const struct ims__scram *sc, const char *r, size_t rl,
+                                   struct ims_buf *msg)
+{
+	struct ims_buf cbind;
+	ims_err e;
+
+	ims_buf_init(&cbind, 0);
+	e = ims_buf_puts(&cbind, sc->gs2);
+	if (e == IMS_OK && sc->cb_flag == 'p')
+		e = ims_buf_append(&cbind, sc->cb, sc->cb_len);
+	if (e == IMS_OK)
+		e = ims_buf_puts(msg, "c=");
+	if (e == IMS_OK)
+		e = ims_base64_encode(cbind.data, cbind.len, msg);
+	if (e == IMS_OK)
+		e = ims_buf_puts(msg, ",r=");
+	if (e == IMS_OK)
+		e = ims_buf_append(msg, r, rl);
+	ims_buf_release(&cbind);
+	return e;
+}
+
+ims_err ims__scram_final(struct ims__scram *sc, const char *password, const char *sf, size_t n,
+                         struct ims_buf *out, struct ims_error *err)
+{
+	const char *r = NULL, *salt64 = NULL;
+	size_t rl = 0, sl = 0, i, hl = ims_hash_len(sc->hash);
+	struct ims_buf salt, msg;
+	unsigned char salted[IMS_HASH_MAX], ckey[IMS_HASH_MAX], skey[IMS_HASH_MAX];
+	unsigned char stored[IMS_HASH_MAX], csig[IMS_HASH_MAX], proof[IMS_HASH_MAX];
+	unsigned long iter = 0;
+	char *pw;
+	ims_err e = IMS_OK;
+
+	if (server_first(sc, sf, n, &r, &rl, &salt64, &sl, &iter, err) != IMS_OK)
+		return err->code;
 	ims_buf_init(&salt, IMS_CAP_SCRAM_SALT);
 	ims_buf_init(&msg, 0);
 	if (ims_base64_decode(salt64, sl, &salt) != IMS_OK || salt.len == 0) {
 		ims_buf_release(&salt);
 		return ims_error_set(err, IMS_ERR_AUTH, "scram: a malformed salt");
 	}
-	if (ims_pbkdf2_sha256(password, strlen(password), salt.data, salt.len, (uint32_t)iter,
-	                      salted, sizeof(salted)) != IMS_OK ||
-	    ims_hmac_sha256(salted, 32, "Client Key", 10, ckey) != IMS_OK ||
-	    ims_sha256(ckey, 32, stored) != IMS_OK ||
-	    ims_hmac_sha256(salted, 32, "Server Key", 10, skey) != IMS_OK)
+	if ((pw = saslprep(password)) == NULL) {
+		ims_buf_release(&salt);
+		return ims_error_set(err, IMS_ERR_USAGE,
+		                     "scram: the password has a character SASLprep (RFC 4013) "
+		                     "forbids; use --auth plain");
+	}
+	sc->pw_prepped = strcmp(pw, password) != 0;
+	if (ims_pbkdf2(sc->hash, pw, strlen(pw), salt.data, salt.len, (uint32_t)iter, salted, hl) !=
+	        IMS_OK ||
+	    ims_hmac(sc->hash, salted, hl, "Client Key", 10, ckey) != IMS_OK ||
+	    ims_hash(sc->hash, ckey, hl, stored) != IMS_OK ||
+	    ims_hmac(sc->hash, salted, hl, "Server Key", 10, skey) != IMS_OK)
 		e = IMS_ERR_AUTH;
-	/* client-final-without-proof: c=base64(gs2),r=nonce */
-	if (e == IMS_OK &&
-	    (ims_buf_puts(&msg, "c=") != IMS_OK ||
-	     ims_base64_encode(sc->gs2, strlen(sc->gs2), &msg) != IMS_OK ||
-	     ims_buf_puts(&msg, ",r=") != IMS_OK || ims_buf_append(&msg, r, rl) != IMS_OK))
+	str_wipe_free(pw);
+	if (e == IMS_OK && final_without_proof(sc, r, rl, &msg) != IMS_OK)
 		e = IMS_ERR_NOMEM;
 	ims_buf_reset(&sc->auth_message);
 	if (e == IMS_OK && (ims_buf_puts(&sc->auth_message, sc->client_first_bare) != IMS_OK ||
@@ -243,18 +344,17 @@ ims_err ims__scram_final(struct ims__scram *sc, const char *password, const char
 	                    ims_buf_putc(&sc->auth_message, ',') != IMS_OK ||
 	                    ims_buf_append(&sc->auth_message, msg.data, msg.len) != IMS_OK))
 		e = IMS_ERR_NOMEM;
-	if (e == IMS_OK && (ims_hmac_sha256(stored, 32, sc->auth_message.data, sc->auth_message.len,
-	                                    csig) != IMS_OK ||
-	                    ims_hmac_sha256(skey, 32, sc->auth_message.data, sc->auth_message.len,
-	                                    skey2) != IMS_OK))
+	if (e == IMS_OK && (ims_hmac(sc->hash, stored, hl, sc->auth_message.data,
+	                             sc->auth_message.len, csig) != IMS_OK ||
+	                    ims_hmac(sc->hash, skey, hl, sc->auth_message.data,
+	                             sc->auth_message.len, sc->server_sig) != IMS_OK))
 		e = IMS_ERR_AUTH;
 	if (e == IMS_OK) {
-		memcpy(sc->server_sig, skey2, 32);
-		for (i = 0; i < 32; i++)
+		for (i = 0; i < hl; i++)
 			proof[i] = ckey[i] ^ csig[i];
 		if (ims_buf_append(out, msg.data, msg.len) != IMS_OK ||
 		    ims_buf_puts(out, ",p=") != IMS_OK ||
-		    ims_base64_encode(proof, 32, out) != IMS_OK)
+		    ims_base64_encode(proof, hl, out) != IMS_OK)
 			e = IMS_ERR_NOMEM;
 	}
 	ims_wipe(salted, sizeof(salted));
@@ -263,7 +363,6 @@ ims_err ims__scram_final(struct ims__scram *sc, const char *password, const char
 	ims_wipe(stored, sizeof(stored));
 	ims_wipe(csig, sizeof(csig));
 	ims_wipe(proof, sizeof(proof));
-	ims_wipe(skey2, sizeof(skey2));
 	buf_wipe(&msg);
 	ims_buf_release(&salt);
 	if (e != IMS_OK)
@@ -274,7 +373,7 @@ ims_err ims__scram_final(struct ims__scram *sc, const char *password, const char
 ims_err ims__scram_verify(struct ims__scram *sc, const char *sfin, size_t n, struct ims_error *err)
 {
 	const char *v;
-	size_t vl, i;
+	size_t vl, i, hl = ims_hash_len(sc->hash);
 	struct ims_buf sig;
 	unsigned char diff = 0;
 
@@ -289,11 +388,11 @@ ims_err ims__scram_verify(struct ims__scram *sc, const char *sfin, size_t n, str
 	if (!scram_attr(sfin, n, 'v', &v, &vl))
 		return ims_error_set(err, IMS_ERR_AUTH, "scram: a malformed server-final message");
 	ims_buf_init(&sig, IMS_CAP_SCRAM_SIG);
-	if (ims_base64_decode(v, vl, &sig) != IMS_OK || sig.len != 32) {
+	if (ims_base64_decode(v, vl, &sig) != IMS_OK || sig.len != hl) {
 		ims_buf_release(&sig);
 		return ims_error_set(err, IMS_ERR_AUTH, "scram: a malformed server signature");
 	}
-	for (i = 0; i < 32; i++)
+	for (i = 0; i < hl; i++)
 		diff |= (unsigned char)(sig.data[i] ^ sc->server_sig[i]);
 	ims_buf_release(&sig);
 	if (diff != 0)
@@ -364,6 +463,9 @@ static ims_err initial_response(struct sasl *x, struct ims_buf *out, struct ims_
 			e = ims_buf_puts(out, a->authzid);
 		break;
 	case IMS_AUTH_SCRAM_SHA_256:
+	case IMS_AUTH_SCRAM_SHA_1:
+	case IMS_AUTH_SCRAM_SHA_256_PLUS:
+	case IMS_AUTH_SCRAM_SHA_1_PLUS:
 		return ims__scram_first(&x->sc, user, a->authzid, x->s->opts.insecure_test_nonce,
 		                        out, err);
 	default: break;
@@ -448,6 +550,9 @@ static ims_err on_continuation(void *ctx, const struct ims_response *r, struct i
 		e = cancel(x, IMS_ERR_AUTH, &why, err);
 		break;
 	case IMS_AUTH_SCRAM_SHA_256:
+	case IMS_AUTH_SCRAM_SHA_1:
+	case IMS_AUTH_SCRAM_SHA_256_PLUS:
+	case IMS_AUTH_SCRAM_SHA_1_PLUS:
 		if (x->step == 0 && !x->sent_initial && in.len == 0) {
 			if (initial_response(x, &out, &why) != IMS_OK) {
 				e = cancel(x, why.code, &why, err);
@@ -574,6 +679,8 @@ static ims_err choose(struct ims_session *s, const struct ims_auth *a, enum ims_
 				m = IMS_AUTH_LOGIN;
 			else if (offered(s, IMS_AUTH_SCRAM_SHA_256))
 				m = IMS_AUTH_SCRAM_SHA_256;
+			else if (offered(s, IMS_AUTH_SCRAM_SHA_1))
+				m = IMS_AUTH_SCRAM_SHA_1;
 			else if (offered(s, IMS_AUTH_PLAIN))
 				m = IMS_AUTH_PLAIN;
 			else if (offered(s, IMS_AUTH_LOGIN))
@@ -607,6 +714,9 @@ static ims_err choose(struct ims_session *s, const struct ims_auth *a, enum ims_
 	case IMS_AUTH_PLAIN:
 	case IMS_AUTH_LOGIN:
 	case IMS_AUTH_SCRAM_SHA_256:
+	case IMS_AUTH_SCRAM_SHA_1:
+	case IMS_AUTH_SCRAM_SHA_256_PLUS:
+	case IMS_AUTH_SCRAM_SHA_1_PLUS:
 		if (!has_pw || a->user == NULL)
 			return ims_error_set(err, IMS_ERR_USAGE,
 			                     "login: %s needs a user name and a password",
@@ -718,7 +828,7 @@ static ims_err do_authenticate(struct ims_session *s, const struct ims_auth *a,
 	ims_cmd_release(&c);
 	if (e != IMS_OK)
 		return e;
-	if (s->opts.pipeline_login && m == IMS_AUTH_SCRAM_SHA_256) {
+	if (s->opts.pipeline_login && is_scram(m)) {
 		/* Once the server has proved it knows the password (step 2: its
 		 * signature checked, our last, empty response sent), its tagged
 		 * reply need not be waited for here. */
@@ -735,6 +845,52 @@ static ims_err do_authenticate(struct ims_session *s, const struct ims_auth *a,
 		}
 	}
 	return ims_session_wait(s, id, err);
+}
+
+/* SCRAM's hash and channel binding for mechanism m on this connection:
+ * -PLUS binds to the certificate (tls-server-end-point); otherwise the gs2
+ * flag says whether we could have ("y": we can, the server does not
+ * offer -PLUS; a server that does and sees "y" knows the list was cut). */
+static ims_err scram_setup(struct ims_session *s, enum ims_auth_mech m, struct ims__scram *sc,
+                           struct ims_error *err)
+{
+	enum ims_hash h = m == IMS_AUTH_SCRAM_SHA_1 || m == IMS_AUTH_SCRAM_SHA_1_PLUS
+	                      ? IMS_HASH_SHA1
+	                      : IMS_HASH_SHA256;
+	unsigned char cb[IMS_HASH_MAX];
+	size_t len = 0;
+	int have = ims_tls_channel_binding(s->stream, cb, sizeof(cb), &len) == IMS_OK;
+	char plus[64];
+	char flag;
+
+	if (is_plus(m)) {
+		if (!have)
+			return ims_error_set(
+			    err, IMS_ERR_AUTH,
+			    "%s: this connection has no TLS channel binding to offer; "
+			    "use --auth %s",
+			    ims_auth_mech_name(m),
+			    h == IMS_HASH_SHA1 ? "scram-sha-1" : "scram-sha-256");
+		flag = 'p';
+	} else {
+		snprintf(plus, sizeof(plus), "AUTH=%s-PLUS", sasl_name(m));
+		flag = have && !ims_session_has_cap(s, plus) ? 'y' : 'n';
+	}
+	ims__scram_setup(sc, h, flag, cb, len);
+	ims_wipe(cb, sizeof(cb));
+	return IMS_OK;
+}
+
+/* The words of a SCRAM refusal when SASLprep changed the password. */
+static void prepped_hint(struct ims_error *err)
+{
+	char was[IMS_ERROR_MAX];
+
+	memcpy(was, err->msg, sizeof(was));
+	ims_error_set(err, err->code,
+	              "%s; the password was normalised by SASLprep (RFC 4013) as SCRAM requires: "
+	              "if the server does not normalise it, use --auth plain",
+	              was);
 }
 
 ims_err ims_session_login(struct ims_session *s, const struct ims_auth *a, struct ims_error *err)
@@ -762,6 +918,10 @@ ims_err ims_session_login(struct ims_session *s, const struct ims_auth *a, struc
 	x.mech = m;
 	ims__scram_init(&x.sc);
 	ims_error_init(&x.ferr);
+	if (is_scram(m) && scram_setup(s, m, &x.sc, err) != IMS_OK) {
+		ims__scram_release(&x.sc);
+		return err->code;
+	}
 	old = ims__deadline(s, s->opts.login_timeout_ms);
 	gen = ims__caps_generation(s);
 	if (m == IMS_AUTH_LOGIN)
@@ -772,9 +932,12 @@ ims_err ims_session_login(struct ims_session *s, const struct ims_auth *a, struc
 		e = ims_error_copy(err, &x.ferr);
 	else if (x.fail != IMS_OK && e == IMS_OK)
 		e = ims_error_copy(err, &x.ferr); /* OK despite a bad server signature */
-	else if (e == IMS_ERR_NO)
+	else if (e == IMS_ERR_NO) {
 		e = ims__auth_failed(s, m, x.server_err, err);
-	if (m == IMS_AUTH_SCRAM_SHA_256 && e == IMS_OK && x.step < 2)
+		if (is_scram(m) && x.sc.pw_prepped)
+			prepped_hint(err);
+	}
+	if (is_scram(m) && e == IMS_OK && x.step < 2)
 		e = ims_error_set(
 		    err, IMS_ERR_AUTH,
 		    "scram: the server said OK without proving it knows the password");

@@ -3,6 +3,7 @@
 #ifndef IMAPSH_SESSION_INT_H
 #define IMAPSH_SESSION_INT_H
 
+#include "imapsh/crypto.h"
 #include "imapsh/session.h"
 
 /* A command sent and not yet waited for. */
@@ -151,16 +152,27 @@ char *ims__strndup(const char *p, size_t n);
 /* Bump on every change of the capability list. */
 unsigned ims__caps_generation(const struct ims_session *s);
 
-/* SCRAM-SHA-256 client (RFC 5802, RFC 7677), exposed for tests. */
+/* SCRAM client (RFC 5802, RFC 7677, channel binding RFC 5929), exposed
+ * for tests.  After ims__scram_init() it is SCRAM-SHA-256 without channel
+ * binding (gs2 flag "n"); ims__scram_setup() chooses otherwise. */
 struct ims__scram {
-	char *gs2;               /* "n,," or "n,a=authzid," */
+	enum ims_hash hash;
+	char cb_flag;                   /* 'n', 'y' or 'p' (tls-server-end-point) */
+	unsigned char cb[IMS_HASH_MAX]; /* the channel binding data, for 'p' */
+	size_t cb_len;
+	int pw_prepped;          /* SASLprep changed the password */
+	char *gs2;               /* "n,," or "p=tls-server-end-point,a=authzid," */
 	char *client_first_bare; /* "n=user,r=nonce" */
 	char *nonce;
 	struct ims_buf auth_message;
-	unsigned char server_sig[32];
+	unsigned char server_sig[IMS_HASH_MAX];
 };
 
 void ims__scram_init(struct ims__scram *sc);
+/* Hash, gs2 flag and, for 'p', the channel binding data (cb_len at most
+ * IMS_HASH_MAX). */
+void ims__scram_setup(struct ims__scram *sc, enum ims_hash hash, char cb_flag,
+                      const unsigned char *cb, size_t cb_len);
 /* Wipes and frees. */
 void ims__scram_release(struct ims__scram *sc);
 /* The client-first message into out; nonce NULL for a random one. */

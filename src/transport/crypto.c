@@ -14,35 +14,49 @@
 #include <mbedtls/ssl.h>
 #include <zlib.h>
 
-ims_err ims_sha256(const void *p, size_t n, unsigned char out[IMS_SHA256_LEN])
+static mbedtls_md_type_t md_type(enum ims_hash h)
 {
-	return ims_compat_sha256(p, n, out) == 0 ? IMS_OK : IMS_ERR_NOMEM;
+	return h == IMS_HASH_SHA1 ? MBEDTLS_MD_SHA1 : MBEDTLS_MD_SHA256;
 }
 
-ims_err ims_hmac_sha256(const void *key, size_t key_len, const void *p, size_t n,
-                        unsigned char out[IMS_SHA256_LEN])
+size_t ims_hash_len(enum ims_hash h)
 {
-	const mbedtls_md_info_t *md = mbedtls_md_info_from_type(MBEDTLS_MD_SHA256);
+	return h == IMS_HASH_SHA1 ? 20 : 32;
+}
+
+ims_err ims_hash(enum ims_hash h, const void *p, size_t n, unsigned char *out)
+{
+	const mbedtls_md_info_t *md = mbedtls_md_info_from_type(md_type(h));
+
+	if (md == NULL)
+		return IMS_ERR_USAGE;
+	return mbedtls_md(md, p, n, out) == 0 ? IMS_OK : IMS_ERR_NOMEM;
+}
+
+ims_err ims_hmac(enum ims_hash h, const void *key, size_t key_len, const void *p, size_t n,
+                 unsigned char *out)
+{
+	const mbedtls_md_info_t *md = mbedtls_md_info_from_type(md_type(h));
 
 	if (md == NULL)
 		return IMS_ERR_USAGE;
 	return mbedtls_md_hmac(md, key, key_len, p, n, out) == 0 ? IMS_OK : IMS_ERR_NOMEM;
 }
 
-ims_err ims_pbkdf2_sha256(const void *password, size_t pw_len, const void *salt, size_t salt_len,
-                          uint32_t iterations, unsigned char *out, size_t out_len)
+ims_err ims_pbkdf2(enum ims_hash h, const void *password, size_t pw_len, const void *salt,
+                   size_t salt_len, uint32_t iterations, unsigned char *out, size_t out_len)
 {
 	int r;
 
 	if (iterations == 0 || out_len > UINT32_MAX)
 		return IMS_ERR_USAGE;
 #if MBEDTLS_VERSION_NUMBER >= 0x03030000
-	r = mbedtls_pkcs5_pbkdf2_hmac_ext(MBEDTLS_MD_SHA256, password, pw_len, salt, salt_len,
-	                                  iterations, (uint32_t)out_len, out);
+	r = mbedtls_pkcs5_pbkdf2_hmac_ext(md_type(h), password, pw_len, salt, salt_len, iterations,
+	                                  (uint32_t)out_len, out);
 #else
 	{
 		mbedtls_md_context_t ctx;
-		const mbedtls_md_info_t *md = mbedtls_md_info_from_type(MBEDTLS_MD_SHA256);
+		const mbedtls_md_info_t *md = mbedtls_md_info_from_type(md_type(h));
 
 		if (md == NULL)
 			return IMS_ERR_USAGE;
@@ -55,6 +69,24 @@ ims_err ims_pbkdf2_sha256(const void *password, size_t pw_len, const void *salt,
 	}
 #endif
 	return r == 0 ? IMS_OK : IMS_ERR_NOMEM;
+}
+
+ims_err ims_sha256(const void *p, size_t n, unsigned char out[IMS_SHA256_LEN])
+{
+	return ims_compat_sha256(p, n, out) == 0 ? IMS_OK : IMS_ERR_NOMEM;
+}
+
+ims_err ims_hmac_sha256(const void *key, size_t key_len, const void *p, size_t n,
+                        unsigned char out[IMS_SHA256_LEN])
+{
+	return ims_hmac(IMS_HASH_SHA256, key, key_len, p, n, out);
+}
+
+ims_err ims_pbkdf2_sha256(const void *password, size_t pw_len, const void *salt, size_t salt_len,
+                          uint32_t iterations, unsigned char *out, size_t out_len)
+{
+	return ims_pbkdf2(IMS_HASH_SHA256, password, pw_len, salt, salt_len, iterations, out,
+	                  out_len);
 }
 
 ims_err ims_base64_encode(const void *p, size_t n, struct ims_buf *out)

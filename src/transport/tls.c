@@ -1241,3 +1241,25 @@ fail:
 	tls_free(t);
 	return e;
 }
+
+ims_err ims_tls_channel_binding(struct ims_stream *s, unsigned char *out, size_t cap, size_t *len_r)
+{
+	const mbedtls_x509_crt *crt;
+	const mbedtls_md_info_t *md;
+	mbedtls_md_type_t type;
+
+	if (s == NULL || s->ops != &tls_ops)
+		return IMS_ERR_USAGE;
+	crt = mbedtls_ssl_get_peer_cert(&((struct tls_stream *)s)->ssl);
+	if (crt == NULL)
+		return IMS_ERR_TLS;
+	type = crt->IMS_MBEDTLS_PRIV(sig_md);
+	if (type == MBEDTLS_MD_MD5 || type == MBEDTLS_MD_SHA1)
+		type = MBEDTLS_MD_SHA256;
+	md = mbedtls_md_info_from_type(type);
+	if (md == NULL || mbedtls_md_get_size(md) > cap ||
+	    mbedtls_md(md, crt->raw.p, crt->raw.len, out) != 0)
+		return IMS_ERR_TLS;
+	*len_r = mbedtls_md_get_size(md);
+	return IMS_OK;
+}

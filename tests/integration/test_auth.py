@@ -36,7 +36,8 @@ class Auth(h.TestbedCase):
 
     def test_each_mechanism(self):
         for mech, wire in (("plain", "AUTHENTICATE PLAIN"), ("login", "LOGIN"),
-                           ("scram-sha-256", "AUTHENTICATE SCRAM-SHA-256")):
+                           ("scram-sha-256", "AUTHENTICATE SCRAM-SHA-256"),
+                           ("scram-sha-1", "AUTHENTICATE SCRAM-SHA-1")):
             if mech not in self.mechs(mech):
                 continue
             with self.subTest(mech=mech):
@@ -48,13 +49,13 @@ class Auth(h.TestbedCase):
                 self.assertNotIn(b"Y29ycmVjdCBob3Jz", err)  # base64 of the password
 
     def test_hard_password_with_space_quote_and_umlaut(self):
-        for mech in self.mechs("plain", "login", "scram-sha-256"):
+        for mech in self.mechs("plain", "login", "scram-sha-256", "scram-sha-1"):
             with self.subTest(mech=mech):
                 rc, out, err = self.login("bob", "--auth", mech, env=h.password_env("bob"))
                 self.assert_logged_in(rc, out, err)
 
     def test_wrong_password_exit_code(self):
-        for mech in self.mechs("plain", "login", "scram-sha-256"):
+        for mech in self.mechs("plain", "login", "scram-sha-256", "scram-sha-1"):
             with self.subTest(mech=mech):
                 rc, out, err = self.login("alice", "--auth", mech,
                                           env={"IMAPSH_PASSWORD": "wrong horse"})

@@ -7,7 +7,10 @@ server is needed (the secrets test).
 Every run here goes through IMAPSH_WRAPPER (valgrind's exit code 99 or an
 ASan report fails the exact exit-code assertions)."""
 import base64
+import hashlib
+import hmac
 import os
+import ssl
 import re
 import shutil
 import subprocess
@@ -373,6 +376,117 @@ class Sasl(HostileCase):
         self.assert_fails(r, 5, r"nonce")
         # no proof of the password was sent
         self.assertNotRegex(r.conn.client_bytes, rb"(?m)^Yz1iaXdzLHI9")  # "c=biws,r="
+
+
+def scram_plus_server(password, leaf_pem, mech="SCRAM-SHA-256-PLUS", flip_binding=False):
+    """A script: a SCRAM server (RFC 5802) written here, independent of
+    imapsh's, that offers mech and checks the channel binding in c= against
+    tls-server-end-point of leaf_pem (RFC 5929: SHA-256 of the DER for a
+    SHA-256-signed certificate).  flip_binding plays a relay that holds
+    another certificate: it expects a different binding.  Records what it
+    saw in state."""
+    hname = "sha1" if mech.startswith("SCRAM-SHA-1") else "sha256"
+    hf = getattr(hashlib, hname)
+    with open(leaf_pem) as f:
+        der = ssl.PEM_cert_to_DER_cert(f.read())
+    binding = hashlib.sha256(der).digest()
+    if flip_binding:
+        binding = bytes(b ^ 1 for b in binding)
+    caps = "IMAP4rev1 SASL-IR AUTH=PLAIN AUTH=%s AUTH=%s" % (mech, mech[:-5])
+    state = {}
+
+    def script(conn):
+        conn.send("* OK [CAPABILITY %s] ready\r\n" % caps)
+        line = conn.command(r"AUTHENTICATE ")
+        parts = line.split(b" ")
+        state["mech"] = parts[2].decode()
+        first = base64.b64decode(parts[3]).decode()
+        state["gs2"] = first[:first.index(",n=") + 1]
+        bare = first[len(state["gs2"]):]
+        nonce = re.search(r"r=([^,]+)", bare).group(1) + "srv"
+        salt = b"NaCl-salt"
+        sf = "r=%s,s=%s,i=4096" % (nonce, base64.b64encode(salt).decode())
+        conn.send("+ %s\r\n" % base64.b64encode(sf.encode()).decode())
+        final = base64.b64decode(conn.readline().strip()).decode()
+        without_proof, proof = final.rsplit(",p=", 1)
+        c = base64.b64decode(re.match(r"c=([^,]*)", without_proof).group(1))
+        state["c"] = c
+        want = state["gs2"].encode() + (binding if state["gs2"].startswith("p=") else b"")
+        salted = hashlib.pbkdf2_hmac(hname, password.encode(), salt, 4096)
+        ck = hmac.new(salted, b"Client Key", hf).digest()
+        auth = ",".join((bare, sf, without_proof)).encode()
+        sig = hmac.new(hf(ck).digest(), auth, hf).digest()
+        proof_ok = bytes(a ^ b for a, b in zip(ck, sig)) == base64.b64decode(proof)
+        state["binding_ok"] = c == want
+        if not (proof_ok and c == want):
+            conn.send("+ %s\r\n" % base64.b64encode(b"e=channel-bindings-dont-match").decode())
+            conn.readline()
+            conn.send("{tag} NO [AUTHENTICATIONFAILED] no\r\n")
+        else:
+            sk = hmac.new(salted, b"Server Key", hf).digest()
+            v = "v=" + base64.b64encode(hmac.new(sk, auth, hf).digest()).decode()
+            conn.send("+ %s\r\n" % base64.b64encode(v.encode()).decode())
+            conn.readline()
+            conn.send("{tag} OK done\r\n")
+        conn.serve({"caps": caps})
+    return script, state
+
+
+class ChannelBinding(HostileCase):
+    """SCRAM-*-PLUS binds the proof to the certificate this connection
+    saw; the plain SCRAM forms say "y" when the server offered no -PLUS."""
+
+    def leaf(self):
+        return self.env["ca"]["certs"]["valid"]["cert"]
+
+    def test_plus_binds_to_the_certificate(self):
+        for mech in ("SCRAM-SHA-256-PLUS", "SCRAM-SHA-1-PLUS"):
+            with self.subTest(mech=mech):
+                script, st = scram_plus_server(self.pw, self.leaf(), mech)
+                r = self.fake(script, "--auth", mech.lower(), "namespace")
+                self.assertEqual(st["mech"], mech)
+                self.assertEqual(st["gs2"], "p=tls-server-end-point,,")
+                self.assertTrue(st["binding_ok"], st)
+                self.assertEqual(r.rc, 0, r)
+
+    def test_plus_through_a_relay_with_another_certificate_fails(self):
+        script, st = scram_plus_server(self.pw, self.leaf(), flip_binding=True)
+        r = self.fake(script, "--auth", "scram-sha-256-plus", "namespace")
+        self.assertFalse(st["binding_ok"])
+        self.assert_fails(r, 5, r"channel-bindings-dont-match")
+
+    def test_plain_scram_says_y_only_without_plus_on_offer(self):
+        # offered -PLUS but not chosen: "n"; not offered at all: "y"
+        script, st = scram_plus_server(self.pw, self.leaf())
+        r = self.fake(script, "--auth", "scram-sha-256", "namespace")
+        self.assertEqual((r.rc, st["gs2"]), (0, "n,,"), r)
+        script, st = scram_server_no_plus(self.pw)
+        r = self.fake(script, "--auth", "scram-sha-256", "namespace")
+        self.assertEqual((r.rc, st["gs2"]), (0, "y,,"), r)
+
+    def test_plus_refused_when_not_offered(self):
+        script, st = scram_server_no_plus(self.pw)
+        r = self.fake(script, "--auth", "scram-sha-256-plus", "namespace")
+        self.assert_fails(r, 5, r"does not offer AUTH=SCRAM-SHA-256-PLUS")
+        self.assertNotIn("gs2", st)
+
+
+def scram_server_no_plus(password):
+    """scram_plus_server's checks with only SCRAM-SHA-256 on offer."""
+    script, state = scram_plus_server(password, leaf_of_testbed(), "SCRAM-SHA-256-PLUS")
+
+    def no_plus(conn):
+        real_send = conn.send
+
+        def send(text):
+            real_send(text.replace("AUTH=SCRAM-SHA-256-PLUS ", ""))
+        conn.send = send
+        script(conn)
+    return no_plus, state
+
+
+def leaf_of_testbed():
+    return h.testbed()["ca"]["certs"]["valid"]["cert"]
 
 
 # ---------------------------------------------------------------- deadlines

@@ -534,6 +534,86 @@ static void test_scram_vector(void **state)
 	ims_buf_release(&out);
 }
 
+/* One SCRAM exchange through the functions: first, final, verify. */
+static void scram_run(enum ims_hash h, char flag, const unsigned char *cb, size_t cb_len,
+                      const char *user, const char *pw, const char *nonce, const char *first,
+                      const char *sf, const char *final, const char *sfin)
+{
+	struct ims__scram sc;
+	struct ims_buf out;
+	struct ims_error err;
+
+	ims__scram_init(&sc);
+	ims__scram_setup(&sc, h, flag, cb, cb_len);
+	ims_buf_init(&out, 0);
+	assert_int_equal(ims__scram_first(&sc, user, NULL, nonce, &out, &err), IMS_OK);
+	assert_string_equal(out.data, first);
+	ims_buf_reset(&out);
+	assert_int_equal(ims__scram_final(&sc, pw, sf, strlen(sf), &out, &err), IMS_OK);
+	assert_string_equal(out.data, final);
+	assert_int_equal(ims__scram_verify(&sc, sfin, strlen(sfin), &err), IMS_OK);
+	ims__scram_release(&sc);
+	ims_buf_release(&out);
+}
+
+/* SCRAM-SHA-1 (the RFC 5802 vector), SASLprep of the password and the
+ * user name (RFC 4013: U+00AD is mapped to nothing, U+2168 to "IX"), and
+ * the gs2 header and c= of channel binding: "y" and
+ * p=tls-server-end-point with its data (expected values from Python's
+ * hashlib, an implementation of its own). */
+static void test_scram_sha1_saslprep_and_binding(void **state)
+{
+	static const char sf[] = "r=abc123def,s=QSXCR+Q6sek8bf92,i=4096";
+	unsigned char cb[32];
+	struct ims__scram sc;
+	struct ims_buf out;
+	struct ims_error err;
+	size_t i;
+
+	(void)state;
+	scram_run(
+	    IMS_HASH_SHA1, 'n', NULL, 0, "user", "pencil", "fyko+d2lbbFgONRv9qkxdawL",
+	    "n,,n=user,r=fyko+d2lbbFgONRv9qkxdawL",
+	    "r=fyko+d2lbbFgONRv9qkxdawL3rfcNHYJY1ZVvWVs7j,s=QSXCR+Q6sek8bf92,i=4096",
+	    "c=biws,r=fyko+d2lbbFgONRv9qkxdawL3rfcNHYJY1ZVvWVs7j,p=v0X8v3Bz2T0CJGbJQyF0X+HI4Ts=",
+	    "v=rmF9pqV8S7suAoZWja4dJRkFsKQ=");
+	/* "I<soft hyphen>X" and "<roman numeral nine>" are both "IX" */
+	scram_run(IMS_HASH_SHA256, 'n', NULL, 0, "user", "I\xc2\xadX", "abc123",
+	          "n,,n=user,r=abc123", sf,
+	          "c=biws,r=abc123def,p=caf0pDoBuBejD03S900p4IE4K2piXnpCEFXlZfRwlJY=",
+	          "v=/wjFr1MeD2NikmHv9aEX9h7CldLHxF5gmEHMEh3+pvE=");
+	scram_run(IMS_HASH_SHA256, 'n', NULL, 0, "us\xc2\xad" "er", "\xe2\x85\xa8", "abc123",
+	          "n,,n=user,r=abc123", sf,
+	          "c=biws,r=abc123def,p=caf0pDoBuBejD03S900p4IE4K2piXnpCEFXlZfRwlJY=",
+	          "v=/wjFr1MeD2NikmHv9aEX9h7CldLHxF5gmEHMEh3+pvE=");
+	scram_run(
+	    IMS_HASH_SHA1, 'y', NULL, 0, "user", "pencil", "abc123", "y,,n=user,r=abc123", sf,
+	    "c=eSws,r=abc123def,p=fwsHySVhU5I7Au35CXOXYIKbxLM=", "v=oILJUY5sypRHHQMStxSsCODHvw4=");
+	for (i = 0; i < sizeof(cb); i++)
+		cb[i] = (unsigned char)i;
+	scram_run(IMS_HASH_SHA256, 'p', cb, sizeof(cb), "user", "pencil", "abc123",
+	          "p=tls-server-end-point,,n=user,r=abc123", sf,
+	          "c=cD10bHMtc2VydmVyLWVuZC1wb2ludCwsAAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=,"
+	          "r=abc123def,p=MZCX4h8mhEaBYYEoNo+IW3+LoEf2LbhBACUrUhDiDVI=",
+	          "v=YpyLemM1/bzmfCpLQAVi9AptwLxZK+sS/ZMr/cVJ3wI=");
+	/* what SASLprep forbids is refused before anything is sent */
+	ims__scram_init(&sc);
+	ims_buf_init(&out, 0);
+	assert_int_equal(ims__scram_first(&sc, "us\ber", NULL, "abc123", &out, &err),
+	                 IMS_ERR_USAGE);
+	assert_non_null(strstr(err.msg, "SASLprep"));
+	assert_int_equal(out.len, 0);
+	ims__scram_release(&sc);
+	ims__scram_init(&sc);
+	assert_int_equal(ims__scram_first(&sc, "user", NULL, "abc123", &out, &err), IMS_OK);
+	ims_buf_reset(&out);
+	assert_int_equal(ims__scram_final(&sc, "pen\x7f" "cil", sf, strlen(sf), &out, &err),
+	                 IMS_ERR_USAGE);
+	assert_int_equal(out.len, 0);
+	ims__scram_release(&sc);
+	ims_buf_release(&out);
+}
+
 static void test_crypto(void **state)
 {
 	unsigned char h[32], k[32], r1[16], r2[16];
@@ -1501,6 +1581,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_crypto),
 	    cmocka_unit_test(test_scram_vector),
+	    cmocka_unit_test(test_scram_sha1_saslprep_and_binding),
 	    cmocka_unit_test(test_login_command),
 	    cmocka_unit_test(test_pipelining_order),
 	    cmocka_unit_test(test_login_plain),
