@@ -88,6 +88,10 @@ struct ims_session_hooks {
 	void (*trace)(void *ctx, enum ims_trace_dir dir, const char *line, size_t len);
 	/* [ALERT] text (RFC 9051 7.1): must be shown to the user. */
 	void (*alert)(void *ctx, const char *text, size_t len);
+	/* A grammar slip the session forgave (struct ims_response's lenient:
+	 * a QUOTA without its list, say), in words; at most 8 a session, then
+	 * one saying more were left out.  May hold server bytes: sanitise. */
+	void (*warning)(void *ctx, const char *text);
 	/* The server said BYE; the connection is closing. */
 	void (*bye)(void *ctx, const char *text, size_t len);
 	/* Untagged responses no command in flight took (EXISTS during IDLE,

@@ -969,6 +969,16 @@ static ims_err cmd_quota(struct cli *c, int argc, char **argv)
 		printf("%s: no quota\n", cli_safe(folder, s, sizeof(s)));
 	}
 	for (i = 0; i < q.n; i++) {
+		if (q.v[i].n == 0 && c->out_tty) {
+			/* a root the server sets no limit on (Courier's QUOTA
+			 * without a list, or an empty one) says so */
+			char s1[512];
+
+			cli_safe(q.v[i].root, s1, sizeof(s1));
+			fputs(s1, stdout);
+			pad(ims_text_width(s1), wr + 2);
+			fputs("no limits\n", stdout);
+		}
 		for (k = 0; k < q.v[i].n; k++) {
 			const struct ims_quota_resource_info *r = &q.v[i].res[k];
 			char s1[512], s2[512], u[32], l[32];

@@ -122,6 +122,12 @@ static void on_alert(void *ctx, const char *text, size_t len)
 	show_line("imapsh: server alert: ", text, len);
 }
 
+static void on_warning(void *ctx, const char *text)
+{
+	(void)ctx;
+	cli_warn("warning: %s", text);
+}
+
 /* COMPRESS=DEFLATE once authenticated: auto where offered (a NO leaves
  * the session uncompressed), yes or fail, no (the default) never.  With
  * yes a session that cannot compress is closed, so no later command runs
@@ -218,6 +224,7 @@ static ims_err connect_session(struct cli *c)
 	if (c->o.trace)
 		so.hooks.trace = on_trace;
 	so.hooks.alert = on_alert;
+	so.hooks.warning = on_warning;
 	so.hooks.ctx = c;
 	/* A one-shot's first command follows a SCRAM login in its last flight
 	 * (the shell waits: a failure there is shown at once). */

@@ -137,9 +137,9 @@ int cli_exit_code(ims_err e)
 	case IMS_ERR_NO: return 1;
 	case IMS_ERR_USAGE: return 2;
 	case IMS_ERR_NET:
-	case IMS_ERR_PROTOCOL:
-	case IMS_ERR_LIMIT:
 	case IMS_ERR_CANCELLED: return 3;
+	case IMS_ERR_PROTOCOL:
+	case IMS_ERR_LIMIT: return 7;
 	case IMS_ERR_TLS: return 4;
 	case IMS_ERR_AUTH: return 5;
 	case IMS_ERR_IO:

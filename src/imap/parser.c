@@ -106,6 +106,7 @@ struct ims_parser {
 	ims_line_fn line_fn;
 	void *line_ctx;
 	int keep_raw;
+	int lenient_all; /* ims_parser_lenient */
 	struct ims_buf raw;
 
 	enum pstate state;
@@ -227,6 +228,11 @@ void ims_parser_set_line_fn(struct ims_parser *p, ims_line_fn fn, void *ctx)
 {
 	p->line_fn = fn;
 	p->line_ctx = ctx;
+}
+
+void ims_parser_lenient(struct ims_parser *p, int all)
+{
+	p->lenient_all = all;
 }
 
 void ims_parser_keep_raw(struct ims_parser *p, int on)
@@ -963,7 +969,7 @@ static ims_err finish(struct ims_parser *p, struct ims_error *err)
 			return e;
 	}
 	if (p->cond == IMS_COND_NONE && p->type == IMS_RESP_UNTAGGED)
-		return ims__parse_typed(&p->arena, r, p->lim.max_items, err);
+		return ims__parse_typed(&p->arena, r, p->lenient_all, err);
 	return IMS_OK;
 }
 

@@ -28,7 +28,7 @@ char *ims__arena_strndup(struct ims__arena *a, const char *s, size_t n);
 /* s[0..n) equals the upper-case word w, ignoring ASCII case. */
 int ims__eq_ci(const char *s, size_t n, const char *w);
 
-ims_err ims__parse_typed(struct ims__arena *a, struct ims_response *r, size_t max_items,
+ims_err ims__parse_typed(struct ims__arena *a, struct ims_response *r, int lenient_all,
                          struct ims_error *err) IMS_MUST_CHECK;
 /* args_bad: the code's arguments could not be tokenised. */
 ims_err ims__parse_code(struct ims__arena *a, struct ims_response *r, int args_bad,

@@ -790,6 +790,11 @@ static ims_err typed_quota(struct ctx *c, struct ims_response *r)
 	struct ims_quota_resource *res;
 	size_t i;
 
+	if (a->n == 1 && astr(&a->v[0], &q->root, NULL)) {
+		/* Courier-IMAP: `* QUOTA "ROOT"`, the root without its list */
+		r->lenient = "a QUOTA response without its resource list (read as no limits)";
+		return IMS_OK;
+	}
 	if (a->n != 2 || !astr(&a->v[0], &q->root, NULL) || !is_list(&a->v[1]))
 		return bad(c, "not root (resources)");
 	l = &a->v[1];
@@ -907,12 +912,45 @@ static ims_err typed_vanished(struct ctx *c, struct ims_response *r)
 	return IMS_OK;
 }
 
-ims_err ims__parse_typed(struct ims__arena *a, struct ims_response *r, size_t max_items,
+static ims_err typed(struct ctx *c, struct ims_response *r);
+
+/* Kinds whose content informs and changes no state: a slip in one leaves
+ * the session sound. */
+static int harmless(enum ims_data_kind k)
+{
+	return k == IMS_DATA_QUOTA || k == IMS_DATA_QUOTAROOT || k == IMS_DATA_ID ||
+	       k == IMS_DATA_NAMESPACE;
+}
+
+/* Keep r as IMS_DATA_OTHER, the typed failure's words in r->lenient. */
+static ims_err forgive(struct ctx *c, struct ims_response *r)
+{
+	char *w = ims__arena_strndup(c->a, c->err->msg, strlen(c->err->msg));
+
+	if (w == NULL)
+		return nomem(c);
+	memset(&r->u, 0, sizeof(r->u));
+	r->kind = IMS_DATA_OTHER;
+	r->lenient = w;
+	ims_error_init(c->err);
+	return IMS_OK;
+}
+
+ims_err ims__parse_typed(struct ims__arena *a, struct ims_response *r, int lenient_all,
                          struct ims_error *err)
 {
 	struct ctx c = {a, r->keyword != NULL ? r->keyword : "untagged", err};
+	ims_err e = typed(&c, r);
 
-	(void)max_items;
+	if (e == IMS_ERR_PROTOCOL && (lenient_all || harmless(r->kind)))
+		return forgive(&c, r);
+	return e;
+}
+
+static ims_err typed(struct ctx *c0, struct ims_response *r)
+{
+	struct ctx c = *c0;
+
 	switch (r->kind) {
 	case IMS_DATA_EXISTS:
 	case IMS_DATA_RECENT:
@@ -999,8 +1037,39 @@ const char *ims_code_name(enum ims_code_kind k)
 	return k == IMS_CODE_NONE ? "" : "OTHER";
 }
 
+static ims_err parse_code(struct ims__arena *a, struct ims_response *r, int args_bad,
+                          struct ims_error *err);
+
+/* A known code whose arguments cannot be read is kept as IMS_CODE_OTHER
+ * with words in r->lenient: what the code would have told is left out,
+ * and the response (an OK, a NO) keeps its meaning. */
 ims_err ims__parse_code(struct ims__arena *a, struct ims_response *r, int args_bad,
                         struct ims_error *err)
+{
+	ims_err e = parse_code(a, r, args_bad, err);
+	char *w;
+
+	/* what sync and integrity rest on stays strict */
+	if (e != IMS_ERR_PROTOCOL || r->code.kind == IMS_CODE_UIDVALIDITY ||
+	    r->code.kind == IMS_CODE_UIDNEXT || r->code.kind == IMS_CODE_HIGHESTMODSEQ ||
+	    r->code.kind == IMS_CODE_APPENDUID || r->code.kind == IMS_CODE_COPYUID ||
+	    r->code.kind == IMS_CODE_MODIFIED)
+		return e;
+	if ((w = ims__arena_strndup(a, err->msg, strlen(err->msg))) == NULL)
+		return ims_error_set(err, IMS_ERR_NOMEM, "out of memory");
+	r->code.kind = IMS_CODE_OTHER;
+	r->code.num = 0;
+	r->code.modseq = 0;
+	r->code.list = NULL;
+	r->code.n_list = 0;
+	r->code.set1 = r->code.set2 = NULL;
+	r->lenient = w;
+	ims_error_init(err);
+	return IMS_OK;
+}
+
+static ims_err parse_code(struct ims__arena *a, struct ims_response *r, int args_bad,
+                          struct ims_error *err)
 {
 	struct ims_code *cd = &r->code;
 	const struct ims_value *v = r->args;

@@ -629,6 +629,9 @@ ims_err ims__auth_failed(struct ims_session *s, enum ims_auth_mech mech, const c
 		break;
 	default: why = "authentication failed"; break;
 	}
+	if (mech == IMS_AUTH_XOAUTH2 || mech == IMS_AUTH_OAUTHBEARER)
+		why = "authentication failed: the access token was refused (expired, revoked, for "
+		      "another user, or without the mail scope)";
 	/* The server's words are labelled as such: they may say anything. */
 	return ims_error_set(err, IMS_ERR_AUTH, "%s %s%s%s%s%s", ims_auth_mech_name(mech), why,
 	                     w[0] ? "; the server said: " : "", w,

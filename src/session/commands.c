@@ -1490,8 +1490,12 @@ ims_err ims_session_quote(struct ims_session *s, const char *line, ims_quote_fn 
 	}
 	if (e != IMS_OK)
 		return e;
+	/* Shown as received: a slip of the typed grammar is no reason to
+	 * drop what the server said (framing and limits stay strict). */
 	ims_parser_keep_raw(s->parser, 1);
+	ims_parser_lenient(s->parser, 1);
 	e = ims_session_wait(s, id, err);
+	ims_parser_lenient(s->parser, 0);
 	ims_parser_keep_raw(s->parser, 0);
 	return fail_on(e, err, "quote", NULL, 0);
 }

@@ -856,6 +856,27 @@ ims_err ims__settle(struct ims_session *s, int what, struct ims_error *err)
 	return IMS_OK;
 }
 
+#define IMS__MAX_WARNINGS 8
+
+/* A slip the parser forgave, told once per response, a few a session. */
+static void warn_lenient(struct ims_session *s, const struct ims_response *r)
+{
+	char w[IMS_ERROR_MAX + 64];
+
+	if (s->opts.hooks.warning == NULL || s->n_warnings > IMS__MAX_WARNINGS)
+		return;
+	if (s->n_warnings++ == IMS__MAX_WARNINGS) {
+		s->opts.hooks.warning(s->opts.hooks.ctx,
+		                      "more responses broke the grammar and were read anyway; "
+		                      "--trace shows them");
+		return;
+	}
+	snprintf(w, sizeof(w),
+	         "a response from the server broke the grammar and was read anyway: %s",
+	         r->lenient);
+	s->opts.hooks.warning(s->opts.hooks.ctx, w);
+}
+
 static ims_err dispatch(struct ims_session *s, const struct ims_response *r, struct ims_error *err)
 {
 	struct ims__pending *p;
@@ -863,6 +884,8 @@ static ims_err dispatch(struct ims_session *s, const struct ims_response *r, str
 	ims_err e;
 
 	ims_error_init(&why);
+	if (r->lenient != NULL)
+		warn_lenient(s, r);
 	if (r->type == IMS_RESP_CONTINUATION) {
 		if (s->sending != NULL && s->sending->cont_wait) {
 			s->sending->cont_wait = 0;

@@ -64,6 +64,7 @@ struct ims_session {
 	char *bye;
 	char *alerts[IMS__MAX_ALERTS];
 	size_t n_alerts;
+	unsigned n_warnings; /* hooks.warning calls so far */
 	enum ims_code_kind last_code;
 	char *last_text;
 	struct ims_folder folder; /* name != NULL: selected or being selected */

@@ -411,7 +411,7 @@ class Fake(h.TestbedCase):
             with self.subTest(when=when):
                 rc, out, err, srv, took = self.fake(self.garbage(when), "status", "INBOX",
                                                     compress="auto")
-                self.assertEqual(rc, 3, err)
+                self.assertEqual(rc, 7, err)
                 self.assertEqual(out, b"")
                 self.assertRegex(err.decode(), r"^imapsh: .*the server's compressed stream is "
                                                r"corrupt \(.+\)\n$")

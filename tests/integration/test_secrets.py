@@ -399,7 +399,7 @@ class BadServerItems(h.TestbedCase):
         for json_opt in ([], ["--json"]):
             with self.subTest(json=json_opt):
                 rc, out, err, sent = self.run_fake(bad_list_server(), *json_opt, "folders")
-                self.assertEqual(rc, 3, err)
+                self.assertEqual(rc, 7, err)
                 for good in (b"INBOX", b"Good", b"Zeta"):
                     self.assertIn(good, out)
                 for shown in BAD_SHOWN:
@@ -415,7 +415,7 @@ class BadServerItems(h.TestbedCase):
 
     def test_folders_utf8_session(self):
         rc, out, err, sent = self.run_fake(bad_list_server(utf8=True), "folders")
-        self.assertEqual(rc, 3, err)
+        self.assertEqual(rc, 7, err)
         self.assertIn("Grüße".encode(), out)
         self.assertIn(b"skipped the folder name 'Bad\\xFF\\xFEUTF8'", err)
         self.assertIn(b"skipped the folder name 'Arch^@ive2'", err)
@@ -424,7 +424,7 @@ class BadServerItems(h.TestbedCase):
         # a later command in the same run still works with the good names
         rc, out, err, sent = self.run_fake(bad_list_server(), "--keep-going", "-c",
                                            "folders; examine Good")
-        self.assertEqual(rc, 3, err)
+        self.assertEqual(rc, 7, err)
         self.assertRegex(sent.decode("latin-1"), r"EXAMINE Good\r\n")
 
 

@@ -369,6 +369,8 @@ static void dump_response(struct ims_buf *b, const struct ims_response *r)
 		}
 		put(b, " ");
 		put_bytes(b, r->text, r->text_len);
+		if (r->lenient != NULL)
+			putf(b, " | lenient: %s", r->lenient);
 		return;
 	}
 	if (r->has_number)
@@ -376,6 +378,8 @@ static void dump_response(struct ims_buf *b, const struct ims_response *r)
 	putf(b, " %s ", r->keyword);
 	dump_value(b, r->args);
 	dump_typed(b, r);
+	if (r->lenient != NULL)
+		putf(b, " | lenient: %s", r->lenient);
 }
 
 /* ---- running a case ---- */

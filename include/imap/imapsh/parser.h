@@ -411,6 +411,14 @@ struct ims_response {
 	int has_number;
 	const struct ims_value *args; /* a list: the values after the keyword (data),
 	                               * or the code's arguments (status) */
+	/* Words when a grammar slip in a response whose meaning survives was
+	 * forgiven (see ims_parser_lenient), else NULL: a QUOTA without its
+	 * resource list, a CAPABILITY, PERMANENTFLAGS, BADCHARSET or UNSEEN
+	 * code with arguments that cannot be read (then IMS_CODE_OTHER; the
+	 * codes sync rests on, UIDVALIDITY, UIDNEXT, HIGHESTMODSEQ, MODIFIED,
+	 * APPENDUID and COPYUID, stay strict), a malformed QUOTAROOT, ID or
+	 * NAMESPACE (then IMS_DATA_OTHER, its typed content left out). */
+	const char *lenient;
 	union {
 		struct ims_fetch fetch;
 		struct ims_list_entry list;
@@ -461,6 +469,12 @@ void ims_parser_free(struct ims_parser **p);
 
 void ims_parser_set_literal_fn(struct ims_parser *p, ims_literal_fn fn, void *ctx);
 void ims_parser_set_line_fn(struct ims_parser *p, ims_line_fn fn, void *ctx);
+/* Grammar slips in responses that change no state (QUOTA, QUOTAROOT, ID,
+ * NAMESPACE, response codes) are always forgiven, with words in
+ * r->lenient.  With all on, a typed parse that fails for any kind is
+ * forgiven the same way (the framing, literals and limits stay strict):
+ * for showing what a server sent as it sent it (quote). */
+void ims_parser_lenient(struct ims_parser *p, int all);
 /* Keep the bytes of each response as received (lines with CRLF, literal
  * data held in memory), readable with ims_parser_raw(). */
 void ims_parser_keep_raw(struct ims_parser *p, int on);
