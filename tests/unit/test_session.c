@@ -582,8 +582,10 @@ static void test_scram_sha1_saslprep_and_binding(void **state)
 	          "n,,n=user,r=abc123", sf,
 	          "c=biws,r=abc123def,p=caf0pDoBuBejD03S900p4IE4K2piXnpCEFXlZfRwlJY=",
 	          "v=/wjFr1MeD2NikmHv9aEX9h7CldLHxF5gmEHMEh3+pvE=");
-	scram_run(IMS_HASH_SHA256, 'n', NULL, 0, "us\xc2\xad" "er", "\xe2\x85\xa8", "abc123",
-	          "n,,n=user,r=abc123", sf,
+	scram_run(IMS_HASH_SHA256, 'n', NULL, 0,
+	          "us\xc2\xad"
+	          "er",
+	          "\xe2\x85\xa8", "abc123", "n,,n=user,r=abc123", sf,
 	          "c=biws,r=abc123def,p=caf0pDoBuBejD03S900p4IE4K2piXnpCEFXlZfRwlJY=",
 	          "v=/wjFr1MeD2NikmHv9aEX9h7CldLHxF5gmEHMEh3+pvE=");
 	scram_run(
@@ -607,7 +609,10 @@ static void test_scram_sha1_saslprep_and_binding(void **state)
 	ims__scram_init(&sc);
 	assert_int_equal(ims__scram_first(&sc, "user", NULL, "abc123", &out, &err), IMS_OK);
 	ims_buf_reset(&out);
-	assert_int_equal(ims__scram_final(&sc, "pen\x7f" "cil", sf, strlen(sf), &out, &err),
+	assert_int_equal(ims__scram_final(&sc,
+	                                  "pen\x7f"
+	                                  "cil",
+	                                  sf, strlen(sf), &out, &err),
 	                 IMS_ERR_USAGE);
 	assert_int_equal(out.len, 0);
 	ims__scram_release(&sc);
