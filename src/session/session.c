@@ -1302,7 +1302,8 @@ ims_err ims_session_start(struct ims_session *s, const char *greeting, struct im
 	if (e != IMS_OK)
 		goto out;
 	if (r->type != IMS_RESP_UNTAGGED || r->cond == IMS_COND_NONE ||
-	    (r->cond != IMS_COND_OK && r->cond != IMS_COND_PREAUTH && r->cond != IMS_COND_BYE)) {
+	    (r->cond != IMS_COND_OK && r->cond != IMS_COND_PREAUTH && r->cond != IMS_COND_BYE &&
+	     r->cond != IMS_COND_NO)) {
 		e = greeting_fail(s, IMS_ERR_PROTOCOL,
 		                  "the server's first line is not an IMAP greeting", "", err);
 		goto out;
@@ -1321,6 +1322,13 @@ ims_err ims_session_start(struct ims_session *s, const char *greeting, struct im
 		ims_buf_release(&line);
 	}
 	ims__server_words(r->text, w, sizeof(w));
+	if (r->cond == IMS_COND_NO) {
+		/* not in the grammar, but sent (an overloaded or blocking server):
+		 * a refusal, in the server's words */
+		ims__set_state(s, IMS_STATE_LOGOUT);
+		e = greeting_fail(s, IMS_ERR_NET, "the server refused the connection", w, err);
+		goto out;
+	}
 	if (r->cond == IMS_COND_BYE) {
 		free(s->bye);
 		s->bye = ims__strndup(r->text, r->text_len);

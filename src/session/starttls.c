@@ -89,7 +89,7 @@ ims_err ims_starttls_negotiate(struct ims_stream *s, char *greeting_r, size_t gn
 		    err,
 		    "the server sent a PREAUTH greeting, which cannot be upgraded to TLS; refusing",
 		    NULL);
-	if (strncasecmp(line, "* BYE", 5) == 0) {
+	if (strncasecmp(line, "* BYE", 5) == 0 || strncasecmp(line, "* NO", 4) == 0) {
 		char w[400];
 
 		ims__server_words(line, w, 200);

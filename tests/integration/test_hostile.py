@@ -208,6 +208,23 @@ class Greetings(HostileCase):
                 self.assert_no_credentials_sent(r)
                 self.assert_clean(r)
 
+    def test_refusing_greeting_shows_the_servers_words(self):
+        # * BYE is the grammar's refusal, * NO is not in it but is sent
+        # (an overloaded server): both are a refusal in the server's words,
+        # sanitised, exit 3, over implicit TLS and before STARTTLS
+        for greeting, words in (("* NO [UNAVAILABLE] Server overloaded, try later\r\n",
+                                 rb"Server overloaded, try later"),
+                                ("* BYE Too many connections from your IP\x1b[2J\r\n",
+                                 rb"Too many connections from your IP\^\[\[2J")):
+            for starttls in (False, True):
+                with self.subTest(greeting=greeting[:6], starttls=starttls):
+                    r = self.fake([["send", greeting], ["read", 1]], "namespace",
+                                  starttls=starttls)
+                    self.assert_fails(r, 3, r"refused the connection")
+                    self.assertRegex(r.err, words)
+                    self.assert_no_credentials_sent(r)
+                    self.assert_clean(r)
+
     def test_garbage_greeting_before_starttls(self):
         for name, script in GARBAGE_GREETINGS.items():
             with self.subTest(greeting=name):
