@@ -10,6 +10,7 @@
 #include <strings.h>
 
 #include "imapsh/seqset.h"
+#include "imapsh/utf7.h"
 
 /* ---- helpers ---- */
 
@@ -31,6 +32,28 @@ static ims_err fail_on(ims_err e, struct ims_error *err, const char *what, const
 	free(t);
 	ims_error_prefix(err, "%s %s", what, w);
 	return e;
+}
+
+/* fail_on for a folder name as sent: shown as the user knows it, UTF-8
+ * (decoded from modified UTF-7 unless UTF8=ACCEPT is on; a name that does
+ * not decode is shown as sent, sanitised). */
+static ims_err fail_name(const struct ims_session *s, ims_err e, struct ims_error *err,
+                         const char *what, const char *name, size_t len)
+{
+	struct ims_buf u;
+	struct ims_error ue;
+	ims_err r;
+
+	if (e == IMS_OK || s->utf8)
+		return fail_on(e, err, what, name, len);
+	ims_buf_init(&u, 4096);
+	ims_error_init(&ue);
+	if (ims_utf7_decode(name, len, &u, &ue) == IMS_OK && u.data != NULL)
+		r = fail_on(e, err, what, u.data, u.len);
+	else
+		r = fail_on(e, err, what, name, len);
+	ims_buf_release(&u);
+	return r;
 }
 
 static ims_err cmd_fail(struct ims_cmd *c, struct ims_error *err, const char *what)
@@ -233,7 +256,7 @@ ims_err ims_session_select(struct ims_session *s, const char *mbox, size_t len, 
 	} else {
 		ims__folder_clear(&s->folder);
 	}
-	return fail_on(e, err, read_only ? "examine" : "select", mbox, len);
+	return fail_name(s, e, err, read_only ? "examine" : "select", mbox, len);
 }
 
 ims_err ims_session_select_ahead(struct ims_session *s, const char *mbox, size_t len, int read_only,
@@ -463,7 +486,7 @@ ims_err ims_session_status(struct ims_session *s, const char *mbox, size_t len, 
 	if (e == IMS_OK && !x.got)
 		e = ims_error_set(err, IMS_ERR_NO,
 		                  "the server answered OK but sent no STATUS data");
-	return fail_on(e, err, "status", mbox, len);
+	return fail_name(s, e, err, "status", mbox, len);
 }
 
 ims_err ims_session_status_many(struct ims_session *s, const char *const *mboxes,
@@ -510,7 +533,7 @@ ims_err ims_session_status_many(struct ims_session *s, const char *const *mboxes
 			errs[i] = e;
 		if (e != IMS_OK && (first == IMS_OK || (first == IMS_ERR_NO && e != IMS_ERR_NO))) {
 			ims_error_copy(err, &one);
-			fail_on(e, err, "status", mboxes[i], lens[i]);
+			fail_name(s, e, err, "status", mboxes[i], lens[i]);
 			first = e;
 		}
 		if (ims__check(s, err) != IMS_OK)
@@ -532,7 +555,7 @@ static ims_err simple_mbox(struct ims_session *s, const char *verb, const char *
 		return err->code;
 	if (ims_cmd_astring(&c, mbox, len) != IMS_OK)
 		return cmd_fail(&c, err, what);
-	return fail_on(ims__run(s, &c, NULL, err), err, what, mbox, len);
+	return fail_name(s, ims__run(s, &c, NULL, err), err, what, mbox, len);
 }
 
 ims_err ims_session_create(struct ims_session *s, const char *mbox, size_t len,
@@ -569,7 +592,7 @@ ims_err ims_session_rename(struct ims_session *s, const char *from, size_t from_
 	if (ims_cmd_astring(&c, from, from_len) != IMS_OK ||
 	    ims_cmd_astring(&c, to, to_len) != IMS_OK)
 		return cmd_fail(&c, err, "rename");
-	return fail_on(ims__run(s, &c, NULL, err), err, "rename", from, from_len);
+	return fail_name(s, ims__run(s, &c, NULL, err), err, "rename", from, from_len);
 }
 
 /* ---- GETQUOTAROOT ---- */
@@ -643,7 +666,7 @@ ims_err ims_session_getquotaroot(struct ims_session *s, const char *mbox, size_t
 		return cmd_fail(&c, err, "quota");
 	h.untagged = quota_untagged;
 	h.ctx = res;
-	return fail_on(ims__run(s, &c, &h, err), err, "quota", mbox, len);
+	return fail_name(s, ims__run(s, &c, &h, err), err, "quota", mbox, len);
 }
 
 /* ---- FETCH ---- */
@@ -957,7 +980,7 @@ static ims_err copy_or_move(struct ims_session *s, const char *verb, const char 
 	h.untagged = copy_untagged;
 	h.tagged = copy_tagged;
 	h.ctx = &x;
-	return fail_on(ims__run(s, &c, &h, err), err, what, mbox, len);
+	return fail_name(s, ims__run(s, &c, &h, err), err, what, mbox, len);
 }
 
 ims_err ims_session_uid_copy(struct ims_session *s, const char *uids, const char *mbox, size_t len,
@@ -1109,7 +1132,7 @@ ims_err ims_session_append(struct ims_session *s, const char *mbox, size_t len,
 	ims_cmd_release(&c);
 	if (e == IMS_OK)
 		e = ims_session_wait(s, id, err);
-	return fail_on(e, err, "append to", mbox, len);
+	return fail_name(s, e, err, "append to", mbox, len);
 }
 
 /* ---- IDLE ---- */

@@ -60,6 +60,24 @@ class Quirks(HostileCase):
         self.assertEqual(r.rc, 0, r)
         self.assertIn(b'* QUOTA "ROOT"', r.out)
 
+    def test_courier_folder_names_in_errors_are_utf8(self):
+        """Courier and Cyrus keep folders under `INBOX.` with names in
+        modified UTF-7 (`INBOX.&ZeVnLA-` is INBOX.日本); a refused copy,
+        move, select or status once showed the wire name.  Every error
+        shows the name as the user typed it."""
+        rules = [[r"(?i)^(SELECT|EXAMINE) INBOX$", select_reply()],
+                 [r"(?i)^UID SEARCH ", "* SEARCH 5\r\n{tag} OK done\r\n"],
+                 [r"(?i)^(UID )?(COPY|MOVE) ", "{tag} NO [TRYCREATE] Mailbox does not exist\r\n"],
+                 [r"(?i)^(SELECT|EXAMINE|STATUS) ", "{tag} NO Mailbox does not exist\r\n"]]
+        for cmd in ("select INBOX; copy 5 INBOX.日本", "select INBOX; move 5 INBOX.日本",
+                    "select INBOX.日本", "status INBOX.日本"):
+            with self.subTest(cmd=cmd):
+                r = self.served(PLAIN_CAPS + " MOVE", rules, "-c", cmd)
+                self.assertEqual(r.rc, 1, r)
+                self.assertIn("INBOX.日本".encode(), r.err)
+                self.assertNotIn(b"&ZeVnLA-", r.err)
+                self.assertIn(b"&ZeVnLA-", r.srv.conns[0].client_bytes)
+
     def test_quote_shows_a_response_the_typed_grammar_refuses(self):
         """quote's job is to show what the server sent (issue: `quote
         'GETQUOTAROOT INBOX'` against Courier exited 3): even a FETCH the
