@@ -94,75 +94,6 @@ static const char *default_folder(struct cli *c)
 	return "INBOX";
 }
 
-/* The shell's folder cache (Tab completion): with replace, the names
- * become the cache; otherwise they are added to it and drop (may be
- * NULL) is taken out.  Out of memory leaves the cache as it was.  Only
- * the shell completes (and frees the cache when it ends). */
-static void cache_update(struct cli *c, const char *const *add, size_t n_add, const char *drop,
-                         int replace)
-{
-	size_t n_old = replace ? 0 : c->n_folders, i, k = 0, m;
-	char **v;
-
-	if (!c->interactive)
-		return;
-	v = calloc(n_old + n_add + 1, sizeof(*v));
-	if (v == NULL)
-		return;
-	for (i = 0; i < n_old + n_add; i++) {
-		const char *s = i < n_old ? c->folders[i] : add[i - n_old];
-
-		if (drop != NULL && strcmp(s, drop) == 0)
-			continue;
-		for (m = 0; m < k && strcmp(v[m], s) != 0; m++)
-			;
-		if (m < k)
-			continue;
-		v[k] = strdup(s);
-		if (v[k] == NULL) {
-			while (k > 0)
-				free(v[--k]);
-			free(v);
-			return;
-		}
-		k++;
-	}
-	cli_folders_set(c, v, k);
-}
-
-void cli_folders_fill(struct cli *c)
-{
-	struct ims_list_result res;
-	struct ims_error err;
-	enum ims_state st;
-	char **names = NULL;
-	size_t i, n = 0;
-
-	if (!c->interactive || c->folders_asked || c->folders != NULL || c->sess == NULL)
-		return;
-	st = ims_session_state(c->sess);
-	if (st != IMS_STATE_AUTHENTICATED && st != IMS_STATE_SELECTED)
-		return;
-	c->folders_asked = 1;
-	ims_list_result_init(&res);
-	ims_error_init(&err);
-	if (ims_session_list(c->sess, "", "*", 0, &res, &err) == IMS_OK)
-		names = calloc(res.n + 1, sizeof(*names));
-	for (i = 0; names != NULL && i < res.n; i++) {
-		struct ims_buf b;
-
-		ims_buf_init(&b, 0);
-		/* a name that cannot make the round trip is left out */
-		if (cli_mbox_from_server(c, res.v[i].name, res.v[i].name_len, &b) == IMS_OK &&
-		    b.data != NULL)
-			names[n++] = ims_buf_take(&b, NULL);
-		ims_buf_release(&b);
-	}
-	ims_list_result_release(&res);
-	if (names != NULL)
-		cli_folders_set(c, names, n);
-}
-
 /* One folder name from the user, on the wire. */
 static ims_err encode(struct cli *c, const char *name, struct ims_buf *wire)
 {
@@ -522,7 +453,7 @@ static ims_err cmd_folders(struct cli *c, int argc, char **argv)
 		goto out;
 	for (i = 0; i < n; i++)
 		names[i] = rows[i].name;
-	cache_update(c, names, n, NULL, argc == 1 || strcmp(pattern, "*") == 0);
+	cli_folders_update(c, names, n, NULL, argc == 1 || strcmp(pattern, "*") == 0);
 	if (n == 0 && argc > 1) {
 		char safe[512];
 
@@ -776,7 +707,7 @@ static ims_err cmd_mkdir(struct cli *c, int argc, char **argv)
 	ims_buf_release(&wire);
 	if (e != IMS_OK)
 		return folder_fail(c, e, "mkdir", name);
-	cache_update(c, &name, 1, NULL, 0);
+	cli_folders_update(c, &name, 1, NULL, 0);
 	done(c, "name", name, "created", 1, "created");
 	return IMS_OK;
 }
@@ -833,7 +764,7 @@ static ims_err cmd_rmdir(struct cli *c, int argc, char **argv)
 	ims_buf_release(&wire);
 	if (e != IMS_OK)
 		return folder_fail(c, e, "rmdir", name);
-	cache_update(c, NULL, 0, name, 0);
+	cli_folders_update(c, NULL, 0, name, 0);
 	done(c, "name", name, "deleted", 1, "deleted");
 	return IMS_OK;
 }
@@ -855,7 +786,7 @@ static ims_err cmd_rename(struct cli *c, int argc, char **argv)
 	ims_buf_release(&w2);
 	if (e != IMS_OK)
 		return folder_fail(c, e, "rename", from);
-	cache_update(c, &to, 1, strcasecmp(from, "INBOX") == 0 ? NULL : from, 0);
+	cli_folders_update(c, &to, 1, strcasecmp(from, "INBOX") == 0 ? NULL : from, 0);
 	if (strcmp(c->folder, from) == 0 && strcasecmp(from, "INBOX") != 0)
 		snprintf(c->folder, sizeof(c->folder), "%s", to);
 	if (c->o.json) {

@@ -234,3 +234,5 @@ const char *cli_opt_synopsis(const struct cli_opt *o, char *buf, size_t n)
 		snprintf(buf, n, "%s--%s", sh, o->name);
 	return buf;
 }
+
+const struct cli_opt cli_opts_json[] = {CLI_OPT_JSON, CLI_OPT_LIST_END};
