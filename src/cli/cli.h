@@ -195,6 +195,10 @@ void cli_cmd_help(const struct cli_cmd *cmd, FILE *f);
  * addresses live in c). */
 ims_err cli_connect_params(struct cli *c, const struct cli_target *t,
                            struct ims_connect_params *p) IMS_MUST_CHECK;
+/* The server a command names (arg, parsed as cli_parse_target does) or,
+ * with arg NULL, the one the shell or the command line chose; a usage
+ * error when there is none. */
+ims_err cli_target_or_current(struct cli *c, const char *arg, struct cli_target *t) IMS_MUST_CHECK;
 /* Parse HOST, HOST:PORT, USER@HOST, imaps://... into t. */
 ims_err cli_parse_target(const char *s, struct cli_target *t, struct ims_error *err);
 

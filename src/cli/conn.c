@@ -736,3 +736,14 @@ ims_err cli_connect_params(struct cli *c, const struct cli_target *t, struct ims
 	p->tls.timeout_ms = p->timeout_ms;
 	return IMS_OK;
 }
+
+ims_err cli_target_or_current(struct cli *c, const char *arg, struct cli_target *t)
+{
+	if (arg != NULL)
+		return cli_parse_target(arg, t, &c->err);
+	if (!c->t.set)
+		return ims_error_set(&c->err, IMS_ERR_USAGE,
+		                     "no server given (imapsh cert HOST[:PORT])");
+	*t = c->t;
+	return IMS_OK;
+}
