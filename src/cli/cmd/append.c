@@ -89,11 +89,117 @@ static ims_err spool(struct cli *c, int in, int *fd_r)
 	return IMS_OK;
 }
 
+/* --flags FLAG,...: the flag words into flags[0..*n_r); they may point
+ * into buf, which holds a copy of the option's value. */
+static ims_err append_flags(struct cli *c, const char *opt, char *buf, size_t bufn,
+                            const char **flags, size_t *n_r)
+{
+	char *p, *save = NULL;
+	size_t nf = 0;
+
+	*n_r = 0;
+	if (opt == NULL)
+		return IMS_OK;
+	if (strlen(opt) >= bufn)
+		return ims_error_set(&c->err, IMS_ERR_USAGE, "append: --flags is too long");
+	snprintf(buf, bufn, "%s", opt);
+	for (p = strtok_r(buf, ", ", &save); p != NULL; p = strtok_r(NULL, ", ", &save)) {
+		if (nf == MAX_FLAGS)
+			return ims_error_set(&c->err, IMS_ERR_USAGE, "at most %d flags", MAX_FLAGS);
+		if (cmd_flag_word(c, p, &flags[nf]) != IMS_OK)
+			return c->err.code;
+		/* flag_word may return p itself: it lives in buf. */
+		nf++;
+	}
+	*n_r = nf;
+	return IMS_OK;
+}
+
+/* The message to send, open in fs->fd with its size in st->st_size: a
+ * regular file as it is; anything else (a pipe, a terminal) spooled to
+ * a temporary file first.  Nothing is open after a failure. */
+static ims_err append_open(struct cli *c, const char *file, struct fd_source *fs, struct stat *st)
+{
+	const char *name = strcmp(file, "-") == 0 ? "standard input" : file;
+	off_t pos;
+	ims_err e;
+
+	fs->fd = strcmp(file, "-") == 0 ? dup(STDIN_FILENO) : open(file, O_RDONLY | O_CLOEXEC);
+	if (fs->fd < 0)
+		return ims_error_set(&c->err, IMS_ERR_IO, "append: %s: %s", name, strerror(errno));
+	if (fstat(fs->fd, st) != 0 || !S_ISREG(st->st_mode)) {
+		int sp;
+
+		if (fstat(fs->fd, st) == 0 && S_ISDIR(st->st_mode)) {
+			close(fs->fd);
+			return ims_error_set(&c->err, IMS_ERR_USAGE, "append: %s is a directory",
+			                     file);
+		}
+		e = spool(c, fs->fd, &sp);
+		close(fs->fd);
+		if (e != IMS_OK)
+			return e;
+		fs->fd = sp;
+		if (fstat(fs->fd, st) != 0) {
+			close(fs->fd);
+			return ims_error_set(&c->err, IMS_ERR_IO, "append: %s", strerror(errno));
+		}
+	}
+	/* Standard input may be a file read in part already. */
+	pos = lseek(fs->fd, 0, SEEK_CUR);
+	if (pos > 0 && pos <= st->st_size)
+		st->st_size -= pos;
+	if (st->st_size == 0) {
+		close(fs->fd);
+		return ims_error_set(&c->err, IMS_ERR_USAGE, "append: %s is empty", name);
+	}
+	return IMS_OK;
+}
+
+/* Where the message went: its UID (UIDPLUS) when the server said. */
+static ims_err append_report(struct cli *c, const char *folder, int json,
+                             const struct ims_append_result *ar, int64_t size)
+{
+	char safe[512];
+
+	cli_safe(folder, safe, sizeof(safe));
+	if (json) {
+		struct json_out j;
+
+		json_init(&j, stdout);
+		json_begin_object(&j);
+		json_kv_str(&j, "folder", folder);
+		json_key(&j, "uidvalidity");
+		if (ar->have_uid)
+			(void)ims_json_uint(&j.w, ar->uidvalidity);
+		else
+			json_null(&j);
+		json_key(&j, "uid");
+		if (ar->have_uid)
+			(void)ims_json_uint(&j.w, ar->uid);
+		else
+			json_null(&j);
+		json_kv_int(&j, "size", size);
+		json_end_object(&j);
+		json_finish(&j);
+	} else if (c->out_tty) {
+		if (!c->o.quiet) {
+			if (ar->have_uid)
+				printf("appended to %s as UID %u\n", safe, (unsigned)ar->uid);
+			else
+				printf("appended to %s\n", safe);
+		}
+	} else if (ar->have_uid) {
+		printf("%u\n", (unsigned)ar->uid);
+	}
+	return cli_stdout_check(c);
+}
+
 ims_err cmd_append(struct cli *c, int argc, char **argv)
 {
 	static const char u[] = "append FOLDER FILE [--flags FLAG,...] [--date DATE]";
 	const char *flags[MAX_FLAGS];
-	char flagbuf[1024], date[64], safe[512];
+	char flagbuf[1024], date[64];
 	struct ims_append_result ar;
 	struct ims_source src;
 	struct fd_source fs = {-1, 0};
@@ -108,69 +214,16 @@ ims_err cmd_append(struct cli *c, int argc, char **argv)
 	if (lo.npos != 2)
 		return cmd_usage(c, u);
 	file = lo.pos[1];
-	if (lo.flags != NULL) {
-		char *p, *save = NULL;
-
-		if (strlen(lo.flags) >= sizeof(flagbuf))
-			return ims_error_set(&c->err, IMS_ERR_USAGE, "append: --flags is too long");
-		snprintf(flagbuf, sizeof(flagbuf), "%s", lo.flags);
-		for (p = strtok_r(flagbuf, ", ", &save); p != NULL;
-		     p = strtok_r(NULL, ", ", &save)) {
-			if (nf == MAX_FLAGS)
-				return ims_error_set(&c->err, IMS_ERR_USAGE, "at most %d flags",
-				                     MAX_FLAGS);
-			if (cmd_flag_word(c, p, &flags[nf]) != IMS_OK)
-				return c->err.code;
-			/* flag_word may return p itself: it lives in flagbuf. */
-			nf++;
-		}
-	}
+	if (append_flags(c, lo.flags, flagbuf, sizeof(flagbuf), flags, &nf) != IMS_OK)
+		return c->err.code;
 	if (lo.date != NULL && ims_datetime_imap(lo.date, date, sizeof(date)) != 0)
 		return ims_error_set(
 		    &c->err, IMS_ERR_USAGE,
 		    "append: --date '%s': want 2026-01-31, 2026-01-31T10:00:00+01:00 "
 		    "or 31-Jan-2026 10:00:00 +0100",
 		    lo.date);
-	/* The message: a regular file as it is; anything else spooled. */
-	if (strcmp(file, "-") == 0) {
-		fs.fd = dup(STDIN_FILENO);
-	} else {
-		fs.fd = open(file, O_RDONLY | O_CLOEXEC);
-	}
-	if (fs.fd < 0)
-		return ims_error_set(&c->err, IMS_ERR_IO, "append: %s: %s",
-		                     strcmp(file, "-") == 0 ? "standard input" : file,
-		                     strerror(errno));
-	if (fstat(fs.fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		int sp;
-
-		if (fstat(fs.fd, &st) == 0 && S_ISDIR(st.st_mode)) {
-			close(fs.fd);
-			return ims_error_set(&c->err, IMS_ERR_USAGE, "append: %s is a directory",
-			                     file);
-		}
-		e = spool(c, fs.fd, &sp);
-		close(fs.fd);
-		if (e != IMS_OK)
-			return e;
-		fs.fd = sp;
-		if (fstat(fs.fd, &st) != 0) {
-			close(fs.fd);
-			return ims_error_set(&c->err, IMS_ERR_IO, "append: %s", strerror(errno));
-		}
-	}
-	{
-		/* Standard input may be a file read in part already. */
-		off_t pos = lseek(fs.fd, 0, SEEK_CUR);
-
-		if (pos > 0 && pos <= st.st_size)
-			st.st_size -= pos;
-	}
-	if (st.st_size == 0) {
-		close(fs.fd);
-		return ims_error_set(&c->err, IMS_ERR_USAGE, "append: %s is empty",
-		                     strcmp(file, "-") == 0 ? "standard input" : file);
-	}
+	if ((e = append_open(c, file, &fs, &st)) != IMS_OK)
+		return e;
 	if ((e = cli_ready(c)) != IMS_OK) {
 		close(fs.fd);
 		return e;
@@ -192,35 +245,5 @@ ims_err cmd_append(struct cli *c, int argc, char **argv)
 	ims_buf_release(&wire);
 	if (e != IMS_OK)
 		return e;
-	cli_safe(lo.pos[0], safe, sizeof(safe));
-	if (lo.json) {
-		struct json_out j;
-
-		json_init(&j, stdout);
-		json_begin_object(&j);
-		json_kv_str(&j, "folder", lo.pos[0]);
-		json_key(&j, "uidvalidity");
-		if (ar.have_uid)
-			(void)ims_json_uint(&j.w, ar.uidvalidity);
-		else
-			json_null(&j);
-		json_key(&j, "uid");
-		if (ar.have_uid)
-			(void)ims_json_uint(&j.w, ar.uid);
-		else
-			json_null(&j);
-		json_kv_int(&j, "size", (int64_t)st.st_size);
-		json_end_object(&j);
-		json_finish(&j);
-	} else if (c->out_tty) {
-		if (!c->o.quiet) {
-			if (ar.have_uid)
-				printf("appended to %s as UID %u\n", safe, (unsigned)ar.uid);
-			else
-				printf("appended to %s\n", safe);
-		}
-	} else if (ar.have_uid) {
-		printf("%u\n", (unsigned)ar.uid);
-	}
-	return cli_stdout_check(c);
+	return append_report(c, lo.pos[0], lo.json, &ar, (int64_t)st.st_size);
 }

@@ -279,6 +279,122 @@ static void warn_unusable(const char *what, const char *raw, size_t len)
 	ims_buf_release(&b);
 }
 
+/* The LIST pattern on the wire.  Without UTF8=ACCEPT a pattern with
+ * non-ASCII characters cannot be matched on the wire (modified UTF-7
+ * groups characters in base64 runs, so "送信*" is not a prefix of
+ * "送信済み"): ask for everything under its ASCII beginning (*local_r
+ * set) and match the decoded names here. */
+static ims_err folders_pattern(struct cli *c, const char *pattern, struct ims_buf *wire,
+                               int *local_r)
+{
+	size_t i, cut = strlen(pattern);
+	char *head;
+	ims_err e;
+
+	*local_r = 0;
+	if (!ims_session_utf8(c->sess)) {
+		for (i = 0; pattern[i] != '\0'; i++)
+			if ((unsigned char)pattern[i] >= 0x80)
+				break;
+		if (pattern[i] != '\0') {
+			cut = i;
+			*local_r = 1;
+		}
+	}
+	if (!*local_r)
+		return cli_mbox_encode(c, pattern, wire);
+	head = strdup(pattern);
+	if (head == NULL)
+		return ims_error_nomem(&c->err);
+	head[cut] = '\0';
+	e = cli_mbox_encode(c, head, wire);
+	free(head);
+	if (e == IMS_OK && ims_buf_putc(wire, '*') != IMS_OK)
+		e = ims_error_nomem(&c->err);
+	return e;
+}
+
+/* A row's counts (LIST-STATUS) and special-use role, in lower case. */
+static void frow_fill(struct frow *r, const struct ims_mailbox_info *mi)
+{
+	size_t k;
+
+	r->mi = mi;
+	if (mi->has_status && (mi->status.have & IMS_STATUS_MESSAGES)) {
+		r->have_counts = 1;
+		r->messages = mi->status.messages;
+		r->unseen = mi->status.unseen;
+	}
+	if (mi->special_use != NULL) {
+		const char *s = mi->special_use + (mi->special_use[0] == '\\');
+
+		for (k = 0; s[k] != '\0' && k + 1 < sizeof(r->role); k++)
+			r->role[k] = (char)(s[k] >= 'A' && s[k] <= 'Z' ? s[k] + 32 : s[k]);
+		r->role[k] = '\0';
+	}
+}
+
+/* The rows of the LIST answer, names decoded (and matched here when
+ * local); a name that cannot be used is skipped with a warning and
+ * counted in *skipped_r, not the list. */
+static ims_err folders_rows(struct cli *c, const struct ims_list_result *res, const char *pattern,
+                            int local, struct frow *rows, size_t *n_r, size_t *skipped_r)
+{
+	size_t i, n = 0;
+	ims_err e;
+
+	for (i = 0; i < res->n; i++) {
+		const struct ims_mailbox_info *mi = &res->v[i];
+		struct frow *r = &rows[n];
+		struct ims_buf b;
+
+		ims_buf_init(&b, 0);
+		e = cli_mbox_from_server(c, mi->name, mi->name_len, &b);
+		if (e == IMS_ERR_PROTOCOL) {
+			warn_unusable("folders", mi->name, mi->name_len);
+			ims_buf_release(&b);
+			(*skipped_r)++;
+			continue;
+		}
+		if (e != IMS_OK || (r->name = ims_buf_take(&b, NULL)) == NULL) {
+			ims_buf_release(&b);
+			*n_r = n;
+			return ims_error_nomem(&c->err);
+		}
+		if (local && !glob_match(pattern, r->name, mi->delim)) {
+			free(r->name);
+			r->name = NULL;
+			continue;
+		}
+		frow_fill(r, mi);
+		n++;
+	}
+	*n_r = n;
+	return IMS_OK;
+}
+
+/* The rows counted, sorted and printed; the names become the shell's
+ * folder cache (all of it when the pattern was "*"). */
+static ims_err folders_show(struct cli *c, struct frow *rows, size_t n, const char **names, int all)
+{
+	size_t i;
+	ims_err e = folders_status(c, rows, n);
+
+	if (e != IMS_OK)
+		return e;
+	qsort(rows, n, sizeof(*rows), frow_cmp);
+	if (c->o.json)
+		folders_json(rows, n);
+	else
+		e = folders_text(c, rows, n);
+	if (e != IMS_OK)
+		return e;
+	for (i = 0; i < n; i++)
+		names[i] = rows[i].name;
+	cli_folders_update(c, names, n, NULL, all);
+	return IMS_OK;
+}
+
 static ims_err cmd_folders(struct cli *c, int argc, char **argv)
 {
 	const char *pattern = argc > 1 ? argv[1] : "*";
@@ -286,38 +402,12 @@ static ims_err cmd_folders(struct cli *c, int argc, char **argv)
 	struct ims_buf wire;
 	struct frow *rows = NULL;
 	const char **names = NULL;
-	size_t i, k, n = 0, cut, skipped = 0;
+	size_t i, n = 0, skipped = 0;
 	int local = 0;
 	ims_err e;
 
-	/* Without UTF8=ACCEPT a pattern with non-ASCII characters cannot be
-	 * matched on the wire (modified UTF-7 groups characters in base64
-	 * runs, so "送信*" is not a prefix of "送信済み"): ask for everything
-	 * under its ASCII beginning and match the decoded names here. */
-	cut = strlen(pattern);
-	if (!ims_session_utf8(c->sess)) {
-		for (i = 0; pattern[i] != '\0'; i++)
-			if ((unsigned char)pattern[i] >= 0x80)
-				break;
-		if (pattern[i] != '\0') {
-			cut = i;
-			local = 1;
-		}
-	}
 	ims_buf_init(&wire, 0);
-	if (local) {
-		char *head = strdup(pattern);
-
-		if (head == NULL)
-			return ims_error_nomem(&c->err);
-		head[cut] = '\0';
-		e = cli_mbox_encode(c, head, &wire);
-		free(head);
-		if (e == IMS_OK && ims_buf_putc(&wire, '*') != IMS_OK)
-			e = ims_error_nomem(&c->err);
-	} else {
-		e = cli_mbox_encode(c, pattern, &wire);
-	}
+	e = folders_pattern(c, pattern, &wire, &local);
 	if (e != IMS_OK) {
 		ims_buf_release(&wire);
 		return e;
@@ -336,58 +426,11 @@ static ims_err cmd_folders(struct cli *c, int argc, char **argv)
 		e = ims_error_nomem(&c->err);
 		goto out;
 	}
-	for (i = 0; i < res.n; i++) {
-		const struct ims_mailbox_info *mi = &res.v[i];
-		struct frow *r = &rows[n];
-		struct ims_buf b;
-
-		ims_buf_init(&b, 0);
-		e = cli_mbox_from_server(c, mi->name, mi->name_len, &b);
-		if (e == IMS_ERR_PROTOCOL) {
-			/* One name that cannot be used is skipped, not the list. */
-			warn_unusable("folders", mi->name, mi->name_len);
-			ims_buf_release(&b);
-			skipped++;
-			continue;
-		}
-		if (e != IMS_OK || (r->name = ims_buf_take(&b, NULL)) == NULL) {
-			ims_buf_release(&b);
-			e = ims_error_nomem(&c->err);
-			goto out;
-		}
-		if (local && !glob_match(pattern, r->name, mi->delim)) {
-			free(r->name);
-			r->name = NULL;
-			continue;
-		}
-		r->mi = mi;
-		if (mi->has_status && (mi->status.have & IMS_STATUS_MESSAGES)) {
-			r->have_counts = 1;
-			r->messages = mi->status.messages;
-			r->unseen = mi->status.unseen;
-		}
-		if (mi->special_use != NULL) {
-			const char *s = mi->special_use + (mi->special_use[0] == '\\');
-
-			for (k = 0; s[k] != '\0' && k + 1 < sizeof(r->role); k++)
-				r->role[k] = (char)(s[k] >= 'A' && s[k] <= 'Z' ? s[k] + 32 : s[k]);
-			r->role[k] = '\0';
-		}
-		n++;
-	}
-	e = folders_status(c, rows, n);
+	e = folders_rows(c, &res, pattern, local, rows, &n, &skipped);
+	if (e == IMS_OK)
+		e = folders_show(c, rows, n, names, argc == 1 || strcmp(pattern, "*") == 0);
 	if (e != IMS_OK)
 		goto out;
-	qsort(rows, n, sizeof(*rows), frow_cmp);
-	if (c->o.json)
-		folders_json(rows, n);
-	else
-		e = folders_text(c, rows, n);
-	if (e != IMS_OK)
-		goto out;
-	for (i = 0; i < n; i++)
-		names[i] = rows[i].name;
-	cli_folders_update(c, names, n, NULL, argc == 1 || strcmp(pattern, "*") == 0);
 	if (n == 0 && argc > 1) {
 		char safe[512];
 
@@ -408,8 +451,6 @@ out:
 	ims_list_result_release(&res);
 	return e;
 }
-
-/* ---- the table ------------------------------------------------------------ */
 
 /* clang-format off */
 static const struct cli_cmd folder_cmds[] = {
