@@ -115,11 +115,153 @@ static int first_word_is_target(struct cli *c, const char *word)
 	return 0;
 }
 
+/* imapsh --version */
+static int print_version(void)
+{
+	printf("imapsh %s (mbedTLS %s)\n", IMAPSH_VERSION, ims_tls_library_version());
+	printf("tls: 1.2 yes, 1.3 %s\n", ims_tls_has_tls13() ? "yes" : "no");
+	printf("features: COMPRESS=DEFLATE (zlib %s), SASL PLAIN LOGIN SCRAM-SHA-256 "
+	       "XOAUTH2 OAUTHBEARER EXTERNAL\n",
+	       ims_zlib_version());
+	return 0;
+}
+
+/* imapsh --help, or imapsh [TARGET] COMMAND --help: that command's help. */
+static int print_help(char **args, int n)
+{
+	const struct cli_cmd *cmd = NULL;
+	int first;
+
+	for (first = 0; first < n && first < 2 && cmd == NULL; first++)
+		cmd = cli_cmd_find(args[first]);
+	if (cmd != NULL)
+		cli_cmd_help(cmd, stdout);
+	else
+		usage_long();
+	return fflush(stdout) == 0 ? 0 : 6;
+}
+
+/* The end of a run that ran commands: the last failure said (unless the
+ * reader of stdout has gone or it was an interruption), the session
+ * closed, the exit status (a check's monitoring-plugin code when set). */
+static int finish(struct cli *c, ims_err e, int say)
+{
+	if (say && e != IMS_OK && e != IMS_ERR_CANCELLED && !c->out_closed && c->err.msg[0] != '\0')
+		(void)fail(c, e, c->err.msg);
+	cli_close(c);
+	cfg_release(&c->cfg);
+	if (c->exit_set)
+		return c->exit;
+	return cli_exit_code(e);
+}
+
+/* One command from the command line (argv[0] its name); a closed or full
+ * output is not success. */
+static int run_one(struct cli *c, int argc, char **argv)
+{
+	ims_err e = cli_cmd_run(c, argc, argv);
+
+	if (e == IMS_OK)
+		e = cli_stdout_check(c);
+	return finish(c, e, 1);
+}
+
+/* A URL with ;UID= and no command means fetch (RFC 5092). */
+static int run_url_fetch(struct cli *c)
+{
+	char uid[16];
+	char *fa[4] = {"fetch", uid, c->t.section[0] != '\0' ? c->t.section : NULL, NULL};
+
+	snprintf(uid, sizeof(uid), "%u", (unsigned)c->t.uid);
+	return run_one(c, fa[2] != NULL ? 3 : 2, fa);
+}
+
+/* No COMMAND: -c, a script, standard input, or the shell.  The modes
+ * print their own errors. */
+static int run_mode(struct cli *c)
+{
+	ims_err e;
+
+	if (c->o.n_commands != 0 && c->o.script != NULL) {
+		cfg_release(&c->cfg);
+		return fail(c, IMS_ERR_USAGE, "-c and --script cannot be combined");
+	}
+	if (c->o.n_commands != 0) {
+		e = cli_run_strings(c, c->o.commands, c->o.n_commands);
+	} else if (c->o.script != NULL && strcmp(c->o.script, "-") != 0) {
+		FILE *f = fopen(c->o.script, "r");
+
+		if (f == NULL) {
+			char msg[1100];
+
+			snprintf(msg, sizeof(msg), "--script %s: %s", c->o.script, strerror(errno));
+			cfg_release(&c->cfg);
+			return fail(c, IMS_ERR_USAGE, msg);
+		}
+		e = cli_batch(c, f);
+		fclose(f);
+	} else if (c->o.script != NULL || !isatty(STDIN_FILENO)) {
+		e = cli_batch(c, stdin);
+	} else {
+		e = cli_repl(c);
+	}
+	return finish(c, e, 0);
+}
+
+/* The config file and the server: the TARGET word when the first word is
+ * not a command (*first_r 1 then).  A word that is neither, and does not
+ * look like a host, is a typo: a cron job's "imapsh lsit" must fail, not
+ * succeed quietly.  0, or the exit status with the error said. */
+static int setup(struct cli *c, char **args, int n, int *first_r)
+{
+	*first_r = 0;
+	cfg_init(&c->cfg);
+	if (cfg_load(&c->cfg, c->o.config, &c->err) != IMS_OK) {
+		cfg_release(&c->cfg);
+		return fail(c, c->err.code, c->err.msg);
+	}
+	if (n > 0 && cli_cmd_find(args[0]) == NULL) {
+		if (!first_word_is_target(c, args[0])) {
+			(void)fail(c, IMS_ERR_USAGE, c->err.msg);
+			usage_short(stderr);
+			cfg_release(&c->cfg);
+			return 2;
+		}
+		*first_r = 1;
+	}
+	if (cli_setup_target(c, *first_r ? args[0] : NULL) != IMS_OK) {
+		cfg_release(&c->cfg);
+		return fail(c, c->err.code, c->err.msg);
+	}
+	return 0;
+}
+
+/* What the words ask for, once the options are read. */
+static int run(struct cli *c, char **args, int n)
+{
+	int first, st = setup(c, args, n, &first);
+
+	if (st != 0)
+		return st;
+	if (first >= n && c->t.uid != 0 && c->o.n_commands == 0 && c->o.script == NULL)
+		return run_url_fetch(c);
+	if (first >= n)
+		return run_mode(c);
+	if (c->o.n_commands != 0 || c->o.script != NULL) {
+		cfg_release(&c->cfg);
+		return fail(c, IMS_ERR_USAGE,
+		            c->o.n_commands != 0
+		                ? "-c cannot be combined with a command on the command line"
+		                : "--script cannot be combined with a command on the command line");
+	}
+	return run_one(c, n - first, args + first);
+}
+
 int main(int argc, char **argv)
 {
 	struct cli c;
 	char **args;
-	int n = 0, help = 0, version = 0, first = 0;
+	int n = 0, help = 0, version = 0, st;
 	ims_err e;
 
 	/* Secrets from the environment are taken now and removed from it, so
@@ -145,131 +287,18 @@ int main(int argc, char **argv)
 	if (e != IMS_OK) {
 		(void)fail(&c, e, c.err.msg);
 		usage_short(stderr);
-		free(args);
-		return 2;
-	}
-	if (version) {
-		printf("imapsh %s (mbedTLS %s)\n", IMAPSH_VERSION, ims_tls_library_version());
-		printf("tls: 1.2 yes, 1.3 %s\n", ims_tls_has_tls13() ? "yes" : "no");
-		printf("features: COMPRESS=DEFLATE (zlib %s), SASL PLAIN LOGIN SCRAM-SHA-256 "
-		       "XOAUTH2 OAUTHBEARER EXTERNAL\n",
-		       ims_zlib_version());
-		free(args);
-		return 0;
-	}
-	if (c.o.completion != NULL) {
+		st = 2;
+	} else if (version) {
+		st = print_version();
+	} else if (c.o.completion != NULL) {
 		e = cli_completion_script(c.o.completion, stdout, &c.err);
-		free(args);
-		if (e != IMS_OK)
-			return fail(&c, e, c.err.msg);
-		return fflush(stdout) == 0 ? 0 : 6;
+		st = e != IMS_OK ? fail(&c, e, c.err.msg) : fflush(stdout) == 0 ? 0 : 6;
+	} else if (help) {
+		st = print_help(args, n);
+	} else {
+		c.color = c.out_tty && !c.o.no_color && getenv("NO_COLOR") == NULL;
+		st = run(&c, args, n);
 	}
-	if (help) {
-		/* imapsh [TARGET] COMMAND --help: that command's help */
-		const struct cli_cmd *cmd = NULL;
-
-		for (first = 0; first < n && first < 2 && cmd == NULL; first++)
-			cmd = cli_cmd_find(args[first]);
-		if (cmd != NULL)
-			cli_cmd_help(cmd, stdout);
-		else
-			usage_long();
-		free(args);
-		return fflush(stdout) == 0 ? 0 : 6;
-	}
-	c.color = c.out_tty && !c.o.no_color && getenv("NO_COLOR") == NULL;
-	cfg_init(&c.cfg);
-	if (cfg_load(&c.cfg, c.o.config, &c.err) != IMS_OK) {
-		cfg_release(&c.cfg);
-		free(args);
-		return fail(&c, c.err.code, c.err.msg);
-	}
-
-	/* TARGET (a server or an account name), unless the first word is a
-	 * command.  A word that is neither, and does not look like a host, is
-	 * a typo: a cron job's "imapsh lsit" must fail, not succeed quietly. */
-	if (n > 0 && cli_cmd_find(args[0]) == NULL) {
-		if (!first_word_is_target(&c, args[0])) {
-			(void)fail(&c, IMS_ERR_USAGE, c.err.msg);
-			usage_short(stderr);
-			free(args);
-			cfg_release(&c.cfg);
-			return 2;
-		}
-		first = 1;
-	}
-	if (cli_setup_target(&c, first ? args[0] : NULL) != IMS_OK) {
-		free(args);
-		cfg_release(&c.cfg);
-		return fail(&c, c.err.code, c.err.msg);
-	}
-	if (first >= n && c.t.uid != 0 && c.o.n_commands == 0 && c.o.script == NULL) {
-		/* A URL with ;UID= and no command means fetch (RFC 5092). */
-		char uid[16];
-		char *fa[4] = {"fetch", uid, c.t.section[0] != '\0' ? c.t.section : NULL, NULL};
-
-		snprintf(uid, sizeof(uid), "%u", (unsigned)c.t.uid);
-		e = cli_cmd_run(&c, fa[2] != NULL ? 3 : 2, fa);
-		free(args);
-		if (e == IMS_OK)
-			e = cli_stdout_check(&c);
-		if (e != IMS_OK && e != IMS_ERR_CANCELLED && !c.out_closed && c.err.msg[0] != '\0')
-			(void)fail(&c, e, c.err.msg);
-		cli_close(&c);
-		cfg_release(&c.cfg);
-		return cli_exit_code(e);
-	}
-	if (first >= n) {
-		/* No COMMAND: -c, a script, standard input, or the shell. */
-		free(args);
-		if (c.o.n_commands != 0 && c.o.script != NULL) {
-			cfg_release(&c.cfg);
-			return fail(&c, IMS_ERR_USAGE, "-c and --script cannot be combined");
-		}
-		if (c.o.n_commands != 0) {
-			e = cli_run_strings(&c, c.o.commands, c.o.n_commands);
-		} else if (c.o.script != NULL && strcmp(c.o.script, "-") != 0) {
-			FILE *f = fopen(c.o.script, "r");
-
-			if (f == NULL) {
-				char msg[1100];
-
-				snprintf(msg, sizeof(msg), "--script %s: %s", c.o.script,
-				         strerror(errno));
-				cfg_release(&c.cfg);
-				return fail(&c, IMS_ERR_USAGE, msg);
-			}
-			e = cli_batch(&c, f);
-			fclose(f);
-		} else if (c.o.script != NULL || !isatty(STDIN_FILENO)) {
-			e = cli_batch(&c, stdin);
-		} else {
-			e = cli_repl(&c);
-		}
-		/* The modes have printed their errors. */
-		cli_close(&c);
-		cfg_release(&c.cfg);
-		if (c.exit_set) /* a failing check's monitoring-plugin code */
-			return c.exit;
-		return cli_exit_code(e);
-	}
-	if (c.o.n_commands != 0 || c.o.script != NULL) {
-		free(args);
-		cfg_release(&c.cfg);
-		return fail(&c, IMS_ERR_USAGE,
-		            c.o.n_commands != 0
-		                ? "-c cannot be combined with a command on the command line"
-		                : "--script cannot be combined with a command on the command line");
-	}
-	e = cli_cmd_run(&c, n - first, args + first);
 	free(args);
-	if (e == IMS_OK)
-		e = cli_stdout_check(&c); /* a closed or full output is not success */
-	if (e != IMS_OK && e != IMS_ERR_CANCELLED && !c.out_closed && c.err.msg[0] != '\0')
-		(void)fail(&c, e, c.err.msg);
-	cli_close(&c);
-	cfg_release(&c.cfg);
-	if (c.exit_set) /* check's monitoring-plugin codes */
-		return c.exit;
-	return cli_exit_code(e);
+	return st;
 }
