@@ -37,38 +37,17 @@ struct want {
 	struct ims_buf data;
 	size_t cap;
 	int truncated;
-	int got;
 };
 
 struct show_ctx {
 	uint32_t uid;
 	struct want *w;
 	size_t n;
-	struct want *cur; /* the literal being streamed */
 	/* for --json, the same date and from as list: */
 	int64_t internaldate;
 	int have_from;
 	struct ims_buf from_name, from_addr;
 };
-
-/* "BODY[1.2]<0>" -> want whose section is "1.2", or NULL. */
-static struct want *want_for(struct show_ctx *x, const char *item)
-{
-	const char *lb, *rb;
-	size_t i, len;
-
-	if (item == NULL || strncasecmp(item, "BODY[", 5) != 0)
-		return NULL;
-	lb = item + 5;
-	rb = strchr(lb, ']');
-	if (rb == NULL)
-		return NULL;
-	len = (size_t)(rb - lb);
-	for (i = 0; i < x->n; i++)
-		if (strlen(x->w[i].section) == len && strncasecmp(x->w[i].section, lb, len) == 0)
-			return &x->w[i];
-	return NULL;
-}
 
 static ims_err want_put(struct want *w, const void *p, size_t n)
 {
@@ -83,71 +62,36 @@ static ims_err want_put(struct want *w, const void *p, size_t n)
 	return ims_buf_append(&w->data, p, n);
 }
 
-static ims_err show_write(void *ctx, const void *p, size_t n)
+/* Each section's sink: its bytes up to its cap. */
+static ims_err want_write(void *ctx, const void *p, size_t n)
 {
-	struct show_ctx *x = ctx;
-
-	return x->cur != NULL ? want_put(x->cur, p, n) : IMS_OK;
+	return want_put(ctx, p, n);
 }
 
-static ims_err show_literal(void *ctx, const struct ims_literal_info *li, struct ims_sink *sink_r,
-                            struct ims_error *err)
+/* The message's other items (with --json): the same date and from as
+ * list shows. */
+static ims_err show_meta(void *ctx, const struct ims_fetch *f, struct ims_error *err)
 {
 	struct show_ctx *x = ctx;
-	struct want *w;
+	const struct ims_address *a;
+	struct ims_error e;
 
 	(void)err;
-	if (li->kind != IMS_DATA_FETCH || li->nested || (li->uid != 0 && li->uid != x->uid))
-		return IMS_OK;
-	w = want_for(x, li->item);
-	if (w == NULL || w->got)
-		return IMS_OK;
-	w->got = 1;
-	x->cur = w;
-	sink_r->write = show_write;
-	sink_r->ctx = x;
-	return IMS_OK;
-}
-
-static ims_err show_message(void *ctx, const struct ims_fetch *f, struct ims_error *err)
-{
-	struct show_ctx *x = ctx;
-	size_t i;
-
-	x->cur = NULL;
-	if (!(f->have & IMS_FETCH_UID) || f->uid != x->uid)
-		return IMS_OK;
 	if (f->have & IMS_FETCH_INTERNALDATE)
 		x->internaldate = f->internaldate_epoch;
-	if ((f->have & IMS_FETCH_ENVELOPE) && f->envelope != NULL && f->envelope->from.n > 0) {
-		const struct ims_address *a = &f->envelope->from.v[0];
-		struct ims_error e;
-
-		x->have_from = 1;
+	if (!(f->have & IMS_FETCH_ENVELOPE) || f->envelope == NULL || f->envelope->from.n == 0)
+		return IMS_OK;
+	a = &f->envelope->from.v[0];
+	x->have_from = 1;
+	ims_buf_reset(&x->from_name);
+	ims_buf_reset(&x->from_addr);
+	if (a->name != NULL &&
+	    ims_rfc2047_decode(a->name, strlen(a->name), &x->from_name, NULL, &e) != IMS_OK)
 		ims_buf_reset(&x->from_name);
+	if (a->mailbox != NULL &&
+	    ims_buf_printf(&x->from_addr, "%s%s%s", a->mailbox, a->host != NULL ? "@" : "",
+	                   a->host != NULL ? a->host : "") != IMS_OK)
 		ims_buf_reset(&x->from_addr);
-		if (a->name != NULL &&
-		    ims_rfc2047_decode(a->name, strlen(a->name), &x->from_name, NULL, &e) != IMS_OK)
-			ims_buf_reset(&x->from_name);
-		if (a->mailbox != NULL &&
-		    ims_buf_printf(&x->from_addr, "%s%s%s", a->mailbox, a->host != NULL ? "@" : "",
-		                   a->host != NULL ? a->host : "") != IMS_OK)
-			ims_buf_reset(&x->from_addr);
-	}
-	for (i = 0; i < f->n_sections; i++) {
-		const struct ims_value *v = f->sections[i].value;
-		struct want *w;
-
-		if (f->sections[i].binary)
-			continue;
-		w = want_for(x, f->sections[i].item);
-		if (w == NULL)
-			continue;
-		if (v != NULL && !(v->flags & IMS_VF_STREAMED) && v->s != NULL && !w->got &&
-		    want_put(w, v->s, v->len) != IMS_OK)
-			return ims_error_nomem(err);
-		w->got = 1;
-	}
 	return IMS_OK;
 }
 
@@ -225,12 +169,13 @@ static ims_err page_out(struct cli *c, const char *s, size_t len)
 }
 
 /* The sections show asks for: the header, then every text part (never an
- * attachment), each with its cap; then one UID FETCH for all of them. */
+ * attachment), each with its cap; then one UID FETCH for all of them
+ * (ims_session_fetch_body, each section to its own sink). */
 static ims_err show_fetch(struct cli *c, struct show_ctx *x, const struct tree *t,
                           const unsigned char *roles, int json)
 {
-	struct ims_fetch_handler h;
-	struct ims_buf items;
+	struct ims_body_part more[MAX_TEXTS];
+	struct ims_body_fetch b;
 	size_t i, nw = 0;
 	char set[16], fold[512];
 	ims_err e;
@@ -250,33 +195,26 @@ static ims_err show_fetch(struct cli *c, struct show_ctx *x, const struct tree *
 		x->w[nw].part = i;
 		x->w[nw].cap = IMS_CAP_TEXT_FETCH;
 		ims_buf_init(&x->w[nw].data, 0);
+		memset(&more[nw - 1], 0, sizeof(more[0]));
+		more[nw - 1].section = x->w[nw].section;
+		more[nw - 1].max = t->v[i].size > IMS_CAP_TEXT_FETCH ? IMS_CAP_TEXT_FETCH : 0;
+		more[nw - 1].sink = (struct ims_sink){want_write, &x->w[nw]};
 		nw++;
 	}
 	x->n = nw;
-	ims_buf_init(&items, 0);
-	e = ims_buf_puts(&items, json ? "(UID INTERNALDATE ENVELOPE" : "(UID");
-	for (i = 0; i < nw && e == IMS_OK; i++) {
-		uint64_t size = x->w[i].part != (size_t)-1 ? t->v[x->w[i].part].size : 0;
-
-		if (size > IMS_CAP_TEXT_FETCH)
-			e = ims_buf_printf(&items, " BODY.PEEK[%s]<0.%u>", x->w[i].section,
-			                   IMS_CAP_TEXT_FETCH);
-		else
-			e = ims_buf_printf(&items, " BODY.PEEK[%s]", x->w[i].section);
-	}
-	if (e == IMS_OK)
-		e = ims_buf_putc(&items, ')');
-	if (e != IMS_OK) {
-		ims_buf_release(&items);
-		return ims_error_nomem(&c->err);
-	}
-	h.literal = show_literal;
-	h.message = show_message;
-	h.ctx = x;
 	snprintf(set, sizeof(set), "%" PRIu32, x->uid);
-	e = ims_session_uid_fetch(c->sess, set, items.data, &h, &c->err);
-	ims_buf_release(&items);
-	if (e == IMS_OK && !x->w[0].got)
+	memset(&b, 0, sizeof(b));
+	b.set = set;
+	b.want = x->uid;
+	b.section = x->w[0].section;
+	b.sink = (struct ims_sink){want_write, &x->w[0]};
+	b.more = more;
+	b.n_more = nw - 1;
+	b.items = json ? "INTERNALDATE ENVELOPE" : NULL;
+	b.message = show_meta;
+	b.ctx = x;
+	e = ims_session_fetch_body(c->sess, &b, &c->err);
+	if (e == IMS_OK && !b.found && !b.nil)
 		e = ims_error_set(&c->err, IMS_ERR_NO,
 		                  "show: no message with UID %" PRIu32 " in %s", x->uid,
 		                  cmd_cur_folder(c, fold, sizeof(fold)));
