@@ -240,7 +240,7 @@ void cli_warn(const char *fmt, ...) IMS_PRINTF(1, 2);
  * the line rule, cut with "..." to fit buf[0..n)); returns buf. */
 const char *cli_safe(const char *in, char *buf, size_t n);
 
-/* The global options (main.c) for completion: the i-th long name
+/* The global options (globalopts.c) for completion: the i-th long name
  * without its dashes, NULL past the end; *arg_r says whether it takes a
  * value and *short_r is its one-letter form or 0.  Options that choose a
  * mode (--help, --script, -c ...) are left out. */

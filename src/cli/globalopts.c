@@ -1,5 +1,7 @@
-/* The global options: their table (completion reads it too) and the
- * parser of imapsh's own command line. */
+/* The global options: declared once, as a command's options are (opts.h),
+ * in cli_global_opts[]; the parser of imapsh's own command line below,
+ * imapsh --help (main.c) and the completion scripts (completion.c) read
+ * that one table. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,7 +9,70 @@
 #include "cli/cli.h"
 #include "cli/globalopts.h"
 
-enum { ARG_NONE, ARG_REQ };
+#define G(n, s, kind, m, fl, same, h)                                                              \
+	{                                                                                          \
+		(n), (s), (kind), (m), 0, 0, (h), (fl), (same)                                     \
+	}
+
+/* In the order --help lists them.  CLI_OPTF_MODE: chooses what imapsh
+ * does, so it is not offered after a command; CLI_OPTF_HIDDEN: another
+ * name (curl's) of an option listed. */
+/* clang-format off */
+const struct cli_opt cli_global_opts[] = {
+	G("user", 'u', CLI_OPT_STRING, "USER", 0, NULL, "login name"),
+	G("port", 'p', CLI_OPT_STRING, "PORT", 0, NULL, "port (default 993, or 143 with STARTTLS)"),
+	G("account", 'a', CLI_OPT_STRING, "NAME", 0, NULL, "an account from the config file"),
+	G("starttls", 0, CLI_OPT_FLAG, NULL, 0, NULL, "plaintext then STARTTLS (never falls back)"),
+	G("ca-file", 0, CLI_OPT_FILE, "FILE", 0, NULL, "trust anchors (PEM)"),
+	G("ca-path", 0, CLI_OPT_DIR, "DIR", 0, NULL, "directory of trust anchors"),
+	G("cacert", 0, CLI_OPT_FILE, "FILE", CLI_OPTF_HIDDEN, "ca-file", "same as --ca-file"),
+	G("capath", 0, CLI_OPT_DIR, "DIR", CLI_OPTF_HIDDEN, "ca-path", "same as --ca-path"),
+	G("cert", 0, CLI_OPT_FILE, "FILE", CLI_OPTF_HIDDEN, "client-cert", "same as --client-cert"),
+	G("key", 0, CLI_OPT_FILE, "FILE", CLI_OPTF_HIDDEN, "client-key", "same as --client-key"),
+	G("connect-timeout", 0, CLI_OPT_STRING, "SECONDS", CLI_OPTF_HIDDEN, "timeout",
+	  "same as --timeout"),
+	G("pin", 0, CLI_OPT_STRING, "sha256//BASE64", CLI_OPTF_REPEAT, NULL,
+	  "SPKI pin (repeatable; may replace CA trust)"),
+	G("insecure", 'k', CLI_OPT_FLAG, NULL, 0, NULL,
+	  "skip certificate verification (warns every time)"),
+	G("tls-min", 0, CLI_OPT_WORD, "1.2|1.3", 0, NULL, "lowest TLS version (default 1.2)"),
+	G("compress", 0, CLI_OPT_WORD, "auto|yes|no", 0, NULL,
+	  "COMPRESS=DEFLATE after login: auto where offered (default no)"),
+	G("client-cert", 0, CLI_OPT_FILE, "FILE", 0, NULL, "TLS client authentication: the certificate"),
+	G("client-key", 0, CLI_OPT_FILE, "FILE", 0, NULL, "TLS client authentication: its key"),
+	G("auth", 0, CLI_OPT_WORD, "plain|login|scram-sha-256|xoauth2|oauthbearer|external", 0, NULL,
+	  "the SASL mechanism"),
+	G("password-command", 0, CLI_OPT_STRING, "CMD", 0, NULL,
+	  "first line of CMD's output is the password"),
+	G("oauth-token-command", 0, CLI_OPT_STRING, "CMD", 0, NULL,
+	  "likewise for an OAuth 2.0 token"),
+	G("netrc", 0, CLI_OPT_FLAG, NULL, 0, NULL, "credentials from netrc"),
+	G("netrc-file", 0, CLI_OPT_FILE, "FILE", 0, NULL, "credentials from netrc FILE"),
+	G("folder", 'f', CLI_OPT_FOLDER, "FOLDER", 0, NULL, "select FOLDER before the command"),
+	G("output", 'o', CLI_OPT_FILE, "PATH", 0, NULL, "where fetch, save and export write"),
+	G("json", 0, CLI_OPT_FLAG, NULL, 0, NULL, "machine-readable output"),
+	G("resolve", 0, CLI_OPT_STRING, "HOST:PORT:ADDR[,ADDR...]", CLI_OPTF_REPEAT, NULL,
+	  "connect to ADDR for HOST:PORT"),
+	G("timeout", 0, CLI_OPT_STRING, "SECONDS", 0, NULL,
+	  "connect and inactivity timeout (default 30)"),
+	G("verbose", 'v', CLI_OPT_FLAG, NULL, 0, NULL, "progress and connection details on stderr"),
+	G("trace", 0, CLI_OPT_FLAG, NULL, 0, NULL, "the IMAP exchange on stderr, secrets redacted"),
+	G("config", 0, CLI_OPT_FILE, "FILE", CLI_OPTF_MODE, NULL,
+	  "default $XDG_CONFIG_HOME/imapsh/config"),
+	G("no-color", 0, CLI_OPT_FLAG, NULL, 0, NULL, "no colour (also when NO_COLOR is set)"),
+	G("quiet", 'q', CLI_OPT_FLAG, NULL, 0, NULL, "less output"),
+	G("help", 'h', CLI_OPT_FLAG, NULL, CLI_OPTF_MODE, NULL, "this help, or COMMAND's"),
+	G("version", 'V', CLI_OPT_FLAG, NULL, CLI_OPTF_MODE, NULL, "the version and features"),
+	G("keep-going", 0, CLI_OPT_FLAG, NULL, CLI_OPTF_MODE, NULL,
+	  "in batch mode, go on after a failure"),
+	G("script", 0, CLI_OPT_FILE, "FILE", CLI_OPTF_MODE, NULL, "batch commands from FILE"),
+	G("", 'c', CLI_OPT_STRING, "'CMD; CMD'", CLI_OPTF_MODE | CLI_OPTF_REPEAT, NULL,
+	  "several commands over one connection"),
+	G("completion", 0, CLI_OPT_STRING, "bash|zsh", CLI_OPTF_MODE, NULL,
+	  "print the shell completion script"),
+	CLI_OPT_LIST_END,
+};
+/* clang-format on */
 
 enum {
 	O_USER = 1,
@@ -45,65 +110,68 @@ enum {
 	O_COMPLETION
 };
 
-struct gopt {
-	const char *lng;
-	char shrt;
-	int arg;
+/* What apply() does for each option, by its (canonical) name. */
+static const struct {
+	const char *name;
 	int id;
+} ids[] = {
+    {"user", O_USER},
+    {"port", O_PORT},
+    {"account", O_ACCOUNT},
+    {"starttls", O_STARTTLS},
+    {"ca-file", O_CA_FILE},
+    {"ca-path", O_CA_PATH},
+    {"pin", O_PIN},
+    {"insecure", O_INSECURE},
+    {"tls-min", O_TLS_MIN},
+    {"compress", O_COMPRESS},
+    {"client-cert", O_CLIENT_CERT},
+    {"client-key", O_CLIENT_KEY},
+    {"auth", O_AUTH},
+    {"password-command", O_PASSWORD_COMMAND},
+    {"oauth-token-command", O_OAUTH_COMMAND},
+    {"netrc", O_NETRC},
+    {"netrc-file", O_NETRC_FILE},
+    {"folder", O_FOLDER},
+    {"output", O_OUTPUT},
+    {"json", O_JSON},
+    {"resolve", O_RESOLVE},
+    {"timeout", O_TIMEOUT},
+    {"verbose", O_VERBOSE},
+    {"trace", O_TRACE},
+    {"config", O_CONFIG},
+    {"no-color", O_NO_COLOR},
+    {"quiet", O_QUIET},
+    {"help", O_HELP},
+    {"version", O_VERSION},
+    {"keep-going", O_KEEP_GOING},
+    {"script", O_SCRIPT},
+    {"", O_COMMANDS},
+    {"completion", O_COMPLETION},
 };
 
-static const struct gopt gopts[] = {{"user", 'u', ARG_REQ, O_USER},
-                                    {"port", 'p', ARG_REQ, O_PORT},
-                                    {"account", 'a', ARG_REQ, O_ACCOUNT},
-                                    {"starttls", 0, ARG_NONE, O_STARTTLS},
-                                    {"ca-file", 0, ARG_REQ, O_CA_FILE},
-                                    {"ca-path", 0, ARG_REQ, O_CA_PATH},
-                                    {"cacert", 0, ARG_REQ, O_CA_FILE}, /* curl's names */
-                                    {"capath", 0, ARG_REQ, O_CA_PATH},
-                                    {"cert", 0, ARG_REQ, O_CLIENT_CERT},
-                                    {"key", 0, ARG_REQ, O_CLIENT_KEY},
-                                    {"connect-timeout", 0, ARG_REQ, O_TIMEOUT},
-                                    {"pin", 0, ARG_REQ, O_PIN},
-                                    {"insecure", 'k', ARG_NONE, O_INSECURE},
-                                    {"tls-min", 0, ARG_REQ, O_TLS_MIN},
-                                    {"compress", 0, ARG_REQ, O_COMPRESS},
-                                    {"client-cert", 0, ARG_REQ, O_CLIENT_CERT},
-                                    {"client-key", 0, ARG_REQ, O_CLIENT_KEY},
-                                    {"auth", 0, ARG_REQ, O_AUTH},
-                                    {"password-command", 0, ARG_REQ, O_PASSWORD_COMMAND},
-                                    {"oauth-token-command", 0, ARG_REQ, O_OAUTH_COMMAND},
-                                    {"netrc", 0, ARG_NONE, O_NETRC},
-                                    {"netrc-file", 0, ARG_REQ, O_NETRC_FILE},
-                                    {"folder", 'f', ARG_REQ, O_FOLDER},
-                                    {"output", 'o', ARG_REQ, O_OUTPUT},
-                                    {"json", 0, ARG_NONE, O_JSON},
-                                    {"resolve", 0, ARG_REQ, O_RESOLVE},
-                                    {"timeout", 0, ARG_REQ, O_TIMEOUT},
-                                    {"verbose", 'v', ARG_NONE, O_VERBOSE},
-                                    {"trace", 0, ARG_NONE, O_TRACE},
-                                    {"config", 0, ARG_REQ, O_CONFIG},
-                                    {"no-color", 0, ARG_NONE, O_NO_COLOR},
-                                    {"quiet", 'q', ARG_NONE, O_QUIET},
-                                    {"help", 'h', ARG_NONE, O_HELP},
-                                    {"version", 'V', ARG_NONE, O_VERSION},
-                                    {"keep-going", 0, ARG_NONE, O_KEEP_GOING},
-                                    {"script", 0, ARG_REQ, O_SCRIPT},
-                                    {NULL, 'c', ARG_REQ, O_COMMANDS},
-                                    {"completion", 0, ARG_REQ, O_COMPLETION},
-                                    {NULL, 0, 0, 0}};
+static int id_of(const struct cli_opt *o)
+{
+	const char *name = o->same_as != NULL ? o->same_as : o->name;
+	size_t i;
+
+	for (i = 0; i < sizeof(ids) / sizeof(ids[0]); i++)
+		if (strcmp(ids[i].name, name) == 0)
+			return ids[i].id;
+	return 0;
+}
 
 const char *cli_global_opt(size_t i, int *arg_r, char *short_r)
 {
-	const struct gopt *g;
+	const struct cli_opt *o;
 
-	for (g = gopts; g->id != 0; g++) {
-		if (g->lng == NULL || g->id == O_HELP || g->id == O_VERSION || g->id == O_SCRIPT ||
-		    g->id == O_KEEP_GOING || g->id == O_CONFIG || g->id == O_COMPLETION)
+	for (o = cli_global_opts; o->name != NULL; o++) {
+		if (o->name[0] == '\0' || (o->flags & CLI_OPTF_MODE))
 			continue;
 		if (i-- == 0) {
-			*arg_r = g->arg == ARG_REQ;
-			*short_r = g->shrt;
-			return g->lng;
+			*arg_r = cli_opt_takes_value(o);
+			*short_r = o->shrt;
+			return o->name;
 		}
 	}
 	return NULL;
@@ -111,45 +179,25 @@ const char *cli_global_opt(size_t i, int *arg_r, char *short_r)
 
 const char *cli_global_opt_all(size_t i, int *arg_r, char *short_r)
 {
-	const struct gopt *g;
+	const struct cli_opt *o;
 
-	for (g = gopts; g->id != 0; g++) {
+	for (o = cli_global_opts; o->name != NULL; o++) {
 		if (i-- == 0) {
-			*arg_r = g->arg == ARG_REQ;
-			*short_r = g->shrt;
-			return g->lng != NULL ? g->lng : "";
+			*arg_r = cli_opt_takes_value(o);
+			*short_r = o->shrt;
+			return o->name;
 		}
 	}
 	return NULL;
 }
 
-static const struct gopt *find_long(const char *name, size_t len)
-{
-	const struct gopt *g;
-
-	for (g = gopts; g->id != 0; g++)
-		if (g->lng != NULL && strlen(g->lng) == len && strncmp(g->lng, name, len) == 0)
-			return g;
-	return NULL;
-}
-
-static const struct gopt *find_short(char c)
-{
-	const struct gopt *g;
-
-	for (g = gopts; g->id != 0; g++)
-		if (g->shrt == c)
-			return g;
-	return NULL;
-}
-
 /* Apply one global option; IMS_OK or a usage error. */
-static ims_err apply(struct cli *c, const struct gopt *g, const char *val)
+static ims_err apply(struct cli *c, int id, const char *val)
 {
 	struct cli_opts *o = &c->o;
 	uint64_t v;
 
-	switch (g->id) {
+	switch (id) {
 	case O_USER: o->user = val; break;
 	case O_PORT:
 		if (cli_number(c, "--port", val, 1, 65535, &v) != IMS_OK)
@@ -234,8 +282,9 @@ ims_err cli_global_parse(struct cli *c, int argc, char **argv, int *nargs_r, cha
 
 	for (i = 1; i < argc; i++) {
 		const char *a = argv[i];
-		const struct gopt *g = NULL;
+		const struct cli_opt *g = NULL;
 		const char *val = NULL;
+		int id;
 
 		if (dashdash || a[0] != '-' || a[1] == '\0') {
 			if (!have_cmd && cli_cmd_find(a) != NULL)
@@ -251,15 +300,15 @@ ims_err cli_global_parse(struct cli *c, int argc, char **argv, int *nargs_r, cha
 			const char *eq = strchr(a + 2, '=');
 			size_t len = eq != NULL ? (size_t)(eq - a - 2) : strlen(a + 2);
 
-			g = find_long(a + 2, len);
+			g = cli_opts_find_long(cli_global_opts, a + 2, len);
 			if (g != NULL && eq != NULL) {
-				if (g->arg == ARG_NONE)
+				if (!cli_opt_takes_value(g))
 					return ims_error_set(&c->err, IMS_ERR_USAGE,
-					                     "option --%s takes no value", g->lng);
+					                     "option --%s takes no value", g->name);
 				val = eq + 1;
 			}
 		} else if (a[2] == '\0') {
-			g = find_short(a[1]);
+			g = cli_opts_find_short(cli_global_opts, a[1]);
 		}
 		if (g == NULL) {
 			if (have_cmd) {
@@ -268,23 +317,45 @@ ims_err cli_global_parse(struct cli *c, int argc, char **argv, int *nargs_r, cha
 			}
 			return ims_error_set(&c->err, IMS_ERR_USAGE, "unknown option '%s'", a);
 		}
-		if (g->id == O_HELP) {
+		id = id_of(g);
+		if (id == O_HELP) {
 			*help_r = 1;
 			continue;
 		}
-		if (g->id == O_VERSION) {
+		if (id == O_VERSION) {
 			*version_r = 1;
 			continue;
 		}
-		if (g->arg == ARG_REQ && val == NULL) {
+		if (cli_opt_takes_value(g) && val == NULL) {
 			if (i + 1 >= argc)
 				return ims_error_set(&c->err, IMS_ERR_USAGE,
 				                     "option '%s' needs a value", a);
 			val = argv[++i];
 		}
-		if (apply(c, g, val) != IMS_OK)
+		if (apply(c, id, val) != IMS_OK)
 			return c->err.code;
 	}
 	*nargs_r = n;
 	return IMS_OK;
+}
+
+void cli_global_help(FILE *f)
+{
+	const struct cli_opt *o;
+	char syn[128], col[160];
+
+	for (o = cli_global_opts; o->name != NULL; o++) {
+		if (o->flags & CLI_OPTF_HIDDEN)
+			continue;
+		if (o->name[0] == '\0')
+			snprintf(syn, sizeof(syn), "-%c %s", o->shrt, o->meta);
+		else
+			cli_opt_synopsis(o, syn, sizeof(syn));
+		snprintf(col, sizeof(col), "%s%s", o->shrt != 0 ? "  " : "      ", syn);
+		/* the help lines in one column; a long synopsis has its own line */
+		if (strlen(col) > 28)
+			fprintf(f, "%s\n%-29s%s\n", col, "", o->help);
+		else
+			fprintf(f, "%-29s%s\n", col, o->help);
+	}
 }

@@ -34,39 +34,10 @@ static void usage_long(void)
 	      "usage: imapsh [OPTIONS] [TARGET] [COMMAND [ARG...]]\n\n"
 	      "TARGET: imaps://[USER@]HOST[:PORT][/MAILBOX], imap://... (STARTTLS), USER@HOST,\n"
 	      "        HOST, HOST:PORT, or an account name from the config file\n\n"
-	      "Options:\n"
-	      "  -u, --user USER            login name\n"
-	      "  -p, --port PORT            port (default 993, or 143 with STARTTLS)\n"
-	      "  -a, --account NAME         an account from the config file\n"
-	      "      --starttls             plaintext then STARTTLS (never falls back)\n"
-	      "      --ca-file FILE         trust anchors (PEM)\n"
-	      "      --ca-path DIR          directory of trust anchors\n"
-	      "      --pin sha256//BASE64   SPKI pin (repeatable; may replace CA trust)\n"
-	      "  -k, --insecure             skip certificate verification (warns every time)\n"
-	      "      --tls-min 1.2|1.3      lowest TLS version (default 1.2)\n"
-	      "      --compress auto|yes|no COMPRESS=DEFLATE after login: auto where "
-	      "offered (default no)\n"
-	      "      --client-cert FILE, --client-key FILE   TLS client authentication\n"
-	      "      --auth MECH            plain, login, scram-sha-256, xoauth2, oauthbearer, "
-	      "external\n"
-	      "      --password-command CMD first line of CMD's output is the password\n"
-	      "      --oauth-token-command CMD   likewise for an OAuth 2.0 token\n"
-	      "      --netrc, --netrc-file FILE  credentials from netrc\n"
-	      "  -f, --folder FOLDER        select FOLDER before the command\n"
-	      "  -o, --output PATH          where fetch, save and export write\n"
-	      "      --json                 machine-readable output\n"
-	      "      --resolve HOST:PORT:ADDR[,ADDR...]  connect to ADDR for HOST:PORT\n"
-	      "      --timeout SECONDS      connect and inactivity timeout (default 30)\n"
-	      "  -v, --verbose              progress and connection details on stderr\n"
-	      "      --trace                the IMAP exchange on stderr, secrets redacted\n"
-	      "      --config FILE          default $XDG_CONFIG_HOME/imapsh/config\n"
-	      "  -c 'CMD; CMD'              several commands over one connection\n"
-	      "      --script FILE          batch commands from FILE\n"
-	      "      --keep-going           in batch mode, go on after a failure\n"
-	      "      --completion bash|zsh  print the shell completion script\n"
-	      "      --no-color, -q/--quiet, -h/--help, -V/--version\n\n"
-	      "Commands:\n",
+	      "Options:\n",
 	      stdout);
+	cli_global_help(stdout);
+	fputs("\nCommands:\n", stdout);
 	for (i = 0; i < n; i++)
 		printf("  %-34s %s\n", t[i].usage, t[i].summary);
 	fputs("\nExit codes: 0 ok, 1 server said NO/BAD, 2 usage, 3 network, 4 TLS, 5 "
