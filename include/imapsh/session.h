@@ -402,7 +402,25 @@ ims_err ims_session_seq_fetch(struct ims_session *s, const char *seqs, const cha
  * it as a literal (streamed as it arrives) or in memory (a quoted string,
  * a small literal): the sink sees its bytes once, in order.  The body of
  * another message, or one whose UID is not known yet when it arrives,
- * is never streamed to the sink.  fetch and save use it. */
+ * is never streamed to the sink.  fetch, show and save use it.
+ *
+ * More sections of the same message may come in the same command (show:
+ * the header and every text part), each to its own sink, and other fetch
+ * items beside them (INTERNALDATE ENVELOPE), which the message callback
+ * sees.  With one section any body item of the answer is its; with more,
+ * each is matched by the section name the item carries. */
+#define IMS_BODY_MORE_MAX 65 /* sections besides the first in one fetch */
+
+struct ims_body_part {
+	/* in */
+	const char *section; /* as ims_body_fetch's */
+	uint32_t max;        /* > 0: only its first max bytes (BODY.PEEK[S]<0.MAX>) */
+	struct ims_sink sink;
+	/* out */
+	int found;
+	int nil;
+};
+
 struct ims_body_fetch {
 	/* in */
 	const char *set;     /* one UID, "*", or (seq) one sequence number */
@@ -410,15 +428,24 @@ struct ims_body_fetch {
 	int seq;             /* set and want are sequence numbers */
 	const char *section; /* "" for the whole message, "1.2", "HEADER" ... */
 	struct ims_sink sink;
+	/* in, optional (zero: none) */
+	uint32_t max;               /* > 0: only the first max bytes of section */
+	struct ims_body_part *more; /* n_more more sections (IMS_BODY_MORE_MAX at most) */
+	size_t n_more;
+	const char *items; /* other fetch items ("INTERNALDATE ENVELOPE") */
+	/* each FETCH response of the message asked for, before its bodies
+	 * are taken (for items); an error stops the fetch */
+	ims_err (*message)(void *ctx, const struct ims_fetch *f, struct ims_error *err);
+	void *ctx;
 	/* out */
 	int found;    /* the section came */
 	int nil;      /* the server sent NIL for it (not found) */
 	uint32_t uid; /* the message's UID (0: the server did not say) */
 };
 
-/* UID FETCH (or FETCH) set (UID BODY.PEEK[section]) into b->sink.  A sink
- * that fails makes it fail with IMS_ERR_IO (its words are the sink's to
- * keep).  Nothing found is IMS_OK with found 0. */
+/* UID FETCH (or FETCH) set (UID [items] BODY.PEEK[section] ...) into the
+ * sinks.  A sink that fails makes it fail with IMS_ERR_IO (its words are
+ * the sink's to keep).  Nothing found is IMS_OK with found 0. */
 ims_err ims_session_fetch_body(struct ims_session *s, struct ims_body_fetch *b,
                                struct ims_error *err) IMS_MUST_CHECK;
 

@@ -195,6 +195,10 @@ void cli_cmd_help(const struct cli_cmd *cmd, FILE *f);
  * addresses live in c). */
 ims_err cli_connect_params(struct cli *c, const struct cli_target *t,
                            struct ims_connect_params *p) IMS_MUST_CHECK;
+/* The server a command names (arg, parsed as cli_parse_target does) or,
+ * with arg NULL, the one the shell or the command line chose; a usage
+ * error when there is none. */
+ims_err cli_target_or_current(struct cli *c, const char *arg, struct cli_target *t) IMS_MUST_CHECK;
 /* Parse HOST, HOST:PORT, USER@HOST, imaps://... into t. */
 ims_err cli_parse_target(const char *s, struct cli_target *t, struct ims_error *err);
 
@@ -236,7 +240,7 @@ void cli_warn(const char *fmt, ...) IMS_PRINTF(1, 2);
  * the line rule, cut with "..." to fit buf[0..n)); returns buf. */
 const char *cli_safe(const char *in, char *buf, size_t n);
 
-/* The global options (main.c) for completion: the i-th long name
+/* The global options (globalopts.c) for completion: the i-th long name
  * without its dashes, NULL past the end; *arg_r says whether it takes a
  * value and *short_r is its one-letter form or 0.  Options that choose a
  * mode (--help, --script, -c ...) are left out. */
@@ -296,6 +300,12 @@ char *cli_readline(struct cli *c, const char *prompt);
  * names (an array of n malloc'd UTF-8 strings, itself malloc'd; NULL to
  * empty the cache). */
 void cli_folders_set(struct cli *c, char **names, size_t n);
+/* Keep the cache current (a command made, removed or renamed folders):
+ * with replace, the names in add become the cache; otherwise they are
+ * added to it and drop (may be NULL) is taken out.  Out of memory leaves
+ * the cache as it was.  Only in the shell (which frees it at its end). */
+void cli_folders_update(struct cli *c, const char *const *add, size_t n_add, const char *drop,
+                        int replace);
 /* Fill the folder cache with one LIST when the shell has a logged-in
  * session and the cache was never filled (the first Tab that completes
  * a folder); quiet: completion never prints. */
@@ -310,6 +320,9 @@ ims_err cli_setup_target(struct cli *c, const char *word) IMS_MUST_CHECK;
 ims_err cli_need(struct cli *c, unsigned flags) IMS_MUST_CHECK;
 /* Select (or examine) a folder by its UTF-8 name. */
 ims_err cli_select(struct cli *c, const char *folder, int read_write) IMS_MUST_CHECK;
+/* Log in as user_arg (NULL: the user the target, options or config
+ * name), with the password sources the man page lists under SECURITY. */
+ims_err cli_login(struct cli *c, const char *user_arg) IMS_MUST_CHECK;
 /* LOGOUT and close (quietly; for the end of a run). */
 void cli_close(struct cli *c);
 /* Folder names: UTF-8 (the user's) to the wire (modified UTF-7, or UTF-8

@@ -12,8 +12,6 @@
 #include "imapsh/url.h"
 #include "imapsh/words.h"
 
-const struct cli_opt cli_opts_json[] = {CLI_OPT_JSON, CLI_OPT_LIST_END};
-
 /* clang-format off */
 static const struct cli_opt cert_opts[] = {
 	CLI_VALUE("chain", 0, CLI_OPT_FILE, "FILE",
@@ -230,28 +228,6 @@ ims_err cli_cmd_run(struct cli *c, int argc, char **argv)
 	return e;
 }
 
-ims_err cli_ready(struct cli *c)
-{
-	return cli_need(c, c->ready_flags);
-}
-
-ims_err cli_ready_ahead(struct cli *c)
-{
-	return cli_need(c, c->ready_flags | CMD_SELECT_AHEAD);
-}
-
-ims_err cli_number(struct cli *c, const char *what, const char *s, uint64_t min, uint64_t max,
-                   uint64_t *v_r)
-{
-	char safe[128];
-
-	if (s != NULL && ims_number_parse(s, strlen(s), min, max, v_r) == 0)
-		return IMS_OK;
-	return ims_error_set(&c->err, IMS_ERR_USAGE,
-	                     "%s: '%s' is not a number from %" PRIu64 " to %" PRIu64, what,
-	                     s != NULL ? cli_safe(s, safe, sizeof(safe)) : "", min, max);
-}
-
 void cli_cmd_help(const struct cli_cmd *cmd, FILE *f)
 {
 	const struct cli_opt *o;
@@ -292,110 +268,5 @@ ims_err cmd_help(struct cli *c, int argc, char **argv)
 	}
 	for (i = 0; i < n; i++)
 		printf("%-34s %s\n", t[i].usage, t[i].summary);
-	return IMS_OK;
-}
-
-ims_err cli_parse_target(const char *s, struct cli_target *t, struct ims_error *err)
-{
-	struct ims_url u;
-
-	memset(t, 0, sizeof(*t));
-	ims_url_init(&u);
-	if (ims_url_parse(&u, s, err) != IMS_OK)
-		return err->code;
-	if (u.kind == IMS_TARGET_WORD && u.host == NULL) {
-		ims_url_release(&u);
-		return ims_error_set(err, IMS_ERR_USAGE,
-		                     "'%s' is neither a server nor a configured account", s);
-	}
-	snprintf(t->host, sizeof(t->host), "%s", u.host);
-	t->port = u.port_given ? u.port : 0;
-	t->mode = u.starttls ? IMS_TLS_STARTTLS : IMS_TLS_IMPLICIT;
-	if (u.user != NULL)
-		snprintf(t->user, sizeof(t->user), "%s", u.user);
-	if (u.mailbox != NULL)
-		snprintf(t->mailbox, sizeof(t->mailbox), "%s", u.mailbox);
-	t->uid = u.uid;
-	t->uidvalidity = u.uidvalidity;
-	if (u.section != NULL)
-		snprintf(t->section, sizeof(t->section), "%s", u.section);
-	if (u.auth != NULL)
-		snprintf(t->auth, sizeof(t->auth), "%s", u.auth);
-	t->set = 1;
-	ims_url_release(&u);
-	return IMS_OK;
-}
-
-static void strip_dot(char *h)
-{
-	size_t n = strlen(h);
-
-	if (n > 0 && h[n - 1] == '.')
-		h[n - 1] = '\0';
-}
-
-ims_err cli_connect_params(struct cli *c, const struct cli_target *t, struct ims_connect_params *p)
-{
-	size_t i, k;
-	unsigned port;
-
-	memset(p, 0, sizeof(*p));
-	p->host = t->host;
-	p->mode = c->o.starttls ? IMS_TLS_STARTTLS : t->mode;
-	port = c->o.port != 0 ? c->o.port : t->port;
-	if (port == 0)
-		port = p->mode == IMS_TLS_STARTTLS ? 143 : 993;
-	p->port = port;
-	/* --resolve HOST:PORT:ADDR[,ADDR...] entries for this host and port. */
-	c->n_resolve_addrs = 0;
-	for (i = 0; i < c->o.n_resolve; i++) {
-		struct ims_resolve r;
-		char h1[256], h2[256];
-
-		if (ims_resolve_parse(&r, c->o.resolve[i], &c->err) != IMS_OK)
-			return c->err.code;
-		snprintf(h1, sizeof(h1), "%s", r.host);
-		snprintf(h2, sizeof(h2), "%s", t->host);
-		strip_dot(h1);
-		strip_dot(h2);
-		if ((strcmp(h1, "*") != 0 && strcasecmp(h1, h2) != 0) ||
-		    (r.port != 0 && r.port != port))
-			continue;
-		for (k = 0; k < r.n_addrs && c->n_resolve_addrs < CLI_MAX_RESOLVE_ADDRS; k++) {
-			memcpy(c->resolve_store[c->n_resolve_addrs], r.addrs[k],
-			       sizeof(r.addrs[k]));
-			c->resolve_addrs[c->n_resolve_addrs] = c->resolve_store[c->n_resolve_addrs];
-			c->n_resolve_addrs++;
-		}
-	}
-	p->resolve_addrs = c->n_resolve_addrs > 0 ? c->resolve_addrs : NULL;
-	p->n_resolve = c->n_resolve_addrs;
-	p->timeout_ms = (c->o.timeout_s > 0 ? c->o.timeout_s : 30) * 1000;
-	p->tls.ca_file = c->o.ca_file;
-	p->tls.ca_path = c->o.ca_path;
-	/* --pin, then what known_hosts and the shell's "trust once" say for
-	 * this host and port: a recorded key that changes is refused. */
-	{
-		size_t np = 0, nk = 0;
-
-		for (i = 0; i < c->o.n_pins; i++)
-			c->conn_pins[np++] = c->o.pins[i];
-		if (cli_trust_lookup(t->host, port, c->known_pins, CLI_MAX_KNOWN_PINS, &nk,
-		                     c->known_pins_at, sizeof(c->known_pins_at), &c->err) != IMS_OK)
-			return c->err.code;
-		for (i = 0; i < nk; i++)
-			c->conn_pins[np++] = c->known_pins[i];
-		if (c->trust_once.pin[0] != '\0' && c->trust_once.port == port &&
-		    ims_kh_host_equal(c->trust_once.host, t->host))
-			c->conn_pins[np++] = c->trust_once.pin;
-		c->conn_pins[np] = NULL;
-		p->tls.pins = np > 0 ? c->conn_pins : NULL;
-		p->tls.n_pins = np;
-	}
-	p->tls.insecure_noverify = c->o.insecure;
-	p->tls.tls_min = c->o.tls_min;
-	p->tls.client_cert = c->o.client_cert;
-	p->tls.client_key = c->o.client_key;
-	p->tls.timeout_ms = p->timeout_ms;
 	return IMS_OK;
 }

@@ -6,18 +6,46 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/globalopts.h"
 
-/* Options whose value is a file, a folder of files, an account or one of
- * a few words; every other option with a value completes nothing. */
-static const char *const file_opts[] = {
-    "--ca-file",    "--cacert", "--client-cert", "--cert",   "--client-key", "--key",
-    "--netrc-file", "--config", "--script",      "--output", "-o",           NULL};
-static const char *const dir_opts[] = {"--ca-path", "--capath", NULL};
-
-static void words(FILE *f, const char *const *v, const char *sep)
+/* The global options whose value is a file (CLI_OPT_FILE) or a folder of
+ * files (CLI_OPT_DIR), long and short: "--a|--b|-o".  An account (-a)
+ * and one of a few words (global_words) complete too; every other value
+ * completes nothing. */
+static void global_paths(FILE *f, enum cli_opt_kind kind)
 {
-	for (; *v != NULL; v++)
-		fprintf(f, "%s%s", *v, v[1] != NULL ? sep : "");
+	const struct cli_opt *o;
+	const char *sep = "";
+
+	for (o = cli_global_opts; o->name != NULL; o++) {
+		if (o->kind != kind)
+			continue;
+		if (o->name[0] != '\0') {
+			fprintf(f, "%s--%s", sep, o->name);
+			sep = "|";
+		}
+		if (o->shrt != 0) {
+			fprintf(f, "%s-%c", sep, o->shrt);
+			sep = "|";
+		}
+	}
+}
+
+/* An arm for each global option that takes one of a few words
+ * (CLI_OPT_WORD): "--tls-min) WORDS", between pre and post. */
+static void global_words(FILE *f, const char *open, const char *pre, const char *post)
+{
+	const struct cli_opt *o;
+	const char *w;
+
+	for (o = cli_global_opts; o->name != NULL; o++) {
+		if (o->kind != CLI_OPT_WORD)
+			continue;
+		fprintf(f, "        %s--%s) %s", open, o->name, pre);
+		for (w = o->meta; *w != '\0'; w++)
+			fputc(*w == '|' ? ' ' : *w, f);
+		fputs(post, f);
+	}
 }
 
 /* Every command name and alias, space-separated. */
@@ -212,18 +240,13 @@ static void bash(FILE *f)
 	    "        -a|--account) COMPREPLY=($(compgen -W \"$(_imapsh_accounts)\" -- \"$cur\")); "
 	    "return ;;\n        ",
 	    f);
-	words(f, file_opts, "|");
+	global_paths(f, CLI_OPT_FILE);
 	command_paths(f, CLI_OPT_FILE);
 	fputs(") COMPREPLY=($(compgen -f -- \"$cur\")); return ;;\n        ", f);
-	words(f, dir_opts, "|");
+	global_paths(f, CLI_OPT_DIR);
 	command_paths(f, CLI_OPT_DIR);
-	fputs(
-	    ") COMPREPLY=($(compgen -d -- \"$cur\")); return ;;\n"
-	    "        --auth) COMPREPLY=($(compgen -W 'plain login scram-sha-256 xoauth2 "
-	    "oauthbearer external' -- \"$cur\")); return ;;\n"
-	    "        --tls-min) COMPREPLY=($(compgen -W '1.2 1.3' -- \"$cur\")); return ;;\n"
-	    "        --compress) COMPREPLY=($(compgen -W 'auto yes no' -- \"$cur\")); return ;;\n",
-	    f);
+	fputs(") COMPREPLY=($(compgen -d -- \"$cur\")); return ;;\n", f);
+	global_words(f, "", "COMPREPLY=($(compgen -W '", "' -- \"$cur\")); return ;;\n");
 	command_words(f, "", "COMPREPLY=($(compgen -W '", "' -- \"$cur\")); return ;;\n");
 	fputs("    esac\n"
 	      "    if [[ \" $_imapsh_options_arg $a \" == *\" $prev \"* ]]; then return; fi\n"
@@ -282,17 +305,13 @@ static void zsh(FILE *f)
 	    "    case $prev in\n"
 	    "        (-a|--account) compadd -- ${(f)\"$(_imapsh_accounts)\"}; return ;;\n        (",
 	    f);
-	words(f, file_opts, "|");
+	global_paths(f, CLI_OPT_FILE);
 	command_paths(f, CLI_OPT_FILE);
 	fputs(") _files; return ;;\n        (", f);
-	words(f, dir_opts, "|");
+	global_paths(f, CLI_OPT_DIR);
 	command_paths(f, CLI_OPT_DIR);
-	fputs(") _files -/; return ;;\n"
-	      "        (--auth) compadd -- plain login scram-sha-256 xoauth2 oauthbearer external; "
-	      "return ;;\n"
-	      "        (--tls-min) compadd -- 1.2 1.3; return ;;\n"
-	      "        (--compress) compadd -- auto yes no; return ;;\n",
-	      f);
+	fputs(") _files -/; return ;;\n", f);
+	global_words(f, "(", "compadd -- ", "; return ;;\n");
 	command_words(f, "(", "compadd -- ", "; return ;;\n");
 	fputs("    esac\n"
 	      "    (( ${_imapsh_options_arg[(Ie)$prev]} )) && return\n"

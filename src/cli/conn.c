@@ -1,6 +1,6 @@
 /* The session glue: which server, connecting (with trust on first use in
  * the shell), logging in with the password sources the man page lists under SECURITY, selecting
- * folders, and the commands that manage the connection itself. */
+ * folders; and what a command says it needs (cli_ready). */
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,7 +15,9 @@
 #include "imapsh/compress.h"
 #include "imapsh/caps.h"
 #include "imapsh/sanitize.h"
+#include "imapsh/knownhosts.h"
 #include "imapsh/session.h"
+#include "imapsh/url.h"
 #include "imapsh/utf7.h"
 
 /* ---- which server ---------------------------------------------------- */
@@ -293,7 +295,7 @@ static ims_err get_password(struct cli *c, const char *user, char *pw, size_t n)
 	return IMS_OK;
 }
 
-static ims_err do_login(struct cli *c, const char *user_arg)
+ims_err cli_login(struct cli *c, const char *user_arg)
 {
 	struct ims_auth a;
 	char user[256];
@@ -566,7 +568,7 @@ ims_err cli_need(struct cli *c, unsigned flags)
 			return e;
 		/* After a reconnect the shell returns to the folder it was in. */
 		if (keep[0] != '\0' && (flags & (CMD_LOGIN | CMD_FOLDER)) != 0) {
-			e = do_login(c, NULL);
+			e = cli_login(c, NULL);
 			if (e != IMS_OK)
 				return e;
 			e = cli_select(c, keep, c->folder_rw);
@@ -576,7 +578,7 @@ ims_err cli_need(struct cli *c, unsigned flags)
 	}
 	if ((flags & (CMD_LOGIN | CMD_FOLDER)) != 0 &&
 	    ims_session_state(c->sess) == IMS_STATE_NOT_AUTHENTICATED) {
-		e = do_login(c, NULL);
+		e = cli_login(c, NULL);
 		if (e != IMS_OK)
 			return e;
 	}
@@ -627,260 +629,128 @@ void cli_close(struct cli *c)
 	c->folder[0] = '\0';
 }
 
-/* ---- commands ---------------------------------------------------------- */
-
-ims_err cmd_connect(struct cli *c, int argc, char **argv)
+ims_err cli_ready(struct cli *c)
 {
-	cli_close(c);
-	if (argc > 1) {
-		memset(&c->t, 0, sizeof(c->t));
-		c->acct = NULL;
-		if (cli_setup_target(c, argv[1]) != IMS_OK)
+	return cli_need(c, c->ready_flags);
+}
+
+ims_err cli_ready_ahead(struct cli *c)
+{
+	return cli_need(c, c->ready_flags | CMD_SELECT_AHEAD);
+}
+
+ims_err cli_parse_target(const char *s, struct cli_target *t, struct ims_error *err)
+{
+	struct ims_url u;
+
+	memset(t, 0, sizeof(*t));
+	ims_url_init(&u);
+	if (ims_url_parse(&u, s, err) != IMS_OK)
+		return err->code;
+	if (u.kind == IMS_TARGET_WORD && u.host == NULL) {
+		ims_url_release(&u);
+		return ims_error_set(err, IMS_ERR_USAGE,
+		                     "'%s' is neither a server nor a configured account", s);
+	}
+	snprintf(t->host, sizeof(t->host), "%s", u.host);
+	t->port = u.port_given ? u.port : 0;
+	t->mode = u.starttls ? IMS_TLS_STARTTLS : IMS_TLS_IMPLICIT;
+	if (u.user != NULL)
+		snprintf(t->user, sizeof(t->user), "%s", u.user);
+	if (u.mailbox != NULL)
+		snprintf(t->mailbox, sizeof(t->mailbox), "%s", u.mailbox);
+	t->uid = u.uid;
+	t->uidvalidity = u.uidvalidity;
+	if (u.section != NULL)
+		snprintf(t->section, sizeof(t->section), "%s", u.section);
+	if (u.auth != NULL)
+		snprintf(t->auth, sizeof(t->auth), "%s", u.auth);
+	t->set = 1;
+	ims_url_release(&u);
+	return IMS_OK;
+}
+
+static void strip_dot(char *h)
+{
+	size_t n = strlen(h);
+
+	if (n > 0 && h[n - 1] == '.')
+		h[n - 1] = '\0';
+}
+
+ims_err cli_connect_params(struct cli *c, const struct cli_target *t, struct ims_connect_params *p)
+{
+	size_t i, k;
+	unsigned port;
+
+	memset(p, 0, sizeof(*p));
+	p->host = t->host;
+	p->mode = c->o.starttls ? IMS_TLS_STARTTLS : t->mode;
+	port = c->o.port != 0 ? c->o.port : t->port;
+	if (port == 0)
+		port = p->mode == IMS_TLS_STARTTLS ? 143 : 993;
+	p->port = port;
+	/* --resolve HOST:PORT:ADDR[,ADDR...] entries for this host and port. */
+	c->n_resolve_addrs = 0;
+	for (i = 0; i < c->o.n_resolve; i++) {
+		struct ims_resolve r;
+		char h1[256], h2[256];
+
+		if (ims_resolve_parse(&r, c->o.resolve[i], &c->err) != IMS_OK)
 			return c->err.code;
+		snprintf(h1, sizeof(h1), "%s", r.host);
+		snprintf(h2, sizeof(h2), "%s", t->host);
+		strip_dot(h1);
+		strip_dot(h2);
+		if ((strcmp(h1, "*") != 0 && strcasecmp(h1, h2) != 0) ||
+		    (r.port != 0 && r.port != port))
+			continue;
+		for (k = 0; k < r.n_addrs && c->n_resolve_addrs < CLI_MAX_RESOLVE_ADDRS; k++) {
+			memcpy(c->resolve_store[c->n_resolve_addrs], r.addrs[k],
+			       sizeof(r.addrs[k]));
+			c->resolve_addrs[c->n_resolve_addrs] = c->resolve_store[c->n_resolve_addrs];
+			c->n_resolve_addrs++;
+		}
 	}
-	return cli_need(c, CMD_CONNECT);
-}
+	p->resolve_addrs = c->n_resolve_addrs > 0 ? c->resolve_addrs : NULL;
+	p->n_resolve = c->n_resolve_addrs;
+	p->timeout_ms = (c->o.timeout_s > 0 ? c->o.timeout_s : 30) * 1000;
+	p->tls.ca_file = c->o.ca_file;
+	p->tls.ca_path = c->o.ca_path;
+	/* --pin, then what known_hosts and the shell's "trust once" say for
+	 * this host and port: a recorded key that changes is refused. */
+	{
+		size_t np = 0, nk = 0;
 
-ims_err cmd_login(struct cli *c, int argc, char **argv)
-{
-	ims_err e = cli_need(c, CMD_CONNECT);
-
-	if (e != IMS_OK)
-		return e;
-	if (ims_session_state(c->sess) != IMS_STATE_NOT_AUTHENTICATED)
-		return ims_error_set(&c->err, IMS_ERR_USAGE, "already logged in (logout first)");
-	if (argc > 1)
-		snprintf(c->t.user, sizeof(c->t.user), "%s", argv[1]);
-	return do_login(c, argc > 1 ? argv[1] : NULL);
-}
-
-ims_err cmd_logout(struct cli *c, int argc, char **argv)
-{
-	(void)argc;
-	(void)argv;
-	cli_close(c);
+		for (i = 0; i < c->o.n_pins; i++)
+			c->conn_pins[np++] = c->o.pins[i];
+		if (cli_trust_lookup(t->host, port, c->known_pins, CLI_MAX_KNOWN_PINS, &nk,
+		                     c->known_pins_at, sizeof(c->known_pins_at), &c->err) != IMS_OK)
+			return c->err.code;
+		for (i = 0; i < nk; i++)
+			c->conn_pins[np++] = c->known_pins[i];
+		if (c->trust_once.pin[0] != '\0' && c->trust_once.port == port &&
+		    ims_kh_host_equal(c->trust_once.host, t->host))
+			c->conn_pins[np++] = c->trust_once.pin;
+		c->conn_pins[np] = NULL;
+		p->tls.pins = np > 0 ? c->conn_pins : NULL;
+		p->tls.n_pins = np;
+	}
+	p->tls.insecure_noverify = c->o.insecure;
+	p->tls.tls_min = c->o.tls_min;
+	p->tls.client_cert = c->o.client_cert;
+	p->tls.client_key = c->o.client_key;
+	p->tls.timeout_ms = p->timeout_ms;
 	return IMS_OK;
 }
 
-ims_err cmd_capability(struct cli *c, int argc, char **argv)
+ims_err cli_target_or_current(struct cli *c, const char *arg, struct cli_target *t)
 {
-	const char *const *caps;
-	size_t n, i;
-	ims_err e = cli_need(c, CMD_CONNECT);
-
-	(void)argc;
-	(void)argv;
-	if (e != IMS_OK)
-		return e;
-	e = ims_session_capability(c->sess, &c->err);
-	if (e != IMS_OK)
-		return e;
-	n = ims_session_caps(c->sess, &caps);
-	if (c->o.json) {
-		struct json_out j;
-
-		json_init(&j, stdout);
-		json_begin_array(&j);
-		for (i = 0; i < n; i++)
-			json_str(&j, caps[i]);
-		json_end_array(&j);
-		json_finish(&j);
-		return IMS_OK;
-	}
-	for (i = 0; i < n; i++)
-		(void)tsv_row(stdout, 1, (const char *const[]){caps[i]});
+	if (arg != NULL)
+		return cli_parse_target(arg, t, &c->err);
+	if (!c->t.set)
+		return ims_error_set(&c->err, IMS_ERR_USAGE,
+		                     "no server given (imapsh cert HOST[:PORT])");
+	*t = c->t;
 	return IMS_OK;
-}
-
-ims_err cmd_id(struct cli *c, int argc, char **argv)
-{
-	static const char *const mine[] = {"name", "imapsh", "version", IMAPSH_VERSION};
-	struct ims_id_result r;
-	size_t i;
-	ims_err e = cli_need(c, CMD_CONNECT);
-
-	(void)argc;
-	(void)argv;
-	if (e != IMS_OK)
-		return e;
-	ims_id_result_init(&r);
-	e = ims_session_id(c->sess, mine, 2, &r, &c->err);
-	if (e == IMS_OK) {
-		if (c->o.json) {
-			struct json_out j;
-
-			json_init(&j, stdout);
-			json_begin_object(&j);
-			for (i = 0; i < r.n; i++) {
-				json_key(&j, r.names[i]);
-				if (r.values[i] != NULL)
-					json_str(&j, r.values[i]);
-				else
-					json_null(&j);
-			}
-			json_end_object(&j);
-			json_finish(&j);
-		} else {
-			for (i = 0; i < r.n; i++)
-				tsv_kv(stdout, c->out_tty, r.names[i],
-				       r.values[i] != NULL ? r.values[i] : "NIL");
-		}
-	}
-	ims_id_result_release(&r);
-	return e;
-}
-
-ims_err cmd_namespace(struct cli *c, int argc, char **argv)
-{
-	static const char *const kinds[3] = {"personal", "other", "shared"};
-	struct ims_namespace_result r;
-	size_t k, i;
-	ims_err e = cli_need(c, CMD_LOGIN);
-	struct json_out j;
-
-	(void)argc;
-	(void)argv;
-	if (e != IMS_OK)
-		return e;
-	ims_namespace_result_init(&r);
-	e = ims_session_namespace(c->sess, &r, &c->err);
-	if (e == IMS_OK) {
-		if (c->o.json) {
-			json_init(&j, stdout);
-			json_begin_object(&j);
-		}
-		for (k = 0; k < 3; k++) {
-			if (c->o.json) {
-				json_key(&j, kinds[k]);
-				json_begin_array(&j);
-			}
-			for (i = 0; i < r.n[k]; i++) {
-				struct ims_buf b;
-				char d[2] = {r.v[k][i].delim, 0};
-				char safe[1024], dsafe[16];
-
-				ims_buf_init(&b, 0);
-				(void)cli_mbox_decode(c, r.v[k][i].prefix, strlen(r.v[k][i].prefix),
-				                      &b);
-				if (c->o.json) {
-					json_begin_object(&j);
-					json_kv_str(&j, "prefix", b.data != NULL ? b.data : "");
-					json_kv_str(&j, "delimiter", d);
-					json_end_object(&j);
-				} else if (c->out_tty) {
-					printf("%-9s %-20s %s\n", kinds[k],
-					       cli_safe(b.data != NULL ? b.data : "", safe,
-					                sizeof(safe)),
-					       cli_safe(d, dsafe, sizeof(dsafe)));
-				} else {
-					(void)tsv_row(stdout, 3,
-					              (const char *const[]){kinds[k], b.data, d});
-				}
-				ims_buf_release(&b);
-			}
-			if (c->o.json)
-				json_end_array(&j);
-		}
-		if (c->o.json) {
-			json_end_object(&j);
-			json_finish(&j);
-		}
-	}
-	ims_namespace_result_release(&r);
-	return e;
-}
-
-static ims_err quote_cb(void *ctx, const struct ims_response *r, const char *raw, size_t raw_len,
-                        struct ims_error *err)
-{
-	struct cli *c = ctx;
-
-	(void)r;
-	(void)err;
-	if (c->out_tty) {
-		struct ims_buf b;
-		struct ims_error e;
-
-		ims_buf_init(&b, 0);
-		if (ims_sanitize(raw, raw_len, IMS_SANITIZE_TEXT, &b, &e) == IMS_OK &&
-		    b.data != NULL)
-			fwrite(b.data, 1, b.len, stdout);
-		ims_buf_release(&b);
-		if (raw_len == 0 || raw[raw_len - 1] != '\n')
-			fputc('\n', stdout);
-	} else {
-		/* On a pipe, the bytes as the server sent them. */
-		fwrite(raw, 1, raw_len, stdout);
-	}
-	return IMS_OK;
-}
-
-/* Commands that make sense before authentication. */
-static int preauth_verb(const char *w)
-{
-	static const char *const verbs[] = {"LOGIN", "AUTHENTICATE", "CAPABILITY", "ID",
-	                                    "NOOP",  "LOGOUT",       "STARTTLS",   "ENABLE"};
-	size_t i, n = strcspn(w, " ");
-
-	for (i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
-		if (strlen(verbs[i]) == n && strncasecmp(w, verbs[i], n) == 0)
-			return 1;
-	return 0;
-}
-
-ims_err cmd_quote(struct cli *c, int argc, char **argv)
-{
-	struct ims_buf line;
-	ims_err e;
-	int i;
-
-	e = IMS_OK;
-	/* One word is the command line as the user wrote it (imapsh quote
-	 * 'LIST "" *'); several words (the shell split them) are joined, and
-	 * a word that was quoted for a reason (empty, a space, a quote) is
-	 * quoted again for IMAP. */
-	ims_buf_init(&line, IMS_CAP_RAW_COMMAND);
-	for (i = 1; i < argc && e == IMS_OK; i++) {
-		const char *w = argv[i];
-		int q = argc > 2 && i > 1 && (w[0] == '\0' || strpbrk(w, " \"\\") != NULL);
-
-		if (i > 1 && ims_buf_putc(&line, ' ') != IMS_OK)
-			e = IMS_ERR_LIMIT;
-		else if (!q && ims_buf_puts(&line, w) != IMS_OK)
-			e = IMS_ERR_LIMIT;
-		else if (q) {
-			e = ims_buf_putc(&line, '"');
-			for (; *w != '\0' && e == IMS_OK; w++) {
-				if (*w == '"' || *w == '\\')
-					e = ims_buf_putc(&line, '\\');
-				if (e == IMS_OK)
-					e = ims_buf_putc(&line, *w);
-			}
-			if (e == IMS_OK)
-				e = ims_buf_putc(&line, '"');
-		}
-	}
-	if (e != IMS_OK) {
-		ims_buf_release(&line);
-		return ims_error_set(&c->err, IMS_ERR_USAGE, "quote: the command is too long");
-	}
-	/* The line is checked before connecting; then log in first when we
-	 * know who, unless the command is one for before authentication (an
-	 * expert may send LOGIN by hand). */
-	e = ims_quote_check(line.data != NULL ? line.data : "", &c->err);
-	if (e == IMS_OK)
-		e = cli_need(c,
-		             !preauth_verb(argv[1]) && (c->t.user[0] != '\0' || c->o.user != NULL)
-		                 ? CMD_LOGIN
-		                 : CMD_CONNECT);
-	if (e != IMS_OK) {
-		ims_wipe(line.data, line.len);
-		ims_buf_release(&line);
-		return e;
-	}
-	e = ims_session_quote(c->sess, line.data, quote_cb, c, &c->err);
-	ims_wipe(line.data, line.len);
-	ims_buf_release(&line);
-	fflush(stdout);
-	return e;
 }

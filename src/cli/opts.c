@@ -22,15 +22,16 @@ int cli_opt_takes_value(const struct cli_opt *o)
 	return o->kind != CLI_OPT_FLAG;
 }
 
-static const struct cli_opt *find_long(const struct cli_opt *decl, const char *name, size_t len)
+const struct cli_opt *cli_opts_find_long(const struct cli_opt *decl, const char *name, size_t len)
 {
 	for (; decl != NULL && decl->name != NULL; decl++)
-		if (strlen(decl->name) == len && strncmp(decl->name, name, len) == 0)
+		if (decl->name[0] != '\0' && strlen(decl->name) == len &&
+		    strncmp(decl->name, name, len) == 0)
 			return decl;
 	return NULL;
 }
 
-static const struct cli_opt *find_short(const struct cli_opt *decl, char c)
+const struct cli_opt *cli_opts_find_short(const struct cli_opt *decl, char c)
 {
 	for (; decl != NULL && decl->name != NULL; decl++)
 		if (decl->shrt != 0 && decl->shrt == c)
@@ -154,8 +155,8 @@ int cli_opts_parse(const struct cli_opt *decl, unsigned flags, int argc, char **
 		if (a[1] == '-') {
 			const char *eq = strchr(a + 2, '=');
 
-			o = find_long(decl, a + 2,
-			              eq != NULL ? (size_t)(eq - a - 2) : strlen(a + 2));
+			o = cli_opts_find_long(decl, a + 2,
+			                       eq != NULL ? (size_t)(eq - a - 2) : strlen(a + 2));
 			if (o != NULL && eq != NULL) {
 				if (!cli_opt_takes_value(o)) {
 					snprintf(why, why_n, "%s: --%s takes no value", cmd,
@@ -165,7 +166,7 @@ int cli_opts_parse(const struct cli_opt *decl, unsigned flags, int argc, char **
 				v = eq + 1;
 			}
 		} else if (a[2] == '\0') {
-			o = find_short(decl, a[1]);
+			o = cli_opts_find_short(decl, a[1]);
 		}
 		if (o == NULL) {
 			if (flags & CLI_OPTS_DASH_OPERANDS) {
@@ -234,3 +235,5 @@ const char *cli_opt_synopsis(const struct cli_opt *o, char *buf, size_t n)
 		snprintf(buf, n, "%s--%s", sh, o->name);
 	return buf;
 }
+
+const struct cli_opt cli_opts_json[] = {CLI_OPT_JSON, CLI_OPT_LIST_END};

@@ -42,27 +42,36 @@ struct cli_opt {
 	const char *name; /* long name without its dashes; NULL ends the list */
 	char shrt;        /* one-letter form, or 0 */
 	enum cli_opt_kind kind;
-	const char *meta;  /* the value's metavariable ("N", "FILE", "maildir|mbox") */
-	uint64_t min, max; /* CLI_OPT_NUMBER */
-	const char *help;  /* one line */
+	const char *meta;    /* the value's metavariable ("N", "FILE", "maildir|mbox") */
+	uint64_t min, max;   /* CLI_OPT_NUMBER */
+	const char *help;    /* one line */
+	unsigned flags;      /* CLI_OPTF_* (the global options use them) */
+	const char *same_as; /* another name of this option (curl's --cacert) */
 };
+
+/* Option flags. */
+#define CLI_OPTF_MODE                                                                              \
+	1u                 /* chooses what imapsh does (--help, -c...): not                        \
+	                      offered after a command */
+#define CLI_OPTF_REPEAT 2u /* may be given more than once */
+#define CLI_OPTF_HIDDEN 4u /* not listed in help (another name of one that is) */
 
 /* Declarations read more easily with these. */
 #define CLI_FLAG(n, s, h)                                                                          \
 	{                                                                                          \
-		(n), (s), CLI_OPT_FLAG, NULL, 0, 0, (h)                                            \
+		(n), (s), CLI_OPT_FLAG, NULL, 0, 0, (h), 0, NULL                                   \
 	}
 #define CLI_VALUE(n, s, kind, m, h)                                                                \
 	{                                                                                          \
-		(n), (s), (kind), (m), 0, 0, (h)                                                   \
+		(n), (s), (kind), (m), 0, 0, (h), 0, NULL                                          \
 	}
 #define CLI_NUMBER(n, s, m, lo, hi, h)                                                             \
 	{                                                                                          \
-		(n), (s), CLI_OPT_NUMBER, (m), (lo), (hi), (h)                                     \
+		(n), (s), CLI_OPT_NUMBER, (m), (lo), (hi), (h), 0, NULL                            \
 	}
 #define CLI_OPT_LIST_END                                                                           \
 	{                                                                                          \
-		NULL, 0, CLI_OPT_FLAG, NULL, 0, 0, NULL                                            \
+		NULL, 0, CLI_OPT_FLAG, NULL, 0, 0, NULL, 0, NULL                                   \
 	}
 
 /* The options that share a name with a global option: given on a
@@ -102,6 +111,12 @@ int cli_opts_parse(const struct cli_opt *decl, unsigned flags, int argc, char **
 
 /* The declaration named name, or NULL. */
 const struct cli_opt *cli_opts_find(const struct cli_opt *decl, const char *name);
+/* The declaration whose long name is name[0..len) (an option with only
+ * a short form, whose name is "", never matches), or the one whose short
+ * form is c; NULL for none.  For a parser of its own (the global
+ * options'). */
+const struct cli_opt *cli_opts_find_long(const struct cli_opt *decl, const char *name, size_t len);
+const struct cli_opt *cli_opts_find_short(const struct cli_opt *decl, char c);
 
 /* Read back by long name (a name the command did not declare reads as
  * not given). */

@@ -367,3 +367,16 @@ void cli_json_from(struct ims_json *j, int have, const char *name, size_t name_l
 		(void)ims_json_null(j);
 	(void)ims_json_object_end(j);
 }
+
+void cli_json_tls(struct json_out *j, const struct ims_tls_info *ti)
+{
+	json_key(j, "tls");
+	if (ti->version[0] != '\0') {
+		json_begin_object(j);
+		json_kv_str(j, "version", ti->version);
+		json_kv_str(j, "cipher", ti->cipher);
+		json_end_object(j);
+	} else {
+		json_null(j);
+	}
+}

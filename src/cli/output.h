@@ -89,6 +89,11 @@ void cli_json_date(struct ims_json *j, int64_t t);
 void cli_json_from(struct ims_json *j, int have, const char *name, size_t name_len,
                    const char *addr, size_t addr_len);
 
+/* "tls": {"version", "cipher"} (null before a handshake): one shape in
+ * cert and check. */
+struct ims_tls_info;
+void cli_json_tls(struct json_out *j, const struct ims_tls_info *ti);
+
 /* How many JSON documents json_finish() has written. */
 unsigned long cli_json_docs(void);
 

@@ -1,15 +1,7 @@
 /* The modes that read commands: the interactive shell (GNU readline),
  * batch (a script or standard input) and -c.  All of them end in
- * cli_cmd_run(), as one-shot mode does.
- *
- * The shell reads with readline's callback interface and pselect(), with
- * its own signal handlers (rl_catch_signals = 0): SIGINT at the prompt
- * clears the line and shows a fresh prompt; during a command it only sets
- * cli_interrupted; SIGTERM and SIGHUP end the shell cleanly (history
- * saved, terminal restored); SIGTSTP at the prompt restores the terminal
- * before stopping; SIGWINCH resizes.  The signals are blocked
- * while readline runs and delivered only inside pselect(), so none is
- * lost between the check and the wait. */
+ * cli_cmd_run(), as one-shot mode does.  The terminal (signals, the line
+ * editor) is term.c's, Tab completion tabcomplete.c's. */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -26,6 +18,8 @@
 
 #include "cli/cli.h"
 #include "cli/output.h"
+#include "cli/tabcomplete.h"
+#include "cli/term.h"
 #include "imapsh/fsafe.h"
 #include "imapsh/caps.h"
 #include "imapsh/transport.h"
@@ -33,14 +27,6 @@
 #include "imapsh/words.h"
 
 #define HISTORY_MAX 1000
-
-volatile sig_atomic_t cli_interrupted;
-
-static volatile sig_atomic_t got_winch;
-static volatile sig_atomic_t got_term;
-static volatile sig_atomic_t got_tstp;
-
-static struct cli *repl_cli; /* for the completion callbacks */
 
 /* ---- running command lines ------------------------------------------- */
 
@@ -446,590 +432,6 @@ static void history_save(const char *path, int added)
 	ims_buf_release(&out);
 }
 
-/* ---- reading a line ------------------------------------------------------ */
-
-static void on_sigint(int sig)
-{
-	(void)sig;
-	cli_interrupted = 1;
-}
-
-static void on_sigwinch(int sig)
-{
-	(void)sig;
-	got_winch = 1;
-}
-
-static void on_sigtstp(int sig)
-{
-	(void)sig;
-	got_tstp = 1;
-}
-
-static void on_term(int sig)
-{
-	got_term = sig;
-	cli_interrupted = 1;
-}
-
-enum { RD_LINE, RD_EOF, RD_INTERRUPTED, RD_TERMINATED, RD_ERROR };
-
-static char *rd_line;
-static int rd_done;
-
-static void on_line(char *line)
-{
-	rd_line = line;
-	rd_done = 1;
-	rl_callback_handler_remove();
-}
-
-/* Drop what was typed and leave readline's callback mode, the terminal
- * restored, the cursor on a fresh line. */
-static void cancel_input(int echo_sigint)
-{
-	rl_free_line_state();
-	rl_callback_sigcleanup(); /* ends an incremental search, say */
-	rl_point = rl_end;        /* "^C" after what was typed, as bash */
-	rl_redisplay();
-	if (echo_sigint)
-		rl_echo_signal_char(SIGINT);
-	rl_crlf();
-	rl_callback_handler_remove();
-}
-
-static char **complete(const char *text, int start, int end);
-
-/* Stop for Ctrl-Z with the terminal as the shell expects it, and take
- * the line up again after fg. */
-static void suspend(void)
-{
-	struct sigaction dfl, mine;
-	sigset_t tstp;
-
-	rl_echo_signal_char(SIGTSTP);
-	rl_cleanup_after_signal();
-	memset(&dfl, 0, sizeof(dfl));
-	sigemptyset(&dfl.sa_mask);
-	dfl.sa_handler = SIG_DFL;
-	sigaction(SIGTSTP, &dfl, &mine);
-	sigemptyset(&tstp);
-	sigaddset(&tstp, SIGTSTP);
-	raise(SIGTSTP); /* pending until unblocked */
-	sigprocmask(SIG_UNBLOCK, &tstp, NULL);
-	sigprocmask(SIG_BLOCK, &tstp, NULL);
-	sigaction(SIGTSTP, &mine, NULL);
-	rl_reset_after_signal();
-	rl_forced_update_display();
-}
-
-/* Readline as the shell and its questions use it (idempotent). */
-static void readline_setup(void)
-{
-	rl_readline_name = "imapsh";
-	rl_instream = stdin;
-	rl_outstream = stderr; /* prompts and echo; stdout carries results */
-	rl_catch_signals = 0;  /* our handlers, see the top of the file */
-	rl_catch_sigwinch = 0;
-	rl_change_environment = 0; /* leave LINES and COLUMNS alone */
-	rl_attempted_completion_function = complete;
-	rl_completer_word_break_characters = " \t;";
-	rl_completer_quote_characters = "\"'";
-	rl_filename_quote_characters = " \t;#'\"\\";
-}
-
-/* One line with editing.  At the main prompt (question 0) Ctrl-C clears
- * the line; for a question it ends the read. */
-static char *read_line(const char *prompt, int question, int *status_r)
-{
-	struct sigaction sa, old_tstp;
-	sigset_t block, old;
-	int fd;
-
-	*status_r = RD_LINE;
-	readline_setup();
-	fd = fileno(rl_instream);
-	sigemptyset(&block);
-	sigaddset(&block, SIGINT);
-	sigaddset(&block, SIGWINCH);
-	sigaddset(&block, SIGTERM);
-	sigaddset(&block, SIGHUP);
-	sigaddset(&block, SIGTSTP);
-	sigprocmask(SIG_BLOCK, &block, &old);
-	/* Ctrl-Z at the prompt: put the terminal back first (suspend()).
-	 * While a command runs, the default (the terminal is in its normal
-	 * state then). */
-	memset(&sa, 0, sizeof(sa));
-	sigemptyset(&sa.sa_mask);
-	sa.sa_handler = on_sigtstp;
-	sigaction(SIGTSTP, &sa, &old_tstp);
-	got_tstp = 0;
-	rd_line = NULL;
-	rd_done = 0;
-	cli_interrupted = 0;
-	rl_callback_handler_install(prompt, on_line);
-	while (!rd_done) {
-		fd_set fds;
-		int r;
-
-		if (got_term) {
-			cancel_input(0);
-			*status_r = RD_TERMINATED;
-			break;
-		}
-		if (got_winch) {
-			got_winch = 0;
-			rl_resize_terminal();
-		}
-		if (got_tstp) {
-			got_tstp = 0;
-			suspend();
-			continue;
-		}
-		if (cli_interrupted) {
-			cli_interrupted = 0;
-			cancel_input(1);
-			if (question) {
-				*status_r = RD_INTERRUPTED;
-				break;
-			}
-			rl_callback_handler_install(prompt, on_line);
-			continue;
-		}
-		FD_ZERO(&fds);
-		FD_SET(fd, &fds);
-		r = pselect(fd + 1, &fds, NULL, NULL, NULL, &old);
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			cancel_input(0);
-			*status_r = RD_ERROR;
-			break;
-		}
-		rl_callback_read_char();
-	}
-	sigaction(SIGTSTP, &old_tstp, NULL);
-	sigprocmask(SIG_SETMASK, &old, NULL);
-	if (rd_done && rd_line == NULL)
-		*status_r = RD_EOF;
-	return rd_line;
-}
-
-char *cli_readline(struct cli *c, const char *prompt)
-{
-	int st;
-	char *line;
-
-	if (!c->interactive)
-		return NULL;
-	line = read_line(prompt, 1, &st);
-	if (st == RD_EOF)
-		fputc('\n', rl_outstream);
-	return line;
-}
-
-/* Outside the shell a destructive command runs without asking: whoever
- * wrote it in a script or on the command line asked for it. */
-int cli_confirm(struct cli *c, const char *question)
-{
-	char prompt[1024];
-	char *ans, *a;
-	int yes;
-
-	if (!c->interactive)
-		return 1;
-	snprintf(prompt, sizeof(prompt), "%s [y/N] ", question);
-	ans = cli_readline(c, prompt);
-	if (ans == NULL)
-		return 0;
-	for (a = ans; *a == ' ' || *a == '\t'; a++)
-		;
-	a[strcspn(a, " \t")] = '\0';
-	yes = strcasecmp(a, "y") == 0 || strcasecmp(a, "yes") == 0;
-	free(ans);
-	return yes;
-}
-
-/* ---- completion ------------------------------------------------------------ */
-
-void cli_folders_set(struct cli *c, char **names, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < c->n_folders; i++)
-		free(c->folders[i]);
-	free(c->folders);
-	c->folders = names;
-	c->n_folders = names != NULL ? n : 0;
-	if (names == NULL)
-		c->folders_asked = 0;
-}
-
-struct strv {
-	char **v;
-	size_t n, cap;
-};
-
-static void strv_add(struct strv *s, const char *str, size_t len)
-{
-	size_t i;
-	char *d;
-
-	for (i = 0; i < s->n; i++)
-		if (strlen(s->v[i]) == len && strncmp(s->v[i], str, len) == 0)
-			return;
-	if (s->n == s->cap) {
-		size_t nc = s->cap ? s->cap * 2 : 32;
-		char **nv = realloc(s->v, nc * sizeof(*nv));
-
-		if (nv == NULL)
-			return;
-		s->v = nv;
-		s->cap = nc;
-	}
-	d = malloc(len + 1);
-	if (d == NULL)
-		return;
-	memcpy(d, str, len);
-	d[len] = '\0';
-	s->v[s->n++] = d;
-}
-
-static void strv_free(struct strv *s)
-{
-	size_t i;
-
-	for (i = 0; i < s->n; i++)
-		free(s->v[i]);
-	free(s->v);
-	memset(s, 0, sizeof(*s));
-}
-
-static struct strv comp; /* the candidates of the completion under way */
-static size_t comp_next;
-
-static char *comp_gen(const char *text, int state)
-{
-	(void)text;
-	if (state == 0)
-		comp_next = 0;
-	if (comp_next < comp.n)
-		return strdup(comp.v[comp_next++]);
-	return NULL;
-}
-
-static void add_if_prefix(struct strv *s, const char *cand, size_t clen, const char *text, int fold)
-{
-	size_t tl = strlen(text);
-
-	if (clen < tl)
-		return;
-	if (fold ? strncasecmp(cand, text, tl) != 0 : strncmp(cand, text, tl) != 0)
-		return;
-	strv_add(s, cand, clen);
-}
-
-static void add_commands(const char *text)
-{
-	size_t i, k, n;
-	const struct cli_cmd *t = cli_cmd_table(&n);
-
-	for (i = 0; i < n; i++) {
-		add_if_prefix(&comp, t[i].name, strlen(t[i].name), text, 1);
-		for (k = 0; k < 3 && t[i].aliases[k] != NULL; k++)
-			add_if_prefix(&comp, t[i].aliases[k], strlen(t[i].aliases[k]), text, 1);
-	}
-	add_if_prefix(&comp, "exit", 4, text, 1);
-	add_if_prefix(&comp, "quit", 4, text, 1);
-}
-
-/* The options cmd declares (opts.h) and --help: nothing else is
- * accepted on a shell command's line, so nothing else is offered. */
-static void add_options(const struct cli_cmd *cmd, const char *text)
-{
-	const struct cli_opt *o;
-	char buf[64];
-
-	for (o = cmd->options; o != NULL && o->name != NULL; o++) {
-		snprintf(buf, sizeof(buf), "--%s", o->name);
-		add_if_prefix(&comp, buf, strlen(buf), text, 0);
-	}
-	add_if_prefix(&comp, "--help", 6, text, 0);
-}
-
-/* A folder name as a word: within the quote the user opened, or in
- * double quotes when any candidate needs them. */
-static int needs_quotes(const char *s)
-{
-	return s[0] == '\0' || strpbrk(s, " \t;#'\"\\") != NULL;
-}
-
-static void add_quoted(const char *name, char inq, int force)
-{
-	size_t len = strlen(name), i, o = 0;
-	char *d = malloc(2 * len + 3);
-
-	if (d == NULL)
-		return;
-	if (inq == '\'') {
-		strv_add(&comp, name, len);
-		free(d);
-		return;
-	}
-	if (inq == 0 && force)
-		d[o++] = '"';
-	for (i = 0; i < len; i++) {
-		if ((inq == '"' || force) && (name[i] == '"' || name[i] == '\\'))
-			d[o++] = '\\';
-		d[o++] = name[i];
-	}
-	if (inq == 0 && force)
-		d[o++] = '"';
-	strv_add(&comp, d, o);
-	free(d);
-}
-
-static void add_folders(struct cli *c, const char *text, char inq)
-{
-	size_t i, tl = strlen(text);
-	int force = 0;
-
-	/* the special-use roles: ":sent", ":trash"... */
-	for (i = 0; text[0] == ':' && cli_folder_roles[i] != NULL; i++) {
-		char role[32];
-
-		snprintf(role, sizeof(role), ":%s", cli_folder_roles[i]);
-		if (strncasecmp(role, text, tl) == 0)
-			add_quoted(role, inq, 0);
-	}
-
-	for (i = 0; i < c->n_folders; i++) {
-		const char *f = c->folders[i];
-		int fold = strcasecmp(f, "INBOX") == 0;
-
-		if (fold ? strncasecmp(f, text, tl) == 0 : strncmp(f, text, tl) == 0)
-			force |= inq == 0 && needs_quotes(f);
-	}
-	for (i = 0; i < c->n_folders; i++) {
-		const char *f = c->folders[i];
-		int fold = strcasecmp(f, "INBOX") == 0;
-
-		if (fold ? strncasecmp(f, text, tl) == 0 : strncmp(f, text, tl) == 0)
-			add_quoted(f, inq, force);
-	}
-}
-
-enum arg_kind { ARG_NOTHING, ARG_FOLDER, ARG_COMMAND, ARG_FILE };
-
-static enum arg_kind metavar_kind(const char *m, size_t len)
-{
-	if (len >= 3 && strncmp(m + len - 3, "...", 3) == 0)
-		len -= 3;
-	if ((len == 6 && strncmp(m, "FOLDER", 6) == 0) || (len == 3 && strncmp(m, "OLD", 3) == 0) ||
-	    (len == 3 && strncmp(m, "NEW", 3) == 0))
-		return ARG_FOLDER;
-	if (len == 7 && strncmp(m, "COMMAND", 7) == 0)
-		return ARG_COMMAND;
-	if ((len == 4 && (strncmp(m, "FILE", 4) == 0 || strncmp(m, "PATH", 4) == 0)) ||
-	    (len == 3 && strncmp(m, "DIR", 3) == 0))
-		return ARG_FILE;
-	return ARG_NOTHING;
-}
-
-/* Whether the option word a takes a value, and what kind of value. */
-static int option_value(const struct cli_cmd *cmd, const char *a, enum arg_kind *kind_r)
-{
-	const struct cli_opt *o;
-
-	if (strchr(a, '=') != NULL)
-		return 0;
-	for (o = cmd->options; o != NULL && o->name != NULL; o++) {
-		if (!((a[1] == '-' && strcmp(a + 2, o->name) == 0) ||
-		      (o->shrt != 0 && a[1] == o->shrt && a[2] == '\0')))
-			continue;
-		if (!cli_opt_takes_value(o))
-			return 0;
-		switch (o->kind) {
-		case CLI_OPT_FOLDER: *kind_r = ARG_FOLDER; break;
-		case CLI_OPT_FILE:
-		case CLI_OPT_DIR: *kind_r = ARG_FILE; break;
-		case CLI_OPT_WORD: *kind_r = ARG_NOTHING; break;
-		default: *kind_r = ARG_NOTHING; break;
-		}
-		return 1;
-	}
-	return 0;
-}
-
-/* The words of a WORD option's value ("maildir|mbox"). */
-static void add_option_words(const struct cli_cmd *cmd, const char *a, const char *text)
-{
-	const struct cli_opt *o;
-
-	for (o = cmd->options; o != NULL && o->name != NULL; o++) {
-		const char *w;
-
-		if (o->kind != CLI_OPT_WORD || !((a[1] == '-' && strcmp(a + 2, o->name) == 0) ||
-		                                 (o->shrt != 0 && a[1] == o->shrt && a[2] == '\0')))
-			continue;
-		for (w = o->meta; *w != '\0';) {
-			size_t l = strcspn(w, "|");
-
-			add_if_prefix(&comp, w, l, text, 0);
-			w += l + (w[l] == '|');
-		}
-	}
-}
-
-/* Operand pos of cmd, from its usage: the words after the name, brackets
- * dropped; '|' separates alternatives ("list | add HOST PIN"), the first
- * word of one in lower case is a keyword that selects it; a last word
- * ending in "..." repeats.  Keywords for pos go into comp. */
-static enum arg_kind usage_kind(const struct cli_cmd *cmd, char **ops, size_t pos, const char *text)
-{
-	char toks[32][64];
-	size_t nt = 0, start;
-	const char *p = cmd->usage + strcspn(cmd->usage, " ");
-	enum arg_kind kind = ARG_NOTHING;
-
-	/* Tokens, brackets and parentheses dropped; "|" kept as its own. */
-	while (*p != '\0' && nt < 32) {
-		size_t n = 0;
-
-		while (*p == ' ' || *p == '[' || *p == ']' || *p == '(' || *p == ')')
-			p++;
-		if (*p == '|') {
-			snprintf(toks[nt++], 64, "|");
-			p++;
-			continue;
-		}
-		while (*p != '\0' && *p != ' ' && *p != '|' && n < 63) {
-			if (*p != '[' && *p != ']' && *p != '(' && *p != ')')
-				toks[nt][n++] = *p;
-			p++;
-		}
-		if (n > 0) {
-			toks[nt][n] = '\0';
-			nt++;
-		}
-	}
-	for (start = 0; start <= nt;) {
-		size_t end = start, len, k;
-		int fits = 1;
-
-		while (end < nt && strcmp(toks[end], "|") != 0)
-			end++;
-		len = end - start;
-		for (k = 0; k < pos && fits; k++) {
-			const char *t = k < len ? toks[start + k] : NULL;
-
-			if (t == NULL && len > 0 && strstr(toks[end - 1], "...") != NULL)
-				t = toks[end - 1];
-			if (t == NULL || (t[0] >= 'a' && t[0] <= 'z' && strcmp(t, ops[k]) != 0))
-				fits = 0;
-		}
-		if (fits) {
-			const char *t = pos < len ? toks[start + pos] : NULL;
-
-			if (t == NULL && len > 0 && strstr(toks[end - 1], "...") != NULL)
-				t = toks[end - 1];
-			if (t != NULL && t[0] >= 'a' && t[0] <= 'z')
-				add_if_prefix(&comp, t, strlen(t), text, 0);
-			else if (t != NULL && kind == ARG_NOTHING)
-				kind = metavar_kind(t, strlen(t));
-		}
-		start = end + 1;
-	}
-	return kind;
-}
-
-static char **complete(const char *text, int start, int end)
-{
-	struct cli *c = repl_cli;
-	char inq = (char)rl_completion_quote_character;
-	struct ims_words w;
-	struct ims_error err;
-	const struct cli_cmd *cmd;
-	enum arg_kind kind = ARG_NOTHING;
-	const char *p, *rest, *opt = NULL;
-	enum arg_kind vkind = ARG_NOTHING;
-	char *prefix, **ops = NULL;
-	char **matches = NULL;
-	size_t plen = (size_t)start, i, nops = 0;
-	int pending = 0;
-
-	(void)end;
-	rl_attempted_completion_over = 1;
-	strv_free(&comp);
-	if (inq != 0 && plen > 0 && rl_line_buffer[plen - 1] == inq)
-		plen--;
-	prefix = strndup(rl_line_buffer, plen);
-	if (prefix == NULL)
-		return NULL;
-	/* The words of the command being typed: the last ';' part. */
-	ims_words_init(&w);
-	ims_error_init(&err);
-	p = prefix;
-	for (;;) {
-		ims_words_release(&w);
-		if (ims_words_split(p, &rest, &w, &err) != IMS_OK)
-			goto out;
-		if (rest == NULL)
-			break;
-		p = rest;
-	}
-	if (w.n == 0) {
-		add_commands(text);
-		goto done;
-	}
-	cmd = cli_cmd_find(w.v[0]);
-	if (cmd == NULL)
-		goto out;
-	ops = calloc(w.n, sizeof(*ops));
-	if (ops == NULL)
-		goto out;
-	for (i = 1; i < w.n; i++) {
-		const char *a = w.v[i];
-
-		if (pending) {
-			pending = 0;
-			continue;
-		}
-		if (a[0] == '-' && a[1] != '\0') {
-			pending = option_value(cmd, a, &vkind);
-			opt = a;
-			continue;
-		}
-		ops[nops++] = w.v[i];
-	}
-	if (pending) {
-		kind = vkind;
-		add_option_words(cmd, opt, text);
-	} else if (text[0] == '-' && inq == 0)
-		add_options(cmd, text);
-	else
-		kind = usage_kind(cmd, ops, nops, text);
-	switch (kind) {
-	case ARG_FOLDER:
-		cli_folders_fill(c); /* the first Tab of a session asks the server */
-		add_folders(c, text, inq);
-		break;
-	case ARG_COMMAND: add_commands(text); break;
-	case ARG_FILE:
-		rl_attempted_completion_over = 0; /* readline's file names */
-		goto out;
-	case ARG_NOTHING: break;
-	}
-done:
-	if (comp.n > 0)
-		matches = rl_completion_matches(text, comp_gen);
-out:
-	free(ops);
-	ims_words_release(&w);
-	free(prefix);
-	return matches;
-}
-
 /* ---- the shell ------------------------------------------------------------------ */
 
 static void make_prompt(struct cli *c, char *out, size_t n)
@@ -1047,48 +449,19 @@ static void make_prompt(struct cli *c, char *out, size_t n)
 	snprintf(out, n, "%s%s%s%s%s> ", u, u[0] != '\0' ? "@" : "", h, f[0] != '\0' ? ":" : "", f);
 }
 
-struct saved_signals {
-	struct sigaction intr, winch, term, hup;
-};
-
-static void signals_install(struct saved_signals *s)
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sigemptyset(&sa.sa_mask);
-	sa.sa_flags = 0; /* no SA_RESTART: a blocking wait sees EINTR */
-	sa.sa_handler = on_sigint;
-	sigaction(SIGINT, &sa, &s->intr);
-	sa.sa_handler = on_sigwinch;
-	sigaction(SIGWINCH, &sa, &s->winch);
-	sa.sa_handler = on_term;
-	sigaction(SIGTERM, &sa, &s->term);
-	sigaction(SIGHUP, &sa, &s->hup);
-}
-
-static void signals_restore(const struct saved_signals *s)
-{
-	sigaction(SIGINT, &s->intr, NULL);
-	sigaction(SIGWINCH, &s->winch, NULL);
-	sigaction(SIGTERM, &s->term, NULL);
-	sigaction(SIGHUP, &s->hup, NULL);
-}
-
 ims_err cli_repl(struct cli *c)
 {
-	struct saved_signals ss;
+	struct cli_term_signals ss;
 	char hpath[1024], prompt[1400];
 	int have_history, added = 0, auth_pending = 0;
 
-	repl_cli = c;
-	readline_setup();
+	cli_tab_begin(c);
+	cli_term_set_completer(cli_tab_complete);
+	cli_term_setup();
 	using_history();
 	stifle_history(HISTORY_MAX);
 	have_history = history_load(hpath, sizeof(hpath)) == 0;
-	got_term = 0;
-	got_winch = 0;
-	signals_install(&ss);
+	cli_term_signals_install(&ss);
 	ims_transport_set_cancel_flag(&cli_interrupted);
 	c->interactive = 1;
 	/* With a server given, connect (and log in when the user is known)
@@ -1107,7 +480,7 @@ ims_err cli_repl(struct cli *c)
 		int st;
 
 		make_prompt(c, prompt, sizeof(prompt));
-		line = read_line(prompt, 0, &st);
+		line = cli_term_read_line(prompt, 0, &st);
 		if (line == NULL) {
 			if (st == RD_EOF)
 				fputc('\n', rl_outstream);
@@ -1132,16 +505,15 @@ ims_err cli_repl(struct cli *c)
 		memset(&rs, 0, sizeof(rs));
 		(void)run_line(c, line, strlen(line), NULL, 0, &rs);
 		free(line);
-		if (rs.quit || got_term)
+		if (rs.quit || cli_term_terminated())
 			break;
 	}
 	c->interactive = 0;
-	signals_restore(&ss);
+	cli_term_signals_restore(&ss);
 	if (have_history)
 		history_save(hpath, added);
-	strv_free(&comp);
+	cli_tab_end();
 	cli_folders_set(c, NULL, 0);
 	c->exit_set = 0;
-	repl_cli = NULL;
 	return IMS_OK;
 }

@@ -45,6 +45,8 @@ ims_err cli_trust_remove(const char *host, unsigned port, const char *pin, size_
 
 /* trust [list | add HOST[:PORT] PIN | rm HOST[:PORT] [PIN]] */
 ims_err cmd_trust(struct cli *c, int argc, char **argv);
+/* "HOST:PORT", "[V6]:PORT" for an address with colons, into out[0..n). */
+void cli_trust_hostport(char *out, size_t n, const char *host, unsigned port);
 
 /* Trust on first use, in the shell only.  The caller (the connection
  * code) calls it only when c->interactive and the verification failed

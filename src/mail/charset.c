@@ -1175,14 +1175,98 @@ static int multibyte_utf8(const unsigned char *p, size_t len)
 	return has_8bit(p, len) && ims_utf8_valid(p, len);
 }
 
+/* 7-bit text in a charset that may be read as ASCII: as it is, unless
+ * ISO-2022-JP escapes say otherwise. */
+static ims_err decode_7bit(const struct cs_def *d, const unsigned char *in, size_t len,
+                           int truncated, struct ims_buf *out, struct ims_charset_info *ci)
+{
+	size_t bad = 0;
+	ims_err e;
+
+	if (d != NULL && d->kind == K_JIS) {
+		set_name(ci->used, d->name);
+		e = try_kind(d, in, len, 0, truncated, out, NULL);
+		if (e != IMS_ERR_USAGE)
+			return e;
+		e = try_kind(d, in, len, 1, truncated, out, &bad);
+		if (e == IMS_OK && bad != 0)
+			ci->flags |= IMS_CHARSET_LOSSY;
+		return e;
+	}
+	if (has_jis_escape(in, len) && (d == NULL || d->kind == K_ASCII || d->kind == K_UTF8)) {
+		e = try_kind(&def_jis, in, len, 0, truncated, out, NULL);
+		if (e == IMS_OK) {
+			set_name(ci->used, def_jis.name);
+			ci->flags |= IMS_CHARSET_FALLBACK;
+			return IMS_OK;
+		}
+		if (e != IMS_ERR_USAGE)
+			return e;
+	}
+	set_name(ci->used, d != NULL ? d->name : "us-ascii");
+	return ims_buf_append(out, in, len);
+}
+
+/* Steps 1 and 2 of decode(): the declared charset strictly (with the
+ * known lies), then with a few U+FFFD.  1 with *e_r when decided, 0 to
+ * try the others (out as it was at start). */
+static int decode_declared(const struct cs_def *d, const unsigned char *in, size_t len,
+                           int truncated, size_t start, struct ims_buf *out,
+                           struct ims_charset_info *ci, ims_err *e_r)
+{
+	const struct cs_def *g;
+	size_t bad = 0;
+	ims_err e;
+
+	if ((d->flags & F_SB) && multibyte_utf8(in, len)) {
+		set_name(ci->used, def_utf8.name);
+		ci->flags |= IMS_CHARSET_FALLBACK;
+		*e_r = ims_buf_append(out, in, len);
+		return 1;
+	}
+	if (d->kind == K_CP932) {
+		e = sjis_or_euc(in, len, truncated, 1, out, &g);
+		if (e == IMS_OK) {
+			set_name(ci->used, g->name);
+			if (g != &def_cp932)
+				ci->flags |= IMS_CHARSET_FALLBACK;
+		}
+	} else {
+		e = try_kind(d, in, len, 0, truncated, out, NULL);
+		if (e == IMS_OK)
+			set_name(ci->used, d->name);
+	}
+	if (e != IMS_ERR_USAGE) {
+		*e_r = e;
+		return 1;
+	}
+	/* not for Japanese: there a wrong guess of the other encoding is
+	 * likelier */
+	if (d->flags & F_JAPAN)
+		return 0;
+	e = try_kind(d, in, len, 1, truncated, out, &bad);
+	if (e != IMS_OK) {
+		*e_r = e;
+		return 1;
+	}
+	if (bad * 32 <= count_8bit(in, len)) {
+		set_name(ci->used, d->name);
+		if (bad != 0)
+			ci->flags |= IMS_CHARSET_LOSSY;
+		*e_r = IMS_OK;
+		return 1;
+	}
+	ims_buf_truncate(out, start);
+	return 0;
+}
+
 static ims_err decode(const char *charset, const unsigned char *in, size_t len, unsigned flags,
                       struct ims_buf *out, struct ims_charset_info *ci)
 {
 	const struct cs_def *d = lookup(charset), *g;
 	int truncated = (flags & IMS_CHARSET_TRUNCATED) != 0;
 	int declared = charset != NULL && norm_label(charset, ci->declared, sizeof(ci->declared));
-	int eight = has_8bit(in, len);
-	size_t start = out->len, bad = 0, n8;
+	size_t start = out->len, bad = 0;
 	ims_err e;
 
 	if (!declared)
@@ -1195,75 +1279,13 @@ static ims_err decode(const char *charset, const unsigned char *in, size_t len, 
 		set_name(ci->used, d->name);
 		return try_kind(d, in, len, 0, truncated, out, NULL);
 	}
+	if (!has_8bit(in, len) && (d == NULL || !(d->flags & (F_NOT7 | F_WIDE))))
+		return decode_7bit(d, in, len, truncated, out, ci);
 
-	/* 7-bit text */
-	if (!eight && (d == NULL || !(d->flags & (F_NOT7 | F_WIDE)))) {
-		if (d != NULL && d->kind == K_JIS) {
-			set_name(ci->used, d->name);
-			e = try_kind(d, in, len, 0, truncated, out, NULL);
-			if (e != IMS_ERR_USAGE)
-				return e;
-			e = try_kind(d, in, len, 1, truncated, out, &bad);
-			if (e == IMS_OK && bad != 0)
-				ci->flags |= IMS_CHARSET_LOSSY;
-			return e;
-		}
-		if (has_jis_escape(in, len) &&
-		    (d == NULL || d->kind == K_ASCII || d->kind == K_UTF8)) {
-			e = try_kind(&def_jis, in, len, 0, truncated, out, NULL);
-			if (e == IMS_OK) {
-				set_name(ci->used, def_jis.name);
-				ci->flags |= IMS_CHARSET_FALLBACK;
-				return IMS_OK;
-			}
-			if (e != IMS_ERR_USAGE)
-				return e;
-		}
-		set_name(ci->used, d != NULL ? d->name : "us-ascii");
-		return ims_buf_append(out, in, len);
-	}
-
-	/* 1. the declared charset, strictly, with the known lies */
-	if (d != NULL && d->kind != K_ASCII) {
-		if ((d->flags & F_SB) && multibyte_utf8(in, len)) {
-			set_name(ci->used, def_utf8.name);
-			ci->flags |= IMS_CHARSET_FALLBACK;
-			return ims_buf_append(out, in, len);
-		}
-		if (d->kind == K_CP932) {
-			e = sjis_or_euc(in, len, truncated, 1, out, &g);
-			if (e == IMS_OK) {
-				set_name(ci->used, g->name);
-				if (g != &def_cp932)
-					ci->flags |= IMS_CHARSET_FALLBACK;
-				return IMS_OK;
-			}
-		} else {
-			e = try_kind(d, in, len, 0, truncated, out, NULL);
-			if (e == IMS_OK) {
-				set_name(ci->used, d->name);
-				return IMS_OK;
-			}
-		}
-		if (e != IMS_ERR_USAGE)
-			return e;
-
-		/* 2. the declared charset with a few U+FFFD (not for Japanese:
-		 * there a wrong guess of the other encoding is likelier) */
-		if (!(d->flags & F_JAPAN)) {
-			e = try_kind(d, in, len, 1, truncated, out, &bad);
-			if (e != IMS_OK)
-				return e;
-			n8 = count_8bit(in, len);
-			if (bad * 32 <= n8) {
-				set_name(ci->used, d->name);
-				if (bad != 0)
-					ci->flags |= IMS_CHARSET_LOSSY;
-				return IMS_OK;
-			}
-			ims_buf_truncate(out, start);
-		}
-	}
+	/* 1, 2. the declared charset */
+	if (d != NULL && d->kind != K_ASCII &&
+	    decode_declared(d, in, len, truncated, start, out, ci, &e))
+		return e;
 
 	/* 3. UTF-8 */
 	if (d == NULL || d->kind != K_UTF8) {

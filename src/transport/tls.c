@@ -502,77 +502,98 @@ static const char *issuer_label(const struct ims_cert_info *ci, char *buf, size_
 	return buf;
 }
 
-/* Turn the recorded flags into one class and words. */
-static void classify_words(struct verify_ctx *v, uint32_t all)
+/* Each classify_* below looks for one kind of failure in the recorded
+ * flags and, when it is there, sets the class and the words and returns
+ * 1; classify_words() asks them in the order a person should hear about
+ * the failures (the first is the one reported). */
+
+/* A certificate in the chain past its notAfter. */
+static int classify_expired(struct verify_ctx *v, int64_t now)
+{
+	struct ims_tls_info *info = v->info;
+	char *r = info->verify_reason, d[48], lb[300];
+	size_t rn = sizeof(info->verify_reason);
+	int i;
+
+	for (i = 0; i <= v->max_depth && i < IMS_CHAIN_MAX; i++) {
+		struct ims_cert_info *ci = &info->chain[i];
+
+		if (!(v->depth_flags[i] & MBEDTLS_X509_BADCERT_EXPIRED))
+			continue;
+		info->verify_class = IMS_VERIFY_EXPIRED;
+		plural_days(d, sizeof(d), (now - ci->not_after_epoch) / 86400);
+		if (i == 0)
+			snprintf(r, rn, "certificate expired %s ago (on %s)", d, ci->not_after);
+		else
+			snprintf(r, rn, "%s certificate %s expired %s ago (on %s)",
+			         ci->self_signed ? "root" : "intermediate",
+			         cert_label(ci, lb, sizeof(lb)), d, ci->not_after);
+		return 1;
+	}
+	return 0;
+}
+
+/* A certificate in the chain before its notBefore. */
+static int classify_future(struct verify_ctx *v, int64_t now)
+{
+	struct ims_tls_info *info = v->info;
+	char *r = info->verify_reason, d[48], lb[300];
+	size_t rn = sizeof(info->verify_reason);
+	int i;
+
+	for (i = 0; i <= v->max_depth && i < IMS_CHAIN_MAX; i++) {
+		struct ims_cert_info *ci = &info->chain[i];
+
+		if (!(v->depth_flags[i] & MBEDTLS_X509_BADCERT_FUTURE))
+			continue;
+		info->verify_class = IMS_VERIFY_NOT_YET_VALID;
+		plural_days(d, sizeof(d), (ci->not_before_epoch - now) / 86400);
+		if (i != 0)
+			snprintf(r, rn, "intermediate certificate %s is not valid until %s (in %s)",
+			         cert_label(ci, lb, sizeof(lb)), ci->not_before, d);
+		else
+			snprintf(r, rn, "certificate is not valid until %s (in %s)", ci->not_before,
+			         d);
+		return 1;
+	}
+	return 0;
+}
+
+/* The leaf is not for the host: no subjectAltName, or other names. */
+static int classify_name(struct verify_ctx *v)
 {
 	struct ims_tls_info *info = v->info;
 	struct ims_cert_info *leaf = &info->chain[0];
 	char *r = info->verify_reason;
-	size_t rn = sizeof(info->verify_reason);
-	int64_t now = v->at_set ? v->at : (int64_t)time(NULL);
-	char d[48], lb[300];
-	int i;
+	size_t rn = sizeof(info->verify_reason), k, o;
 
-	if (v->pin_mismatch) {
-		info->verify_class = IMS_VERIFY_PIN;
-		snprintf(
-		    r, rn,
-		    "public key pin mismatch: the server's key is sha256//%s, which no --pin names",
-		    leaf->spki_sha256);
-		return;
-	}
-	for (i = 0; i <= v->max_depth && i < IMS_CHAIN_MAX; i++) {
-		struct ims_cert_info *ci = &info->chain[i];
-
-		if (v->depth_flags[i] & MBEDTLS_X509_BADCERT_EXPIRED) {
-			info->verify_class = IMS_VERIFY_EXPIRED;
-			plural_days(d, sizeof(d), (now - ci->not_after_epoch) / 86400);
-			if (i == 0)
-				snprintf(r, rn, "certificate expired %s ago (on %s)", d,
-				         ci->not_after);
-			else
-				snprintf(r, rn, "%s certificate %s expired %s ago (on %s)",
-				         ci->self_signed ? "root" : "intermediate",
-				         cert_label(ci, lb, sizeof(lb)), d, ci->not_after);
-			return;
-		}
-	}
-	for (i = 0; i <= v->max_depth && i < IMS_CHAIN_MAX; i++) {
-		struct ims_cert_info *ci = &info->chain[i];
-
-		if (v->depth_flags[i] & MBEDTLS_X509_BADCERT_FUTURE) {
-			info->verify_class = IMS_VERIFY_NOT_YET_VALID;
-			plural_days(d, sizeof(d), (ci->not_before_epoch - now) / 86400);
-			if (i != 0)
-				snprintf(
-				    r, rn,
-				    "intermediate certificate %s is not valid until %s (in %s)",
-				    cert_label(ci, lb, sizeof(lb)), ci->not_before, d);
-			else
-				snprintf(r, rn, "certificate is not valid until %s (in %s)",
-				         ci->not_before, d);
-			return;
-		}
-	}
 	if (v->no_san) {
 		info->verify_class = IMS_VERIFY_NO_SAN;
 		snprintf(r, rn,
 		         "certificate has no subjectAltName (only CN=%s); a server name must be in "
 		         "subjectAltName, %s is not checked against the CN",
 		         leaf->cn, v->host);
-		return;
+		return 1;
 	}
-	if (v->name_bad) {
-		size_t k, o;
+	if (!v->name_bad)
+		return 0;
+	info->verify_class = IMS_VERIFY_NAME;
+	o = (size_t)snprintf(r, rn, "certificate is for ");
+	for (k = 0; k < leaf->n_san && o < rn; k++)
+		o += (size_t)snprintf(r + o, rn - o, "%s%s", k ? ", " : "", leaf->san[k]);
+	if (o < rn)
+		snprintf(r + o, rn - o, ", not %s", v->host);
+	return 1;
+}
 
-		info->verify_class = IMS_VERIFY_NAME;
-		o = (size_t)snprintf(r, rn, "certificate is for ");
-		for (k = 0; k < leaf->n_san && o < rn; k++)
-			o += (size_t)snprintf(r + o, rn - o, "%s%s", k ? ", " : "", leaf->san[k]);
-		if (o < rn)
-			snprintf(r + o, rn - o, ", not %s", v->host);
-		return;
-	}
+/* A weak signature algorithm or key anywhere in the chain. */
+static int classify_weak(struct verify_ctx *v)
+{
+	struct ims_tls_info *info = v->info;
+	char *r = info->verify_reason, lb[300];
+	size_t rn = sizeof(info->verify_reason);
+	int i;
+
 	for (i = 0; i <= v->max_depth && i < IMS_CHAIN_MAX; i++) {
 		struct ims_cert_info *ci = &info->chain[i];
 		uint32_t f = v->depth_flags[i];
@@ -581,59 +602,102 @@ static void classify_words(struct verify_ctx *v, uint32_t all)
 			info->verify_class = IMS_VERIFY_WEAK;
 			snprintf(r, rn, "weak signature algorithm %s on %s", ci->sig_alg,
 			         cert_label(ci, lb, sizeof(lb)));
-			return;
+			return 1;
 		}
 		if (f & (MBEDTLS_X509_BADCERT_BAD_KEY | MBEDTLS_X509_BADCERT_BAD_PK)) {
 			info->verify_class = IMS_VERIFY_WEAK;
 			snprintf(r, rn, "weak key %s bits in %s", ci->key,
 			         cert_label(ci, lb, sizeof(lb)));
-			return;
+			return 1;
 		}
 	}
-	if (all & (MBEDTLS_X509_BADCERT_EXT_KEY_USAGE | MBEDTLS_X509_BADCERT_KEY_USAGE |
-	           MBEDTLS_X509_BADCERT_NS_CERT_TYPE)) {
-		info->verify_class = IMS_VERIFY_USAGE;
-		snprintf(r, rn,
-		         "certificate %s is not for TLS servers (its key usage or extended key "
-		         "usage lacks serverAuth)",
+	return 0;
+}
+
+/* A leaf whose key usage does not allow a TLS server. */
+static int classify_usage(struct verify_ctx *v, uint32_t all)
+{
+	struct ims_tls_info *info = v->info;
+	char lb[300];
+
+	if (!(all & (MBEDTLS_X509_BADCERT_EXT_KEY_USAGE | MBEDTLS_X509_BADCERT_KEY_USAGE |
+	             MBEDTLS_X509_BADCERT_NS_CERT_TYPE)))
+		return 0;
+	info->verify_class = IMS_VERIFY_USAGE;
+	snprintf(info->verify_reason, sizeof(info->verify_reason),
+	         "certificate %s is not for TLS servers (its key usage or extended key "
+	         "usage lacks serverAuth)",
+	         cert_label(&info->chain[0], lb, sizeof(lb)));
+	return 1;
+}
+
+/* No trust anchor: self-signed, an intermediate missing, or an issuer
+ * nobody trusts here. */
+static int classify_untrusted(struct verify_ctx *v, uint32_t all)
+{
+	struct ims_tls_info *info = v->info;
+	struct ims_cert_info *leaf = &info->chain[0];
+	struct ims_cert_info *top = &info->chain[v->max_depth < IMS_CHAIN_MAX ? v->max_depth : 0];
+	char *r = info->verify_reason, lb[300];
+	size_t rn = sizeof(info->verify_reason);
+
+	if (!(all & MBEDTLS_X509_BADCERT_NOT_TRUSTED))
+		return 0;
+	if (v->max_depth == 0 && leaf->self_signed) {
+		info->verify_class = IMS_VERIFY_SELF_SIGNED;
+		snprintf(r, rn, "self-signed certificate %s is not trusted",
 		         cert_label(leaf, lb, sizeof(lb)));
-		return;
+	} else if (v->presented == 1 && v->max_depth == 0) {
+		info->verify_class = IMS_VERIFY_MISSING_INTERMEDIATE;
+		snprintf(r, rn,
+		         "issuer not trusted: %s; the server sent only its own certificate "
+		         "(is an intermediate certificate missing?)",
+		         issuer_label(leaf, lb, sizeof(lb)));
+	} else {
+		info->verify_class = IMS_VERIFY_UNTRUSTED;
+		snprintf(r, rn, "issuer not trusted: %s",
+		         top->self_signed ? cert_label(top, lb, sizeof(lb))
+		                          : issuer_label(top, lb, sizeof(lb)));
 	}
-	if (all & MBEDTLS_X509_BADCERT_NOT_TRUSTED) {
-		struct ims_cert_info *top =
-		    &info->chain[v->max_depth < IMS_CHAIN_MAX ? v->max_depth : 0];
+	return 1;
+}
 
-		if (v->max_depth == 0 && leaf->self_signed) {
-			info->verify_class = IMS_VERIFY_SELF_SIGNED;
-			snprintf(r, rn, "self-signed certificate %s is not trusted",
-			         cert_label(leaf, lb, sizeof(lb)));
-		} else if (v->presented == 1 && v->max_depth == 0) {
-			info->verify_class = IMS_VERIFY_MISSING_INTERMEDIATE;
-			snprintf(r, rn,
-			         "issuer not trusted: %s; the server sent only its own certificate "
-			         "(is an intermediate certificate missing?)",
-			         issuer_label(leaf, lb, sizeof(lb)));
-		} else {
-			info->verify_class = IMS_VERIFY_UNTRUSTED;
-			snprintf(r, rn, "issuer not trusted: %s",
-			         top->self_signed ? cert_label(top, lb, sizeof(lb))
-			                          : issuer_label(top, lb, sizeof(lb)));
-		}
-		return;
-	}
+/* Anything else: mbedTLS's own words, on one line. */
+static void classify_other(struct verify_ctx *v, uint32_t all)
+{
+	struct ims_tls_info *info = v->info;
+	char buf[400];
+	int n = mbedtls_x509_crt_verify_info(buf, sizeof(buf), "", all);
+	size_t k;
+
 	info->verify_class = IMS_VERIFY_OTHER;
-	{
-		char buf[400];
-		int n = mbedtls_x509_crt_verify_info(buf, sizeof(buf), "", all);
-		size_t k;
+	if (n < 0)
+		buf[0] = '\0';
+	for (k = 0; buf[k] != '\0'; k++)
+		if (buf[k] == '\n')
+			buf[k] = buf[k + 1] != '\0' ? ';' : '\0';
+	snprintf(info->verify_reason, sizeof(info->verify_reason),
+	         "certificate verification failed: %s", buf);
+}
 
-		if (n < 0)
-			buf[0] = '\0';
-		for (k = 0; buf[k] != '\0'; k++)
-			if (buf[k] == '\n')
-				buf[k] = buf[k + 1] != '\0' ? ';' : '\0';
-		snprintf(r, rn, "certificate verification failed: %s", buf);
+/* Turn the recorded flags into one class and words. */
+static void classify_words(struct verify_ctx *v, uint32_t all)
+{
+	struct ims_tls_info *info = v->info;
+	int64_t now = v->at_set ? v->at : (int64_t)time(NULL);
+
+	if (v->pin_mismatch) {
+		info->verify_class = IMS_VERIFY_PIN;
+		snprintf(
+		    info->verify_reason, sizeof(info->verify_reason),
+		    "public key pin mismatch: the server's key is sha256//%s, which no --pin names",
+		    info->chain[0].spki_sha256);
+		return;
 	}
+	if (classify_expired(v, now) || classify_future(v, now) || classify_name(v) ||
+	    classify_weak(v) || classify_usage(v, all) || classify_untrusted(v, all))
+		return;
+	classify_other(v, all);
 }
 
 /* The words are made of safe certificate text, but snprintf may have cut
@@ -1112,24 +1176,14 @@ static ims_err handshake_error(struct tls_stream *t, int r, struct ims_tls_info 
 	return ims_error_set(err, IMS_ERR_TLS, "tls: handshake failed: %s", eb);
 }
 
-ims_err ims_tls_wrap(int fd, const char *host_in, const struct ims_tls_opts *o,
-                     struct ims_stream **s_r, struct ims_tls_info *info_r, struct ims_error *err)
+/* The stream around fd with every mbedTLS object initialised (nothing
+ * configured yet); NULL when out of memory. */
+static struct tls_stream *tls_new(int fd, const struct ims_tls_opts *o)
 {
-	static const char pers[] = "imapsh tls";
-	struct ims_tls_info local_info;
-	struct ims_tls_info *info = info_r != NULL ? info_r : &local_info;
-	struct tls_stream *t;
-	int r, tls_min = o->tls_min != 0 ? o->tls_min : 12;
-	int64_t t0;
-	ims_err e;
+	struct tls_stream *t = calloc(1, sizeof(*t));
 
-	*s_r = NULL;
-	memset(info, 0, sizeof(*info));
-	t = calloc(1, sizeof(*t));
-	if (t == NULL) {
-		close(fd);
-		return ims_error_set(err, IMS_ERR_NOMEM, "out of memory");
-	}
+	if (t == NULL)
+		return NULL;
 	t->fd = fd;
 	t->base.ops = &tls_ops;
 	ims_error_init(&t->base.err);
@@ -1141,32 +1195,30 @@ ims_err ims_tls_wrap(int fd, const char *host_in, const struct ims_tls_opts *o,
 	mbedtls_pk_init(&t->own_key);
 	mbedtls_ctr_drbg_init(&t->drbg);
 	mbedtls_entropy_init(&t->entropy);
+	return t;
+}
 
-	e = vctx_init(&t->vctx, t->host, sizeof(t->host), host_in, o, info, err);
-	if (e != IMS_OK)
-		goto fail;
+/* Configure: the random generator, a client's defaults, the lowest
+ * version, imapsh's TLS and X.509 profiles; no renegotiation and no
+ * session tickets. */
+static ims_err tls_config(struct tls_stream *t, const struct ims_tls_opts *o, struct ims_error *err)
+{
+	static const char pers[] = "imapsh tls";
+	int r;
 
-	if (ims_compat_crypto_init() != 0) {
-		e = ims_error_set(err, IMS_ERR_TLS, "cannot initialise the crypto library");
-		goto fail;
-	}
+	if (ims_compat_crypto_init() != 0)
+		return ims_error_set(err, IMS_ERR_TLS, "cannot initialise the crypto library");
 	r = mbedtls_ctr_drbg_seed(&t->drbg, mbedtls_entropy_func, &t->entropy,
 	                          (const unsigned char *)pers, sizeof(pers) - 1);
-	if (r != 0) {
-		e = ims_error_set(err, IMS_ERR_TLS, "cannot seed the random generator");
-		goto fail;
-	}
+	if (r != 0)
+		return ims_error_set(err, IMS_ERR_TLS, "cannot seed the random generator");
 	r = mbedtls_ssl_config_defaults(&t->conf, MBEDTLS_SSL_IS_CLIENT,
 	                                MBEDTLS_SSL_TRANSPORT_STREAM, MBEDTLS_SSL_PRESET_DEFAULT);
-	if (r != 0) {
-		e = ims_error_set(err, IMS_ERR_TLS, "cannot set up TLS defaults");
-		goto fail;
-	}
-	if (ims_compat_conf_min_version(&t->conf, tls_min) != 0) {
-		e = ims_error_set(err, IMS_ERR_TLS, "TLS 1.3 is not available in mbedTLS %s",
-		                  MBEDTLS_VERSION_STRING);
-		goto fail;
-	}
+	if (r != 0)
+		return ims_error_set(err, IMS_ERR_TLS, "cannot set up TLS defaults");
+	if (ims_compat_conf_min_version(&t->conf, o->tls_min != 0 ? o->tls_min : 12) != 0)
+		return ims_error_set(err, IMS_ERR_TLS, "TLS 1.3 is not available in mbedTLS %s",
+		                     MBEDTLS_VERSION_STRING);
 	set_tls_profile(&t->conf);
 	mbedtls_ssl_conf_rng(&t->conf, mbedtls_ctr_drbg_random, &t->drbg);
 #if defined(MBEDTLS_SSL_RENEGOTIATION)
@@ -1177,69 +1229,109 @@ ims_err ims_tls_wrap(int fd, const char *host_in, const struct ims_tls_opts *o,
 #endif
 	set_x509_profile(&t->profile);
 	mbedtls_ssl_conf_cert_profile(&t->conf, &t->profile);
+	return IMS_OK;
+}
 
-	e = load_trust(&t->ca, o, err);
+/* Configure trust: the anchors, verification (required unless
+ * --insecure) through verify_cb, and a client certificate if given. */
+static ims_err tls_config_trust(struct tls_stream *t, const struct ims_tls_opts *o,
+                                struct ims_error *err)
+{
+	ims_err e = load_trust(&t->ca, o, err);
+
 	if (e != IMS_OK)
-		goto fail;
+		return e;
 	mbedtls_ssl_conf_ca_chain(&t->conf, &t->ca, NULL);
 	mbedtls_ssl_conf_authmode(&t->conf, o->insecure_noverify ? MBEDTLS_SSL_VERIFY_OPTIONAL
 	                                                         : MBEDTLS_SSL_VERIFY_REQUIRED);
 	mbedtls_ssl_conf_verify(&t->conf, verify_cb, &t->vctx);
-	e = load_client_cert(t, o, err);
-	if (e != IMS_OK)
-		goto fail;
+	return load_client_cert(t, o, err);
+}
 
-	r = mbedtls_ssl_setup(&t->ssl, &t->conf);
-	if (r != 0) {
-		e = ims_error_set(err, IMS_ERR_TLS, "cannot set up the TLS context");
-		goto fail;
-	}
-	/* SNI and mbedTLS's own name check, which stays in force beside
-	 * imapsh's (verify_cb requires both); an IP literal gets no SNI
-	 * (RFC 6066) and is checked against iPAddress names by verify_cb. */
-	r = mbedtls_ssl_set_hostname(&t->ssl, t->vctx.host_is_ip ? NULL : t->host);
-	if (r != 0) {
-		e = ims_error_set(err, IMS_ERR_USAGE, "bad host name: mbedTLS refuses it");
-		goto fail;
-	}
+/* The connection's context from the configuration, its name and its
+ * socket.  SNI and mbedTLS's own name check stay in force beside
+ * imapsh's (verify_cb requires both); an IP literal gets no SNI (RFC
+ * 6066) and is checked against iPAddress names by verify_cb. */
+static ims_err tls_setup(struct tls_stream *t, struct ims_error *err)
+{
+	if (mbedtls_ssl_setup(&t->ssl, &t->conf) != 0)
+		return ims_error_set(err, IMS_ERR_TLS, "cannot set up the TLS context");
+	if (mbedtls_ssl_set_hostname(&t->ssl, t->vctx.host_is_ip ? NULL : t->host) != 0)
+		return ims_error_set(err, IMS_ERR_USAGE, "bad host name: mbedTLS refuses it");
 	mbedtls_ssl_set_bio(&t->ssl, t, bio_send, bio_recv, NULL);
+	return IMS_OK;
+}
 
-	t0 = ims_now_ms();
+/* Describe: the version and cipher agreed, once there are some. */
+static void tls_describe(struct tls_stream *t, struct ims_tls_info *info)
+{
+	if (mbedtls_ssl_get_ciphersuite(&t->ssl) == NULL)
+		return;
+	snprintf(info->version, sizeof(info->version), "%s", mbedtls_ssl_get_version(&t->ssl));
+	snprintf(info->cipher, sizeof(info->cipher), "%s", mbedtls_ssl_get_ciphersuite(&t->ssl));
+}
+
+/* The handshake within the stream's timeout; its time and, as far as
+ * it got, what it agreed go into info. */
+static ims_err tls_handshake(struct tls_stream *t, struct ims_tls_info *info, struct ims_error *err)
+{
+	int64_t t0 = ims_now_ms();
+	int r;
+
 	t->base.deadline_ms = t0 + t->base.timeout_ms;
 	for (;;) {
 		r = mbedtls_ssl_handshake(&t->ssl);
 		if (r == 0)
 			break;
 		if (r == MBEDTLS_ERR_SSL_WANT_READ || r == MBEDTLS_ERR_SSL_WANT_WRITE) {
-			if (tls_wait(t, r, "during the TLS handshake") != IMS_OK) {
-				e = ims_error_copy(err, &t->base.err);
-				goto fail;
-			}
+			if (tls_wait(t, r, "during the TLS handshake") != IMS_OK)
+				return ims_error_copy(err, &t->base.err);
 			continue;
 		}
 		info->handshake_ms = ims_now_ms() - t0;
-		if (mbedtls_ssl_get_ciphersuite(&t->ssl) != NULL) {
-			snprintf(info->version, sizeof(info->version), "%s",
-			         mbedtls_ssl_get_version(&t->ssl));
-			snprintf(info->cipher, sizeof(info->cipher), "%s",
-			         mbedtls_ssl_get_ciphersuite(&t->ssl));
-		}
-		e = handshake_error(t, r, info, err);
-		goto fail;
+		tls_describe(t, info);
+		return handshake_error(t, r, info, err);
 	}
 	t->base.deadline_ms = 0;
 	info->handshake_ms = ims_now_ms() - t0;
-	snprintf(info->version, sizeof(info->version), "%s", mbedtls_ssl_get_version(&t->ssl));
-	snprintf(info->cipher, sizeof(info->cipher), "%s", mbedtls_ssl_get_ciphersuite(&t->ssl));
+	tls_describe(t, info);
+	return IMS_OK;
+}
 
-	e = verdict(&t->vctx, mbedtls_ssl_get_verify_result(&t->ssl), err);
-	if (e != IMS_OK)
-		goto fail;
+/* libtls's shape: normalise the host (vctx_init), configure, connect
+ * (the handshake), inspect (describe, and the verdict on the chain). */
+ims_err ims_tls_wrap(int fd, const char *host_in, const struct ims_tls_opts *o,
+                     struct ims_stream **s_r, struct ims_tls_info *info_r, struct ims_error *err)
+{
+	struct ims_tls_info local_info;
+	struct ims_tls_info *info = info_r != NULL ? info_r : &local_info;
+	struct tls_stream *t;
+	ims_err e;
+
+	*s_r = NULL;
+	memset(info, 0, sizeof(*info));
+	t = tls_new(fd, o);
+	if (t == NULL) {
+		close(fd);
+		return ims_error_set(err, IMS_ERR_NOMEM, "out of memory");
+	}
+	e = vctx_init(&t->vctx, t->host, sizeof(t->host), host_in, o, info, err);
+	if (e == IMS_OK)
+		e = tls_config(t, o, err);
+	if (e == IMS_OK)
+		e = tls_config_trust(t, o, err);
+	if (e == IMS_OK)
+		e = tls_setup(t, err);
+	if (e == IMS_OK)
+		e = tls_handshake(t, info, err);
+	if (e == IMS_OK)
+		e = verdict(&t->vctx, mbedtls_ssl_get_verify_result(&t->ssl), err);
+	if (e != IMS_OK) {
+		tls_free(t);
+		return e;
+	}
 	*s_r = &t->base;
 	return IMS_OK;
-fail:
-	tls_free(t);
-	return e;
 }
 
 ims_err ims_tls_channel_binding(struct ims_stream *s, unsigned char *out, size_t cap, size_t *len_r)

@@ -672,7 +672,7 @@ static void test_login_oauth_external(void **state)
 	a.token = "ya29.token";
 	a.mech = IMS_AUTH_XOAUTH2;
 	assert_int_equal(ims_session_login(t.s, &a, &err), IMS_ERR_AUTH);
-	assert_non_null(strstr(err.msg, "wrong user name or password"));
+	assert_non_null(strstr(err.msg, "the access token was refused"));
 	assert_non_null(strstr(err.msg, "\"status\":\"401\""));
 	assert_int_equal(ims_session_last_code(t.s), IMS_CODE_AUTHENTICATIONFAILED);
 	assert_null(strstr(trace_text(&t), "ya29"));
@@ -1099,6 +1099,81 @@ static void test_fetch_body(void **state)
 	assert_string_equal(got.data, "tiny");
 	t_close(&t, 1);
 	ims_buf_release(&got);
+	CHUNKS_END
+}
+
+static int64_t seen_date;
+
+static ims_err note_date(void *ctx, const struct ims_fetch *f, struct ims_error *err)
+{
+	(void)ctx;
+	(void)err;
+	if (f->have & IMS_FETCH_INTERNALDATE)
+		seen_date = f->internaldate_epoch;
+	return IMS_OK;
+}
+
+/* More sections in one fetch, each to its own sink (show's use). */
+static void test_fetch_bodies(void **state)
+{
+	struct ims_body_part more[2];
+	struct ims_body_fetch b;
+	struct ims_error err;
+	struct ims_buf hdr, one, two;
+	struct t t;
+
+	(void)state;
+	CHUNKS_BEGIN
+	ims_buf_init(&hdr, 0);
+	ims_buf_init(&one, 0);
+	ims_buf_init(&two, 0);
+	seen_date = 0;
+	t_open(&t, "fetch_bodies.txt", chunk, 1);
+	start(&t);
+	expect_ok(ims_session_select(t.s, "INBOX", 5, 0, &err), &err, &t);
+	memset(&b, 0, sizeof(b));
+	memset(more, 0, sizeof(more));
+	b.set = "7";
+	b.want = 7;
+	b.section = "HEADER";
+	b.sink = ims_sink_buf(&hdr);
+	more[0].section = "1";
+	more[0].sink = ims_sink_buf(&one);
+	more[1].section = "2";
+	more[1].max = 4;
+	more[1].sink = ims_sink_buf(&two);
+	b.more = more;
+	b.n_more = 2;
+	b.items = "INTERNALDATE";
+	b.message = note_date;
+	expect_ok(ims_session_fetch_body(t.s, &b, &err), &err, &t);
+	assert_int_equal(b.found, 1);
+	assert_int_equal(b.uid, 7);
+	assert_int_equal(hdr.len, 4);
+	assert_memory_equal(hdr.data, "HHHH", 4);
+	assert_int_equal(more[0].found, 1);
+	assert_int_equal(one.len, 3);
+	assert_memory_equal(one.data, "one", 3);
+	assert_int_equal(more[1].found, 1);
+	assert_int_equal(two.len, 4);
+	assert_memory_equal(two.data, "2222", 4);
+	assert_int_equal(seen_date, 837596665);
+	/* NIL for one section: that one is not found, the other is */
+	ims_buf_reset(&hdr);
+	ims_buf_reset(&one);
+	b.n_more = 1;
+	b.items = NULL;
+	b.message = NULL;
+	expect_ok(ims_session_fetch_body(t.s, &b, &err), &err, &t);
+	assert_int_equal(b.found, 1);
+	assert_int_equal(hdr.len, 1);
+	assert_int_equal(more[0].found, 0);
+	assert_int_equal(more[0].nil, 1);
+	assert_int_equal(one.len, 0);
+	t_close(&t, 1);
+	ims_buf_release(&hdr);
+	ims_buf_release(&one);
+	ims_buf_release(&two);
 	CHUNKS_END
 }
 
@@ -1603,6 +1678,7 @@ int main(void)
 	    cmocka_unit_test(test_select),
 	    cmocka_unit_test(test_fetch_sink),
 	    cmocka_unit_test(test_fetch_body),
+	    cmocka_unit_test(test_fetch_bodies),
 	    cmocka_unit_test(test_append),
 	    cmocka_unit_test(test_idle),
 	    cmocka_unit_test(test_search),
