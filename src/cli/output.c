@@ -5,10 +5,12 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "imapsh/number.h"
 #include "imapsh/sanitize.h"
 
 void json_init(struct json_out *j, FILE *f)
@@ -379,4 +381,24 @@ void cli_json_tls(struct json_out *j, const struct ims_tls_info *ti)
 	} else {
 		json_null(j);
 	}
+}
+
+/* The terminal's size (standard output's), else LINES and COLUMNS, else 24x80. */
+void cli_term_size(int *rows_r, int *cols_r)
+{
+	struct winsize ws;
+	const char *s;
+	uint64_t v;
+
+	*rows_r = 24;
+	*cols_r = 80;
+	if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0 && ws.ws_row > 0) {
+		*rows_r = ws.ws_row;
+		*cols_r = ws.ws_col;
+		return;
+	}
+	if ((s = getenv("LINES")) != NULL && ims_number_parse(s, strlen(s), 1, 100000, &v) == 0)
+		*rows_r = (int)v;
+	if ((s = getenv("COLUMNS")) != NULL && ims_number_parse(s, strlen(s), 1, 100000, &v) == 0)
+		*cols_r = (int)v;
 }

@@ -97,4 +97,8 @@ void cli_json_tls(struct json_out *j, const struct ims_tls_info *ti);
 /* How many JSON documents json_finish() has written. */
 unsigned long cli_json_docs(void);
 
+/* Rows and columns of the terminal on standard output (else LINES and
+ * COLUMNS, else 24 by 80). */
+void cli_term_size(int *rows_r, int *cols_r);
+
 #endif

@@ -43,6 +43,31 @@ size_t ims_text_width(const char *s)
 	return w;
 }
 
+ims_err ims_text_fit_words(struct ims_buf *out, const char *s, size_t cols)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n = strlen(s), w = 0, cw, i, k, cut = 0;
+
+	if (ims_text_width(s) <= cols)
+		return ims_buf_append(out, s, n);
+	/* the last space before which the text and " …" fit */
+	for (i = 0; i < n; i += k) {
+		k = next_char(p + i, n - i, &cw);
+		if (p[i] == ' ' && w + 2 <= cols)
+			cut = i;
+		if (w + cw + 2 > cols)
+			break;
+		w += cw;
+	}
+	while (cut > 0 && p[cut - 1] == ' ')
+		cut--;
+	if (cut == 0)
+		return ims_text_fit(out, s, cols, 0);
+	if (ims_buf_append(out, s, cut) != IMS_OK)
+		return IMS_ERR_NOMEM;
+	return ims_buf_puts(out, " \xe2\x80\xa6");
+}
+
 ims_err ims_text_fit(struct ims_buf *out, const char *s, size_t cols, int pad)
 {
 	const unsigned char *p = (const unsigned char *)s;

@@ -84,6 +84,35 @@ class Check(h.TestbedCase):
         self.assertEqual(d["folder"], h.folder("送信済み"))
         self.assertEqual(d["messages"], self.env["mail"]["alice"]["folders"]["送信済み"]["messages"])
 
+    def test_long_capability_list_cut_at_a_word(self):
+        # Cyrus offers 67 capabilities: JSON and a pipe get every one, a
+        # terminal a line that ends after a whole word with an ellipsis
+        caps = " ".join(["IMAP4rev1", "SASL-IR", "AUTH=PLAIN"] +
+                        ["X-CYRUS-CAPABILITY-NUMBER-%02d" % i for i in range(64)])
+        script = [["send", "* OK [CAPABILITY %s] ready\r\n" % caps], ["serve", {"caps": caps}]]
+        target = "%s:%d"
+        with h.fakeserver(script, tls="valid") as srv:
+            rc, out, err = self.check(target % (HOST, srv.port), "--json", port=srv.port)
+        self.assertEqual(rc, 0, err)
+        st = {x["name"]: x for x in json.loads(out)["stages"]}
+        self.assertTrue(st["capability"]["detail"].endswith("X-CYRUS-CAPABILITY-NUMBER-63"))
+        with h.fakeserver(script, tls="valid") as srv:
+            rc, out, err = self.check(target % (HOST, srv.port), port=srv.port)
+        rows = {r.split("\t")[0]: r.split("\t") for r in out.decode().splitlines()}
+        self.assertTrue(rows["capability"][3].endswith("X-CYRUS-CAPABILITY-NUMBER-63"), rows)
+        from test_folders import run_pty
+        env = h.base_env(self.home)
+        env.update({"COLUMNS": "100", "NO_COLOR": "1"})
+        with h.fakeserver(script, tls="valid") as srv:
+            rc, out = run_pty(["--ca-file", self.env["ca_file"], "--resolve",
+                               "%s:%d:127.0.0.1" % (HOST, srv.port), "check",
+                               target % (HOST, srv.port)], env)
+        line = [l for l in out.decode().splitlines() if l.startswith("capability")][0]
+        self.assertTrue(line.endswith(" \u2026"), line)
+        self.assertLessEqual(len(line), 100, line)
+        last = line[:-2].split()[-1]
+        self.assertIn(last, caps.split())  # a whole word before the ellipsis
+
     def test_no_credentials_without_login(self):
         with h.fakeserver([["send", "* OK [CAPABILITY %s] ready\r\n" % POST],
                            ["serve", {"caps": POST}]], tls="valid") as srv:

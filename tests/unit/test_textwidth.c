@@ -71,12 +71,41 @@ static void test_fit(void **state)
 	    "b");
 }
 
+static void fit_words(const char *s, size_t cols, const char *want)
+{
+	struct ims_buf b;
+
+	ims_buf_init(&b, 0);
+	assert_int_equal(ims_text_fit_words(&b, s, cols), IMS_OK);
+	assert_string_equal(b.data != NULL ? b.data : "", want);
+	assert_true(ims_text_width(b.data != NULL ? b.data : "") <= cols);
+	ims_buf_release(&b);
+}
+
+static void test_fit_words(void **state)
+{
+	(void)state;
+	fit_words("IMAP4rev1 IDLE QUOTA", 20, "IMAP4rev1 IDLE QUOTA");
+	fit_words("IMAP4rev1 IDLE QUOTA", 19, "IMAP4rev1 IDLE \xe2\x80\xa6");
+	fit_words("IMAP4rev1 IDLE QUOTA", 16, "IMAP4rev1 IDLE \xe2\x80\xa6");
+	fit_words("IMAP4rev1 IDLE QUOTA", 15, "IMAP4rev1 \xe2\x80\xa6");
+	fit_words("IMAP4rev1 IDLE QUOTA", 11, "IMAP4rev1 \xe2\x80\xa6");
+	/* a first word too long for the columns: cut inside it */
+	fit_words("IMAP4rev1 IDLE QUOTA", 6, "IMAP4\xe2\x80\xa6");
+	/* spaces in a row: the cut keeps none of them before " …" */
+	fit_words("A  B   CCCCCCCCCC", 8, "A  B \xe2\x80\xa6");
+	/* wide characters count two columns */
+	fit_words("\xe6\x97\xa5\xe6\x9c\xac \xe8\xaa\x9e\xe8\xaa\x9e\xe8\xaa\x9e", 7,
+	          "\xe6\x97\xa5\xe6\x9c\xac \xe2\x80\xa6");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_cp_width),
 	    cmocka_unit_test(test_text_width),
 	    cmocka_unit_test(test_fit),
+	    cmocka_unit_test(test_fit_words),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -22,5 +22,9 @@ size_t ims_text_width(const char *s);
 /* Append s to out in exactly cols columns: cut with an ellipsis (U+2026)
  * when wider, padded with spaces when pad is set. */
 ims_err ims_text_fit(struct ims_buf *out, const char *s, size_t cols, int pad) IMS_MUST_CHECK;
+/* Append s to out in at most cols columns, cut after a whole word (at a
+ * space) with " …" when wider; a first word wider than cols is cut as
+ * ims_text_fit() cuts.  For lists of words such as capabilities. */
+ims_err ims_text_fit_words(struct ims_buf *out, const char *s, size_t cols) IMS_MUST_CHECK;
 
 #endif

@@ -12,6 +12,7 @@
 #include "imapsh/sanitize.h"
 #include "imapsh/session.h"
 #include "imapsh/starttls.h"
+#include "imapsh/textwidth.h"
 
 enum { ST_OK = 0, ST_WARNING = 1, ST_CRITICAL = 2, ST_UNKNOWN = 3 };
 #define MAX_STAGES 10
@@ -23,7 +24,7 @@ struct stage {
 	int64_t ms;
 	int ok;
 	int has_ms;
-	char detail[768];
+	char detail[4096]; /* whole: JSON and a pipe get all of it */
 };
 
 struct check {
@@ -228,19 +229,28 @@ static void check_text_stage(struct cli *c, const struct stage *s)
 	if (c->out_tty) {
 		const char *on = "", *off = "";
 		char detail[sizeof(s->detail) * 2];
+		struct ims_buf fit;
+		int rows, cols;
 
 		if (c->color) {
 			on = s->ok ? "" : "\033[31m";
 			off = s->ok ? "" : "\033[0m";
 		}
 		/* name, time, then the detail, whose length varies: the
-		 * columns line up whatever a server puts there */
+		 * columns line up whatever a server puts there, and a long
+		 * detail (67 capabilities) ends at a word with an ellipsis */
 		cli_safe(s->detail, detail, sizeof(detail));
+		cli_term_size(&rows, &cols);
+		ims_buf_init(&fit, 0);
+		if (ims_text_fit_words(&fit, detail, cols > 42 ? (size_t)cols - 22 : 20) != IMS_OK)
+			ims_buf_reset(&fit);
 		if (s->has_ms)
-			printf("%-10s %6lld ms  %s%s%s\n", s->name, (long long)s->ms, on, detail,
-			       off);
+			printf("%-10s %6lld ms  %s%s%s\n", s->name, (long long)s->ms, on,
+			       fit.data != NULL ? fit.data : "", off);
 		else
-			printf("%-10s %9s  %s%s%s\n", s->name, "", on, detail, off);
+			printf("%-10s %9s  %s%s%s\n", s->name, "", on,
+			       fit.data != NULL ? fit.data : "", off);
+		ims_buf_release(&fit);
 	} else {
 		struct tsv rec;
 
@@ -449,7 +459,7 @@ static int check_greeting(struct check_run *x)
 	struct cli *c = x->c;
 	int64_t g0 = ims_now_ms();
 	struct stage *st;
-	char line[8192], safe[1024];
+	char line[8192], safe[4096];
 	ims_err e;
 
 	if (x->p.mode != IMS_TLS_IMPLICIT) {
@@ -480,7 +490,7 @@ static int check_capability(struct check_run *x)
 	struct check *k = x->k;
 	int64_t c0 = ims_now_ms();
 	struct stage *st;
-	char last[1024] = "", safe[1024];
+	char last[1024] = "", safe[4096];
 	ims_err e = IMS_ERR_NO;
 
 	/* Over implicit TLS the greeting's [CAPABILITY ...] is the answer

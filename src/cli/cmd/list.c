@@ -33,25 +33,6 @@
 #define PIPE_LIST_SIZE 50  /* messages "list" shows on a pipe */
 #define LIST_ITEMS     "(UID FLAGS INTERNALDATE RFC822.SIZE ENVELOPE)"
 
-static void term_size(int *rows_r, int *cols_r)
-{
-	struct winsize ws;
-	const char *s;
-	uint64_t v;
-
-	*rows_r = 24;
-	*cols_r = 80;
-	if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0 && ws.ws_row > 0) {
-		*rows_r = ws.ws_row;
-		*cols_r = ws.ws_col;
-		return;
-	}
-	if ((s = getenv("LINES")) != NULL && ims_number_parse(s, strlen(s), 1, 100000, &v) == 0)
-		*rows_r = (int)v;
-	if ((s = getenv("COLUMNS")) != NULL && ims_number_parse(s, strlen(s), 1, 100000, &v) == 0)
-		*cols_r = (int)v;
-}
-
 /* Flags as Maildir letters (see the file comment). */
 static void flag_letters(const struct ims_strings *f, char *buf)
 {
@@ -121,7 +102,7 @@ static void lister_init(struct lister *l, struct cli *c, int json)
 	l->c = c;
 	l->json = json;
 	if (c->out_tty && !json) {
-		term_size(&rows, &cols);
+		cli_term_size(&rows, &cols);
 		l->cols = (size_t)cols;
 	}
 	for (l->uidw = 1; top >= 10; top /= 10)
@@ -369,7 +350,7 @@ ims_err cmd_list(struct cli *c, int argc, char **argv)
 		if (c->out_tty && !lo.json) {
 			int rows, cols;
 
-			term_size(&rows, &cols);
+			cli_term_size(&rows, &cols);
 			want = rows > 3 ? (uint32_t)rows - 2 : 1;
 		}
 		e = IMS_OK;
