@@ -1,6 +1,7 @@
 /* The JSON documents of OAuth (oauth.h): the token endpoint's answer, the
  * device authorization answer and the saved tokens, read with jansson. */
 #include <jansson.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,12 +55,35 @@ void ims_oauth_saved_release(struct ims_oauth_saved *s)
 	ims_oauth_saved_init(s);
 }
 
+/* jansson copies every string it reads or is given (tokens too): its
+ * memory is wiped when freed. */
+static void wiping_free(void *p)
+{
+	if (p != NULL) {
+		ims_wipe(p, malloc_usable_size(p));
+		free(p);
+	}
+}
+
+static void wipe_jansson_memory(void)
+{
+	static int done;
+
+	if (!done) {
+		json_set_alloc_funcs(malloc, wiping_free);
+		done = 1;
+	}
+}
+
 /* Parse json[0..len) into an object; words name what (never the text). */
 static json_t *load_object(const char *json, size_t len, const char *what, ims_err code,
                            struct ims_error *err)
 {
 	json_error_t je;
-	json_t *root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &je);
+	json_t *root;
+
+	wipe_jansson_memory();
+	root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &je);
 
 	if (root == NULL) {
 		ims_error_set(err, code, "%s is not JSON (line %d, column %d)", what, je.line,
@@ -469,11 +493,12 @@ out:
 
 ims_err ims_oauth_saved_dump(const struct ims_oauth_saved *s, struct ims_buf *out)
 {
-	json_t *o = json_object();
+	json_t *o;
 	char *text;
 	ims_err e;
 
-	if (o == NULL)
+	wipe_jansson_memory();
+	if ((o = json_object()) == NULL)
 		return IMS_ERR_NOMEM;
 	if ((s->refresh_token != NULL &&
 	     json_object_set_new(o, "refresh_token", json_string(s->refresh_token)) != 0) ||
@@ -487,14 +512,13 @@ ims_err ims_oauth_saved_dump(const struct ims_oauth_saved *s, struct ims_buf *ou
 		return IMS_ERR_NOMEM;
 	}
 	text = json_dumps(o, JSON_INDENT(1) | JSON_SORT_KEYS);
-	json_decref(o); /* jansson's copies of the tokens are freed unwiped: its allocator */
+	json_decref(o); /* its copies of the tokens are wiped (wiping_free) */
 	if (text == NULL)
 		return IMS_ERR_NOMEM;
 	e = ims_buf_puts(out, text);
 	if (e == IMS_OK)
 		e = ims_buf_putc(out, '\n');
-	ims_wipe(text, strlen(text));
-	free(text);
+	wiping_free(text);
 	return e;
 }
 
