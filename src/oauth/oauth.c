@@ -317,6 +317,8 @@ static enum ims_oauth_redirect redirect_parse(const char *line, size_t len, cons
 		if (code_n > 0)
 			ims_wipe(code, code_n);
 		ims_sanitize_fixed(err_v, strlen(err_v), se, sizeof(se));
+		if (se[0] == '\0')
+			snprintf(se, sizeof(se), "(an empty error)");
 		ims_sanitize_fixed(desc, strlen(desc), sd, sizeof(sd));
 		if (why_n > 0)
 			snprintf(why, why_n, "%s%s%.200s", se, have_desc ? ": " : "",

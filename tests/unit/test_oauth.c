@@ -385,6 +385,9 @@ static void test_redirect(void **state)
 	    red("GET /?error=access_denied&error_description=no%1B&state=S1 HTTP/1.1", code, why),
 	    IMS_OAUTH_REDIRECT_DENIED);
 	assert_string_equal(why, "access_denied: no^[");
+	assert_int_equal(red("GET /?error=&state=S1 HTTP/1.1", code, why),
+	                 IMS_OAUTH_REDIRECT_DENIED);
+	assert_string_equal(why, "(an empty error)");
 	/* another path: not ours */
 	assert_int_equal(red("GET /favicon.ico HTTP/1.1", code, why), IMS_OAUTH_REDIRECT_NOT_OURS);
 	assert_int_equal(red("GET /x?code=c&state=S1 HTTP/1.1", code, why),
