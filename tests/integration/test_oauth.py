@@ -105,8 +105,11 @@ class OAuthCase(h.TestbedCase):
         self.outputs.append(out + err)
         return rc, out.decode(), err.decode()
 
-    def spawn(self, *args):
+    def spawn(self, *args, env=None):
         e = h.base_env(self.home)
+        e.pop("DISPLAY", None)
+        e.pop("WAYLAND_DISPLAY", None)
+        e.update(env or {})
         p = subprocess.Popen(h.wrapper() + [os.environ["IMAPSH_BIN"]] + self.gopts + list(args),
                              stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE, env=e, bufsize=0)
@@ -200,6 +203,26 @@ class Login(OAuthCase):
         # the saved access token was used: no refresh happened
         self.assertEqual([g for g, _, _ in self.grants()[before:]], ["authorization_code"])
         self.assert_no_secret_leaked()
+
+    def test_browser_started_only_with_a_display(self):
+        bindir = os.path.join(self.home.root, "bin")
+        os.makedirs(bindir)
+        seen = os.path.join(self.home.root, "opened")
+        with open(os.path.join(bindir, "xdg-open"), "w") as f:
+            f.write('#!/bin/sh\nprintf "%%s\\n" "$1" >> %s\n' % seen)
+        os.chmod(os.path.join(bindir, "xdg-open"), 0o755)
+        path = bindir + ":" + os.environ.get("PATH", "/usr/bin:/bin")
+        for extra, opened in ((["--no-browser"], False), ([], True)):
+            p = self.spawn("oauth", "login", "work", "--timeout", "2", *extra,
+                           env={"DISPLAY": ":99", "PATH": path})
+            url = self.line(p)
+            rc, out, err = self.finish(p)
+            self.assertEqual(rc, 3, err)
+            if opened:
+                with open(seen) as f:
+                    self.assertEqual(f.read(), url + "\n")
+            else:
+                self.assertFalse(os.path.exists(seen))
 
     def test_device_grant_with_pending_and_slow_down(self):
         control({"set": {"slow_down": 1}})
