@@ -33,7 +33,7 @@ def control(req=None):
 def reset_server():
     control({"set": {"authorize": "approve", "user": "alice", "access_ttl": 3600,
                      "next_token": "", "device_interval": 1, "device_expires": 60,
-                     "slow_down": 0, "issue_refresh": True}})
+                     "slow_down": 0, "issue_refresh": True, "dead_tokens": False}})
 
 
 def browser_get(url):
@@ -284,6 +284,18 @@ class Refresh(OAuthCase):
         self.assertEqual(rc, 0, err)
         self.assertEqual(self.grants()[before:], [("refresh_token", 200, None)])
         self.assertNotEqual(self.saved()["access_token"], second)
+        self.assert_no_secret_leaked()
+
+    def test_refused_after_one_refresh_the_user_is_told_to_log_in(self):
+        rc, out, err = self.login()
+        self.assertEqual(rc, 0, err)
+        control({"set": {"dead_tokens": True}, "expire": "alice"})
+        before = len(control()["log"])
+        rc, out, err = self.run_("-a", "work", "folders")
+        self.assertEqual(rc, 5, err)
+        self.assertEqual(self.grants()[before:], [("refresh_token", 200, None)])  # once
+        self.assertIn("refused too", err)
+        self.assertIn("imapsh oauth login", err)
         self.assert_no_secret_leaked()
 
     def test_revoked_refresh_token_is_refused_with_words(self):

@@ -40,7 +40,8 @@
      expires_in from the settings.
    - /revoke (RFC 7009): forgets the token (a refresh token takes its
      access tokens with it); always 200.
-   Access tokens it issues live for settings["access_ttl"] seconds and are
+   Access tokens it issues live for settings["access_ttl"] seconds (none
+   at all, though announced so, with settings["dead_tokens"]) and are
    introspected like the fixed ones.
 """
 
@@ -91,7 +92,9 @@ class Store:
             refresh = "rt-" + secrets.token_urlsafe(24)
             self.refresh[refresh] = {"user": user, "scope": scope, "client_id": client_id}
         ttl = int(self.settings["access_ttl"])
-        self.access[at] = (user, time.time() + ttl, refresh)
+        # "dead_tokens": issued as valid for ttl, refused by introspection
+        life = 0 if self.settings.get("dead_tokens") else ttl
+        self.access[at] = (user, time.time() + life, refresh)
         doc = {"access_token": at, "token_type": "Bearer", "expires_in": ttl, "scope": scope}
         if refresh is not None:
             doc["refresh_token"] = refresh
