@@ -185,6 +185,9 @@ class Login(OAuthCase):
         self.assertEqual(rc, 0, err)
         self.assertRegex(out, r"refresh-token\tstored")
         self.assertRegex(out, r"access-token\tvalid until 20")
+        for form in (["-a", "work", "oauth", "status"], ["work", "oauth", "status"]):
+            rc, out2, err = self.run_(*form)
+            self.assertEqual((rc, out2), (0, out), err)
         rc, out, err = self.run_("--json", "oauth", "status", "work")
         doc = json.loads(out)
         self.assertTrue(doc["logged_in"])
