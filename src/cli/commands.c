@@ -6,6 +6,7 @@
 #include <strings.h>
 
 #include "cli/cli.h"
+#include "cli/cmd/oauth.h"
 #include "cli/trust.h"
 #include "imapsh/number.h"
 #include "imapsh/sanitize.h"
@@ -77,7 +78,8 @@ const struct cli_cmd_group cli_group_core = {core_cmds, sizeof(core_cmds) / size
 
 /* Every group of commands, in the order help lists them. */
 static const struct cli_cmd_group *const groups[] = {
-    &cli_group_core, &cli_group_folders, &cli_group_messages, &cli_group_reading, &cli_group_bulk,
+    &cli_group_core,    &cli_group_folders, &cli_group_messages,
+    &cli_group_reading, &cli_group_bulk,    &cli_group_oauth,
 };
 
 const struct cli_cmd *cli_cmd_table(size_t *n_r)

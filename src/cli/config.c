@@ -73,6 +73,15 @@ static const char *const account_keys[] = {"host",
                                            "auth",
                                            "password-command",
                                            "oauth-token-command",
+                                           "oauth-provider",
+                                           "oauth-client-id",
+                                           "oauth-client-secret-command",
+                                           "oauth-authorize-url",
+                                           "oauth-token-url",
+                                           "oauth-device-url",
+                                           "oauth-revoke-url",
+                                           "oauth-scope",
+                                           "token-store-command",
                                            "folder",
                                            "compress"};
 
@@ -203,6 +212,27 @@ static int set_key(struct load_ctx *l, struct cfg_account *a, const char *k, con
 		dst = a->password_command, n = sizeof(a->password_command);
 	} else if (strcmp(k, "oauth-token-command") == 0) {
 		dst = a->oauth_token_command, n = sizeof(a->oauth_token_command);
+	} else if (strcmp(k, "oauth-provider") == 0) {
+		if (strcmp(v, "google") != 0 && strcmp(v, "microsoft") != 0 &&
+		    strcmp(v, "custom") != 0)
+			want = "is not google, microsoft or custom";
+		dst = a->oauth_provider, n = sizeof(a->oauth_provider);
+	} else if (strcmp(k, "oauth-client-id") == 0) {
+		dst = a->oauth_client_id, n = sizeof(a->oauth_client_id);
+	} else if (strcmp(k, "oauth-client-secret-command") == 0) {
+		dst = a->oauth_client_secret_command, n = sizeof(a->oauth_client_secret_command);
+	} else if (strcmp(k, "oauth-authorize-url") == 0) {
+		dst = a->oauth_authorize_url, n = sizeof(a->oauth_authorize_url);
+	} else if (strcmp(k, "oauth-token-url") == 0) {
+		dst = a->oauth_token_url, n = sizeof(a->oauth_token_url);
+	} else if (strcmp(k, "oauth-device-url") == 0) {
+		dst = a->oauth_device_url, n = sizeof(a->oauth_device_url);
+	} else if (strcmp(k, "oauth-revoke-url") == 0) {
+		dst = a->oauth_revoke_url, n = sizeof(a->oauth_revoke_url);
+	} else if (strcmp(k, "oauth-scope") == 0) {
+		dst = a->oauth_scope, n = sizeof(a->oauth_scope);
+	} else if (strcmp(k, "token-store-command") == 0) {
+		dst = a->token_store_command, n = sizeof(a->token_store_command);
 	} else if (strcmp(k, "folder") == 0) {
 		dst = a->folder, n = sizeof(a->folder);
 	} else if (strcmp(k, "compress") == 0) {

@@ -32,6 +32,16 @@ struct cfg_account {
 	char auth[32];
 	char password_command[CFG_STR];
 	char oauth_token_command[CFG_STR];
+	/* Built-in OAuth 2.0 (auth = oauth; cli/cmd/oauth.h) */
+	char oauth_provider[16]; /* google, microsoft, custom; "" = not set */
+	char oauth_client_id[CFG_STR];
+	char oauth_client_secret_command[CFG_STR];
+	char oauth_authorize_url[CFG_STR];
+	char oauth_token_url[CFG_STR];
+	char oauth_device_url[CFG_STR];
+	char oauth_revoke_url[CFG_STR];
+	char oauth_scope[CFG_STR];
+	char token_store_command[CFG_STR];
 	char folder[CFG_STR];
 	int compress; /* CFG_COMPRESS_*; 0 = not set */
 };

@@ -10,6 +10,7 @@
 
 #include "cli/child.h"
 #include "cli/cli.h"
+#include "cli/cmd/oauth.h"
 #include "cli/output.h"
 #include "cli/trust.h"
 #include "imapsh/compress.h"
@@ -303,8 +304,11 @@ ims_err cli_login(struct cli *c, const char *user_arg)
 	enum ims_auth_mech mech = IMS_AUTH_AUTO;
 	const char *mech_name = c->o.auth != NULL ? c->o.auth : c->t.auth[0] ? c->t.auth : NULL;
 	int token = 0, from_netrc = 0;
+	int builtin = cli_oauth_wanted(c, mech_name); /* auth = oauth (cli/cmd/oauth.h) */
 	ims_err e;
 
+	if (mech_name != NULL && strcasecmp(mech_name, "oauth") == 0)
+		mech_name = NULL; /* the token decides: OAUTHBEARER, else XOAUTH2 */
 	if (user_arg != NULL)
 		snprintf(user, sizeof(user), "%s", user_arg);
 	else if (c->o.user != NULL)
@@ -320,7 +324,7 @@ ims_err cli_login(struct cli *c, const char *user_arg)
 	/* No user name: a netrc entry for the host gives its login with the
 	 * password, as curl takes it. */
 	if (user[0] == '\0' && mech != IMS_AUTH_EXTERNAL && c->o.oauth_token_command == NULL &&
-	    mech != IMS_AUTH_XOAUTH2 && mech != IMS_AUTH_OAUTHBEARER) {
+	    mech != IMS_AUTH_XOAUTH2 && mech != IMS_AUTH_OAUTHBEARER && !builtin) {
 		struct ims_error why;
 
 		e = secret_from_netrc(c->o.netrc_file, c->t.host, user, sizeof(user), secret,
@@ -343,8 +347,12 @@ ims_err cli_login(struct cli *c, const char *user_arg)
 	a.user = user;
 	a.host = c->t.host;
 	a.port = c->t.port;
-	if (mech == IMS_AUTH_XOAUTH2 || mech == IMS_AUTH_OAUTHBEARER ||
-	    (mech == IMS_AUTH_AUTO && c->o.oauth_token_command != NULL)) {
+	if (builtin) {
+		e = cli_oauth_access_token(c, 0, secret, IMS_CAP_SECRET);
+		a.token = secret;
+		token = 1;
+	} else if (mech == IMS_AUTH_XOAUTH2 || mech == IMS_AUTH_OAUTHBEARER ||
+	           (mech == IMS_AUTH_AUTO && c->o.oauth_token_command != NULL)) {
 		if (c->o.oauth_token_command == NULL) {
 			free(secret);
 			return ims_error_set(&c->err, IMS_ERR_USAGE,
@@ -362,8 +370,19 @@ ims_err cli_login(struct cli *c, const char *user_arg)
 	}
 	if (e == IMS_OK) {
 		e = ims_session_login(c->sess, &a, &c->err);
-		if (e == IMS_ERR_AUTH && token &&
+		if (e == IMS_ERR_AUTH && builtin &&
 		    ims_session_last_code(c->sess) == IMS_CODE_AUTHENTICATIONFAILED) {
+			/* Refused before its time: refresh once, then give up. */
+			ims_wipe(secret, IMS_CAP_SECRET);
+			e = cli_oauth_access_token(c, 1, secret, IMS_CAP_SECRET);
+			if (e == IMS_OK)
+				e = ims_session_login(c->sess, &a, &c->err);
+			if (e == IMS_ERR_AUTH && strstr(c->err.msg, "oauth login") == NULL)
+				ims_error_prefix(&c->err,
+				                 "a freshly refreshed access token was refused too "
+				                 "(run 'imapsh oauth login' to log in again)");
+		} else if (e == IMS_ERR_AUTH && token &&
+		           ims_session_last_code(c->sess) == IMS_CODE_AUTHENTICATIONFAILED) {
 			/* The token may have expired: ask for a fresh one once. */
 			ims_wipe(secret, IMS_CAP_SECRET);
 			e = secret_from_command("--oauth-token-command", c->o.oauth_token_command,

@@ -340,14 +340,20 @@ def write_passwd(d, uid, gid, homes):
 
 
 def start_oauth(d):
+    """oauthserver.py: introspection for Dovecot (plain HTTP) and the
+    authorization server (HTTPS with the test bed's CA, as
+    imap.example.test)."""
     tokens = {secrets.token_urlsafe(24): user for user in ("alice", "bob")}
     tokf = os.path.join(d, "oauth-tokens.json")
     with open(tokf, "w") as f:
         json.dump(tokens, f)
     os.chmod(tokf, 0o600)
     portf = os.path.join(d, "oauth.port")
+    tlsportf = os.path.join(d, "oauth-https.port")
     logf = open(os.path.join(d, "oauth.log"), "ab")
-    p = subprocess.Popen([sys.executable, os.path.join(HERE, "oauthserver.py"), tokf, portf],
+    p = subprocess.Popen([sys.executable, os.path.join(HERE, "oauthserver.py"), tokf, portf,
+                          os.path.join(d, "ca", "valid", "chain.pem"),
+                          os.path.join(d, "ca", "valid", "key.pem"), tlsportf],
                          stdin=subprocess.DEVNULL, stdout=logf, stderr=logf,
                          start_new_session=True, close_fds=True)
     logf.close()
@@ -359,12 +365,19 @@ def start_oauth(d):
             die("oauth introspection server did not start; see %s/oauth.log" % d)
         time.sleep(0.02)
     port = int(open(portf).read())
+    tport = int(open(tlsportf).read())
     with open(os.path.join(d, "dovecot-oauth2.conf.ext"), "w") as f:
         f.write(OAUTH_CONF.format(port=port))
     os.chmod(os.path.join(d, "dovecot-oauth2.conf.ext"), 0o644)
+    base = "https://%s:%d" % (HOST, tport)
     return {"pid": p.pid, "introspection_url": "http://127.0.0.1:%d/introspect" % port,
             "tokens": {user: tok for tok, user in tokens.items()},
-            "invalid_token": "not-a-valid-token"}
+            "invalid_token": "not-a-valid-token",
+            "control_url": "http://127.0.0.1:%d/control" % port,
+            "https_port": tport, "resolve": "%s:%d:%s" % (HOST, tport, ADDR),
+            "client_id": "imapsh-test-client",
+            "authorize_url": base + "/authorize", "token_url": base + "/token",
+            "device_url": base + "/device", "revoke_url": base + "/revoke"}
 
 
 def read_greeting(port, tls_ctx=None, timeout=2.0):

@@ -44,5 +44,8 @@
 /* HTTPS (src/net/http.c: OAuth endpoints, autoconfig, the ISPDB). */
 #define IMS_CAP_HTTP_BODY       (1024u * 1024) /* a reply body kept */
 #define IMS_CAP_HTTP_TIMEOUT_MS 30000u         /* one request, connect to last byte */
+#define IMS_CAP_OAUTH_BODY      (64u * 1024)   /* a token or device endpoint's answer */
+#define IMS_CAP_OAUTH_REQUEST   8192u          /* the browser's request to the redirect listener */
+#define IMS_CAP_OAUTH_SAVED     (64u * 1024)   /* the saved-token file */
 
 #endif

@@ -1,0 +1,1152 @@
+/* oauth login|status|logout [ACCOUNT], and the access tokens of accounts
+ * with auth = oauth (cli/cmd/oauth.h). */
+#include "cli/cmd/oauth.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli/child.h"
+#include "cli/output.h"
+#include "imapsh/caps.h"
+#include "imapsh/fsafe.h"
+#include "imapsh/http.h"
+#include "imapsh/oauth.h"
+#include "imapsh/sanitize.h"
+
+#define REDIRECT_WAIT_S 300 /* the browser's redirect, when --timeout is not given */
+
+/* ---- the account's settings ---------------------------------------------------- */
+
+struct oconf {
+	const char *account;
+	const char *provider; /* "google", "microsoft", "custom" */
+	const char *client_id, *secret_command;
+	const char *authorize_url, *token_url, *device_url, *revoke_url, *scope;
+	const char *redirect_host;
+	const char *store_command;
+	const char *user; /* login_hint */
+};
+
+static const char *pick(const char *a, const char *d, const char *preset)
+{
+	if (a[0] != '\0')
+		return a;
+	if (d[0] != '\0')
+		return d;
+	return preset;
+}
+
+static const struct cfg_account *find_account(struct cli *c, const char *account)
+{
+	if (account == NULL)
+		return c->acct;
+	return cfg_find(&c->cfg, account);
+}
+
+/* The settings of account a; IMS_ERR_USAGE with the next step when one
+ * that is needed is missing. */
+static ims_err oconf_get(struct cli *c, const struct cfg_account *a, int need_authorize,
+                         struct oconf *oc)
+{
+	const struct cfg_account *d = &c->cfg.defaults;
+	const struct ims_oauth_provider *p;
+
+	memset(oc, 0, sizeof(*oc));
+	if (a == NULL)
+		return ims_error_set(&c->err, IMS_ERR_USAGE,
+		                     "oauth: no account: name one (imapsh oauth login ACCOUNT or "
+		                     "-a ACCOUNT), or set default = ACCOUNT in the config file");
+	oc->account = a->name;
+	oc->provider = pick(a->oauth_provider, d->oauth_provider, "custom");
+	p = ims_oauth_provider_find(oc->provider);
+	oc->client_id = pick(a->oauth_client_id, d->oauth_client_id, NULL);
+	oc->secret_command =
+	    pick(a->oauth_client_secret_command, d->oauth_client_secret_command, NULL);
+	oc->authorize_url = pick(a->oauth_authorize_url, d->oauth_authorize_url,
+	                         p != NULL ? p->authorize_url : NULL);
+	oc->token_url =
+	    pick(a->oauth_token_url, d->oauth_token_url, p != NULL ? p->token_url : NULL);
+	oc->device_url =
+	    pick(a->oauth_device_url, d->oauth_device_url, p != NULL ? p->device_url : NULL);
+	oc->revoke_url =
+	    pick(a->oauth_revoke_url, d->oauth_revoke_url, p != NULL ? p->revoke_url : NULL);
+	oc->scope = pick(a->oauth_scope, d->oauth_scope, p != NULL ? p->scope : NULL);
+	oc->redirect_host = p != NULL ? p->redirect_host : "127.0.0.1";
+	oc->store_command = pick(a->token_store_command, d->token_store_command, NULL);
+	oc->user = pick(a->user, d->user, NULL);
+	if (oc->client_id == NULL)
+		return ims_error_set(&c->err, IMS_ERR_USAGE,
+		                     "oauth: account %s has no oauth-client-id; register a client "
+		                     "with the provider (man imapsh, OAUTH) and add "
+		                     "oauth-client-id = ID to [account %s]",
+		                     a->name, a->name);
+	if (oc->token_url == NULL || (need_authorize && oc->authorize_url == NULL))
+		return ims_error_set(
+		    &c->err, IMS_ERR_USAGE,
+		    "oauth: account %s has no %s; set oauth-provider = google or "
+		    "microsoft, or give the endpoints (oauth-authorize-url, "
+		    "oauth-token-url)",
+		    a->name, oc->token_url == NULL ? "oauth-token-url" : "oauth-authorize-url");
+	return IMS_OK;
+}
+
+static int has_oauth_settings(const struct cli *c)
+{
+	const struct cfg_account *a = c->acct, *d = &c->cfg.defaults;
+
+	if (a == NULL)
+		return 0;
+	return a->oauth_client_id[0] != '\0' || a->oauth_provider[0] != '\0' ||
+	       d->oauth_client_id[0] != '\0';
+}
+
+int cli_oauth_wanted(const struct cli *c, const char *mech_name)
+{
+	if (mech_name != NULL && strcasecmp(mech_name, "oauth") == 0)
+		return 1;
+	if (c->o.oauth_token_command != NULL || !has_oauth_settings(c))
+		return 0;
+	return mech_name != NULL &&
+	       (strcasecmp(mech_name, "xoauth2") == 0 || strcasecmp(mech_name, "oauthbearer") == 0);
+}
+
+/* ---- HTTPS ------------------------------------------------------------------------- */
+
+struct http_ctx {
+	struct ims_http_opts o;
+	const char *resolve[CLI_MAX_RESOLVE + 1];
+};
+
+static void http_ctx_init(struct cli *c, struct http_ctx *h)
+{
+	size_t i;
+
+	memset(h, 0, sizeof(*h));
+	for (i = 0; i < c->o.n_resolve; i++)
+		h->resolve[i] = c->o.resolve[i];
+	h->resolve[i] = NULL;
+	h->o.ca_file = c->o.ca_file;
+	h->o.resolve = c->o.n_resolve > 0 ? h->resolve : NULL;
+	h->o.timeout_ms = c->o.timeout_s > 0 ? (unsigned)c->o.timeout_s * 1000u : 0;
+	h->o.max_body = IMS_CAP_OAUTH_BODY;
+	h->o.accept = "application/json";
+}
+
+/* The client secret, when the account has a command for it. */
+static ims_err client_secret(struct cli *c, const struct oconf *oc, char *out, size_t n)
+{
+	out[0] = '\0';
+	if (oc->secret_command == NULL)
+		return IMS_OK;
+	return secret_from_command("oauth-client-secret-command", oc->secret_command, out, n,
+	                           &c->err);
+}
+
+/* POST form to the token endpoint and read the answer into t: IMS_OK with
+ * an access token, else an error with words (IMS_ERR_AUTH for an error
+ * answer: t->error says which). */
+static ims_err token_post(struct cli *c, const struct oconf *oc, const char *url, const char *what,
+                          struct ims_buf *form, struct ims_oauth_token *t)
+{
+	struct http_ctx h;
+	struct ims_http_reply r;
+	char host[256], words[1024];
+	ims_err e;
+
+	http_ctx_init(c, &h);
+	ims_http_url_host(url, host, sizeof(host));
+	ims_http_reply_init(&r);
+	e = ims_http_post_form(url, form->data != NULL ? form->data : "", &h.o, &r, &c->err);
+	if (e == IMS_ERR_LIMIT) {
+		e = ims_error_set(&c->err, IMS_ERR_LIMIT,
+		                  "oauth: the %s at %s answered with more than %u KiB, which no "
+		                  "token answer needs; check oauth-token-url, or try later",
+		                  what, host, IMS_CAP_OAUTH_BODY / 1024);
+	} else if (e != IMS_OK) {
+		ims_error_prefix(&c->err, "oauth: the %s", what);
+	} else {
+		e = ims_oauth_token_parse(r.body.data != NULL ? r.body.data : "", r.body.len, t,
+		                          &c->err);
+		if (e != IMS_OK) {
+			ims_error_prefix(&c->err, "oauth: %s (HTTP %ld)", host, r.status);
+			if (strlen(c->err.msg) + 60 < sizeof(c->err.msg))
+				strcat(c->err.msg, "; check the endpoint's URL, or try later");
+		} else if (t->error[0] != '\0') {
+			ims_oauth_error_words(t, oc->provider, words, sizeof(words));
+			e = ims_error_set(&c->err, IMS_ERR_AUTH, "oauth: %s: %s", host, words);
+		} else if (r.status < 200 || r.status > 299) {
+			e = ims_error_set(&c->err, IMS_ERR_PROTOCOL,
+			                  "oauth: the %s at %s answered HTTP %ld with a token",
+			                  what, host, r.status);
+		}
+	}
+	ims_http_reply_release(&r);
+	if (e != IMS_OK && e != IMS_ERR_AUTH)
+		ims_oauth_token_release(t);
+	return e;
+}
+
+/* The form's common tail: client_id and, when there is one, the secret. */
+static ims_err form_client(struct cli *c, const struct oconf *oc, struct ims_buf *form)
+{
+	char secret[1024];
+	ims_err e = client_secret(c, oc, secret, sizeof(secret));
+
+	if (e != IMS_OK)
+		return e;
+	if (ims_http_form_add(form, "client_id", oc->client_id) != IMS_OK ||
+	    (secret[0] != '\0' && ims_http_form_add(form, "client_secret", secret) != IMS_OK))
+		e = ims_error_nomem(&c->err);
+	ims_wipe(secret, sizeof(secret));
+	return e;
+}
+
+static void form_wipe(struct ims_buf *form)
+{
+	if (form->data != NULL)
+		ims_wipe(form->data, form->cap);
+	ims_buf_release(form);
+}
+
+/* ---- the saved tokens ------------------------------------------------------------- */
+
+/* "oauth-NAME.json", the name's bytes outside [A-Za-z0-9@+_-] and a
+ * leading dot written %XX. */
+static void token_file_name(const char *account, char *out, size_t n)
+{
+	size_t o = 0;
+	const char *p;
+
+	o = (size_t)snprintf(out, n, "oauth-");
+	for (p = account; *p != '\0' && o + 8 < n; p++) {
+		unsigned char ch = (unsigned char)*p;
+
+		if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		    (ch >= '0' && ch <= '9') || ch == '@' || ch == '+' || ch == '_' || ch == '-' ||
+		    (ch == '.' && p != account))
+			out[o++] = (char)ch;
+		else
+			o += (size_t)snprintf(out + o, n - o, "%%%02X", ch);
+	}
+	snprintf(out + o, n - o, ".json");
+}
+
+/* The state folder, opened (made 0700 when missing), and the file's name
+ * and path for words. */
+static int state_dir(struct cli *c, const struct oconf *oc, int create, char *name, size_t nn,
+                     char *path, size_t pn)
+{
+	char dir[1100];
+	char *slash;
+	int fd;
+
+	token_file_name(oc->account, name, nn);
+	if (cfg_user_path("STATE", name, create, path, pn, &c->err) != IMS_OK)
+		return -1;
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	if (slash != NULL)
+		*slash = '\0';
+	if (!create && access(dir, F_OK) != 0 && errno == ENOENT)
+		return -2; /* never logged in: not an error */
+	fd = ims_fs_dir_open(dir, create, &c->err);
+	return fd;
+}
+
+/* Run the token-store-command with IMAPSH_TOKEN_OP=op: in (a token) on
+ * its standard input, or its first output line into out[0..n). */
+static ims_err store_command(struct cli *c, const struct oconf *oc, const char *op, const char *in,
+                             char *out, size_t n)
+{
+	char opv[32], acct[128];
+	const char *env[] = {opv, acct, NULL};
+	int inp[2] = {-1, -1}, outp[2] = {-1, -1}, status;
+	pid_t pid;
+	size_t len = 0;
+	ims_err e;
+
+	snprintf(opv, sizeof(opv), "IMAPSH_TOKEN_OP=%s", op);
+	snprintf(acct, sizeof(acct), "IMAPSH_ACCOUNT=%s", oc->account);
+	if (pipe(inp) != 0 || pipe(outp) != 0) {
+		if (inp[0] >= 0) {
+			close(inp[0]);
+			close(inp[1]);
+		}
+		return ims_error_set(&c->err, IMS_ERR_IO, "token-store-command: pipe: %s",
+		                     strerror(errno));
+	}
+	(void)fcntl(inp[1], F_SETFD, FD_CLOEXEC);
+	(void)fcntl(outp[0], F_SETFD, FD_CLOEXEC);
+	e = child_start("token-store-command", oc->store_command, env, inp[0], outp[1], &pid,
+	                &c->err);
+	close(inp[0]);
+	close(outp[1]);
+	if (e != IMS_OK) {
+		close(inp[1]);
+		close(outp[0]);
+		return e;
+	}
+	if (in != NULL) {
+		(void)ims_fs_write_all(inp[1], in, strlen(in), NULL);
+		(void)ims_fs_write_all(inp[1], "\n", 1, NULL);
+	}
+	close(inp[1]);
+	for (;;) {
+		char buf[512];
+		ssize_t r = read(outp[0], buf, sizeof(buf));
+		ssize_t i;
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		for (i = 0; i < r && out != NULL; i++)
+			if (len + 1 < n)
+				out[len++] = buf[i];
+		ims_wipe(buf, sizeof(buf));
+	}
+	close(outp[0]);
+	status = child_wait(pid);
+	if (out != NULL) {
+		out[len] = '\0';
+		out[strcspn(out, "\r\n")] = '\0';
+	}
+	if (status == -1 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		if (out != NULL)
+			ims_wipe(out, n);
+		return ims_error_set(&c->err, IMS_ERR_AUTH,
+		                     "token-store-command (IMAPSH_TOKEN_OP=%s) failed (exit status "
+		                     "%d)",
+		                     op, WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+	}
+	return IMS_OK;
+}
+
+/* Read the saved tokens; *found_r 0 when there is no file. */
+static ims_err saved_load(struct cli *c, const struct oconf *oc, struct ims_oauth_saved *s,
+                          int *found_r)
+{
+	char name[300], path[1100];
+	struct ims_buf b;
+	int dfd = state_dir(c, oc, 0, name, sizeof(name), path, sizeof(path));
+	ims_err e;
+
+	*found_r = 0;
+	if (dfd == -2)
+		return IMS_OK;
+	if (dfd < 0)
+		return c->err.code;
+	ims_buf_init(&b, IMS_CAP_OAUTH_SAVED);
+	e = ims_fs_read_all(dfd, name, IMS_CAP_OAUTH_SAVED, &b, found_r, &c->err);
+	close(dfd);
+	if (e == IMS_OK && *found_r)
+		e = ims_oauth_saved_parse(b.data != NULL ? b.data : "", b.len, s, &c->err);
+	if (e != IMS_OK)
+		ims_error_prefix(&c->err, "oauth: %s", path);
+	if (b.data != NULL)
+		ims_wipe(b.data, b.cap);
+	ims_buf_release(&b);
+	if (e == IMS_OK && *found_r && oc->store_command != NULL) {
+		char *rt = calloc(1, IMS_OAUTH_TOKEN_MAX + 2);
+
+		if (rt == NULL)
+			return ims_error_nomem(&c->err);
+		e = store_command(c, oc, "load", NULL, rt, IMS_OAUTH_TOKEN_MAX + 2);
+		if (e == IMS_OK && rt[0] != '\0') {
+			free(s->refresh_token);
+			s->refresh_token = strdup(rt);
+			if (s->refresh_token == NULL)
+				e = ims_error_nomem(&c->err);
+		}
+		ims_wipe(rt, IMS_OAUTH_TOKEN_MAX + 2);
+		free(rt);
+	}
+	return e;
+}
+
+/* Write s (its refresh token to the store command when there is one). */
+static ims_err saved_store(struct cli *c, const struct oconf *oc, struct ims_oauth_saved *s,
+                           int refresh_changed)
+{
+	char name[300], path[1100];
+	struct ims_buf b;
+	char *rt = NULL, *at = NULL;
+	int dfd;
+	ims_err e = IMS_OK;
+
+	if (oc->store_command != NULL) {
+		if (refresh_changed && s->refresh_token != NULL)
+			e = store_command(c, oc, "store", s->refresh_token, NULL, 0);
+		if (e != IMS_OK)
+			return e;
+		/* The file keeps no token: the store command has the one that
+		 * lasts, the access token lives only in this process. */
+		rt = s->refresh_token, at = s->access_token;
+		s->refresh_token = s->access_token = NULL;
+	}
+	dfd = state_dir(c, oc, 1, name, sizeof(name), path, sizeof(path));
+	if (dfd < 0) {
+		e = c->err.code;
+	} else {
+		ims_buf_init(&b, 0);
+		e = ims_oauth_saved_dump(s, &b);
+		if (e != IMS_OK)
+			e = ims_error_nomem(&c->err);
+		else
+			e = ims_fs_write_file(dfd, name, b.data, b.len, IMS_FS_SYNC, &c->err);
+		if (b.data != NULL)
+			ims_wipe(b.data, b.cap);
+		ims_buf_release(&b);
+		close(dfd);
+		if (e != IMS_OK)
+			ims_error_prefix(&c->err, "oauth: %s", path);
+	}
+	if (oc->store_command != NULL) {
+		s->refresh_token = rt;
+		s->access_token = at;
+	}
+	return e;
+}
+
+/* Keep what the token endpoint gave; a refresh answer may leave the old
+ * refresh token in place (most do). */
+static ims_err keep_tokens(struct cli *c, const struct oconf *oc, struct ims_oauth_saved *s,
+                           struct ims_oauth_token *t, int login)
+{
+	int changed = login;
+	time_t now = time(NULL);
+
+	free(s->access_token);
+	s->access_token = t->access_token;
+	t->access_token = NULL;
+	if (t->refresh_token != NULL) {
+		changed = 1;
+		if (s->refresh_token != NULL) {
+			ims_wipe(s->refresh_token, strlen(s->refresh_token));
+			free(s->refresh_token);
+		}
+		s->refresh_token = t->refresh_token;
+		t->refresh_token = NULL;
+	}
+	s->expires_at = t->expires_in >= 0 ? (long long)now + t->expires_in : 0;
+	if (login)
+		s->obtained_at = (long long)now;
+	if (t->scope[0] != '\0' || login)
+		snprintf(s->scope, sizeof(s->scope), "%s",
+		         t->scope[0] != '\0' ? t->scope : (oc->scope != NULL ? oc->scope : ""));
+	snprintf(s->token_url, sizeof(s->token_url), "%s", oc->token_url);
+	return saved_store(c, oc, s, changed);
+}
+
+/* ---- the access token for a login ---------------------------------------------- */
+
+ims_err cli_oauth_access_token(struct cli *c, int refresh, char *out, size_t n)
+{
+	struct oconf oc;
+	struct ims_oauth_saved s;
+	struct ims_oauth_token t;
+	struct ims_buf form;
+	int found;
+	ims_err e;
+
+	if (oconf_get(c, c->acct, 0, &oc) != IMS_OK)
+		return c->err.code;
+	ims_oauth_saved_init(&s);
+	e = saved_load(c, &oc, &s, &found);
+	if (e != IMS_OK)
+		goto out;
+	if (!refresh && s.access_token != NULL && s.expires_at > (long long)time(NULL) + 60) {
+		if (strlen(s.access_token) >= n)
+			e = ims_error_set(&c->err, IMS_ERR_LIMIT,
+			                  "oauth: the access token is "
+			                  "too long");
+		else
+			memcpy(out, s.access_token, strlen(s.access_token) + 1);
+		goto out;
+	}
+	if (s.refresh_token == NULL) {
+		e = ims_error_set(&c->err, IMS_ERR_AUTH,
+		                  "oauth: account %s has %s; run 'imapsh oauth login %s'",
+		                  oc.account,
+		                  found ? "no refresh token (its login has expired)"
+		                        : "not logged in with OAuth yet",
+		                  oc.account);
+		goto out;
+	}
+	ims_buf_init(&form, 0);
+	ims_oauth_token_init(&t);
+	if (ims_http_form_add(&form, "grant_type", "refresh_token") != IMS_OK ||
+	    ims_http_form_add(&form, "refresh_token", s.refresh_token) != IMS_OK)
+		e = ims_error_nomem(&c->err);
+	else
+		e = form_client(c, &oc, &form);
+	if (e == IMS_OK)
+		e = token_post(c, &oc, oc.token_url, "token endpoint", &form, &t);
+	form_wipe(&form);
+	if (e == IMS_OK)
+		e = keep_tokens(c, &oc, &s, &t, 0);
+	ims_oauth_token_release(&t);
+	if (e == IMS_OK) {
+		if (strlen(s.access_token) >= n)
+			e = ims_error_set(&c->err, IMS_ERR_LIMIT,
+			                  "oauth: the access token is "
+			                  "too long");
+		else
+			memcpy(out, s.access_token, strlen(s.access_token) + 1);
+	} else if (e == IMS_ERR_AUTH && strstr(c->err.msg, "imapsh oauth login") == NULL &&
+	           strlen(c->err.msg) + 64 < sizeof(c->err.msg)) {
+		strcat(c->err.msg, "; run 'imapsh oauth login' if it persists");
+	}
+out:
+	ims_oauth_saved_release(&s);
+	return e;
+}
+
+/* ---- the loopback redirect (RFC 8252) ------------------------------------------ */
+
+static const char page_ok[] =
+    "<!doctype html><meta charset=utf-8><title>imapsh</title>"
+    "<p>imapsh has received the authorization. You can close this tab.</p>\n";
+static const char page_denied[] = "<!doctype html><meta charset=utf-8><title>imapsh</title>"
+                                  "<p>The login was refused; see the terminal.</p>\n";
+static const char page_bad[] =
+    "<!doctype html><meta charset=utf-8><title>imapsh</title>"
+    "<p>This request does not belong to the login imapsh is waiting for.</p>\n";
+
+static void answer(int fd, int status, const char *page)
+{
+	char head[256];
+	int n = snprintf(head, sizeof(head),
+	                 "HTTP/1.1 %d %s\r\nContent-Type: text/html; charset=utf-8\r\n"
+	                 "Content-Length: %zu\r\nCache-Control: no-store\r\n"
+	                 "Connection: close\r\n\r\n",
+	                 status,
+	                 status == 200   ? "OK"
+	                 : status == 404 ? "Not Found"
+	                                 : "Bad Request",
+	                 strlen(page));
+
+	(void)ims_fs_write_all(fd, head, (size_t)n, NULL);
+	(void)ims_fs_write_all(fd, page, strlen(page), NULL);
+}
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Read one request head (to the blank line, at most IMS_CAP_OAUTH_REQUEST
+ * bytes, for at most 5 s) into buf; its length, or -1. */
+static long read_head(int fd, char *buf, size_t cap)
+{
+	size_t len = 0;
+	long long end = now_ms() + 5000;
+
+	while (len + 1 < cap) {
+		struct pollfd p = {fd, POLLIN, 0};
+		long long left = end - now_ms();
+		ssize_t r;
+
+		if (left <= 0 || cli_interrupted)
+			return -1;
+		if (poll(&p, 1, (int)left) <= 0)
+			continue;
+		r = read(fd, buf + len, cap - 1 - len);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return -1;
+		len += (size_t)r;
+		buf[len] = '\0';
+		if (strstr(buf, "\r\n\r\n") != NULL || strstr(buf, "\n\n") != NULL)
+			return (long)len;
+	}
+	return -1;
+}
+
+/* The Host header's value of a request head, into out; "" when none. */
+static void host_header(const char *head, char *out, size_t n)
+{
+	const char *p = strchr(head, '\n');
+
+	out[0] = '\0';
+	while (p != NULL && p[1] != '\0') {
+		p++;
+		if (strncasecmp(p, "Host:", 5) == 0) {
+			size_t k;
+
+			p += 5;
+			while (*p == ' ' || *p == '\t')
+				p++;
+			k = strcspn(p, "\r\n");
+			while (k > 0 && (p[k - 1] == ' ' || p[k - 1] == '\t'))
+				k--;
+			if (k < n) {
+				memcpy(out, p, k);
+				out[k] = '\0';
+			}
+			return;
+		}
+		p = strchr(p, '\n');
+	}
+}
+
+/* Wait for the browser: the code into code[0..n).  Every request that is
+ * not the expected one is answered and refused, and the wait goes on. */
+static ims_err wait_redirect(struct cli *c, int lfd, unsigned port, const char *state, char *code,
+                             size_t n)
+{
+	int wait_s = c->o.timeout_s > 0 ? c->o.timeout_s : REDIRECT_WAIT_S;
+	long long end = now_ms() + (long long)wait_s * 1000;
+	int refused_state = 0, refused_other = 0;
+	char *head = malloc(IMS_CAP_OAUTH_REQUEST);
+
+	if (head == NULL)
+		return ims_error_nomem(&c->err);
+	for (;;) {
+		struct pollfd p = {lfd, POLLIN, 0};
+		long long left = end - now_ms();
+		enum ims_oauth_redirect r;
+		char why[300], host[300];
+		long len;
+		int fd;
+
+		if (cli_interrupted) {
+			free(head);
+			return ims_error_set(&c->err, IMS_ERR_CANCELLED, "oauth: interrupted");
+		}
+		if (left <= 0)
+			break;
+		if (poll(&p, 1, left > 1000 ? 1000 : (int)left) <= 0)
+			continue;
+		fd = accept(lfd, NULL, NULL);
+		if (fd < 0)
+			continue;
+		len = read_head(fd, head, IMS_CAP_OAUTH_REQUEST);
+		if (len < 0) {
+			close(fd);
+			continue;
+		}
+		host_header(head, host, sizeof(host));
+		r = ims_oauth_redirect_parse(head, strcspn(head, "\r\n"), "/", state, code, n, why,
+		                             sizeof(why));
+		if (!ims_oauth_redirect_host_ok(host, port) && r != IMS_OAUTH_REDIRECT_NOT_OURS) {
+			ims_wipe(code, n);
+			answer(fd, 400, page_bad);
+			close(fd);
+			refused_other = 1;
+			cli_warn("oauth: refused a request for another host name (%s) at the "
+			         "redirect listener; still waiting",
+			         cli_safe(host, why, 64));
+			continue;
+		}
+		switch (r) {
+		case IMS_OAUTH_REDIRECT_CODE:
+			answer(fd, 200, page_ok);
+			close(fd);
+			ims_wipe(head, IMS_CAP_OAUTH_REQUEST);
+			free(head);
+			return IMS_OK;
+		case IMS_OAUTH_REDIRECT_DENIED:
+			answer(fd, 200, page_denied);
+			close(fd);
+			ims_wipe(head, IMS_CAP_OAUTH_REQUEST);
+			free(head);
+			{
+				struct ims_oauth_token t;
+				char words[1024];
+
+				ims_oauth_token_init(&t);
+				snprintf(t.error, sizeof(t.error), "%.*s", (int)strcspn(why, ":"),
+				         why);
+				ims_oauth_error_words(&t, NULL, words, sizeof(words));
+				return ims_error_set(&c->err, IMS_ERR_AUTH,
+				                     "oauth: the authorization server said %s: %s",
+				                     why, words);
+			}
+		case IMS_OAUTH_REDIRECT_BAD_STATE:
+			answer(fd, 400, page_bad);
+			refused_state = 1;
+			cli_warn("oauth: refused a redirect at the listener: %s; still waiting",
+			         why);
+			break;
+		case IMS_OAUTH_REDIRECT_NOT_OURS: answer(fd, 404, page_bad); break;
+		case IMS_OAUTH_REDIRECT_MALFORMED:
+			answer(fd, 400, page_bad);
+			refused_other = 1;
+			break;
+		}
+		close(fd);
+	}
+	ims_wipe(head, IMS_CAP_OAUTH_REQUEST);
+	free(head);
+	return ims_error_set(&c->err, IMS_ERR_NET,
+	                     "oauth: the browser's redirect never came within %d s%s; run "
+	                     "'imapsh oauth login' again (--timeout SECONDS waits longer; "
+	                     "--device logs in without a browser on this machine)",
+	                     wait_s,
+	                     refused_state   ? " (a redirect carrying another request's state "
+	                                       "was refused)"
+	                     : refused_other ? " (requests that were not the redirect were refused)"
+	                                     : "");
+}
+
+/* xdg-open URL, when there is a display; never waited for long. */
+static void open_browser(const char *url, pid_t *pid_r)
+{
+	char env[4200];
+	const char *extra[] = {env, NULL};
+	struct ims_error err;
+	int null_fd;
+
+	*pid_r = -1;
+	if ((getenv("DISPLAY") == NULL || getenv("DISPLAY")[0] == '\0') &&
+	    (getenv("WAYLAND_DISPLAY") == NULL || getenv("WAYLAND_DISPLAY")[0] == '\0'))
+		return;
+	if ((size_t)snprintf(env, sizeof(env), "IMAPSH_OAUTH_URL=%s", url) >= sizeof(env))
+		return;
+	null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+	ims_error_init(&err);
+	if (child_start("xdg-open", "exec xdg-open \"$IMAPSH_OAUTH_URL\" 2>/dev/null", extra,
+	                null_fd, null_fd, pid_r, &err) != IMS_OK)
+		*pid_r = -1;
+	if (null_fd >= 0)
+		close(null_fd);
+}
+
+static ims_err login_browser(struct cli *c, const struct oconf *oc, unsigned flags,
+                             struct ims_oauth_token *t)
+{
+	char verifier[IMS_OAUTH_B64_43], challenge[IMS_OAUTH_B64_43], state[IMS_OAUTH_STATE_LEN];
+	char redirect[128], code[4096];
+	struct sockaddr_in sa;
+	socklen_t sl = sizeof(sa);
+	struct ims_oauth_authz az;
+	struct ims_buf url, form;
+	unsigned port;
+	pid_t browser = -1;
+	int lfd;
+	ims_err e;
+
+	if (ims_oauth_pkce_new(verifier, challenge) != IMS_OK ||
+	    ims_oauth_state_new(state) != IMS_OK)
+		return ims_error_set(&c->err, IMS_ERR_IO, "oauth: no random bytes for PKCE");
+	lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (lfd < 0 || bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) != 0 || listen(lfd, 8) != 0 ||
+	    getsockname(lfd, (struct sockaddr *)&sa, &sl) != 0) {
+		e = ims_error_set(&c->err, IMS_ERR_IO, "oauth: cannot listen on 127.0.0.1: %s",
+		                  strerror(errno));
+		if (lfd >= 0)
+			close(lfd);
+		return e;
+	}
+	port = ntohs(sa.sin_port);
+	snprintf(redirect, sizeof(redirect), "http://%s:%u/", oc->redirect_host, port);
+	memset(&az, 0, sizeof(az));
+	az.authorize_url = oc->authorize_url;
+	az.client_id = oc->client_id;
+	az.redirect_uri = redirect;
+	az.scope = oc->scope;
+	az.state = state;
+	az.challenge = challenge;
+	az.login_hint = oc->user;
+	ims_buf_init(&url, 0);
+	e = ims_oauth_authorize_url(&az, &url, &c->err);
+	if (e != IMS_OK) {
+		ims_error_prefix(&c->err, "oauth: account %s", oc->account);
+		close(lfd);
+		ims_buf_release(&url);
+		return e;
+	}
+	cli_warn("oauth: open this URL in a browser and allow access for account %s (waiting "
+	         "for the redirect to %s):",
+	         oc->account, redirect);
+	fprintf(stdout, "%s\n", url.data);
+	fflush(stdout);
+	if (!(flags & CLI_OAUTH_NO_BROWSER))
+		open_browser(url.data, &browser);
+	ims_buf_release(&url);
+	e = wait_redirect(c, lfd, port, state, code, sizeof(code));
+	close(lfd);
+	if (browser > 0)
+		(void)waitpid(browser, NULL, WNOHANG);
+	if (e != IMS_OK)
+		return e;
+	ims_buf_init(&form, 0);
+	if (ims_http_form_add(&form, "grant_type", "authorization_code") != IMS_OK ||
+	    ims_http_form_add(&form, "code", code) != IMS_OK ||
+	    ims_http_form_add(&form, "redirect_uri", redirect) != IMS_OK ||
+	    ims_http_form_add(&form, "code_verifier", verifier) != IMS_OK)
+		e = ims_error_nomem(&c->err);
+	else
+		e = form_client(c, oc, &form);
+	ims_wipe(code, sizeof(code));
+	ims_wipe(verifier, sizeof(verifier));
+	if (e == IMS_OK)
+		e = token_post(c, oc, oc->token_url, "token endpoint", &form, t);
+	form_wipe(&form);
+	return e;
+}
+
+/* Sleep s seconds, or less when interrupted (then IMS_ERR_CANCELLED). */
+static ims_err nap(struct cli *c, long long s)
+{
+	long long end = now_ms() + s * 1000;
+
+	while (now_ms() < end) {
+		long long left = end - now_ms();
+
+		if (cli_interrupted)
+			return ims_error_set(&c->err, IMS_ERR_CANCELLED, "oauth: interrupted");
+		(void)poll(NULL, 0, left > 500 ? 500 : (int)left);
+	}
+	return IMS_OK;
+}
+
+static ims_err login_device(struct cli *c, const struct oconf *oc, struct ims_oauth_token *t)
+{
+	struct ims_oauth_device d;
+	struct http_ctx h;
+	struct ims_http_reply r;
+	struct ims_buf form;
+	char host[256];
+	long long interval, end;
+	ims_err e;
+
+	if (oc->device_url == NULL)
+		return ims_error_set(
+		    &c->err, IMS_ERR_USAGE,
+		    "oauth: account %s has no oauth-device-url for --device; set it, "
+		    "or log in without --device",
+		    oc->account);
+	http_ctx_init(c, &h);
+	ims_http_url_host(oc->device_url, host, sizeof(host));
+	ims_buf_init(&form, 0);
+	e = form_client(c, oc, &form);
+	if (e == IMS_OK && oc->scope != NULL &&
+	    ims_http_form_add(&form, "scope", oc->scope) != IMS_OK)
+		e = ims_error_nomem(&c->err);
+	ims_http_reply_init(&r);
+	ims_oauth_device_init(&d);
+	if (e == IMS_OK)
+		e = ims_http_post_form(oc->device_url, form.data, &h.o, &r, &c->err);
+	form_wipe(&form);
+	if (e == IMS_ERR_LIMIT)
+		e = ims_error_set(
+		    &c->err, IMS_ERR_LIMIT,
+		    "oauth: the device endpoint at %s answered with more than %u KiB; "
+		    "check oauth-device-url",
+		    host, IMS_CAP_OAUTH_BODY / 1024);
+	else if (e != IMS_OK)
+		ims_error_prefix(&c->err, "oauth: the device endpoint");
+	else if ((e = ims_oauth_device_parse(r.body.data != NULL ? r.body.data : "", r.body.len, &d,
+	                                     &c->err)) != IMS_OK)
+		ims_error_prefix(&c->err, "oauth: %s (HTTP %ld)", host, r.status);
+	ims_http_reply_release(&r);
+	if (e != IMS_OK) {
+		ims_oauth_device_release(&d);
+		return e;
+	}
+	cli_warn("oauth: on any device, open this URL and enter the code below to allow access "
+	         "for account %s:",
+	         oc->account);
+	printf("%s\n%s\n", d.verification_uri, d.user_code);
+	fflush(stdout);
+	interval = d.interval;
+	end = now_ms() + d.expires_in * 1000;
+	for (;;) {
+		if (now_ms() + interval * 1000 > end) {
+			e = ims_error_set(
+			    &c->err, IMS_ERR_AUTH,
+			    "oauth: the device code expired after %lld s before the "
+			    "sign-in was completed; run 'imapsh oauth login --device' "
+			    "again",
+			    d.expires_in);
+			break;
+		}
+		if ((e = nap(c, interval)) != IMS_OK)
+			break;
+		ims_buf_init(&form, 0);
+		if (ims_http_form_add(&form, "grant_type",
+		                      "urn:ietf:params:oauth:grant-type:device_code") != IMS_OK ||
+		    ims_http_form_add(&form, "device_code", d.device_code) != IMS_OK)
+			e = ims_error_nomem(&c->err);
+		else
+			e = form_client(c, oc, &form);
+		if (e == IMS_OK)
+			e = token_post(c, oc, oc->token_url, "token endpoint", &form, t);
+		form_wipe(&form);
+		if (e == IMS_ERR_AUTH && strcmp(t->error, "authorization_pending") == 0) {
+			ims_oauth_token_release(t);
+			continue;
+		}
+		if (e == IMS_ERR_AUTH && strcmp(t->error, "slow_down") == 0) {
+			interval += 5; /* RFC 8628 3.5 */
+			ims_oauth_token_release(t);
+			continue;
+		}
+		break;
+	}
+	ims_oauth_device_release(&d);
+	return e;
+}
+
+ims_err cli_oauth_login_account(struct cli *c, const char *account, unsigned flags)
+{
+	const struct cfg_account *a = find_account(c, account);
+	struct oconf oc;
+	struct ims_oauth_token t;
+	struct ims_oauth_saved s;
+	ims_err e;
+
+	if (a == NULL && account != NULL)
+		return ims_error_set(&c->err, IMS_ERR_USAGE,
+		                     "oauth: no [account %s] in the config file%s%s", account,
+		                     c->cfg.path[0] != '\0' ? " " : "", c->cfg.path);
+	if (oconf_get(c, a, !(flags & CLI_OAUTH_DEVICE), &oc) != IMS_OK)
+		return c->err.code;
+	ims_oauth_token_init(&t);
+	e = (flags & CLI_OAUTH_DEVICE) ? login_device(c, &oc, &t)
+	                               : login_browser(c, &oc, flags, &t);
+	if (e == IMS_OK && t.refresh_token == NULL)
+		cli_warn("oauth: the server gave no refresh token (for Microsoft, the scope needs "
+		         "offline_access): you will have to log in again when the access token "
+		         "expires");
+	if (e == IMS_OK) {
+		ims_oauth_saved_init(&s);
+		e = keep_tokens(c, &oc, &s, &t, 1);
+		ims_oauth_saved_release(&s);
+	}
+	ims_oauth_token_release(&t);
+	if (e == IMS_OK && !c->o.quiet)
+		cli_warn("oauth: account %s is logged in; imapsh refreshes its access token as "
+		         "needed",
+		         oc.account);
+	return e;
+}
+
+/* ---- status and logout ---------------------------------------------------------- */
+
+static ims_err oauth_status(struct cli *c, const struct cfg_account *a)
+{
+	struct oconf oc;
+	struct ims_oauth_saved s;
+	char name[300], path[1100], exp[64], when[64];
+	int found, dfd;
+	long long now = (long long)time(NULL);
+	ims_err e;
+
+	if (oconf_get(c, a, 0, &oc) != IMS_OK)
+		return c->err.code;
+	dfd = state_dir(c, &oc, 0, name, sizeof(name), path, sizeof(path));
+	if (dfd >= 0)
+		close(dfd);
+	ims_oauth_saved_init(&s);
+	e = saved_load(c, &oc, &s, &found);
+	if (e != IMS_OK) {
+		ims_oauth_saved_release(&s);
+		return e;
+	}
+	if (s.expires_at == 0 || s.access_token == NULL)
+		snprintf(exp, sizeof(exp), "%s", oc.store_command != NULL ? "not kept" : "none");
+	else
+		cli_iso_date(s.expires_at, exp, sizeof(exp));
+	if (s.obtained_at != 0)
+		cli_iso_date(s.obtained_at, when, sizeof(when));
+	else
+		snprintf(when, sizeof(when), "never");
+	if (c->o.json) {
+		struct json_out j;
+
+		json_init(&j, stdout);
+		json_begin_object(&j);
+		json_kv_str(&j, "account", oc.account);
+		json_kv_str(&j, "provider", oc.provider);
+		json_kv_bool(&j, "logged_in", found && s.refresh_token != NULL);
+		json_kv_str(&j, "store", oc.store_command != NULL ? "token-store-command" : path);
+		json_kv_bool(&j, "refresh_token", s.refresh_token != NULL);
+		if (s.access_token != NULL && s.expires_at != 0) {
+			json_kv_int(&j, "access_token_expires", s.expires_at);
+			json_kv_bool(&j, "access_token_valid", s.expires_at > now);
+		}
+		json_kv_str(&j, "scope", s.scope);
+		if (s.obtained_at != 0)
+			json_kv_int(&j, "obtained", s.obtained_at);
+		json_end_object(&j);
+		json_finish(&j);
+	} else {
+		char acc[128];
+
+		tsv_kv(stdout, c->out_tty, "account", oc.account);
+		tsv_kv(stdout, c->out_tty, "provider", oc.provider);
+		tsv_kv(stdout, c->out_tty, "store",
+		       oc.store_command != NULL ? "token-store-command" : path);
+		tsv_kv(stdout, c->out_tty, "refresh-token",
+		       s.refresh_token != NULL ? "stored" : "none");
+		if (s.access_token != NULL && s.expires_at != 0)
+			snprintf(acc, sizeof(acc), "%s until %s",
+			         s.expires_at > now ? "valid" : "expired", exp);
+		else
+			snprintf(acc, sizeof(acc), "%s", exp);
+		tsv_kv(stdout, c->out_tty, "access-token", acc);
+		tsv_kv(stdout, c->out_tty, "scope", s.scope[0] != '\0' ? s.scope : "-");
+		tsv_kv(stdout, c->out_tty, "logged-in", when);
+	}
+	if (!found || s.refresh_token == NULL) {
+		ims_oauth_saved_release(&s);
+		return ims_error_set(
+		    &c->err, IMS_ERR_NO,
+		    "oauth: account %s is not logged in; run 'imapsh oauth login %s'", oc.account,
+		    oc.account);
+	}
+	ims_oauth_saved_release(&s);
+	return IMS_OK;
+}
+
+static ims_err oauth_logout(struct cli *c, const struct cfg_account *a)
+{
+	struct oconf oc;
+	struct ims_oauth_saved s;
+	char name[300], path[1100];
+	int found, dfd, revoked = 0;
+	ims_err e;
+
+	if (oconf_get(c, a, 0, &oc) != IMS_OK)
+		return c->err.code;
+	ims_oauth_saved_init(&s);
+	e = saved_load(c, &oc, &s, &found);
+	if (e != IMS_OK) {
+		ims_oauth_saved_release(&s);
+		return e;
+	}
+	/* Revoke first (RFC 7009), where the server offers it: the refresh
+	 * token takes its access tokens with it.  A failure is told, and the
+	 * local copy is deleted all the same. */
+	if (oc.revoke_url != NULL && (s.refresh_token != NULL || s.access_token != NULL)) {
+		struct http_ctx h;
+		struct ims_http_reply r;
+		struct ims_buf form;
+		struct ims_error why;
+		ims_err re;
+
+		http_ctx_init(c, &h);
+		ims_buf_init(&form, 0);
+		ims_http_reply_init(&r);
+		ims_error_init(&why);
+		if (ims_http_form_add(&form, "token",
+		                      s.refresh_token != NULL ? s.refresh_token : s.access_token) !=
+		        IMS_OK ||
+		    ims_http_form_add(&form, "token_type_hint",
+		                      s.refresh_token != NULL ? "refresh_token" : "access_token") !=
+		        IMS_OK ||
+		    ims_http_form_add(&form, "client_id", oc.client_id) != IMS_OK)
+			re = ims_error_nomem(&why);
+		else
+			re = ims_http_post_form(oc.revoke_url, form.data, &h.o, &r, &why);
+		form_wipe(&form);
+		if (re == IMS_OK && r.status >= 200 && r.status <= 299)
+			revoked = 1;
+		else if (re == IMS_OK)
+			cli_warn("oauth: the revocation endpoint answered HTTP %ld; the token may "
+			         "stay valid at the server until it expires",
+			         r.status);
+		else
+			cli_warn("oauth: revocation failed (%s); the token may stay valid at the "
+			         "server until it expires",
+			         why.msg);
+		ims_http_reply_release(&r);
+	}
+	ims_oauth_saved_release(&s);
+	if (oc.store_command != NULL && found) {
+		e = store_command(c, &oc, "erase", NULL, NULL, 0);
+		if (e != IMS_OK)
+			return e;
+	}
+	dfd = state_dir(c, &oc, 0, name, sizeof(name), path, sizeof(path));
+	if (dfd == -1)
+		return c->err.code;
+	if (dfd >= 0) {
+		if (unlinkat(dfd, name, 0) != 0 && errno != ENOENT) {
+			e = ims_error_set(&c->err, IMS_ERR_IO, "oauth: %s: %s", path,
+			                  strerror(errno));
+			close(dfd);
+			return e;
+		}
+		close(dfd);
+	}
+	if (!c->o.quiet)
+		cli_warn("oauth: account %s: %s", oc.account,
+		         !found    ? "was not logged in"
+		         : revoked ? "logged out; the token was revoked at the server"
+		                   : "logged out; the saved tokens are deleted");
+	return IMS_OK;
+}
+
+/* ---- the command ---------------------------------------------------------------- */
+
+static ims_err cmd_oauth(struct cli *c, int argc, char **argv)
+{
+	const char *sub = argv[1];
+	const char *account = argc > 2 ? argv[2] : NULL;
+	const struct cfg_account *a = find_account(c, account);
+	int device = cli_opt_flag(&c->args, "device");
+	int no_browser = cli_opt_flag(&c->args, "no-browser");
+
+	if (strcmp(sub, "login") != 0 && (device || no_browser))
+		return ims_error_set(&c->err, IMS_ERR_USAGE,
+		                     "oauth %s: --device and --no-browser are for 'oauth login'",
+		                     sub);
+	if (strcmp(sub, "login") != 0 && strcmp(sub, "status") != 0 && strcmp(sub, "logout") != 0)
+		return ims_error_set(&c->err, IMS_ERR_USAGE,
+		                     "oauth: '%s' is not login, status or logout (usage: oauth "
+		                     "login|status|logout [ACCOUNT])",
+		                     sub);
+	if (a == NULL && account != NULL)
+		return ims_error_set(&c->err, IMS_ERR_USAGE,
+		                     "oauth: no [account %s] in the config file%s%s", account,
+		                     c->cfg.path[0] != '\0' ? " " : "", c->cfg.path);
+	if (strcmp(sub, "login") == 0)
+		return cli_oauth_login_account(c, account,
+		                               (device ? CLI_OAUTH_DEVICE : 0) |
+		                                   (no_browser ? CLI_OAUTH_NO_BROWSER : 0));
+	if (strcmp(sub, "status") == 0)
+		return oauth_status(c, a);
+	return oauth_logout(c, a);
+}
+
+/* clang-format off */
+static const struct cli_opt oauth_opts[] = {
+	CLI_FLAG("device", 0, "login: the device grant (a code to enter on another device)"),
+	CLI_FLAG("no-browser", 0, "login: print the URL only, never start a browser"),
+	CLI_OPT_JSON,
+	CLI_OPT_LIST_END,
+};
+
+static const struct cli_cmd oauth_cmds[] = {
+	{ .name = "oauth", .usage = "oauth login|status|logout [ACCOUNT]",
+	  .summary = "OAuth 2.0: log an account in (browser with PKCE, or --device), show or "
+	             "delete its tokens",
+	  .min_args = 1, .max_args = 2, .run = cmd_oauth,
+	  .options = oauth_opts },
+};
+/* clang-format on */
+
+const struct cli_cmd_group cli_group_oauth = {oauth_cmds,
+                                              sizeof(oauth_cmds) / sizeof(oauth_cmds[0])};
