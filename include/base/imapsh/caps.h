@@ -41,6 +41,10 @@
 #define IMS_CAP_HISTORY_FILE (4u * 1024 * 1024)  /* the shell's history file */
 #define IMS_KH_FILE_MAX      (1024 * 1024)       /* the known_hosts pin store */
 
+/* HTTPS (src/net/http.c: OAuth endpoints, autoconfig, the ISPDB). */
+#define IMS_CAP_HTTP_BODY       (1024u * 1024) /* a reply body kept */
+#define IMS_CAP_HTTP_TIMEOUT_MS 30000u         /* one request, connect to last byte */
+
 /* ---- discovery (net: dns.h; discover: autoconfig.h; setup) ---- */
 #define IMS_CAP_DNS_ANSWERS      32u           /* records of one DNS answer used */
 #define IMS_CAP_DNS_NAME         253u          /* a host name, in DNS or XML */
