@@ -41,6 +41,8 @@ struct cli_opts {
 	int json;
 	const char *resolve[CLI_MAX_RESOLVE];
 	size_t n_resolve;
+	const char *dns_server; /* --dns-server ADDR[:PORT] */
+	const char *ispdb_url;  /* --ispdb-url URL (setup) */
 	int timeout_s;
 	int verbose;
 	int trace;
@@ -175,6 +177,7 @@ extern const struct cli_cmd_group cli_group_reading;
 extern const struct cli_cmd_group cli_group_bulk;
 extern const struct cli_cmd_group cli_group_folders;
 extern const struct cli_cmd_group cli_group_messages;
+extern const struct cli_cmd_group cli_group_setup;
 
 const struct cli_cmd *cli_cmd_find(const char *name);
 const struct cli_cmd *cli_cmd_table(size_t *n_r);

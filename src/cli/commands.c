@@ -7,6 +7,8 @@
 
 #include "cli/cli.h"
 #include "cli/trust.h"
+#include "imapsh/dns.h"
+#include "imapsh/stream.h"
 #include "imapsh/number.h"
 #include "imapsh/sanitize.h"
 #include "imapsh/url.h"
@@ -79,7 +81,8 @@ const struct cli_cmd_group cli_group_core = {core_cmds, sizeof(core_cmds) / size
 
 /* Every group of commands, in the order help lists them. */
 static const struct cli_cmd_group *const groups[] = {
-    &cli_group_core, &cli_group_folders, &cli_group_messages, &cli_group_reading, &cli_group_bulk,
+    &cli_group_core,    &cli_group_folders, &cli_group_messages,
+    &cli_group_reading, &cli_group_bulk,    &cli_group_setup,
 };
 
 const struct cli_cmd *cli_cmd_table(size_t *n_r)
@@ -367,6 +370,23 @@ ims_err cli_connect_params(struct cli *c, const struct cli_target *t, struct ims
 			c->resolve_addrs[c->n_resolve_addrs] = c->resolve_store[c->n_resolve_addrs];
 			c->n_resolve_addrs++;
 		}
+	}
+	/* --dns-server: the host's addresses from that server (dns.h), handed
+	 * to the transport as --resolve's are; a --resolve entry wins. */
+	if (c->n_resolve_addrs == 0 && c->o.dns_server != NULL) {
+		struct ims_dns d = {c->o.dns_server,
+		                    ims_now_ms() +
+		                        (c->o.timeout_s > 0 ? c->o.timeout_s : 30) * 1000};
+		size_t n = 0;
+
+		if (ims_dns_addrs(&d, t->host, c->resolve_store, CLI_MAX_RESOLVE_ADDRS, &n,
+		                  &c->err) !=
+		    IMS_OK) /* no address is a network failure here, as getaddrinfo's */
+			return c->err.code == IMS_ERR_NO ? (c->err.code = IMS_ERR_NET)
+			                                 : c->err.code;
+		for (k = 0; k < n; k++)
+			c->resolve_addrs[k] = c->resolve_store[k];
+		c->n_resolve_addrs = n;
 	}
 	p->resolve_addrs = c->n_resolve_addrs > 0 ? c->resolve_addrs : NULL;
 	p->n_resolve = c->n_resolve_addrs;

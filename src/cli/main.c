@@ -12,6 +12,7 @@
 #include "cli/child.h"
 #include "cli/cli.h"
 #include "cli/output.h"
+#include "imapsh/dns.h"
 #include "imapsh/transport.h"
 
 enum { ARG_NONE, ARG_REQ };
@@ -56,7 +57,9 @@ enum {
 	O_KEEP_GOING,
 	O_SCRIPT,
 	O_COMMANDS,
-	O_COMPLETION
+	O_COMPLETION,
+	O_DNS_SERVER,
+	O_ISPDB_URL
 };
 
 static const struct gopt gopts[] = {{"user", 'u', ARG_REQ, O_USER},
@@ -85,6 +88,8 @@ static const struct gopt gopts[] = {{"user", 'u', ARG_REQ, O_USER},
                                     {"output", 'o', ARG_REQ, O_OUTPUT},
                                     {"json", 0, ARG_NONE, O_JSON},
                                     {"resolve", 0, ARG_REQ, O_RESOLVE},
+                                    {"dns-server", 0, ARG_REQ, O_DNS_SERVER},
+                                    {"ispdb-url", 0, ARG_REQ, O_ISPDB_URL},
                                     {"timeout", 0, ARG_REQ, O_TIMEOUT},
                                     {"verbose", 'v', ARG_NONE, O_VERBOSE},
                                     {"trace", 0, ARG_NONE, O_TRACE},
@@ -188,6 +193,9 @@ static void usage_long(void)
 	      "  -o, --output PATH          where fetch, save and export write\n"
 	      "      --json                 machine-readable output\n"
 	      "      --resolve HOST:PORT:ADDR[,ADDR...]  connect to ADDR for HOST:PORT\n"
+	      "      --dns-server ADDR[:PORT]   every DNS lookup asks this server\n"
+	      "      --ispdb-url URL        setup: the ISPDB's base URL (the domain is "
+	      "appended)\n"
 	      "      --timeout SECONDS      connect and inactivity timeout (default 30)\n"
 	      "  -v, --verbose              progress and connection details on stderr\n"
 	      "      --trace                the IMAP exchange on stderr, secrets redacted\n"
@@ -287,6 +295,18 @@ static ims_err apply(struct cli *c, const struct gopt *g, const char *val)
 			return ims_error_set(&c->err, IMS_ERR_USAGE, "--resolve: at most %d",
 			                     CLI_MAX_RESOLVE);
 		o->resolve[o->n_resolve++] = val;
+		break;
+	case O_DNS_SERVER:
+		if (ims_dns_server_check(val, &c->err) != IMS_OK)
+			return c->err.code;
+		o->dns_server = val;
+		break;
+	case O_ISPDB_URL:
+		if (strncmp(val, "https://", 8) != 0 || val[8] == '\0')
+			return ims_error_set(&c->err, IMS_ERR_USAGE,
+			                     "--ispdb-url: expected an https:// URL, got '%s'",
+			                     val);
+		o->ispdb_url = val;
 		break;
 	case O_TIMEOUT:
 		if (cli_number(c, "--timeout", val, 1, 86400, &v) != IMS_OK)
@@ -479,7 +499,11 @@ int main(int argc, char **argv)
 	}
 	c.color = c.out_tty && !c.o.no_color && getenv("NO_COLOR") == NULL;
 	cfg_init(&c.cfg);
-	if (cfg_load(&c.cfg, c.o.config, &c.err) != IMS_OK) {
+	/* setup may name a config file it is about to make */
+	if (c.o.config != NULL && n > 0 && cli_cmd_find(args[0]) == cli_cmd_find("setup") &&
+	    access(c.o.config, F_OK) != 0 && errno == ENOENT) {
+		/* nothing to read yet */
+	} else if (cfg_load(&c.cfg, c.o.config, &c.err) != IMS_OK) {
 		cfg_release(&c.cfg);
 		free(args);
 		return fail(&c, c.err.code, c.err.msg);
