@@ -638,8 +638,11 @@ static void print_report(const struct ims_disc *d, const struct report *const *r
 	for (i = 0; i < d->n; i++) {
 		const struct ims_disc_cand *k = &d->c[i];
 
-		printf("  %s %s://%s:%u  from %s\n", (int)i == chosen ? "*" : " ",
+		printf("  %s %s://%s:%u%s  from %s\n", (int)i == chosen ? "*" : " ",
 		       k->tls == IMS_DISC_IMPLICIT ? "imaps" : "imap", k->host, k->port,
+		       k->tls == IMS_DISC_STARTTLS ? " (STARTTLS)"
+		       : k->tls == IMS_DISC_PLAIN  ? " (plaintext)"
+		                                   : "",
 		       ims_disc_sources(k, buf, sizeof(buf)));
 		if (k->outside)
 			printf("      outside %s%s\n", d->domain,
@@ -803,7 +806,12 @@ static ims_err cmd_setup(struct cli *c, int argc, char **argv)
 		}
 	}
 	ims_disc_sort(d);
+	for (i = 0; i < d->n; i++) /* reported, never used */
+		if (d->c[i].tls == IMS_DISC_PLAIN)
+			probe(c, &d->c[i], deadline);
 	for (i = 0; i < d->n && chosen < 0; i++) {
+		if (d->c[i].probed)
+			continue;
 		probe(c, &d->c[i], deadline);
 		if (d->c[i].usable)
 			chosen = (int)i;
