@@ -211,9 +211,10 @@ static void channel_run(ares_channel ch, struct lookup *l, int64_t deadline)
 		for (i = 0; i < ARES_GETSOCK_MAXNUM; i++) {
 			short ev = 0;
 
-			if (ARES_GETSOCK_READABLE(bits, i))
+			/* c-ares's own macros shift a signed 1 into the sign bit */
+			if ((unsigned)bits & (1u << i))
 				ev |= POLLIN;
-			if (ARES_GETSOCK_WRITABLE(bits, i))
+			if ((unsigned)bits & (1u << (i + ARES_GETSOCK_MAXNUM)))
 				ev |= POLLOUT;
 			if (ev == 0)
 				continue;

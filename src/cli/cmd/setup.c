@@ -491,7 +491,7 @@ static int ask(struct cli *c, const char *question, int word)
 	if (c->interactive) {
 		line = cli_readline(c, prompt);
 	} else {
-		fputs(prompt, stderr);
+		fprintf(stderr, "imapsh: %s", prompt);
 		fflush(stderr);
 		if (getline(&line, &cap, stdin) < 0) {
 			free(line);
