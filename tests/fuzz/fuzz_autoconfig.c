@@ -8,6 +8,16 @@
 #include "imapsh/autoconfig.h"
 #include "imapsh/tlsname.h"
 
+static int has(const uint8_t *p, size_t n, const char *needle)
+{
+	size_t k = strlen(needle), i;
+
+	for (i = 0; i + k <= n; i++)
+		if (memcmp(p + i, needle, k) == 0)
+			return 1;
+	return 0;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct ims_autoconfig a, b;
@@ -36,7 +46,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	if (a.n_servers != b.n_servers || a.n_skipped != b.n_skipped)
 		abort();
-	if (memmem(data, size, "<!DOCTYPE", 9) != NULL)
+	if (has(data, size, "<!DOCTYPE"))
 		abort();
 	for (i = 0; i < a.n_servers; i++) {
 		const struct ims_ac_server *s = &a.servers[i];
