@@ -380,10 +380,18 @@ ims_err cli_connect_params(struct cli *c, const struct cli_target *t, struct ims
 		size_t n = 0;
 
 		if (ims_dns_addrs(&d, t->host, c->resolve_store, CLI_MAX_RESOLVE_ADDRS, &n,
-		                  &c->err) !=
-		    IMS_OK) /* no address is a network failure here, as getaddrinfo's */
-			return c->err.code == IMS_ERR_NO ? (c->err.code = IMS_ERR_NET)
-			                                 : c->err.code;
+		                  &c->err) != IMS_OK) {
+			char why[sizeof(c->err.msg)];
+
+			if (c->err.code != IMS_ERR_NO)
+				return c->err.code;
+			/* no address is a network failure here, as getaddrinfo's */
+			snprintf(why, sizeof(why), "%s", c->err.msg);
+			return ims_error_set(&c->err, IMS_ERR_NET,
+			                     "%s (asked %s): check the name, or give --resolve "
+			                     "HOST:PORT:ADDR",
+			                     why, c->o.dns_server);
+		}
 		for (k = 0; k < n; k++)
 			c->resolve_addrs[k] = c->resolve_store[k];
 		c->n_resolve_addrs = n;

@@ -172,6 +172,22 @@ class SetupTest(unittest.TestCase):
         self.assertIn("mail.example.test", probed[0]["probe"]["result"])
         self.assertFalse(os.path.exists(self.cfg))
 
+    def test_dns_server_serves_the_imap_connection_too(self):
+        target = "imaps://imap.example.test:%d" % self.port
+        args = ["--dns-server", self.bed.dns_server(), "--ca-file", self.bed.ca_file, target,
+                "capability"]
+        rc, out, err = h.run_imapsh(args, home=self.home)
+        self.assertEqual(rc, 3, err)
+        self.assertIn(b"dns: no A/AAAA record for imap.example.test (asked 127.0.0.1:", err)
+        self.bed.zone([self.imap_a()])
+        rc, out, err = h.run_imapsh(args, home=self.home)
+        self.assertEqual(rc, 0, err)
+        self.assertIn(b"IMAP4rev1", out)
+        # a truncated answer over UDP is asked again over TCP
+        self.bed.zone([self.imap_a()], truncate=True)
+        rc, out, err = h.run_imapsh(args, home=self.home)
+        self.assertEqual(rc, 0, err)
+
     # -- the trust rule
 
     def outside_zone(self):
