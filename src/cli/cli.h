@@ -143,7 +143,10 @@ enum {
 	/* Not in a table: set by cli_ready_ahead() for a command whose first
 	 * IMAP command does not need the SELECT's answer, so the SELECT goes
 	 * out in the same flight as it (one round trip fewer). */
-	CMD_SELECT_AHEAD = 1 << 11
+	CMD_SELECT_AHEAD = 1 << 11,
+	/* The command names its own servers (setup): the default account is
+	 * not applied at start, and a --config file it names may be missing. */
+	CMD_NO_ACCOUNT = 1 << 12
 };
 
 struct cli_cmd {

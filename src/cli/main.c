@@ -439,7 +439,7 @@ int main(int argc, char **argv)
 {
 	struct cli c;
 	char **args;
-	int n = 0, help = 0, version = 0, first = 0;
+	int n = 0, help = 0, version = 0, first = 0, no_account = 0;
 	ims_err e;
 
 	/* Secrets from the environment are taken now and removed from it, so
@@ -499,9 +499,10 @@ int main(int argc, char **argv)
 	}
 	c.color = c.out_tty && !c.o.no_color && getenv("NO_COLOR") == NULL;
 	cfg_init(&c.cfg);
+	no_account = n > 0 && cli_cmd_find(args[0]) != NULL &&
+	             (cli_cmd_find(args[0])->flags & CMD_NO_ACCOUNT);
 	/* setup may name a config file it is about to make */
-	if (c.o.config != NULL && n > 0 && cli_cmd_find(args[0]) == cli_cmd_find("setup") &&
-	    access(c.o.config, F_OK) != 0 && errno == ENOENT) {
+	if (no_account && c.o.config != NULL && access(c.o.config, F_OK) != 0 && errno == ENOENT) {
 		/* nothing to read yet */
 	} else if (cfg_load(&c.cfg, c.o.config, &c.err) != IMS_OK) {
 		cfg_release(&c.cfg);
@@ -522,7 +523,7 @@ int main(int argc, char **argv)
 		}
 		first = 1;
 	}
-	if (cli_setup_target(&c, first ? args[0] : NULL) != IMS_OK) {
+	if (!no_account && cli_setup_target(&c, first ? args[0] : NULL) != IMS_OK) {
 		free(args);
 		cfg_release(&c.cfg);
 		return fail(&c, c.err.code, c.err.msg);

@@ -118,6 +118,22 @@ class SetupTest(unittest.TestCase):
         self.assertEqual(rc, 0, err)
         self.assertIn(b"INBOX", out)
 
+    def test_default_account_does_not_leak_into_setup(self):
+        # a default account with a pin for another key: setup probes with
+        # the certificate's own verification, not that pin
+        with open(self.cfg, "w") as f:
+            f.write("default = old\n[account old]\nhost = imap.old.example\n"
+                    "pin = sha256//AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n")
+        self.bed.zone([self.a("autoconfig.example.test"), self.imap_a()])
+        self.bed.put("autoconfig.example.test", "mail/config-v1.1.xml",
+                     autoconfig_xml("imap.example.test", self.port))
+        rc, out, err = self.setup("--yes", "--name", "new")
+        self.assertEqual(rc, 0, err)
+        self.assertTrue(self.written().startswith("default = old\n[account old]\n"))
+        rc, out, err = self.setup("--yes", "--insecure", "--name", "other")
+        self.assertEqual(rc, 2, err)
+        self.assertIn("--insecure is not taken", err)
+
     def test_from_well_known(self):
         self.bed.zone([self.a("example.test"), self.imap_a()])
         self.bed.put("example.test", ".well-known/autoconfig/mail/config-v1.1.xml",

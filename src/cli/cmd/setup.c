@@ -392,6 +392,7 @@ static void probe(struct cli *c, struct ims_disc_cand *k, int64_t deadline)
 	size_t n, i, o = 0, mechs = 0, oauth = 0;
 	unsigned saved_port = c->o.port;
 	int saved_starttls = c->o.starttls;
+	size_t saved_pins = c->o.n_pins;
 	int64_t left = left_ms(deadline);
 	char words[300];
 
@@ -412,16 +413,19 @@ static void probe(struct cli *c, struct ims_disc_cand *k, int64_t deadline)
 	/* the candidate's own port and mode, whatever -p or --starttls say */
 	c->o.port = 0;
 	c->o.starttls = 0;
+	c->o.n_pins = 0; /* another account's pin; known_hosts still speaks for this host */
 	ims_error_init(&e);
 	if (cli_connect_params(c, &t, &p) != IMS_OK) {
 		c->o.port = saved_port;
 		c->o.starttls = saved_starttls;
+		c->o.n_pins = saved_pins;
 		ims_sanitize_fixed(c->err.msg, strlen(c->err.msg), k->result, sizeof(k->result));
 		ims_error_init(&c->err);
 		return;
 	}
 	c->o.port = saved_port;
 	c->o.starttls = saved_starttls;
+	c->o.n_pins = saved_pins;
 	if (p.timeout_ms > left)
 		p.timeout_ms = (int)left;
 	p.tls.timeout_ms = p.timeout_ms;
@@ -611,11 +615,16 @@ static ims_err offer_oauth_login(struct cli *c, const char *path, const char *na
 	snprintf(q, sizeof(q), "log in to %s with OAuth 2.0 now?", name);
 	if (!ask(c, q, 0))
 		return IMS_OK;
+	/* the file just written, with the new account as the target */
+	c->acct = NULL;
 	cfg_release(&c->cfg);
 	cfg_init(&c->cfg);
 	if (cfg_load(&c->cfg, path, &c->err) != IMS_OK)
 		return c->err.code;
-	c->o.account = name;
+	memset(&c->t, 0, sizeof(c->t));
+	c->o.account = NULL;
+	if (cli_setup_target(c, name) != IMS_OK)
+		return c->err.code;
 	av[2] = (char *)name;
 	return cli_cmd_run(c, 3, av);
 }
@@ -744,6 +753,12 @@ static ims_err cmd_setup(struct cli *c, int argc, char **argv)
 	d = calloc(1, sizeof(*d));
 	if (d == NULL)
 		return ims_error_nomem(&c->err);
+	if (c->o.insecure) {
+		free(d);
+		return ims_error_set(&c->err, IMS_ERR_USAGE,
+		                     "setup verifies every certificate: --insecure is not taken "
+		                     "(give --ca-file for a private CA)");
+	}
 	if (ims_disc_init(d, argv[1], &c->err) != IMS_OK) {
 		free(d);
 		return IMS_ERR_USAGE;
@@ -968,7 +983,8 @@ static const struct cli_cmd setup_cmds[] = {
 	{ .name = "setup", .usage = "setup EMAIL",
 	  .summary = "find the IMAP server of an address (SRV, autoconfig, ISPDB, MX, guesses), "
 	             "probe it and write an account to the config file",
-	  .min_args = 1, .max_args = 1, .run = cmd_setup, .options = setup_opts },
+	  .min_args = 1, .max_args = 1, .flags = CMD_NO_ACCOUNT, .run = cmd_setup,
+	  .options = setup_opts },
 };
 /* clang-format on */
 
