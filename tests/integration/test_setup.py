@@ -341,6 +341,28 @@ class SetupTest(unittest.TestCase):
         self.assertNotIn("\u202e", out + err)
         self.assertIn("not a host name", out)
 
+    def test_one_deadline_for_everything(self):
+        # a DNS server that takes every question and never answers
+        import socket
+        u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        u.bind(("127.0.0.1", 0))
+        t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        t.bind(("127.0.0.1", u.getsockname()[1]))
+        t.listen(8)
+        try:
+            t0 = time.monotonic()
+            rc, out, err = h.run_imapsh(
+                ["--dns-server", "127.0.0.1:%d" % u.getsockname()[1], "--ca-file",
+                 self.bed.ca_file, "--timeout", "2", "--config", self.cfg, "setup", EMAIL,
+                 "--yes"], home=self.home)
+            elapsed = time.monotonic() - t0
+        finally:
+            u.close()
+            t.close()
+        self.assertEqual(rc, 1, err)
+        self.assertIn(b"in time", out)
+        self.assertLess(elapsed, 8 * h.timeout_scale())
+
     def test_usage(self):
         rc, out, err = self.setup("--yes", email="not-an-address")
         self.assertEqual(rc, 2)

@@ -36,6 +36,7 @@
 #define DEFAULT_DEADLINE_S 20 /* discovery as a whole, unless --timeout says */
 #define MAX_FOUND          (2 * IMS_CAP_AUTOCONFIG_SRV)
 #define MAX_RESOLVE        (CLI_MAX_RESOLVE + 2)
+#define NSRC               6 /* threads: SRV imaps, SRV imap, autoconfig, well-known, ISPDB, MX */
 
 /* What one place said (a DNS name asked, a URL fetched). */
 struct report {
@@ -60,6 +61,7 @@ struct source {
 	struct cli *c;
 	const struct ims_disc *d;
 	const char *ispdb;
+	int which; /* run_srv: 0 _imaps, 1 _imap */
 	int64_t deadline;
 	void *(*run)(void *);
 	pthread_t th;
@@ -117,7 +119,8 @@ static void add_found(struct source *s, enum ims_disc_source src, const char *ho
 /* "HOST:443:ADDR,ADDR" entries for an HTTPS fetch of host: the --resolve
  * entries for it, else (with --dns-server) its addresses from there. */
 static size_t https_resolve(struct cli *c, const char *host, int64_t deadline,
-                            char store[][IMS_CAP_DNS_NAME + 400], const char **v)
+                            char store[][IMS_CAP_DNS_NAME + 400], const char **v, char *why,
+                            size_t why_n)
 {
 	size_t i, n = 0;
 
@@ -143,7 +146,9 @@ static size_t https_resolve(struct cli *c, const char *host, int64_t deadline,
 		struct ims_error e;
 		size_t na = 0, k, o;
 
-		if (ims_dns_addrs(&d, host, addrs, 8, &na, &e) == IMS_OK && na > 0) {
+		if (ims_dns_addrs(&d, host, addrs, 8, &na, &e) != IMS_OK)
+			snprintf(why, why_n, "%s", e.msg);
+		if (na > 0) {
 			o = (size_t)snprintf(store[0], sizeof(store[0]), "%s:443:", host);
 			for (k = 0; k < na && o < sizeof(store[0]); k++)
 				o += (size_t)snprintf(store[0] + o, sizeof(store[0]) - o,
@@ -194,12 +199,11 @@ static int fetch_autoconfig(struct source *s, enum ims_disc_source src, const ch
 	size_t i;
 	int64_t left;
 
-	if (https_resolve(s->c, host, s->deadline, store, resolve) == 0 &&
+	words[0] = '\0';
+	if (https_resolve(s->c, host, s->deadline, store, resolve, words, sizeof(words)) == 0 &&
 	    s->c->o.dns_server != NULL) {
 		/* every lookup goes to --dns-server: never the system's */
-		snprintf(words, sizeof(words), "dns: no address for %s from %s", host,
-		         s->c->o.dns_server);
-		report_set(rep, 0, words);
+		report_set(rep, 0, words[0] != '\0' ? words : "dns: no address");
 		return 0;
 	}
 	left = left_ms(s->deadline);
@@ -285,37 +289,32 @@ static void *run_srv(void *arg)
 {
 	struct source *s = arg;
 	static const char *const names[2] = {"_imaps._tcp.", "_imap._tcp."};
-	int i;
+	struct ims_dns d = {s->c->o.dns_server, s->deadline};
+	struct ims_dns_srv v[IMS_CAP_DNS_ANSWERS];
+	struct ims_error e;
+	char name[IMS_CAP_DNS_NAME + 16], words[300];
+	struct report *rep;
+	size_t n = 0, k, used = 0;
 
-	for (i = 0; i < 2; i++) {
-		struct ims_dns d = {s->c->o.dns_server, s->deadline};
-		struct ims_dns_srv v[IMS_CAP_DNS_ANSWERS];
-		struct ims_error e;
-		char name[IMS_CAP_DNS_NAME + 16], words[300];
-		struct report *rep;
-		size_t n = 0, k, used = 0;
-
-		snprintf(name, sizeof(name), "%s%s", names[i], s->d->domain);
-		rep = report_new(s, IMS_SRC_SRV, name);
-		if (ims_dns_srv(&d, name, v, IMS_CAP_DNS_ANSWERS, &n, &e) != IMS_OK) {
-			report_set(rep, 0, e.msg);
-			continue;
-		}
-		if (ims_dns_srv_none(v, n)) {
-			report_set(rep, 0,
-			           "the domain says there is no such service (target \".\")");
-			continue;
-		}
-		for (k = 0; k < n; k++) {
-			if (v[k].port == 0 || !ims_tls_host_ok(v[k].target, strlen(v[k].target)))
-				continue;
-			add_found(s, IMS_SRC_SRV, v[k].target, v[k].port,
-			          i == 0 ? IMS_DISC_IMPLICIT : IMS_DISC_STARTTLS, NULL, 0);
-			used++;
-		}
-		snprintf(words, sizeof(words), "%zu record%s", used, used == 1 ? "" : "s");
-		report_set(rep, used > 0, words);
+	snprintf(name, sizeof(name), "%s%s", names[s->which], s->d->domain);
+	rep = report_new(s, IMS_SRC_SRV, name);
+	if (ims_dns_srv(&d, name, v, IMS_CAP_DNS_ANSWERS, &n, &e) != IMS_OK) {
+		report_set(rep, 0, e.msg);
+		return NULL;
 	}
+	if (ims_dns_srv_none(v, n)) {
+		report_set(rep, 0, "the domain says there is no such service (target \".\")");
+		return NULL;
+	}
+	for (k = 0; k < n; k++) {
+		if (v[k].port == 0 || !ims_tls_host_ok(v[k].target, strlen(v[k].target)))
+			continue;
+		add_found(s, IMS_SRC_SRV, v[k].target, v[k].port,
+		          s->which == 0 ? IMS_DISC_IMPLICIT : IMS_DISC_STARTTLS, NULL, 0);
+		used++;
+	}
+	snprintf(words, sizeof(words), "%zu record%s", used, used == 1 ? "" : "s");
+	report_set(rep, used > 0, words);
 	return NULL;
 }
 
@@ -327,8 +326,17 @@ static void *run_autoconfig(void *arg)
 	url_encode(s->d->email, enc, sizeof(enc));
 	snprintf(host, sizeof(host), "autoconfig.%s", s->d->domain);
 	snprintf(url, sizeof(url), "https://%s/mail/config-v1.1.xml?emailaddress=%s", host, enc);
-	if (fetch_autoconfig(s, IMS_SRC_AUTOCONFIG, url, host))
-		return NULL;
+	fetch_autoconfig(s, IMS_SRC_AUTOCONFIG, url, host);
+	return NULL;
+}
+
+/* Asked at the same time as autoconfig.DOMAIN, used after it (discover.h's
+ * order), so a slow first URL does not leave the second no time. */
+static void *run_wellknown(void *arg)
+{
+	struct source *s = arg;
+	char url[1200];
+
 	snprintf(url, sizeof(url), "https://%s/.well-known/autoconfig/mail/config-v1.1.xml",
 	         s->d->domain);
 	fetch_autoconfig(s, IMS_SRC_WELLKNOWN, url, s->d->domain);
@@ -734,8 +742,9 @@ static void print_json(struct cli *c, const struct ims_disc *d, const struct rep
 static ims_err cmd_setup(struct cli *c, int argc, char **argv)
 {
 	struct ims_disc *d;
-	struct source src[4];
-	void *(*runs[4])(void *) = {run_srv, run_autoconfig, run_ispdb, run_mx};
+	struct source src[NSRC];
+	void *(*runs[NSRC])(void *) = {run_srv,       run_srv,   run_autoconfig,
+	                               run_wellknown, run_ispdb, run_mx};
 	const struct report *reps[8];
 	const struct ims_ac_oauth2 *o2 = NULL;
 	const char *name = cli_opt_str(&c->args, "name");
@@ -784,10 +793,11 @@ static ims_err cmd_setup(struct cli *c, int argc, char **argv)
 	deadline = ims_now_ms() +
 	           (int64_t)(c->o.timeout_s > 0 ? c->o.timeout_s : DEFAULT_DEADLINE_S) * 1000;
 	memset(src, 0, sizeof(src));
-	for (i = 0; i < 4; i++) {
+	for (i = 0; i < NSRC; i++) {
 		src[i].c = c;
 		src[i].d = d;
 		src[i].deadline = deadline;
+		src[i].which = i == 1;
 		src[i].ispdb = c->o.ispdb_url != NULL        ? c->o.ispdb_url
 		               : c->cfg.ispdb_url[0] != '\0' ? c->cfg.ispdb_url
 		                                             : DEFAULT_ISPDB;
@@ -795,7 +805,7 @@ static ims_err cmd_setup(struct cli *c, int argc, char **argv)
 		if (!src[i].started)
 			runs[i](&src[i]);
 	}
-	for (i = 0; i < 4; i++)
+	for (i = 0; i < NSRC; i++)
 		if (src[i].started)
 			pthread_join(src[i].th, NULL);
 	/* merged in the order of preference (discover.h) */
@@ -806,14 +816,14 @@ static ims_err cmd_setup(struct cli *c, int argc, char **argv)
 		size_t oi;
 
 		for (oi = 0; oi < sizeof(order) / sizeof(order[0]); oi++)
-			for (i = 0; i < 4; i++)
+			for (i = 0; i < NSRC; i++)
 				for (k = 0; k < src[i].n_found; k++)
 					if (src[i].found[k].src == order[oi])
 						ims_disc_add(
 						    d, order[oi], src[i].found[k].host,
 						    src[i].found[k].port, src[i].found[k].tls,
 						    src[i].found[k].user, src[i].found[k].auth);
-		for (i = 0; i < 4; i++) {
+		for (i = 0; i < NSRC; i++) {
 			for (k = 0; k < src[i].n_rep && nr < 8; k++)
 				reps[nr++] = &src[i].rep[k];
 			if (src[i].oauth2.present && o2 == NULL)
