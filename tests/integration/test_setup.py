@@ -282,6 +282,23 @@ class SetupTest(unittest.TestCase):
                       "oauth-scope = imap offline_access\n", text)
         self.assertIn("oauth login", out)
 
+    def test_server_offering_only_oauth_writes_auth_oauth(self):
+        # what Dovecot will not do: offer XOAUTH2 and OAUTHBEARER and nothing else
+        script = [["send", "* OK [CAPABILITY IMAP4rev1 AUTH=XOAUTH2 AUTH=OAUTHBEARER] fake\r\n"],
+                  ["expect_eof", 10]]
+        with h.fakeserver(script, tls="valid") as srv:
+            self.bed.zone([{"name": "_imaps._tcp.example.test", "type": "SRV", "priority": 0,
+                            "weight": 0, "port": srv.port, "target": "imap.example.test"},
+                           self.imap_a()])
+            rc, out, err = self.setup("--yes", "--json")
+        self.assertEqual(rc, 0, err)
+        doc = json.loads(out)
+        self.assertTrue(doc["oauth"])
+        c = [c for c in doc["candidates"] if c["chosen"]][0]
+        self.assertTrue(c["probe"]["oauth_only"])
+        self.assertEqual(c["probe"]["mechanisms"], "XOAUTH2 OAUTHBEARER")
+        self.assertIn("auth = oauth\noauth-provider = custom\n", self.written())
+
     # -- hostile
 
     def test_xml_bomb_refused(self):
