@@ -134,6 +134,16 @@ class SetupTest(unittest.TestCase):
         self.assertEqual(rc, 2, err)
         self.assertIn("--insecure is not taken", err)
 
+    def test_resolve_serves_the_https_fetches(self):
+        # the zone knows neither host: --resolve names both
+        self.bed.put("autoconfig.example.test", "mail/config-v1.1.xml",
+                     autoconfig_xml("imap.example.test", self.port))
+        rc, out, err = self.setup(
+            "--yes", "--resolve", "autoconfig.example.test:443:" + self.bed.web_addr,
+            "--resolve", "imap.example.test:%d:127.0.0.1" % self.port)
+        self.assertEqual(rc, 0, err)
+        self.assertIn("found by autoconfig", self.written())
+
     def test_from_well_known(self):
         self.bed.zone([self.a("example.test"), self.imap_a()])
         self.bed.put("example.test", ".well-known/autoconfig/mail/config-v1.1.xml",
