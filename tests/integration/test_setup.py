@@ -276,6 +276,23 @@ class SetupTest(unittest.TestCase):
         self.assertEqual(rc, 0, err)
         self.assertEqual(self.written().count("[account alice@example.test]"), 1)
 
+    def test_config_behind_a_link_is_edited_where_it_points(self):
+        real = os.path.join(self.home.root, "dotfiles-config")
+        with open(real, "w") as f:
+            f.write("[account alice@example.test]\nhost = imap.old.example\n")
+        os.symlink(real, self.cfg)
+        self.bed.zone([self.a("autoconfig.example.test"), self.imap_a()])
+        self.bed.put("autoconfig.example.test", "mail/config-v1.1.xml",
+                     autoconfig_xml("imap.example.test", self.port))
+        rc, out, err = self.setup("--yes")
+        self.assertEqual(rc, 1, err)
+        self.assertIn("already", err)
+        rc, out, err = self.setup("--yes", "--name", "new")
+        self.assertEqual(rc, 0, err)
+        self.assertTrue(os.path.islink(self.cfg))
+        with open(real) as f:
+            self.assertIn("[account new]\nhost = imap.example.test\n", f.read())
+
     def test_oauth_only_writes_auth_oauth(self):
         oauth = ("<oAuth2><issuer>login.example.test</issuer><scope>imap offline_access</scope>"
                  "<authURL>https://login.example.test/authorize</authURL>"

@@ -130,7 +130,8 @@ static size_t https_resolve(struct cli *c, const char *host, int64_t deadline,
 		size_t k, o;
 
 		if (ims_resolve_parse(&r, c->o.resolve[i], &e) != IMS_OK ||
-		    strcasecmp(r.host, host) != 0 || (r.port != 0 && r.port != 443))
+		    (strcmp(r.host, "*") != 0 && strcasecmp(r.host, host) != 0) ||
+		    (r.port != 0 && r.port != 443))
 			continue;
 		o = (size_t)snprintf(store[n], sizeof(store[n]), "%s:443:", host);
 		for (k = 0; k < r.n_addrs && o < sizeof(store[n]); k++)
@@ -567,21 +568,14 @@ static ims_err section_body(struct cli *c, const struct ims_disc *d, const struc
 
 /* Write the section into the config file: locked, read, edited as text,
  * replaced whole (fsafe.h), so a reader sees the old file or the new. */
-static ims_err write_section(struct cli *c, const char *path, const char *name, const char *comment,
-                             const char *body, int replace)
+static ims_err write_section(struct cli *c, const char *target, const char *name,
+                             const char *comment, const char *body, int replace)
 {
-	char real[4096], base[IMS_FS_NAME_MAX];
-	const char *target = path;
+	char base[IMS_FS_NAME_MAX];
 	struct ims_buf old, out;
 	int dfd, lock, found = 0;
 	ims_err e;
 
-	/* a config that is a link (a dotfile manager's) is written where it
-	 * points: the user's choice, as the reader follows it */
-	if (realpath(path, real) != NULL)
-		target = real;
-	else if (errno != ENOENT)
-		return ims_error_set(&c->err, IMS_ERR_IO, "%s: %s", path, strerror(errno));
 	dfd = ims_fs_parent_open(target, base, sizeof(base), &c->err);
 	if (dfd < 0)
 		return ims_error_prefix(&c->err, "setup");
@@ -590,9 +584,9 @@ static ims_err write_section(struct cli *c, const char *path, const char *name, 
 		close(dfd);
 		return ims_error_prefix(&c->err, "setup");
 	}
-	ims_buf_init(&old, IMS_CAP_NETRC_FILE);
+	ims_buf_init(&old, IMS_CAP_CONFIG_FILE);
 	ims_buf_init(&out, 0);
-	e = ims_fs_read_all(dfd, base, IMS_CAP_NETRC_FILE, &old, &found, &c->err);
+	e = ims_fs_read_all(dfd, base, IMS_CAP_CONFIG_FILE, &old, &found, &c->err);
 	if (e == IMS_OK)
 		e = cfgedit_put_account(old.data != NULL ? old.data : "", old.len, name, comment,
 		                        body, replace, &out, &c->err);
@@ -677,7 +671,6 @@ static void print_json(struct cli *c, const struct ims_disc *d, const struct rep
                        int oauth)
 {
 	struct json_out j;
-	char buf[100];
 	size_t i;
 	int s;
 
@@ -730,7 +723,6 @@ static void print_json(struct cli *c, const struct ims_disc *d, const struct rep
 		json_end_object(&j);
 	}
 	json_end_array(&j);
-	(void)buf;
 	json_kv_str(&j, "account", name);
 	json_kv_str(&j, "config", path);
 	json_kv_bool(&j, "written", written);
@@ -751,7 +743,7 @@ static ims_err cmd_setup(struct cli *c, int argc, char **argv)
 	int yes = cli_opt_flag(&c->args, "yes");
 	int trust = cli_opt_flag(&c->args, "trust-discovery");
 	int json = c->o.json;
-	char path[CFG_STR], comment[300], buf[100], q[900], namebuf[400];
+	char path[CFG_STR], target[4096], comment[300], buf[100], q[900], namebuf[400];
 	struct ims_buf body;
 	int64_t deadline;
 	size_t i, k, nr = 0;
@@ -787,6 +779,17 @@ static ims_err cmd_setup(struct cli *c, int argc, char **argv)
 	else if (cfg_user_path("CONFIG", "config", 1, path, sizeof(path), &c->err) != IMS_OK) {
 		free(d);
 		return c->err.code;
+	}
+	/* a config that is a link (a dotfile manager's) is edited where it
+	 * points: the user's choice, as the reader follows it */
+	if (realpath(path, target) == NULL) {
+		if (errno != ENOENT) {
+			e = ims_error_set(&c->err, IMS_ERR_IO, "setup: %s: %s", path,
+			                  strerror(errno));
+			free(d);
+			return e;
+		}
+		snprintf(target, sizeof(target), "%s", path);
 	}
 
 	/* the sources, at once, under one deadline */
@@ -922,11 +925,11 @@ static ims_err cmd_setup(struct cli *c, int argc, char **argv)
 	{
 		struct ims_buf cur;
 		char base[IMS_FS_NAME_MAX];
-		int found = 0, dfd = ims_fs_parent_open(path, base, sizeof(base), &c->err);
+		int found = 0, dfd = ims_fs_parent_open(target, base, sizeof(base), &c->err);
 
-		ims_buf_init(&cur, IMS_CAP_NETRC_FILE);
+		ims_buf_init(&cur, IMS_CAP_CONFIG_FILE);
 		if (dfd >= 0 &&
-		    ims_fs_read_all(dfd, base, IMS_CAP_NETRC_FILE, &cur, &found, &c->err) ==
+		    ims_fs_read_all(dfd, base, IMS_CAP_CONFIG_FILE, &cur, &found, &c->err) ==
 		        IMS_OK &&
 		    found && cfgedit_has_account(cur.data, cur.len, name)) {
 			snprintf(q, sizeof(q), "%s has [account %s] already: replace it?", path,
@@ -964,7 +967,7 @@ static ims_err cmd_setup(struct cli *c, int argc, char **argv)
 	}
 	e = section_body(c, d, &d->c[chosen], oauth, o2, &body);
 	if (e == IMS_OK)
-		e = write_section(c, path, name, comment, body.data, replace);
+		e = write_section(c, target, name, comment, body.data, replace);
 	else
 		ims_error_nomem(&c->err);
 	ims_buf_release(&body);
