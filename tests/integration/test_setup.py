@@ -376,6 +376,20 @@ class SetupTest(unittest.TestCase):
         self.assertIn("larger than", out)
         self.assertFalse(os.path.exists(self.cfg))
 
+    def test_https_certificate_for_another_name_refused(self):
+        # the bed's certificate does not name autoconfig.elsewhere.test
+        self.bed.zone([self.a("autoconfig.elsewhere.test"), self.imap_a()])
+        self.bed.put("autoconfig.elsewhere.test", "mail/config-v1.1.xml",
+                     autoconfig_xml("imap.example.test", self.port))
+        rc, out, err = self.setup("--yes", "--json", email="carol@elsewhere.test")
+        self.assertEqual(rc, 1, err)
+        doc = json.loads(out)
+        auto = [r for r in doc["sources"] if r["source"] == "autoconfig"][0]
+        self.assertFalse(auto["ok"])
+        self.assertIn("autoconfig.elsewhere.test", auto["result"])
+        self.assertEqual(doc["candidates"][0]["sources"], ["guess"])
+        self.assertFalse(self.bed.requests())  # nothing reached the server's handler
+
     def test_control_characters_in_a_host_never_printed(self):
         self.bed.zone([self.a("autoconfig.example.test")])
         self.bed.put("autoconfig.example.test", "mail/config-v1.1.xml",
