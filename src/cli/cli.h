@@ -41,6 +41,8 @@ struct cli_opts {
 	int json;
 	const char *resolve[CLI_MAX_RESOLVE];
 	size_t n_resolve;
+	const char *dns_server; /* --dns-server ADDR[:PORT] */
+	const char *ispdb_url;  /* --ispdb-url URL (setup) */
 	int timeout_s;
 	int verbose;
 	int trace;
@@ -141,7 +143,10 @@ enum {
 	/* Not in a table: set by cli_ready_ahead() for a command whose first
 	 * IMAP command does not need the SELECT's answer, so the SELECT goes
 	 * out in the same flight as it (one round trip fewer). */
-	CMD_SELECT_AHEAD = 1 << 11
+	CMD_SELECT_AHEAD = 1 << 11,
+	/* The command names its own servers (setup): the default account is
+	 * not applied at start, and a --config file it names may be missing. */
+	CMD_NO_ACCOUNT = 1 << 12
 };
 
 struct cli_cmd {
@@ -175,6 +180,7 @@ extern const struct cli_cmd_group cli_group_reading;
 extern const struct cli_cmd_group cli_group_bulk;
 extern const struct cli_cmd_group cli_group_folders;
 extern const struct cli_cmd_group cli_group_messages;
+extern const struct cli_cmd_group cli_group_setup;
 
 const struct cli_cmd *cli_cmd_find(const char *name);
 const struct cli_cmd *cli_cmd_table(size_t *n_r);

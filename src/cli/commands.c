@@ -78,8 +78,8 @@ const struct cli_cmd_group cli_group_core = {core_cmds, sizeof(core_cmds) / size
 
 /* Every group of commands, in the order help lists them. */
 static const struct cli_cmd_group *const groups[] = {
-    &cli_group_core,    &cli_group_folders, &cli_group_messages,
-    &cli_group_reading, &cli_group_bulk,    &cli_group_oauth,
+    &cli_group_core, &cli_group_folders, &cli_group_messages, &cli_group_reading,
+    &cli_group_bulk, &cli_group_oauth,   &cli_group_setup,
 };
 
 const struct cli_cmd *cli_cmd_table(size_t *n_r)

@@ -272,7 +272,7 @@ static int fail_unknown_key(struct load_ctx *l, const char *section, const char 
 			    l->c->path, l->lineno, name);
 			return 0;
 		}
-		near = ims_words_nearest(name, (const char *const[]){"default"}, 1);
+		near = ims_words_nearest(name, (const char *const[]){"default", "ispdb-url"}, 2);
 	}
 	if (near != NULL)
 		ims_error_set(l->err, IMS_ERR_USAGE,
@@ -300,6 +300,18 @@ static int on_entry(void *user, const char *section, const char *name, const cha
 	if (l->bad)
 		return 0;
 	if (section[0] == '\0') {
+		if (strcmp(name, "ispdb-url") == 0) {
+			if (strncmp(value, "https://", 8) == 0 && value[8] != '\0' &&
+			    strlen(value) < sizeof(c->ispdb_url)) {
+				memcpy(c->ispdb_url, value, strlen(value) + 1);
+				return 1;
+			}
+			ims_error_set(l->err, IMS_ERR_USAGE,
+			              "config %s:%d: ispdb-url: expected an https:// URL", c->path,
+			              l->lineno);
+			l->bad = 1;
+			return 0;
+		}
 		if (strcmp(name, "default") != 0)
 			return fail_unknown_key(l, section, name);
 		if (strlen(value) < sizeof(c->default_account)) {

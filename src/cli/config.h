@@ -48,6 +48,7 @@ struct cfg_account {
 
 struct cfg {
 	char default_account[64];
+	char ispdb_url[CFG_STR]; /* ispdb-url = (setup), "" when not set */
 	struct cfg_account defaults;
 	struct cfg_account *accounts; /* owned */
 	size_t n_accounts;

@@ -14,6 +14,8 @@
 #include "cli/output.h"
 #include "cli/trust.h"
 #include "imapsh/compress.h"
+#include "imapsh/dns.h"
+#include "imapsh/stream.h"
 #include "imapsh/caps.h"
 #include "imapsh/sanitize.h"
 #include "imapsh/knownhosts.h"
@@ -730,6 +732,31 @@ ims_err cli_connect_params(struct cli *c, const struct cli_target *t, struct ims
 			c->resolve_addrs[c->n_resolve_addrs] = c->resolve_store[c->n_resolve_addrs];
 			c->n_resolve_addrs++;
 		}
+	}
+	/* --dns-server: the host's addresses from that server (dns.h), handed
+	 * to the transport as --resolve's are; a --resolve entry wins. */
+	if (c->n_resolve_addrs == 0 && c->o.dns_server != NULL) {
+		struct ims_dns d = {c->o.dns_server,
+		                    ims_now_ms() +
+		                        (c->o.timeout_s > 0 ? c->o.timeout_s : 30) * 1000};
+		size_t n = 0;
+
+		if (ims_dns_addrs(&d, t->host, c->resolve_store, CLI_MAX_RESOLVE_ADDRS, &n,
+		                  &c->err) != IMS_OK) {
+			char why[sizeof(c->err.msg)];
+
+			if (c->err.code != IMS_ERR_NO)
+				return c->err.code;
+			/* no address is a network failure here, as getaddrinfo's */
+			snprintf(why, sizeof(why), "%s", c->err.msg);
+			return ims_error_set(&c->err, IMS_ERR_NET,
+			                     "%s (asked %s): check the name, or give --resolve "
+			                     "HOST:PORT:ADDR",
+			                     why, c->o.dns_server);
+		}
+		for (k = 0; k < n; k++)
+			c->resolve_addrs[k] = c->resolve_store[k];
+		c->n_resolve_addrs = n;
 	}
 	p->resolve_addrs = c->n_resolve_addrs > 0 ? c->resolve_addrs : NULL;
 	p->n_resolve = c->n_resolve_addrs;

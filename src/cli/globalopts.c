@@ -8,6 +8,7 @@
 
 #include "cli/cli.h"
 #include "cli/globalopts.h"
+#include "imapsh/dns.h"
 
 #define G(n, s, kind, m, fl, same, h)                                                              \
 	{                                                                                          \
@@ -56,6 +57,10 @@ const struct cli_opt cli_global_opts[] = {
 	G("json", 0, CLI_OPT_FLAG, NULL, 0, NULL, "machine-readable output"),
 	G("resolve", 0, CLI_OPT_STRING, "HOST:PORT:ADDR[,ADDR...]", CLI_OPTF_REPEAT, NULL,
 	  "connect to ADDR for HOST:PORT"),
+	G("dns-server", 0, CLI_OPT_STRING, "ADDR[:PORT]", 0, NULL,
+	  "every DNS lookup asks this server"),
+	G("ispdb-url", 0, CLI_OPT_STRING, "URL", 0, NULL,
+	  "setup: the ISPDB's base URL (the domain is appended)"),
 	G("timeout", 0, CLI_OPT_STRING, "SECONDS", 0, NULL,
 	  "connect and inactivity timeout (default 30)"),
 	G("verbose", 'v', CLI_OPT_FLAG, NULL, 0, NULL, "progress and connection details on stderr"),
@@ -110,7 +115,9 @@ enum {
 	O_KEEP_GOING,
 	O_SCRIPT,
 	O_COMMANDS,
-	O_COMPLETION
+	O_COMPLETION,
+	O_DNS_SERVER,
+	O_ISPDB_URL
 };
 
 /* What apply() does for each option, by its (canonical) name. */
@@ -151,6 +158,8 @@ static const struct {
     {"script", O_SCRIPT},
     {"", O_COMMANDS},
     {"completion", O_COMPLETION},
+    {"dns-server", O_DNS_SERVER},
+    {"ispdb-url", O_ISPDB_URL},
 };
 
 static int id_of(const struct cli_opt *o)
@@ -254,6 +263,18 @@ static ims_err apply(struct cli *c, int id, const char *val)
 			return ims_error_set(&c->err, IMS_ERR_USAGE, "--resolve: at most %d",
 			                     CLI_MAX_RESOLVE);
 		o->resolve[o->n_resolve++] = val;
+		break;
+	case O_DNS_SERVER:
+		if (ims_dns_server_check(val, &c->err) != IMS_OK)
+			return c->err.code;
+		o->dns_server = val;
+		break;
+	case O_ISPDB_URL:
+		if (strncmp(val, "https://", 8) != 0 || val[8] == '\0')
+			return ims_error_set(&c->err, IMS_ERR_USAGE,
+			                     "--ispdb-url: expected an https:// URL, got '%s'",
+			                     val);
+		o->ispdb_url = val;
 		break;
 	case O_TIMEOUT:
 		if (cli_number(c, "--timeout", val, 1, 86400, &v) != IMS_OK)

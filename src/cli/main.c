@@ -185,9 +185,16 @@ static int run_mode(struct cli *c)
  * succeed quietly.  0, or the exit status with the error said. */
 static int setup(struct cli *c, char **args, int n, int *first_r)
 {
+	const struct cli_cmd *cmd = n > 0 ? cli_cmd_find(args[0]) : NULL;
+	int no_account = cmd != NULL && (cmd->flags & CMD_NO_ACCOUNT);
+
 	*first_r = 0;
 	cfg_init(&c->cfg);
-	if (cfg_load(&c->cfg, c->o.config, &c->err) != IMS_OK) {
+	/* setup may name a config file it is about to make */
+	if (no_account && c->o.config != NULL && access(c->o.config, F_OK) != 0 &&
+	    errno == ENOENT) {
+		/* nothing to read yet */
+	} else if (cfg_load(&c->cfg, c->o.config, &c->err) != IMS_OK) {
 		cfg_release(&c->cfg);
 		return fail(c, c->err.code, c->err.msg);
 	}
@@ -200,7 +207,7 @@ static int setup(struct cli *c, char **args, int n, int *first_r)
 		}
 		*first_r = 1;
 	}
-	if (cli_setup_target(c, *first_r ? args[0] : NULL) != IMS_OK) {
+	if (!no_account && cli_setup_target(c, *first_r ? args[0] : NULL) != IMS_OK) {
 		cfg_release(&c->cfg);
 		return fail(c, c->err.code, c->err.msg);
 	}

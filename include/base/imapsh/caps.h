@@ -48,4 +48,15 @@
 #define IMS_CAP_OAUTH_REQUEST   8192u          /* the browser's request to the redirect listener */
 #define IMS_CAP_OAUTH_SAVED     (64u * 1024)   /* the saved-token file */
 
+/* ---- discovery (net: dns.h; discover: autoconfig.h; setup) ---- */
+#define IMS_CAP_DNS_ANSWERS      32u            /* records of one DNS answer used */
+#define IMS_CAP_DNS_NAME         253u           /* a host name, in DNS or XML */
+#define IMS_CAP_DNS_TIMEOUT_MS   10000u         /* a lookup when no deadline is given */
+#define IMS_CAP_AUTOCONFIG_XML   (256u * 1024)  /* one autoconfig document */
+#define IMS_CAP_AUTOCONFIG_SRV   16u            /* incoming servers kept of one document */
+#define IMS_CAP_XML_DEPTH        32u            /* nested XML elements */
+#define IMS_CAP_XML_TEXT         2048u          /* the text of one XML element */
+#define IMS_CAP_CONFIG_FILE      (1024u * 1024) /* the config file, read to edit (setup) */
+#define IMS_CAP_SETUP_CANDIDATES 24u            /* servers setup considers */
+
 #endif
