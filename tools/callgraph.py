@@ -1,5 +1,14 @@
 #!/usr/bin/env python3
-"""File-level call graph of the front end's objects: which .c uses a symbol another .c defines."""
+"""File-level call graph of the front end's objects: which .c uses a symbol another .c defines.
+
+usage: callgraph.py OBJDIR   (build/CMakeFiles/imapsh.dir/src/cli)
+
+Walks OBJDIR and its subfolders (src/cli/cmd/ is named cmd/X.c), prints
+each edge with the symbols it stands for, the strongly connected
+components larger than one file (the cycles), and, when there is none,
+each file's level: 0 for a file that uses no other, else one more than the
+highest level of a file it uses (base, then connection, the commands,
+dispatch, the modes, main)."""
 import subprocess, sys, glob, os, itertools
 objdir = sys.argv[1]
 objs = sorted(glob.glob(os.path.join(objdir, '**', '*.o'), recursive=True))
@@ -41,3 +50,12 @@ for v in edges:
 cyc = [sorted(x) for x in comps if len(x) > 1]
 print(f"== {len(edges)} files, {sum(len(e) for e in edges.values())} edges, {len(cyc)} cycle(s)")
 for x in cyc: print(f"cycle of {len(x)}: {' '.join(x)}")
+if not cyc:
+    level = {}
+    def lv(v):
+        if v not in level:
+            level[v] = 1 + max((lv(w) for w in edges[v]), default=-1)
+        return level[v]
+    for v in edges: lv(v)
+    for k in range(max(level.values(), default=-1) + 1):
+        print(f"level {k}: {' '.join(sorted(f for f in level if level[f] == k))}")

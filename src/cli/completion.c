@@ -31,21 +31,27 @@ static void global_paths(FILE *f, enum cli_opt_kind kind)
 	}
 }
 
-/* An arm for each global option that takes one of a few words
- * (CLI_OPT_WORD): "--tls-min) WORDS", between pre and post. */
+/* The arm of an option that takes one of a few words (CLI_OPT_WORD):
+ * "--tls-min) WORDS", the words space-separated between pre and post. */
+static void word_arm(FILE *f, const struct cli_opt *o, const char *open, const char *pre,
+                     const char *post)
+{
+	const char *w;
+
+	fprintf(f, "        %s--%s) %s", open, o->name, pre);
+	for (w = o->meta; *w != '\0'; w++)
+		fputc(*w == '|' ? ' ' : *w, f);
+	fputs(post, f);
+}
+
+/* An arm for each global option that takes one of a few words. */
 static void global_words(FILE *f, const char *open, const char *pre, const char *post)
 {
 	const struct cli_opt *o;
-	const char *w;
 
-	for (o = cli_global_opts; o->name != NULL; o++) {
-		if (o->kind != CLI_OPT_WORD)
-			continue;
-		fprintf(f, "        %s--%s) %s", open, o->name, pre);
-		for (w = o->meta; *w != '\0'; w++)
-			fputc(*w == '|' ? ' ' : *w, f);
-		fputs(post, f);
-	}
+	for (o = cli_global_opts; o->name != NULL; o++)
+		if (o->kind == CLI_OPT_WORD)
+			word_arm(f, o, open, pre, post);
 }
 
 /* Every command name and alias, space-separated. */
@@ -185,17 +191,11 @@ static void command_words(FILE *f, const char *open, const char *pre, const char
 	size_t i, n;
 	const struct cli_cmd *t = cli_cmd_table(&n);
 	const struct cli_opt *o;
-	const char *w;
 
 	for (i = 0; i < n; i++)
-		for (o = t[i].options; o != NULL && o->name != NULL; o++) {
-			if (o->kind != CLI_OPT_WORD || is_global(o))
-				continue;
-			fprintf(f, "        %s--%s) %s", open, o->name, pre);
-			for (w = o->meta; *w != '\0'; w++)
-				fputc(*w == '|' ? ' ' : *w, f);
-			fputs(post, f);
-		}
+		for (o = t[i].options; o != NULL && o->name != NULL; o++)
+			if (o->kind == CLI_OPT_WORD && !is_global(o))
+				word_arm(f, o, open, pre, post);
 }
 
 static void bash(FILE *f)

@@ -507,30 +507,37 @@ static const char *issuer_label(const struct ims_cert_info *ci, char *buf, size_
  * 1; classify_words() asks them in the order a person should hear about
  * the failures (the first is the one reported). */
 
+/* The first certificate in the chain (0 the leaf) with flag, or -1. */
+static int depth_with(const struct verify_ctx *v, uint32_t flag)
+{
+	int i;
+
+	for (i = 0; i <= v->max_depth && i < IMS_CHAIN_MAX; i++)
+		if (v->depth_flags[i] & flag)
+			return i;
+	return -1;
+}
+
 /* A certificate in the chain past its notAfter. */
 static int classify_expired(struct verify_ctx *v, int64_t now)
 {
 	struct ims_tls_info *info = v->info;
 	char *r = info->verify_reason, d[48], lb[300];
 	size_t rn = sizeof(info->verify_reason);
-	int i;
+	int i = depth_with(v, MBEDTLS_X509_BADCERT_EXPIRED);
+	struct ims_cert_info *ci = &info->chain[i < 0 ? 0 : i];
 
-	for (i = 0; i <= v->max_depth && i < IMS_CHAIN_MAX; i++) {
-		struct ims_cert_info *ci = &info->chain[i];
-
-		if (!(v->depth_flags[i] & MBEDTLS_X509_BADCERT_EXPIRED))
-			continue;
-		info->verify_class = IMS_VERIFY_EXPIRED;
-		plural_days(d, sizeof(d), (now - ci->not_after_epoch) / 86400);
-		if (i == 0)
-			snprintf(r, rn, "certificate expired %s ago (on %s)", d, ci->not_after);
-		else
-			snprintf(r, rn, "%s certificate %s expired %s ago (on %s)",
-			         ci->self_signed ? "root" : "intermediate",
-			         cert_label(ci, lb, sizeof(lb)), d, ci->not_after);
-		return 1;
-	}
-	return 0;
+	if (i < 0)
+		return 0;
+	info->verify_class = IMS_VERIFY_EXPIRED;
+	plural_days(d, sizeof(d), (now - ci->not_after_epoch) / 86400);
+	if (i == 0)
+		snprintf(r, rn, "certificate expired %s ago (on %s)", d, ci->not_after);
+	else
+		snprintf(r, rn, "%s certificate %s expired %s ago (on %s)",
+		         ci->self_signed ? "root" : "intermediate", cert_label(ci, lb, sizeof(lb)),
+		         d, ci->not_after);
+	return 1;
 }
 
 /* A certificate in the chain before its notBefore. */
@@ -539,24 +546,19 @@ static int classify_future(struct verify_ctx *v, int64_t now)
 	struct ims_tls_info *info = v->info;
 	char *r = info->verify_reason, d[48], lb[300];
 	size_t rn = sizeof(info->verify_reason);
-	int i;
+	int i = depth_with(v, MBEDTLS_X509_BADCERT_FUTURE);
+	struct ims_cert_info *ci = &info->chain[i < 0 ? 0 : i];
 
-	for (i = 0; i <= v->max_depth && i < IMS_CHAIN_MAX; i++) {
-		struct ims_cert_info *ci = &info->chain[i];
-
-		if (!(v->depth_flags[i] & MBEDTLS_X509_BADCERT_FUTURE))
-			continue;
-		info->verify_class = IMS_VERIFY_NOT_YET_VALID;
-		plural_days(d, sizeof(d), (ci->not_before_epoch - now) / 86400);
-		if (i != 0)
-			snprintf(r, rn, "intermediate certificate %s is not valid until %s (in %s)",
-			         cert_label(ci, lb, sizeof(lb)), ci->not_before, d);
-		else
-			snprintf(r, rn, "certificate is not valid until %s (in %s)", ci->not_before,
-			         d);
-		return 1;
-	}
-	return 0;
+	if (i < 0)
+		return 0;
+	info->verify_class = IMS_VERIFY_NOT_YET_VALID;
+	plural_days(d, sizeof(d), (ci->not_before_epoch - now) / 86400);
+	if (i != 0)
+		snprintf(r, rn, "intermediate certificate %s is not valid until %s (in %s)",
+		         cert_label(ci, lb, sizeof(lb)), ci->not_before, d);
+	else
+		snprintf(r, rn, "certificate is not valid until %s (in %s)", ci->not_before, d);
+	return 1;
 }
 
 /* The leaf is not for the host: no subjectAltName, or other names. */

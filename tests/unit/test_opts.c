@@ -202,6 +202,142 @@ static void test_synopsis(void **state)
 	assert_null(cli_opts_find(decl, "jso"));
 }
 
+/* No raw control byte (C0, DEL) in a message. */
+static void assert_clean(const char *msg)
+{
+	const unsigned char *p;
+
+	for (p = (const unsigned char *)msg; *p != '\0'; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			fail_msg("raw byte 0x%02x in '%s'", *p, msg);
+}
+
+/* Read argv = {"check", words...} (words may hold any byte). */
+static int parse_v(struct run *r, unsigned flags, int n, char **words)
+{
+	char *argv[8];
+	int i;
+
+	argv[0] = "check";
+	for (i = 0; i < n; i++)
+		argv[i + 1] = words[i];
+	argv[n + 1] = NULL;
+	memset(r, 0, sizeof(*r));
+	r->rc = cli_opts_parse(decl, flags, n + 1, argv, r->ops, &r->p, r->why, sizeof(r->why));
+	return r->rc;
+}
+
+/* "-X" for every byte X: the declared short form (-f, which then needs
+ * its value) and -h are options, every other byte is an unknown option
+ * named safely, or with CLI_OPTS_DASH_OPERANDS an operand. */
+static void test_every_short_byte(void **state)
+{
+	struct run r;
+	char word[3], *w[2] = {word, "INBOX"};
+	int b;
+
+	(void)state;
+	for (b = 1; b < 256; b++) {
+		word[0] = '-';
+		word[1] = (char)b;
+		word[2] = '\0';
+		if (b == 'f') {
+			assert_int_equal(parse_v(&r, 0, 2, w), 0);
+			assert_string_equal(cli_opt_str(&r.p, "folder"), "INBOX");
+			assert_int_equal(parse_v(&r, 0, 1, w), -1);
+			assert_string_equal(r.why, "check: --folder needs a value (FOLDER)");
+		} else if (b == 'h') {
+			assert_int_equal(parse_v(&r, 0, 1, w), 0);
+			assert_true(r.p.help);
+		} else if (b == '-') {
+			/* "--" ends the options */
+			assert_int_equal(parse_v(&r, 0, 2, w), 0);
+			assert_int_equal(r.p.n_operands, 1);
+		} else {
+			assert_int_equal(parse_v(&r, 0, 1, w), -1);
+			assert_non_null(strstr(r.why, "check: unknown option '-"));
+			assert_clean(r.why);
+			assert_int_equal(parse_v(&r, CLI_OPTS_DASH_OPERANDS, 1, w), 0);
+			assert_int_equal(r.p.n_operands, 1);
+			assert_ptr_equal(r.ops[0], word);
+		}
+	}
+}
+
+/* "--X" and "--json=X" for every byte X: never an option but the
+ * declared ones, a flag never takes a value, and the words are safe. */
+static void test_every_long_byte(void **state)
+{
+	struct run r;
+	char word[16], *w[1] = {word};
+	int b;
+
+	(void)state;
+	for (b = 1; b < 256; b++) {
+		snprintf(word, sizeof(word), "--%c", b);
+		assert_int_equal(parse_v(&r, 0, 1, w), -1);
+		assert_clean(r.why);
+		snprintf(word, sizeof(word), "--json=%c", b);
+		assert_int_equal(parse_v(&r, 0, 1, w), -1);
+		assert_string_equal(r.why, "check: --json takes no value");
+		snprintf(word, sizeof(word), "--warn-days=%c", b);
+		assert_int_equal(parse_v(&r, 0, 1, w), b >= '0' && b <= '9' ? 0 : -1);
+		assert_clean(r.why);
+	}
+}
+
+/* Every prefix of "--warn-days=30": only the whole word is the option
+ * (no abbreviations), "--" ends the options, and "--warn-days=" is an
+ * empty value, not a number. */
+static void test_every_prefix(void **state)
+{
+	static const char full[] = "--warn-days=30";
+	struct run r;
+	char word[sizeof(full)], *w[1] = {word};
+	size_t n;
+
+	(void)state;
+	for (n = 1; n <= sizeof(full) - 1; n++) {
+		memcpy(word, full, n);
+		word[n] = '\0';
+		if (n == 1) { /* "-" is an operand */
+			assert_int_equal(parse_v(&r, 0, 1, w), 0);
+			assert_int_equal(r.p.n_operands, 1);
+		} else if (n == 2) {
+			assert_int_equal(parse_v(&r, 0, 1, w), 0);
+			assert_int_equal(r.p.n_operands, 0);
+		} else if (n == 11) { /* "--warn-days": needs its value */
+			assert_int_equal(parse_v(&r, 0, 1, w), -1);
+			assert_string_equal(r.why, "check: --warn-days needs a value (N)");
+		} else if (n >= 13) {
+			assert_int_equal(parse_v(&r, 0, 1, w), 0);
+			assert_int_equal(cli_opt_num(&r.p, "warn-days", 0), n == 13 ? 3 : 30);
+		} else {
+			assert_int_equal(parse_v(&r, 0, 1, w), -1);
+		}
+	}
+}
+
+/* An option with only a short form has the long name "" (the global -c):
+ * no long word finds it, its short form does. */
+static void test_short_only(void **state)
+{
+	static const struct cli_opt g[] = {
+	    CLI_VALUE("", 'c', CLI_OPT_STRING, "'CMD'", "commands"),
+	    CLI_FLAG("json", 0, "json"),
+	    CLI_OPT_LIST_END,
+	};
+
+	(void)state;
+	assert_null(cli_opts_find_long(g, "", 0));
+	assert_null(cli_opts_find_long(g, "=x", 0));
+	assert_ptr_equal(cli_opts_find_long(g, "json=1", 4), &g[1]);
+	assert_null(cli_opts_find_long(g, "jso", 3));
+	assert_ptr_equal(cli_opts_find_short(g, 'c'), &g[0]);
+	assert_null(cli_opts_find_short(g, 'j'));
+	assert_null(cli_opts_find_short(g, '\0'));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -213,6 +349,10 @@ int main(void)
 	    cmocka_unit_test(test_dash_operands_and_raw),
 	    cmocka_unit_test(test_no_declaration),
 	    cmocka_unit_test(test_synopsis),
+	    cmocka_unit_test(test_every_short_byte),
+	    cmocka_unit_test(test_every_long_byte),
+	    cmocka_unit_test(test_every_prefix),
+	    cmocka_unit_test(test_short_only),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
