@@ -84,13 +84,30 @@ static void summary(struct export *x, double secs)
 	}
 }
 
+ims_err xp_stopped(struct export *x, ims_err e)
+{
+	struct cli *c = x->c;
+	char why[IMS_ERROR_MAX];
+
+	if (x->fetched == 0 && e != IMS_ERR_CANCELLED)
+		return e;
+	snprintf(why, sizeof(why), "%s", c->err.msg[0] ? c->err.msg : "interrupted");
+	ims_error_set(&c->err, e,
+	              "export stopped: %s; %" PRIu64
+	              " messages saved, run the same command again to go on",
+	              why, x->fetched);
+	if (e == IMS_ERR_CANCELLED)
+		cli_warn("%s", c->err.msg); /* the front end is silent on cancel */
+	return e;
+}
+
 static void on_signal(int sig)
 {
 	(void)sig;
 	cli_interrupted = 1;
 }
 
-static ims_err export_run(struct export *x)
+ims_err xp_run(struct export *x)
 {
 	struct cli *c = x->c;
 	const struct ims_folder *f;
@@ -158,81 +175,105 @@ static ims_err export_run(struct export *x)
 	return e;
 }
 
+void xp_init(struct export *x, struct cli *c, enum fmt fmt, int restart)
+{
+	memset(x, 0, sizeof(*x));
+	x->c = c;
+	x->fmt = fmt;
+	x->restart = restart;
+	x->dirfd = x->curfd = x->tmpfd = x->cur_fd = x->mbox_fd = -1;
+	ims_error_init(&x->ioerr);
+	ims_seqset_init(&x->done);
+}
+
+void xp_release(struct export *x)
+{
+	if (x->cur_fd >= 0 && x->fmt == FMT_MAILDIR)
+		xp_drop_current(x);
+	if (x->mbox_fd >= 0) {
+		close(x->mbox_fd);
+		unlinkat(x->dirfd, x->mbox_tmpname, 0);
+	}
+	if (x->tmpfd >= 0)
+		close(x->tmpfd);
+	if (x->curfd >= 0)
+		close(x->curfd);
+	if (x->dirfd >= 0)
+		close(x->dirfd); /* and the lock */
+	ims_seqset_release(&x->done);
+	free(x->todo);
+	free(x->pend);
+	free(x->mbox_uids);
+	free(x->out);
+	x->todo = NULL;
+	x->pend = NULL;
+	x->mbox_uids = NULL;
+	x->out = NULL;
+	x->dirfd = x->curfd = x->tmpfd = x->cur_fd = x->mbox_fd = -1;
+}
+
+void xp_signals_begin(struct xp_signals *s, struct cli *c)
+{
+	struct sigaction sa;
+
+	s->own = !c->interactive;
+	if (!s->own)
+		return;
+	/* Ctrl-C ends the transfer cleanly, also outside the shell. */
+	memset(&sa, 0, sizeof(sa));
+	sigemptyset(&sa.sa_mask);
+	sa.sa_handler = on_signal;
+	sigaction(SIGINT, &sa, &s->old_int);
+	sigaction(SIGTERM, &sa, &s->old_term);
+	cli_interrupted = 0;
+	ims_transport_set_cancel_flag(&cli_interrupted);
+}
+
+void xp_signals_end(struct xp_signals *s)
+{
+	if (!s->own)
+		return;
+	ims_transport_set_cancel_flag(NULL);
+	sigaction(SIGINT, &s->old_int, NULL);
+	sigaction(SIGTERM, &s->old_term, NULL);
+}
+
 static ims_err cmd_export(struct cli *c, int argc, char **argv)
 {
 	struct export x;
-	struct sigaction sa, old_int, old_term;
-	const char *pos[2] = {NULL, NULL};
-	int i, npos = 0, own_signals = !c->interactive;
+	struct xp_signals sig;
+	const char *fmt_word = cli_opt_str(&c->args, "format");
+	enum fmt fmt = fmt_word != NULL && strcmp(fmt_word, "mbox") == 0 ? FMT_MBOX : FMT_MAILDIR;
 	ims_err e;
 
-	memset(&x, 0, sizeof(x));
-	x.c = c;
-	x.fmt = FMT_MAILDIR;
-	x.dirfd = x.curfd = x.tmpfd = x.cur_fd = x.mbox_fd = -1;
-	if (cli_opt_str(&c->args, "format") != NULL &&
-	    strcmp(cli_opt_str(&c->args, "format"), "mbox") == 0)
-		x.fmt = FMT_MBOX;
-	x.restart = cli_opt_flag(&c->args, "restart");
-	for (i = 1; i < argc && npos < 2; i++)
-		pos[npos++] = argv[i];
-	if (npos != 2 && !(npos == 1 && c->o.output != NULL))
+	if (cli_opt_flag(&c->args, "all")) {
+		if (argc > 2 || (argc == 1 && c->o.output == NULL))
+			return ims_error_set(&c->err, IMS_ERR_USAGE,
+			                     "usage: export --all DIR [--folders PATTERNS] "
+			                     "[--exclude PATTERNS] [--format maildir|mbox]");
+		return xp_export_all(c, argc == 2 ? argv[1] : c->o.output, fmt);
+	}
+	if (cli_opt_str(&c->args, "folders") != NULL || cli_opt_str(&c->args, "exclude") != NULL)
+		return ims_error_set(&c->err, IMS_ERR_USAGE,
+		                     "export: --folders and --exclude go with --all");
+	if (argc != 3 && !(argc == 2 && c->o.output != NULL))
 		return ims_error_set(
 		    &c->err, IMS_ERR_USAGE,
 		    "usage: export FOLDER DIR [--format maildir|mbox] [--restart]");
-	x.folder = pos[0];
-	x.dir = npos == 2 ? pos[1] : c->o.output;
-	ims_error_init(&x.ioerr);
-	ims_seqset_init(&x.done);
-	if (own_signals) {
-		/* Ctrl-C ends the transfer cleanly, also outside the shell. */
-		memset(&sa, 0, sizeof(sa));
-		sigemptyset(&sa.sa_mask);
-		sa.sa_handler = on_signal;
-		sigaction(SIGINT, &sa, &old_int);
-		sigaction(SIGTERM, &sa, &old_term);
-		cli_interrupted = 0;
-		ims_transport_set_cancel_flag(&cli_interrupted);
-	}
+	xp_init(&x, c, fmt, cli_opt_flag(&c->args, "restart"));
+	x.folder = argv[1];
+	x.dir = argc == 3 ? argv[2] : c->o.output;
+	xp_signals_begin(&sig, c);
 	x.t0 = ims_now_ms();
-	e = export_run(&x);
+	e = xp_run(&x);
 	if (x.progress && x.fetched == 0)
 		fputs("\r\033[K", stderr);
-	if (e == IMS_OK) {
+	if (e == IMS_OK)
 		summary(&x, (double)(ims_now_ms() - x.t0) / 1000.0);
-	} else if (x.fetched > 0 || e == IMS_ERR_CANCELLED) {
-		char why[IMS_ERROR_MAX];
-
-		snprintf(why, sizeof(why), "%s", c->err.msg[0] ? c->err.msg : "interrupted");
-		ims_error_set(&c->err, e,
-		              "export stopped: %s; %" PRIu64
-		              " messages saved, run the same command again to go on",
-		              why, x.fetched);
-		if (e == IMS_ERR_CANCELLED)
-			cli_warn("%s", c->err.msg); /* the front end is silent on cancel */
-	}
-	if (own_signals) {
-		ims_transport_set_cancel_flag(NULL);
-		sigaction(SIGINT, &old_int, NULL);
-		sigaction(SIGTERM, &old_term, NULL);
-	}
-	if (x.cur_fd >= 0 && x.fmt == FMT_MAILDIR)
-		xp_drop_current(&x);
-	if (x.mbox_fd >= 0) {
-		close(x.mbox_fd);
-		unlinkat(x.dirfd, x.mbox_tmpname, 0);
-	}
-	if (x.tmpfd >= 0)
-		close(x.tmpfd);
-	if (x.curfd >= 0)
-		close(x.curfd);
-	if (x.dirfd >= 0)
-		close(x.dirfd); /* and the lock */
-	ims_seqset_release(&x.done);
-	free(x.todo);
-	free(x.pend);
-	free(x.mbox_uids);
-	free(x.out);
+	else
+		e = xp_stopped(&x, e);
+	xp_signals_end(&sig);
+	xp_release(&x);
 	return e;
 }
 
@@ -242,6 +283,11 @@ static ims_err cmd_export(struct cli *c, int argc, char **argv)
 static const struct cli_opt export_opts[] = {
 	CLI_VALUE("format", 0, CLI_OPT_WORD, "maildir|mbox", "the kind of DIR (default maildir)"),
 	CLI_FLAG("restart", 0, "when UIDVALIDITY changed: forget the state, fetch everything again"),
+	CLI_FLAG("all", 0, "every folder, each into its own Maildir or mbox under DIR"),
+	CLI_VALUE("folders", 0, CLI_OPT_STRING, "PATTERNS",
+	          "with --all: only the folders matching these patterns (* and %, space-separated)"),
+	CLI_VALUE("exclude", 0, CLI_OPT_STRING, "PATTERNS",
+	          "with --all: leave out the folders matching these patterns"),
 	CLI_OPT_OUTPUT_DIR("DIR when it is not given as an operand"),
 	CLI_OPT_JSON,
 	CLI_OPT_LIST_END,
@@ -250,9 +296,10 @@ static const struct cli_opt export_opts[] = {
 
 /* clang-format off */
 static const struct cli_cmd bulk_cmds[] = {
-	{ .name = "export", .usage = "export FOLDER DIR [--format maildir|mbox] [--restart]",
-	  .summary = "download every message into a Maildir or an mbox; a second run fetches "
-	             "only what is new",
+	{ .name = "export", .usage = "export FOLDER DIR | export --all DIR [--folders PATTERNS] "
+	                             "[--exclude PATTERNS]",
+	  .summary = "download every message into a Maildir or an mbox (--all: every folder); "
+	             "a second run fetches only what is new",
 	  .min_args = 1, .max_args = 2, .run = cmd_export, /* logs in after checking its words */
 	  .options = export_opts },
 	{ .name = "idle", .aliases = { "watch" }, .usage = "idle [SECONDS]",

@@ -6,6 +6,7 @@
 #ifndef IMAPSH_CLI_CMD_EXPORT_H
 #define IMAPSH_CLI_CMD_EXPORT_H
 
+#include <signal.h>
 #include <stdint.h>
 #include <stddef.h>
 
@@ -61,9 +62,10 @@ struct export
 	const char *dir;
 	int restart;
 	int dirfd, curfd, tmpfd;
-	char state_path[400]; /* relative to dirfd */
-	char mbox_name[300];  /* NAME.mbox */
-	char mbox_tmp[320];   /* the prefix of its temporary names */
+	char state_path[400];  /* relative to dirfd */
+	const char *mbox_base; /* an --all tree: the mbox's name without .mbox */
+	char mbox_name[300];   /* NAME.mbox */
+	char mbox_tmp[320];    /* the prefix of its temporary names */
 	char mbox_tmpname[IMS_FS_TMP_MAX + 320];
 
 	uint32_t uidvalidity;
@@ -105,6 +107,27 @@ struct export
 	int progress;
 };
 
+/* export.c */
+void xp_init(struct export *x, struct cli *c, enum fmt fmt, int restart);
+/* One folder's export into x->dir (x->folder, and x->mbox_base for an
+ * --all tree's mbox, set by the caller). */
+ims_err xp_run(struct export *x);
+/* An error e after some messages were saved (or an interrupt): the
+ * message says so and how to go on; returns e. */
+ims_err xp_stopped(struct export *x, ims_err e);
+void xp_release(struct export *x);
+
+/* Ctrl-C and SIGTERM stop a transfer cleanly (also in one-shot mode). */
+struct xp_signals {
+	int own;
+	struct sigaction old_int, old_term;
+};
+void xp_signals_begin(struct xp_signals *s, struct cli *c);
+void xp_signals_end(struct xp_signals *s);
+
+/* export_all.c: export --all DIR. */
+ims_err xp_export_all(struct cli *c, const char *dir, enum fmt fmt);
+
 /* export_state.c */
 /* Record errno's words for WHAT DIR/NAME in x->ioerr (the first failure
  * wins); returns IMS_ERR_IO. */
@@ -113,6 +136,9 @@ ims_err xp_io_fail(struct export *x, const char *what, const char *name);
 int xp_sync_all(int fd);
 /* The progress line on stderr (at most every PROGRESS_MS unless final). */
 void xp_progress(struct export *x, int final);
+/* A name in a state file: %XX for controls and '%', and back in place. */
+ims_err xp_put_escaped(struct ims_buf *b, const char *s);
+void xp_unescape(char *s);
 /* Replace the state file: temp, fsync, rename, fsync DIR. */
 ims_err xp_state_write(struct export *x);
 /* Read the state file and hold it against the server's UIDVALIDITY. */

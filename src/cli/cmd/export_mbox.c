@@ -268,6 +268,12 @@ ims_err xp_mbox_names(struct export *x)
 	char tmp[512];
 	char *p;
 
+	if (x->mbox_base != NULL) { /* already a safe name (folderpath.h) */
+		snprintf(x->mbox_name, sizeof(x->mbox_name), "%s.mbox", x->mbox_base);
+		snprintf(x->mbox_tmp, sizeof(x->mbox_tmp), ".%s.imapsh-tmp", x->mbox_name);
+		snprintf(x->state_path, sizeof(x->state_path), ".%s.imapsh-export", x->mbox_name);
+		return IMS_OK;
+	}
 	snprintf(tmp, sizeof(tmp), "%s", x->folder);
 	for (p = tmp; *p != '\0'; p++)
 		if (*p == '/' || *p == '\\')

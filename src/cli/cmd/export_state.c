@@ -78,7 +78,7 @@ void xp_progress(struct export *x, int final)
 
 /* ---- the state file ------------------------------------------------------ */
 
-static ims_err put_escaped(struct ims_buf *b, const char *s)
+ims_err xp_put_escaped(struct ims_buf *b, const char *s)
 {
 	ims_err e = IMS_OK;
 
@@ -93,7 +93,7 @@ static ims_err put_escaped(struct ims_buf *b, const char *s)
 	return e;
 }
 
-static void unescape(char *s)
+void xp_unescape(char *s)
 {
 	char *o = s;
 
@@ -155,7 +155,7 @@ static ims_err state_read(struct export *x, char *folder, size_t folder_n, char 
 		} else if (strcmp(line, "format") == 0) {
 			snprintf(fmt, fmt_n, "%s", v);
 		} else if (strcmp(line, "folder") == 0) {
-			unescape(v);
+			xp_unescape(v);
 			snprintf(folder, folder_n, "%s", v);
 		} else if (strcmp(line, "uidvalidity") == 0) {
 			x->uidvalidity = (uint32_t)strtoul(v, NULL, 10);
@@ -199,7 +199,7 @@ ims_err xp_state_write(struct export *x)
 	                   "version 1\nformat %s\nfolder ",
 	                   x->fmt == FMT_MBOX ? "mbox" : "maildir");
 	if (r == IMS_OK)
-		r = put_escaped(&b, x->folder);
+		r = xp_put_escaped(&b, x->folder);
 	if (r == IMS_OK)
 		r = ims_buf_printf(&b, "\nuidvalidity %" PRIu32 "\n", x->uidvalidity);
 	if (r == IMS_OK && x->fmt == FMT_MBOX)
