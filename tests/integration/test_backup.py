@@ -2,11 +2,15 @@
 Maildir or mbox under a directory named by the reversible mapping, the
 index, patterns, a folder deleted on the server reported as gone, a rerun
 that fetches nothing)."""
+import imaplib
 import json
 import os
 import re
 import shutil
+import socket
 import tempfile
+import threading
+import time
 
 import harness as h
 
@@ -59,6 +63,124 @@ class BackupCase(h.TestbedCase):
 
     def records(self, out):
         return {f[0]: f[1:] for f in (ln.split("\t") for ln in out.splitlines())}
+
+    def import_all(self, d, user, *extra, port=None):
+        args = h.imaps_args() + [h.target(user), "import", "--all", d] + list(extra)
+        if port is not None:
+            args = ["--ca-file", self.env["ca_file"], "--resolve",
+                    "%s:%d:127.0.0.1" % (self.env["host"], port),
+                    "imaps://%s@%s:%d" % (user, self.env["host"], port),
+                    "import", "--all", d] + list(extra)
+        rc, out, err = self.imapsh(*args, env=h.password_env(user))
+        return rc, out.decode(), err.decode()
+
+
+def snapshot(user):
+    """{folder (wire name): UIDNEXT} of an account, to put it back."""
+    m = h.imap_login(user)
+    try:
+        out = {}
+        for line in m.list()[1]:
+            name = line.decode().rsplit(' "/" ', 1)[1]
+            typ, data = m.status(name, "(UIDNEXT)")
+            out[name] = int(re.search(rb"UIDNEXT (\d+)", data[0]).group(1))
+        return out
+    finally:
+        m.logout()
+
+
+def restore(user, snap):
+    """Delete the folders made since the snapshot and the messages added."""
+    m = h.imap_login(user)
+    try:
+        for line in m.list()[1]:
+            name = line.decode().rsplit(' "/" ', 1)[1]
+            if name not in snap:
+                m.delete(name)
+                continue
+            m.select(name)
+            m.uid("STORE", "%d:*" % snap[name], "+FLAGS.SILENT", "(\\Deleted)")
+            m.uid("EXPUNGE", "%d:*" % snap[name])
+    finally:
+        m.logout()
+
+
+def maildir_view(d, min_uid=1):
+    """Sorted (INTERNALDATE, flags, bytes) of a Maildir's messages with UID >= min_uid."""
+    out = []
+    for name in os.listdir(os.path.join(d, "cur")):
+        m = NAME_RE.match(name)
+        if int(m.group(3)) >= min_uid:
+            with open(os.path.join(d, "cur", name), "rb") as f:
+                out.append((int(m.group(1)), m.group(4), f.read()))
+    return sorted(out)
+
+
+class CutRelay:
+    """A TCP relay to the test bed's IMAPS port (TLS passes through: imapsh
+    still verifies the test bed's certificate).  Once `limit` bytes went
+    the watched way (client to server with "up", server to client with
+    "down"), it stops: with mute, the server's answers are dropped from then
+    on while what the client sends still reaches the server, and both sides
+    are closed a second later (the server did the work, the client never
+    heard); without, both sides are closed at once."""
+
+    def __init__(self, limit, direction="up", mute=False):
+        self.limit, self.direction, self.mute = limit, direction, mute
+        self.srv = socket.socket()
+        self.srv.bind(("127.0.0.1", 0))
+        self.srv.listen(4)
+        self.port = self.srv.getsockname()[1]
+        self.cut = threading.Event()
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        env = h.testbed()
+        while True:
+            try:
+                a, _ = self.srv.accept()
+            except OSError:
+                return
+            b = socket.create_connection(("127.0.0.1", env["ports"]["imaps"]))
+            count = [0]
+            for src, dst, up in ((a, b, True), (b, a, False)):
+                threading.Thread(target=self._pump, args=(src, dst, up, count, a, b),
+                                 daemon=True).start()
+
+    @staticmethod
+    def _close(a, b):
+        for s in (a, b):
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def _pump(self, src, dst, up, count, a, b):
+        watched = up == (self.direction == "up")
+        try:
+            while True:
+                data = src.recv(65536)
+                if not data:
+                    break
+                if self.cut.is_set() and self.mute and not up:
+                    continue  # the answers are lost
+                if watched and not self.cut.is_set() and count[0] + len(data) > self.limit:
+                    self.cut.set()
+                    if self.mute:
+                        threading.Timer(1.0, self._close, (a, b)).start()
+                        dst.sendall(data)
+                        continue
+                    dst.sendall(data[:max(0, self.limit - count[0])])
+                    break
+                count[0] += len(data)
+                dst.sendall(data)
+        except OSError:
+            pass
+        if not self.mute:
+            self._close(a, b)
+
+    def close(self):
+        self.srv.close()
 
 
 class TestExportAll(BackupCase):
@@ -127,6 +249,144 @@ class TestExportAll(BackupCase):
             self.assertEqual(self.records(out)[name][1], "gone")
             self.assertIn("no longer on the server", err)
             self.assertEqual(len(cur_files(os.path.join(d, dir_name(name)))), 1)
+
+
+
+class TestImport(BackupCase):
+    def setUp(self):
+        super().setUp()
+        self.tree = os.path.join(self.tmp, "alice")
+        rc, out, err = self.export_all(self.tree)
+        self.assertEqual(rc, 0, err)
+        self.snap = snapshot("bob")
+        self.addCleanup(restore, "bob", self.snap)
+
+    def check_round_trip(self):
+        """bob's folders, exported again, hold alice's messages once each:
+        the same bytes, flags and INTERNALDATE, the same folder tree."""
+        back = os.path.join(self.tmp, "bob")
+        rc, out, err = self.export_all(back, user="bob")
+        self.assertEqual(rc, 0, err)
+        for name, f in self.env["mail"]["alice"]["folders"].items():
+            dn = dir_name(f["server_name"])
+            mine = maildir_view(os.path.join(self.tree, dn))
+            wire = f["mutf7"] if " " not in f["mutf7"] else '"%s"' % f["mutf7"]
+            theirs = maildir_view(os.path.join(back, dn), self.snap.get(wire, 1))
+            self.assertEqual(len(mine), f["messages"])
+            self.assertEqual(theirs, mine, name)
+
+    def test_round_trip_and_rerun(self):
+        rc, out, err = self.import_all(self.tree, "bob")
+        self.assertEqual(rc, 0, err)
+        recs = self.records(out)
+        folders = self.env["mail"]["alice"]["folders"]
+        self.assertEqual(set(recs), set(folders))
+        for name, f in folders.items():
+            self.assertEqual(recs[name][1:], ["ok", str(f["messages"]), "0"], name)
+        # idempotent: nothing sent again
+        rc, out, err = self.import_all(self.tree, "bob", "--json")
+        self.assertEqual(rc, 0, err)
+        doc = json.loads(out)
+        self.assertEqual(sum(f["uploaded"] for f in doc["folders"]), 0)
+        self.assertEqual(sum(f["skipped"] for f in doc["folders"]),
+                         sum(f["messages"] for f in folders.values()))
+        self.check_round_trip()
+
+    def test_dry_run_sends_nothing(self):
+        rc, out, err = self.import_all(self.tree, "bob", "--dry-run")
+        self.assertEqual(rc, 0, err)
+        recs = self.records(out)
+        self.assertEqual(recs["INBOX"][1:], ["dry-run", "30", "0"])
+        self.assertEqual(snapshot("bob"), self.snap)
+        self.assertFalse([n for n in os.listdir(os.path.join(self.tree, "INBOX"))
+                          if n.startswith(".imapsh-import")])
+
+    def test_cut_mid_batch_then_rerun(self):
+        """The connection cut in the middle of INBOX's batch: the server
+        drops the half-sent batch; the rerun sends what is missing, nothing
+        twice."""
+        relay = CutRelay(120000)
+        self.addCleanup(relay.close)
+        rc, out, err = self.import_all(self.tree, "bob", port=relay.port)
+        self.assertTrue(relay.cut.is_set())
+        self.assertEqual(rc, 3, err)
+        self.assertIn("run the same command again", err)
+        rc, out, err = self.import_all(self.tree, "bob", "--json")
+        self.assertEqual(rc, 0, err)
+        doc = {f["folder"]: f for f in json.loads(out)["folders"]}
+        self.assertEqual(doc["Archive"]["skipped"], 2)  # done before the cut
+        self.check_round_trip()
+
+    def test_answers_lost_then_rerun(self):
+        """The server took INBOX's whole batch but its answers were lost
+        (the connection died before they came): the rerun finds the 30
+        messages on the server and sends none of them again."""
+        relay = CutRelay(120000, mute=True)
+        self.addCleanup(relay.close)
+        rc, out, err = self.import_all(self.tree, "bob", port=relay.port)
+        self.assertTrue(relay.cut.is_set())
+        self.assertEqual(rc, 3, err)
+        rc, out, err = self.import_all(self.tree, "bob", "--json")
+        self.assertEqual(rc, 0, err)
+        doc = {f["folder"]: f for f in json.loads(out)["folders"]}
+        self.assertEqual((doc["INBOX"]["found"], doc["INBOX"]["uploaded"]), (30, 0), doc)
+        self.check_round_trip()
+
+
+class TestImportRefused(BackupCase):
+    def test_quota_names_the_message(self):
+        """carol's 64 kB quota refuses the large message: it is named, the
+        others are uploaded, the exit status is 1; the journal counts it as
+        not taken, so a rerun tries it again (and only it)."""
+        src = os.path.join(self.tmp, "inbox")
+        snap = snapshot("carol")
+        self.addCleanup(restore, "carol", snap)
+        rc, out, err = self.run_as("alice", "export", "INBOX", src, "--json")
+        self.assertEqual(rc, 0, err)
+        rc, out, err = self.run_as("carol", "import", src, "Restored", "--json")
+        self.assertEqual(rc, 1, err)
+        doc = json.loads(out)["folders"][0]
+        self.assertEqual(doc["refused"], 1)
+        self.assertEqual(doc["uploaded"], 29)
+        self.assertIn("U18.imapsh", err.decode())
+        self.assertIn("OVERQUOTA", err.decode())
+        rc, out, err = self.run_as("carol", "import", src, "Restored", "--json")
+        doc = json.loads(out)["folders"][0]
+        self.assertEqual((doc["uploaded"], doc["skipped"], doc["refused"]), (0, 29, 1))
+
+    def test_mbox_source(self):
+        """An mbox made by export --format mbox goes back with its From
+        line dates; the bytes come back with CRLF line ends."""
+        d = os.path.join(self.tmp, "m")
+        rc, out, err = self.run_as("alice", "export", "Archive/2026", d, "--format", "mbox")
+        self.assertEqual(rc, 0, err)
+        snap = snapshot("carol")
+        self.addCleanup(restore, "carol", snap)
+        rc, out, err = self.run_as("carol", "import", os.path.join(d, "Archive.2026.mbox"),
+                                   "FromMbox")
+        self.assertEqual(rc, 0, err)
+        back = os.path.join(self.tmp, "back")
+        rc, out, err = self.run_as("carol", "export", "FromMbox", back)
+        self.assertEqual(rc, 0, err)
+        got = maildir_view(back)
+        want = []
+        for m in self.env["mail"]["alice"]["folders"]["Archive/2026"]["list"]:
+            with open(m["file"], "rb") as f:
+                want.append(f.read())
+        self.assertEqual(sorted(g[2] for g in got), sorted(want))
+        self.assertEqual(len(set(g[0] for g in got)), 3)
+
+    def test_max_rate_paces(self):
+        """--max-rate 1000: the 891 bytes of Archive/2026 take most of a second."""
+        d = os.path.join(self.tmp, "a")
+        rc, out, err = self.run_as("alice", "export", "Archive/2026", d)
+        self.assertEqual(rc, 0, err)
+        snap = snapshot("carol")
+        self.addCleanup(restore, "carol", snap)
+        t0 = time.monotonic()
+        rc, out, err = self.run_as("carol", "import", d, "Paced", "--max-rate", "1000")
+        self.assertEqual(rc, 0, err)
+        self.assertGreater(time.monotonic() - t0, 0.8)
 
 
 if __name__ == "__main__":

@@ -51,6 +51,7 @@
 #include <unistd.h>
 
 #include "cli/cmd/export.h"
+#include "cli/cmd/import.h"
 #include "cli/output.h"
 #include "imapsh/json.h"
 #include "imapsh/sanitize.h"
@@ -302,6 +303,12 @@ static const struct cli_cmd bulk_cmds[] = {
 	             "a second run fetches only what is new",
 	  .min_args = 1, .max_args = 2, .run = cmd_export, /* logs in after checking its words */
 	  .options = export_opts },
+	{ .name = "import", .usage = "import SOURCE FOLDER | import --all DIR [--dry-run] "
+	                             "[--max-rate BYTES]",
+	  .summary = "upload a Maildir or an mbox (--all: an export --all tree) with flags and "
+	             "dates; a rerun uploads only what is missing",
+	  .min_args = 1, .max_args = 2, .run = cli_cmd_import, /* logs in after checking */
+	  .options = cli_import_opts },
 	{ .name = "idle", .aliases = { "watch" }, .usage = "idle [SECONDS]",
 	  .summary = "wait for new mail and print each new message (SECONDS: exit 1 if none came)",
 	  .max_args = 1, .flags = CMD_FOLDER | CMD_ARGS_FIRST, .run = cli_cmd_idle,
