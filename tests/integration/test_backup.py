@@ -132,6 +132,7 @@ class CutRelay:
         self.srv.listen(4)
         self.port = self.srv.getsockname()[1]
         self.cut = threading.Event()
+        self.bytes = {True: 0, False: 0}  # client to server, server to client
         threading.Thread(target=self._accept, daemon=True).start()
 
     def _accept(self):
@@ -162,6 +163,7 @@ class CutRelay:
                 data = src.recv(65536)
                 if not data:
                     break
+                self.bytes[up] += len(data)
                 if self.cut.is_set() and self.mute and not up:
                     continue  # the answers are lost
                 if watched and not self.cut.is_set() and count[0] + len(data) > self.limit:
@@ -181,6 +183,27 @@ class CutRelay:
 
     def close(self):
         self.srv.close()
+
+
+def relay_args(env, port, user):
+    return ["--ca-file", env["ca_file"], "--resolve", "%s:%d:127.0.0.1" % (env["host"], port),
+            "imaps://%s@%s:%d" % (user, env["host"], port)]
+
+
+def make_maildir(d, n):
+    """A Maildir of n small distinct messages (with Message-IDs), every
+    third one seen."""
+    for sub in ("cur", "new", "tmp"):
+        os.makedirs(os.path.join(d, sub))
+    for i in range(n):
+        body = ("From: Gen <gen@example.test>\r\nTo: alice@example.test\r\n"
+                "Subject: generated %d\r\nMessage-ID: <gen.%d@example.test>\r\n"
+                "Date: Mon, 17 Mar 2025 10:00:00 +0000\r\n\r\n%s\r\n"
+                % (i, i, ("line %d of a generated message\r\n" % i) * 10)).encode()
+        name = "%d.M%dP1.gen:2,%s" % (1742205600 + i, i, "S" if i % 3 == 0 else "")
+        with open(os.path.join(d, "cur", name), "wb") as f:
+            f.write(body)
+        os.utime(os.path.join(d, "cur", name), (1742205600 + i, 1742205600 + i))
 
 
 class TestExportAll(BackupCase):
@@ -387,6 +410,82 @@ class TestImportRefused(BackupCase):
         rc, out, err = self.run_as("carol", "import", d, "Paced", "--max-rate", "1000")
         self.assertEqual(rc, 0, err)
         self.assertGreater(time.monotonic() - t0, 0.8)
+
+
+class TestIncremental(BackupCase):
+    N = 2000
+
+    def server_flags(self, name):
+        """{uid: Maildir letters} of a folder, from the server."""
+        m = h.imap_login("alice")
+        try:
+            m.select(name, readonly=True)
+            typ, data = m.uid("FETCH", "1:*", "(FLAGS)")
+        finally:
+            m.logout()
+        letters = {"\\Draft": "D", "\\Flagged": "F", "\\Answered": "R", "\\Seen": "S",
+                   "\\Deleted": "T"}
+        out = {}
+        for line in data:
+            line = line.decode() if isinstance(line, bytes) else line[0].decode()
+            mm = re.search(r"UID (\d+) FLAGS \(([^)]*)\)", line)
+            out[int(mm.group(1))] = "".join(sorted(letters.get(f, "") for f in mm.group(2).split()))
+        return out
+
+    def local_flags(self, d):
+        return {uid: v[0] for uid, v in cur_files(d).items()}
+
+    def test_flag_changes_and_expunges(self):
+        src = os.path.join(self.tmp, "gen")
+        make_maildir(src, self.N)
+        d = os.path.join(self.tmp, "export")
+        with h.scratch_folder() as name:
+            rc, out, err = self.run_as("alice", "import", src, name)
+            self.assertEqual(rc, 0, err)
+            full = CutRelay(1 << 40)
+            self.addCleanup(full.close)
+            rc, out, err = self.imapsh(*(relay_args(self.env, full.port, "alice") +
+                                         ["export", name, d, "--json"]),
+                                       env=h.password_env("alice"))
+            self.assertEqual(rc, 0, err)
+            self.assertEqual(json.loads(out)["fetched"], self.N)
+            # 1% of the flags changed, ten messages expunged
+            m = h.imap_login("alice")
+            try:
+                m.select(name)
+                m.uid("STORE", ",".join(str(u) for u in range(5, 2000, 100)), "+FLAGS",
+                      "(\\Flagged)")
+                gone = ",".join(str(u) for u in range(7, 2000, 200))
+                m.uid("STORE", gone, "+FLAGS.SILENT", "(\\Deleted)")
+                m.uid("EXPUNGE", gone)
+            finally:
+                m.logout()
+            rerun = CutRelay(1 << 40)
+            self.addCleanup(rerun.close)
+            rc, out, err = self.imapsh(*(relay_args(self.env, rerun.port, "alice") +
+                                         ["export", name, d, "--json"]),
+                                       env=h.password_env("alice"))
+            self.assertEqual(rc, 0, err)
+            s = json.loads(out)
+            self.assertEqual((s["fetched"], s["flags_changed"], s["expunged"], s["removed"]),
+                             (0, 20, 10, 0))
+            # what the rerun read: the changes, not the folder (2,000
+            # messages of ~600 bytes were 1.2 MB)
+            self.assertLess(rerun.bytes[False], 0.02 * full.bytes[False],
+                            (rerun.bytes, full.bytes))
+            server = self.server_flags(name)
+            local = self.local_flags(d)
+            self.assertEqual(len(local), self.N)  # the expunged are kept
+            self.assertEqual({u: local[u] for u in server}, server)
+            # --mirror: the expunged go too; then the Maildir is the server
+            rc, out, err = self.run_as("alice", "export", name, d, "--mirror", "--json")
+            self.assertEqual(rc, 0, err)
+            self.assertEqual(json.loads(out)["removed"], 10)
+            self.assertEqual(self.local_flags(d), server)
+            # unchanged now: the next run asks for nothing
+            rc, out, err = self.run_as("alice", "export", name, d, "--json", "--trace")
+            self.assertEqual(rc, 0, err)
+            self.assertNotIn(b"UID FETCH", err)
 
 
 if __name__ == "__main__":

@@ -74,14 +74,20 @@ static void summary(struct export *x, double secs)
 		json_kv_int(&j, "fetched", (int64_t)x->fetched);
 		json_kv_int(&j, "skipped", (int64_t)x->skipped);
 		json_kv_int(&j, "bytes", (int64_t)x->bytes);
+		json_kv_int(&j, "flags_changed", (int64_t)x->flags_changed);
+		json_kv_int(&j, "expunged", (int64_t)x->vanished);
+		json_kv_int(&j, "removed", (int64_t)x->removed);
 		json_key(&j, "seconds");
 		(void)ims_json_double(&j.w, (double)(int64_t)(secs * 1000) / 1000.0);
 		json_end_object(&j);
 		json_finish(&j);
 	} else if (x->progress) {
 		fprintf(stderr,
-		        "export: %" PRIu64 " new, %" PRIu64 " already there, %.1f MB in %.1f s\n",
-		        x->fetched, x->skipped, (double)x->bytes / 1e6, secs);
+		        "export: %" PRIu64 " new, %" PRIu64 " already there, %" PRIu64
+		        " flag changes, %" PRIu64 " expunged on the server (%" PRIu64
+		        " removed), %.1f MB in %.1f s\n",
+		        x->fetched, x->skipped, x->flags_changed, x->vanished, x->removed,
+		        (double)x->bytes / 1e6, secs);
 	}
 }
 
@@ -108,10 +114,37 @@ static void on_signal(int sig)
 	cli_interrupted = 1;
 }
 
+/* The folder's HIGHESTMODSEQ (STATUS, before it is opened: a change made
+ * after this is asked for again next time), 0 without CONDSTORE. */
+static ims_err modseq_now(struct export *x, uint64_t *modseq_r)
+{
+	struct cli *c = x->c;
+	struct ims_status_values sv;
+	struct ims_buf wire;
+	ims_err e;
+
+	*modseq_r = 0;
+	if (!ims_session_has_cap(c->sess, "CONDSTORE"))
+		return IMS_OK;
+	ims_buf_init(&wire, 0);
+	memset(&sv, 0, sizeof(sv));
+	e = cli_mbox_encode(c, x->folder, &wire);
+	if (e == IMS_OK)
+		e = ims_session_status(c->sess, wire.data, wire.len, IMS_STATUS_HIGHESTMODSEQ, &sv,
+		                       &c->err);
+	ims_buf_release(&wire);
+	if (e == IMS_ERR_NO)
+		return IMS_OK; /* the EXAMINE will say what is wrong */
+	if (e == IMS_OK && (sv.have & IMS_STATUS_HIGHESTMODSEQ))
+		*modseq_r = sv.highestmodseq;
+	return e;
+}
+
 ims_err xp_run(struct export *x)
 {
 	struct cli *c = x->c;
 	const struct ims_folder *f;
+	uint64_t modseq = 0;
 	ims_err e;
 
 	/* Everything below happens through this descriptor. */
@@ -145,6 +178,8 @@ ims_err xp_run(struct export *x)
 	}
 	/* The directory is ready: now the server. */
 	e = cli_need(c, CMD_LOGIN);
+	if (e == IMS_OK && x->fmt == FMT_MAILDIR)
+		e = modseq_now(x, &modseq);
 	if (e == IMS_OK)
 		e = cli_select(c, x->folder, 0);
 	if (e != IMS_OK)
@@ -157,6 +192,8 @@ ims_err xp_run(struct export *x)
 	e = xp_check_state(x, f->uidvalidity);
 	if (e == IMS_OK)
 		e = xp_plan(x);
+	if (e == IMS_OK && x->fmt == FMT_MAILDIR)
+		e = xp_sync(x, modseq);
 	if (e != IMS_OK || x->n_todo == 0)
 		return e;
 	if (x->fmt == FMT_MBOX && xp_mbox_open(x) != IMS_OK)
@@ -206,6 +243,8 @@ void xp_release(struct export *x)
 	free(x->pend);
 	free(x->mbox_uids);
 	free(x->out);
+	free(x->present);
+	x->present = NULL;
 	x->todo = NULL;
 	x->pend = NULL;
 	x->mbox_uids = NULL;
@@ -248,6 +287,11 @@ static ims_err cmd_export(struct cli *c, int argc, char **argv)
 	ims_err e;
 
 	if (cli_opt_flag(&c->args, "all")) {
+		if (cli_opt_flag(&c->args, "mirror") && fmt == FMT_MBOX)
+			return ims_error_set(
+			    &c->err, IMS_ERR_USAGE,
+			    "export: --mirror works on a Maildir (an mbox keeps what "
+			    "the server expunged)");
 		if (argc > 2 || (argc == 1 && c->o.output == NULL))
 			return ims_error_set(&c->err, IMS_ERR_USAGE,
 			                     "usage: export --all DIR [--folders PATTERNS] "
@@ -261,7 +305,12 @@ static ims_err cmd_export(struct cli *c, int argc, char **argv)
 		return ims_error_set(
 		    &c->err, IMS_ERR_USAGE,
 		    "usage: export FOLDER DIR [--format maildir|mbox] [--restart]");
+	if (cli_opt_flag(&c->args, "mirror") && fmt == FMT_MBOX)
+		return ims_error_set(&c->err, IMS_ERR_USAGE,
+		                     "export: --mirror works on a Maildir (an mbox keeps what the "
+		                     "server expunged)");
 	xp_init(&x, c, fmt, cli_opt_flag(&c->args, "restart"));
+	x.mirror = cli_opt_flag(&c->args, "mirror");
 	x.folder = argv[1];
 	x.dir = argc == 3 ? argv[2] : c->o.output;
 	xp_signals_begin(&sig, c);
@@ -285,6 +334,7 @@ static const struct cli_opt export_opts[] = {
 	CLI_VALUE("format", 0, CLI_OPT_WORD, "maildir|mbox", "the kind of DIR (default maildir)"),
 	CLI_FLAG("restart", 0, "when UIDVALIDITY changed: forget the state, fetch everything again"),
 	CLI_FLAG("all", 0, "every folder, each into its own Maildir or mbox under DIR"),
+	CLI_FLAG("mirror", 0, "remove the messages the server expunged (Maildir; kept by default)"),
 	CLI_VALUE("folders", 0, CLI_OPT_STRING, "PATTERNS",
 	          "with --all: only the folders matching these patterns (* and %, space-separated)"),
 	CLI_VALUE("exclude", 0, CLI_OPT_STRING, "PATTERNS",

@@ -70,7 +70,12 @@ struct export
 
 	uint32_t uidvalidity;
 	struct ims_seqset done; /* UIDs safely exported (the state file) */
-	uint64_t mbox_size;     /* mbox: its size when the state was written */
+	uint64_t modseq;        /* HIGHESTMODSEQ of the last complete run, 0: none */
+	int mirror;             /* --mirror: remove what the server expunged */
+	uint32_t *present;      /* the folder's UIDs (UID SEARCH ALL), ascending */
+	size_t n_present;
+	uint64_t flags_changed, vanished, removed;
+	uint64_t mbox_size; /* mbox: its size when the state was written */
 
 	struct todo *todo;
 	size_t n_todo;
@@ -152,6 +157,13 @@ ims_err xp_open_tmp(struct export *x);
 void xp_drop_current(struct export *x);
 ims_err xp_maildir_finish(struct export *x, const struct ims_fetch *f);
 ims_err xp_maildir_commit(struct export *x);
+
+/* Maildir flag letters of a flag list, sorted (D F P R S T). */
+void xp_maildir_flags(const struct ims_strings *fl, char *out);
+
+/* export_sync.c: flag changes and expunges since the last run (Maildir). */
+/* modseq: the folder's HIGHESTMODSEQ now, 0 without CONDSTORE. */
+ims_err xp_sync(struct export *x, uint64_t modseq);
 
 /* export_mbox.c */
 ims_err xp_mbox_names(struct export *x);

@@ -36,6 +36,7 @@ struct entry {
 	const char *status; /* "ok", "gone", "failed" */
 	char why[IMS_ERROR_MAX];
 	uint64_t fetched, skipped, bytes;
+	uint64_t flags_changed, vanished, removed;
 };
 
 struct all {
@@ -324,7 +325,10 @@ static ims_err export_one(struct all *a, struct entry *en)
 	char path[4200];
 	ims_err e;
 
-	xp_init(&x, c, a->fmt, 0);
+	/* A changed UIDVALIDITY: the old export is kept aside, named, and
+	 * the folder fetched again (a backup goes on). */
+	xp_init(&x, c, a->fmt, 1);
+	x.mirror = cli_opt_flag(&c->args, "mirror");
 	x.folder = en->name;
 	if (a->fmt == FMT_MBOX) {
 		x.dir = a->dir;
@@ -341,6 +345,9 @@ static ims_err export_one(struct all *a, struct entry *en)
 	en->fetched = x.fetched;
 	en->skipped = x.skipped;
 	en->bytes = x.bytes;
+	en->flags_changed = x.flags_changed;
+	en->vanished = x.vanished;
+	en->removed = x.removed;
 	a->fetched += x.fetched;
 	a->skipped += x.skipped;
 	a->bytes += x.bytes;
@@ -381,6 +388,9 @@ static void report_json(struct all *a, double secs)
 		json_kv_int(&j, "fetched", (int64_t)en->fetched);
 		json_kv_int(&j, "skipped", (int64_t)en->skipped);
 		json_kv_int(&j, "bytes", (int64_t)en->bytes);
+		json_kv_int(&j, "flags_changed", (int64_t)en->flags_changed);
+		json_kv_int(&j, "expunged", (int64_t)en->vanished);
+		json_kv_int(&j, "removed", (int64_t)en->removed);
 		json_end_object(&j);
 	}
 	json_end_array(&j);

@@ -199,6 +199,11 @@ ims_err xp_plan(struct export *x)
 		else
 			x->todo[x->n_todo++].uid = sr.uids[i];
 	}
+	/* kept: the expunges are what the state has and this does not */
+	x->present = sr.uids;
+	x->n_present = sr.n;
+	sr.uids = NULL;
+	sr.n = sr.cap = 0;
 	ims_search_result_release(&sr);
 	if (x->n_todo == 0)
 		return IMS_OK;

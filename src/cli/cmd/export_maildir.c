@@ -27,7 +27,7 @@
 /* ---- Maildir ------------------------------------------------------------- */
 
 /* Maildir flag letters, sorted: D F P R S T. */
-static void maildir_flags(const struct ims_strings *fl, char *out)
+void xp_maildir_flags(const struct ims_strings *fl, char *out)
 {
 	static const struct {
 		const char *flag;
@@ -135,7 +135,7 @@ ims_err xp_maildir_finish(struct export *x, const struct ims_fetch *f)
 		return xp_io_fail(x, "cannot write", x->cur_tmp);
 	}
 	x->cur_fd = -1;
-	maildir_flags(&f->flags, flags);
+	xp_maildir_flags(&f->flags, flags);
 	p = &x->pend[x->n_pend++];
 	snprintf(p->tmp, sizeof(p->tmp), "%s", x->cur_tmp);
 	snprintf(p->name, sizeof(p->name), "%" PRId64 ".V%" PRIu32 "U%" PRIu32 ".imapsh:2,%s",

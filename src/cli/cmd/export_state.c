@@ -159,6 +159,8 @@ static ims_err state_read(struct export *x, char *folder, size_t folder_n, char 
 			snprintf(folder, folder_n, "%s", v);
 		} else if (strcmp(line, "uidvalidity") == 0) {
 			x->uidvalidity = (uint32_t)strtoul(v, NULL, 10);
+		} else if (strcmp(line, "highestmodseq") == 0) {
+			x->modseq = strtoull(v, NULL, 10);
 		} else if (strcmp(line, "mbox-size") == 0) {
 			x->mbox_size = strtoull(v, NULL, 10);
 		} else if (strcmp(line, "uids") == 0 && strcmp(v, "none") != 0) {
@@ -204,6 +206,8 @@ ims_err xp_state_write(struct export *x)
 		r = ims_buf_printf(&b, "\nuidvalidity %" PRIu32 "\n", x->uidvalidity);
 	if (r == IMS_OK && x->fmt == FMT_MBOX)
 		r = ims_buf_printf(&b, "mbox-size %" PRIu64 "\n", x->mbox_size);
+	if (r == IMS_OK && x->modseq > 0)
+		r = ims_buf_printf(&b, "highestmodseq %" PRIu64 "\n", x->modseq);
 	if (r == IMS_OK)
 		r = ims_buf_printf(&b, "uids %s\n", set.len > 0 ? set.data : "none");
 	ims_buf_release(&set);
@@ -220,6 +224,57 @@ ims_err xp_state_write(struct export *x)
 		ims_error_prefix(&x->ioerr, "cannot write %s", x->dir);
 	}
 	return r;
+}
+
+/* A UIDVALIDITY change: the old generation's files move from cur/ and
+ * new/ into the Maildir DIR/.uidvalidity-OLD/ (a subfolder to Maildir++
+ * readers), so the two are never mixed; named on stderr. */
+static ims_err keep_aside(struct export *x)
+{
+	static const char *const subs[] = {"cur", "new"};
+	char aside[64], shown[512];
+	int afd, i;
+	ims_err e = IMS_OK;
+
+	snprintf(aside, sizeof(aside), ".uidvalidity-%" PRIu32, x->uidvalidity);
+	afd = ims_fs_subdir(x->dirfd, aside, 1, &x->ioerr);
+	if (afd < 0)
+		return ims_error_prefix(&x->ioerr, "%s", x->dir);
+	for (i = 0; i < 2 && e == IMS_OK; i++) {
+		int from = ims_fs_subdir(x->dirfd, subs[i], 1, &x->ioerr);
+		int to = from >= 0 ? ims_fs_subdir(afd, subs[i], 1, &x->ioerr) : -1;
+		int fd = to >= 0 ? dup(from) : -1;
+		DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+		struct dirent *de;
+
+		if (d == NULL) {
+			e = xp_io_fail(x, "cannot keep aside the old files of", subs[i]);
+		} else {
+			while ((de = readdir(d)) != NULL && e == IMS_OK)
+				if (de->d_name[0] != '.' &&
+				    renameat(from, de->d_name, to, de->d_name) != 0)
+					e = xp_io_fail(x, "cannot keep aside", de->d_name);
+			closedir(d);
+			if (e == IMS_OK && (fsync(to) != 0 || fsync(from) != 0))
+				e = xp_io_fail(x, "cannot sync", subs[i]);
+		}
+		if (from >= 0)
+			close(from);
+		if (to >= 0)
+			close(to);
+	}
+	if (e == IMS_OK) {
+		int tfd = ims_fs_subdir(afd, "tmp", 1, &x->ioerr);
+
+		if (tfd >= 0)
+			close(tfd);
+	}
+	close(afd);
+	if (e == IMS_OK)
+		cli_warn("export: %s: UIDVALIDITY changed from %" PRIu32 ": the old export is kept "
+		         "aside in %s/%s",
+		         cli_safe(x->folder, shown, sizeof(shown)), x->uidvalidity, x->dir, aside);
+	return e;
 }
 
 /* What the state file says against what the server says. */
@@ -262,7 +317,7 @@ ims_err xp_check_state(struct export *x, uint32_t server_uidv)
 		    cli_safe(x->folder, s1, sizeof(s1)), x->uidvalidity, server_uidv, x->dir,
 		    x->state_path,
 		    x->fmt == FMT_MBOX ? "the old mbox is kept as NAME.mbox.OLD-UIDVALIDITY"
-		                       : "the files already in cur/ are kept");
+		                       : "the old files are kept aside in DIR/.uidvalidity-OLD");
 	if (x->fmt == FMT_MBOX) {
 		char old[400];
 
@@ -273,9 +328,12 @@ ims_err xp_check_state(struct export *x, uint32_t server_uidv)
 		if (renameat(x->dirfd, x->mbox_name, x->dirfd, old) != 0 && errno != ENOENT)
 			return ims_error_set(&c->err, IMS_ERR_IO, "cannot rename %s/%s: %s", x->dir,
 			                     x->mbox_name, strerror(errno));
-		if (c->o.verbose)
-			cli_warn("export: the old mbox is now %s/%s", x->dir, old);
+		cli_warn("export: %s: UIDVALIDITY changed: the old mbox is kept as %s/%s",
+		         cli_safe(x->folder, s1, sizeof(s1)), x->dir, old);
+	} else if (keep_aside(x) != IMS_OK) {
+		return ims_error_copy(&c->err, &x->ioerr);
 	}
+	x->modseq = 0;
 	ims_seqset_clear(&x->done);
 	x->uidvalidity = server_uidv;
 	/* Recorded now, so the next run does not ask again. */

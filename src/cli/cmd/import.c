@@ -40,6 +40,7 @@
 #include "cli/output.h"
 #include "imapsh/folderpath.h"
 #include "imapsh/json.h"
+#include "imapsh/seqset.h"
 #include "imapsh/transport.h"
 #include "imapsh/writer.h"
 
@@ -373,6 +374,28 @@ static ims_err submit_one(struct imp *p, const struct im_msg *m, const struct im
 	return e;
 }
 
+/* Replies not read: the connection cannot go on (the next command
+ * connects again). */
+static void drop_session(struct cli *c)
+{
+	if (c->sess == NULL)
+		return;
+	ims_session_free(&c->sess);
+	c->connected = 0;
+	c->folder[0] = '\0';
+}
+
+/* A message's bytes, as they were when the source was read. */
+static ims_err read_checked(struct imp *p, const struct im_msg *m, struct ims_buf *data)
+{
+	ims_err e = im_source_read(&p->src, m, data, &p->c->err);
+
+	if (e == IMS_OK && data->len != m->size)
+		e = ims_error_set(&p->c->err, IMS_ERR_IO, "import: %s changed while imapsh read it",
+		                  p->src.path);
+	return e;
+}
+
 /* Read the replies of n submitted APPENDs; "done" for those the server
  * took, "clear" for those it refused (named). */
 static ims_err batch_replies(struct imp *p, const struct im_msg *const *b, struct slot *slots,
@@ -410,7 +433,8 @@ static ims_err batch_replies(struct imp *p, const struct im_msg *const *b, struc
 	return e != IMS_OK ? e : le;
 }
 
-static ims_err send_batch(struct imp *p, const struct im_msg *const *b, size_t n)
+/* Each message of the batch its own APPEND, written back to back. */
+static ims_err send_each(struct imp *p, const struct im_msg *const *b, size_t n)
 {
 	struct cli *c = p->c;
 	struct slot slots[IM_BATCH_MSGS];
@@ -418,19 +442,15 @@ static ims_err send_batch(struct imp *p, const struct im_msg *const *b, size_t n
 	unsigned ids[IM_BATCH_MSGS];
 	struct ims_buf data;
 	size_t i, n_sub = 0;
-	ims_err e;
+	ims_err e = IMS_OK;
 
-	e = im_state_log(&p->st, "sent", b, NULL, n, &c->err);
 	ims_buf_init(&data, 0);
 	for (i = 0; i < n && e == IMS_OK; i++) {
 		memset(&slots[i], 0, sizeof(slots[i]));
 		memset(&hs[i], 0, sizeof(hs[i]));
 		hs[i].tagged = appended;
 		hs[i].ctx = &slots[i];
-		e = im_source_read(&p->src, b[i], &data, &c->err);
-		if (e == IMS_OK && data.len != b[i]->size)
-			e = ims_error_set(&c->err, IMS_ERR_IO,
-			                  "import: %s changed while imapsh read it", p->src.path);
+		e = read_checked(p, b[i], &data);
 		if (e == IMS_OK) {
 			pace(p, data.len);
 			e = submit_one(p, b[i], &data, &hs[i], &ids[i]);
@@ -443,13 +463,151 @@ static ims_err send_batch(struct imp *p, const struct im_msg *const *b, size_t n
 	ims_buf_release(&data);
 	if (e == IMS_OK)
 		e = batch_replies(p, b, slots, ids, n_sub);
-	if (e != IMS_OK && n_sub > 0 && c->sess != NULL) {
-		/* replies not read: the connection cannot go on */
-		ims_session_free(&c->sess);
-		c->connected = 0;
-		c->folder[0] = '\0';
-	}
+	if (e != IMS_OK && n_sub > 0)
+		drop_session(c);
 	return e;
+}
+
+/* ---- MULTIAPPEND (RFC 3502) ---- */
+
+struct multi {
+	struct ims_buf *bufs;
+	size_t n, at, off;
+	uint32_t uids[IM_BATCH_MSGS];
+	size_t n_uids;
+};
+
+static ims_err multi_read(void *ctx, void *dst, size_t len, size_t *got_r)
+{
+	struct multi *m = ctx;
+	size_t k = 0;
+
+	while (k == 0 && m->at < m->n) {
+		const struct ims_buf *b = &m->bufs[m->at];
+
+		k = b->len - m->off < len ? b->len - m->off : len;
+		memcpy(dst, b->data + m->off, k);
+		m->off += k;
+		if (m->off == b->len) {
+			m->at++;
+			m->off = 0;
+		}
+	}
+	*got_r = k;
+	return IMS_OK;
+}
+
+static ims_err multi_tagged(void *ctx, const struct ims_response *r, struct ims_error *err)
+{
+	struct multi *m = ctx;
+	struct ims_seqset set;
+	struct ims_seqset_iter it;
+	struct ims_error pe;
+	uint32_t uid;
+
+	(void)err;
+	if (r->cond != IMS_COND_OK || r->code.kind != IMS_CODE_APPENDUID || r->code.set1 == NULL)
+		return IMS_OK;
+	ims_seqset_init(&set);
+	if (ims_seqset_parse(&set, r->code.set1, strlen(r->code.set1), &pe) == IMS_OK) {
+		/* the UIDs in the order of the messages (RFC 4315) */
+		ims_seqset_iter_init(&it, &set, 0);
+		while (m->n_uids < IM_BATCH_MSGS && ims_seqset_next(&it, &uid))
+			m->uids[m->n_uids++] = uid;
+	}
+	ims_seqset_release(&set);
+	return IMS_OK;
+}
+
+static ims_err multi_command(struct imp *p, const struct im_msg *const *b, struct multi *m,
+                             struct ims_cmd *cmd)
+{
+	struct cli *c = p->c;
+	size_t i;
+	ims_err e = ims_session_cmd_begin(c->sess, cmd, "APPEND", &c->err);
+
+	if (e == IMS_OK && ims_cmd_astring(cmd, p->wire.data, p->wire.len) != IMS_OK)
+		return ims_error_copy(&c->err, &cmd->err);
+	for (i = 0; i < m->n && e == IMS_OK; i++) {
+		char flags[80], date[40];
+
+		flag_list(b[i]->flags, flags, sizeof(flags));
+		imap_date(b[i]->date > 0 ? b[i]->date : (int64_t)time(NULL), date, sizeof(date));
+		if (ims_cmd_raw(cmd, flags) != IMS_OK ||
+		    ims_cmd_string(cmd, date, strlen(date)) != IMS_OK ||
+		    ims_cmd_literal_stream(cmd, m->bufs[i].len, 0) != IMS_OK)
+			e = ims_error_copy(&c->err, &cmd->err);
+	}
+	if (e == IMS_OK && ims_cmd_end(cmd) != IMS_OK)
+		e = ims_error_copy(&c->err, &cmd->err);
+	return e;
+}
+
+/* The whole batch in one APPEND: one transaction on the server (Dovecot
+ * syncs once for it, not once a message), all taken or none.  IMS_ERR_NO
+ * when the server refused it (the caller sends each alone to learn which
+ * one it will not take). */
+static ims_err send_multi(struct imp *p, const struct im_msg *const *b, size_t n)
+{
+	struct cli *c = p->c;
+	struct ims_buf bufs[IM_BATCH_MSGS];
+	struct multi m;
+	struct ims_handler h = {0};
+	struct ims_source src = {multi_read, &m};
+	struct ims_cmd cmd;
+	unsigned id;
+	size_t i, loaded = 0;
+	ims_err e = IMS_OK;
+
+	memset(&m, 0, sizeof(m));
+	m.bufs = bufs;
+	m.n = n;
+	for (i = 0; i < n && e == IMS_OK; i++, loaded++) {
+		ims_buf_init(&bufs[i], 0);
+		e = read_checked(p, b[i], &bufs[i]);
+		if (e == IMS_OK)
+			pace(p, bufs[i].len);
+	}
+	if (e == IMS_OK && cli_interrupted)
+		e = ims_error_set(&c->err, IMS_ERR_CANCELLED, "interrupted");
+	if (e == IMS_OK) {
+		e = multi_command(p, b, &m, &cmd);
+		h.tagged = multi_tagged;
+		h.ctx = &m;
+		if (e == IMS_OK)
+			e = ims_session_submit(c->sess, &cmd, &h, &src, &id, &c->err);
+		ims_cmd_release(&cmd);
+		if (e == IMS_OK)
+			e = ims_session_wait(c->sess, id, &c->err);
+		else
+			drop_session(c);
+	}
+	for (i = 0; i < loaded; i++)
+		ims_buf_release(&bufs[i]);
+	if (e != IMS_OK)
+		return e;
+	for (i = 0; i < n; i++) {
+		p->r->sent++;
+		p->r->bytes += b[i]->size;
+	}
+	return im_state_log(&p->st, "done", b,
+	                    m.n_uids == n ? m.uids : (uint32_t[IM_BATCH_MSGS]){0}, n, &c->err);
+}
+
+static ims_err send_batch(struct imp *p, const struct im_msg *const *b, size_t n)
+{
+	struct cli *c = p->c;
+	ims_err e = im_state_log(&p->st, "sent", b, NULL, n, &c->err);
+
+	if (e != IMS_OK)
+		return e;
+	if (n > 1 && ims_session_has_cap(c->sess, "MULTIAPPEND")) {
+		e = send_multi(p, b, n);
+		if (e != IMS_ERR_NO)
+			return e;
+		/* refused as a whole: each alone names the one it will not take */
+	}
+	return send_each(p, b, n);
 }
 
 /* The messages to send, in batches. */
