@@ -236,6 +236,28 @@ class TestExportAll(BackupCase):
         self.assertEqual(doc["skipped"], sum(f["messages"] for f in folders.values()))
         self.assertEqual(doc["gone"], 0)
 
+    def test_cut_mid_folder_then_rerun(self):
+        """The connection cut in the middle of INBOX's large message: what
+        was complete is kept, the rerun fetches the rest, each message
+        exactly once."""
+        d = os.path.join(self.tmp, "cut")
+        relay = CutRelay(100000, direction="down")
+        self.addCleanup(relay.close)
+        rc, out, err = self.imapsh(*(relay_args(self.env, relay.port, "alice") +
+                                     ["export", "--all", d]), env=h.password_env("alice"))
+        self.assertTrue(relay.cut.is_set())
+        self.assertEqual(rc, 3, err)
+        self.assertIn(b"run the same command again", err)
+        rc, out, err = self.export_all(d)
+        self.assertEqual(rc, 0, err)
+        for name, f in self.env["mail"]["alice"]["folders"].items():
+            got = cur_files(os.path.join(d, dir_name(f["server_name"])))
+            self.assertEqual(sorted(got), [m["uid"] for m in f["list"]], name)
+            for m in f["list"]:
+                with open(m["file"], "rb") as fh:
+                    self.assertEqual(got[m["uid"]][1], fh.read(), (name, m["uid"]))
+            self.assertEqual(os.listdir(os.path.join(d, dir_name(f["server_name"]), "tmp")), [])
+
     def test_patterns(self):
         d = os.path.join(self.tmp, "some")
         rc, out, err = self.export_all(d, "--folders", "INBOX Arch*", "--exclude", "%/2026")
