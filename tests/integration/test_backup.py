@@ -155,6 +155,7 @@ class CutRelay:
                 s.shutdown(socket.SHUT_RDWR)
             except OSError:
                 pass
+            s.close()
 
     def _pump(self, src, dst, up, count, a, b):
         watched = up == (self.direction == "up")
@@ -257,6 +258,26 @@ class TestExportAll(BackupCase):
                 with open(m["file"], "rb") as fh:
                     self.assertEqual(got[m["uid"]][1], fh.read(), (name, m["uid"]))
             self.assertEqual(os.listdir(os.path.join(d, dir_name(f["server_name"]), "tmp")), [])
+
+    def test_jobs(self):
+        """--jobs 3: three connections share the folders; the same tree,
+        one record per folder; a rerun with --jobs fetches nothing."""
+        d = os.path.join(self.tmp, "jobs")
+        rc, out, err = self.export_all(d, "--jobs", "3")
+        self.assertEqual(rc, 0, err)
+        folders = self.env["mail"]["alice"]["folders"]
+        recs = self.records(out)
+        self.assertEqual(set(recs), set(folders))
+        for name, f in folders.items():
+            self.assertEqual(recs[name][1:3], ["ok", str(f["messages"])], name)
+            got = cur_files(os.path.join(d, dir_name(f["server_name"])))
+            self.assertEqual(sorted(got), [m["uid"] for m in f["list"]], name)
+        rc, out, err = self.export_all(d, "--jobs", "2", "--json")
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(json.loads(out)["fetched"], 0)
+        rc, out, err = self.run_as("alice", "export", "INBOX", d, "--jobs", "2")
+        self.assertEqual(rc, 2)
+        self.assertIn("--all", err.decode())
 
     def test_patterns(self):
         d = os.path.join(self.tmp, "some")

@@ -298,9 +298,10 @@ static ims_err cmd_export(struct cli *c, int argc, char **argv)
 			                     "[--exclude PATTERNS] [--format maildir|mbox]");
 		return xp_export_all(c, argc == 2 ? argv[1] : c->o.output, fmt);
 	}
-	if (cli_opt_str(&c->args, "folders") != NULL || cli_opt_str(&c->args, "exclude") != NULL)
+	if (cli_opt_str(&c->args, "folders") != NULL || cli_opt_str(&c->args, "exclude") != NULL ||
+	    cli_opt_num(&c->args, "jobs", 0) != 0)
 		return ims_error_set(&c->err, IMS_ERR_USAGE,
-		                     "export: --folders and --exclude go with --all");
+		                     "export: --folders, --exclude and --jobs go with --all");
 	if (argc != 3 && !(argc == 2 && c->o.output != NULL))
 		return ims_error_set(
 		    &c->err, IMS_ERR_USAGE,
@@ -334,6 +335,8 @@ static const struct cli_opt export_opts[] = {
 	CLI_VALUE("format", 0, CLI_OPT_WORD, "maildir|mbox", "the kind of DIR (default maildir)"),
 	CLI_FLAG("restart", 0, "when UIDVALIDITY changed: forget the state, fetch everything again"),
 	CLI_FLAG("all", 0, "every folder, each into its own Maildir or mbox under DIR"),
+	CLI_NUMBER("jobs", 'j', "N", 1, XP_JOBS_MAX,
+	           "with --all: N folders at once, each over its own connection (default 1)"),
 	CLI_FLAG("mirror", 0, "remove the messages the server expunged (Maildir; kept by default)"),
 	CLI_VALUE("folders", 0, CLI_OPT_STRING, "PATTERNS",
 	          "with --all: only the folders matching these patterns (* and %, space-separated)"),

@@ -130,7 +130,10 @@ struct xp_signals {
 void xp_signals_begin(struct xp_signals *s, struct cli *c);
 void xp_signals_end(struct xp_signals *s);
 
-/* export_all.c: export --all DIR. */
+/* export_all.c: export --all DIR; --jobs N worker processes, each with its
+ * own connection. */
+#define XP_JOBS_MAX     16
+#define XP_JOBS_DEFAULT 1
 ims_err xp_export_all(struct cli *c, const char *dir, enum fmt fmt);
 
 /* export_state.c */

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/file.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "cli/cmd/export.h"
@@ -32,6 +33,7 @@ struct entry {
 	char *dirname; /* folderpath.h */
 	char delim;
 	int on_server, chosen;
+	int done; /* --jobs: a worker reported it */
 	/* the run's result */
 	const char *status; /* "ok", "gone", "failed" */
 	char why[IMS_ERROR_MAX];
@@ -43,6 +45,7 @@ struct all {
 	struct cli *c;
 	const char *dir;
 	enum fmt fmt;
+	unsigned jobs;
 	int dirfd, lockfd;
 	struct ims_words inc, exc;
 	struct entry *v;
@@ -466,6 +469,160 @@ static ims_err open_tree(struct all *a)
 	return IMS_OK;
 }
 
+/* ---- --jobs N ------------------------------------------------------------------------- */
+
+/* A worker: its own connection (the parent's is left alone), folders
+ * taken one at a time from the queue (indexes, 4 bytes each: a pipe's
+ * reads of that size are whole), a result line each on out. */
+static int worker(struct all *a, int queue, FILE *out)
+{
+	struct cli *c = a->c;
+	uint32_t idx;
+	int rc = 0;
+
+	c->sess = NULL; /* the parent's TLS stream: never touched here */
+	c->connected = 0;
+	c->folder[0] = '\0';
+	c->err_tty = 0; /* one progress view: the parent's */
+	while (read(queue, &idx, sizeof(idx)) == (ssize_t)sizeof(idx) && idx < a->n) {
+		struct entry *en = &a->v[idx];
+		ims_err e = export_one(a, en);
+		struct ims_buf why;
+
+		ims_buf_init(&why, 0);
+		(void)xp_put_escaped(&why, en->why);
+		fprintf(out,
+		        "%" PRIu32 " %s %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64
+		        " %" PRIu64 " %s\n",
+		        idx, en->status, en->fetched, en->skipped, en->bytes, en->flags_changed,
+		        en->vanished, en->removed, why.len > 0 ? why.data : "-");
+		fflush(out);
+		ims_buf_release(&why);
+		if (e != IMS_OK && run_ending(e)) {
+			rc = 1;
+			break;
+		}
+	}
+	if (c->sess != NULL)
+		cli_close(c);
+	return rc;
+}
+
+/* A worker's result line into its entry. */
+static void job_result(struct all *a, char *line)
+{
+	uint32_t idx;
+	char status[16], why[IMS_ERROR_MAX];
+	uint64_t v[6];
+	struct entry *en;
+
+	if (sscanf(line,
+	           "%" SCNu32 " %15s %" SCNu64 " %" SCNu64 " %" SCNu64 " %" SCNu64 " %" SCNu64
+	           " %" SCNu64 " %1023[^\n]",
+	           &idx, status, &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], why) != 9 ||
+	    idx >= a->n)
+		return;
+	en = &a->v[idx];
+	en->status = strcmp(status, "ok") == 0 ? "ok" : "failed";
+	en->fetched = v[0];
+	en->skipped = v[1];
+	en->bytes = v[2];
+	en->flags_changed = v[3];
+	en->vanished = v[4];
+	en->removed = v[5];
+	xp_unescape(why);
+	snprintf(en->why, sizeof(en->why), "%s", strcmp(why, "-") == 0 ? "" : why);
+	en->done = 1;
+	a->fetched += v[0];
+	a->skipped += v[1];
+	a->bytes += v[2];
+	if (en->status[0] == 'f')
+		a->failed++;
+}
+
+static void job_progress(const struct all *a, size_t done, size_t total, int final)
+{
+	if (!a->c->err_tty || a->c->o.quiet)
+		return;
+	fprintf(stderr,
+	        "\rexport: %zu/%zu folders (%u connections), %" PRIu64 " new messages, %.1f MB"
+	        "\033[K%s",
+	        done, total, a->jobs, a->fetched, (double)a->bytes / 1e6, final ? "\n" : "");
+	fflush(stderr);
+}
+
+static ims_err run_jobs(struct all *a)
+{
+	struct cli *c = a->c;
+	int queue[2], res[2];
+	pid_t pids[XP_JOBS_MAX];
+	unsigned k, n_pids = 0;
+	size_t i, total = 0, done = 0;
+	char *line = NULL;
+	size_t cap = 0;
+	FILE *in;
+	int failed = 0;
+
+	if (pipe(queue) != 0 || pipe(res) != 0)
+		return ims_error_set(&c->err, IMS_ERR_IO, "export: pipe: %s", strerror(errno));
+	/* INBOX (commonly the largest) first, then in order */
+	for (k = 0; k < 2; k++)
+		for (i = 0; i < a->n; i++) {
+			uint32_t idx = (uint32_t)i;
+			int inbox = strcasecmp(a->v[i].name, "INBOX") == 0;
+
+			if (!a->v[i].on_server || !a->v[i].chosen || inbox != (k == 0))
+				continue;
+			total++;
+			if (write(queue[1], &idx, sizeof(idx)) != (ssize_t)sizeof(idx))
+				return ims_error_set(&c->err, IMS_ERR_IO, "export: pipe: %s",
+				                     strerror(errno));
+		}
+	close(queue[1]);
+	fflush(NULL);
+	for (k = 0; k < a->jobs && k < total; k++) {
+		pid_t pid = fork();
+
+		if (pid == 0) {
+			FILE *out = fdopen(res[1], "w");
+
+			close(res[0]);
+			_exit(out != NULL ? worker(a, queue[0], out) : 1);
+		}
+		if (pid > 0)
+			pids[n_pids++] = pid;
+	}
+	close(queue[0]);
+	close(res[1]);
+	in = fdopen(res[0], "r");
+	while (in != NULL && getline(&line, &cap, in) > 0) {
+		job_result(a, line);
+		job_progress(a, ++done, total, 0);
+	}
+	free(line);
+	if (in != NULL)
+		fclose(in);
+	for (k = 0; k < n_pids; k++) {
+		int st;
+
+		if (waitpid(pids[k], &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
+			failed = 1;
+	}
+	job_progress(a, done, total, 1);
+	for (i = 0; i < a->n; i++)
+		if (a->v[i].on_server && a->v[i].chosen && !a->v[i].done) {
+			a->v[i].status = "failed";
+			snprintf(a->v[i].why, sizeof(a->v[i].why), "not reached: the run stopped");
+			a->failed++;
+		}
+	if (n_pids == 0 && total > 0)
+		return ims_error_set(&c->err, IMS_ERR_IO, "export: fork: %s", strerror(errno));
+	return failed ? ims_error_set(&c->err, IMS_ERR_NET,
+	                              "export: a connection stopped (named above); run the same "
+	                              "command again to go on")
+	              : IMS_OK;
+}
+
 static ims_err run_all(struct all *a)
 {
 	struct cli *c = a->c;
@@ -483,6 +640,8 @@ static ims_err run_all(struct all *a)
 	 * leaves every folder it began in the index. */
 	if ((e = index_write(a)) != IMS_OK)
 		return e;
+	if (a->jobs > 1)
+		return run_jobs(a);
 	for (i = 0; i < a->n; i++) {
 		struct entry *en = &a->v[i];
 
@@ -508,6 +667,7 @@ ims_err xp_export_all(struct cli *c, const char *dir, enum fmt fmt)
 	a.c = c;
 	a.dir = dir;
 	a.fmt = fmt;
+	a.jobs = (unsigned)cli_opt_num(&c->args, "jobs", XP_JOBS_DEFAULT);
 	a.dirfd = a.lockfd = -1;
 	ims_words_init(&a.inc);
 	ims_words_init(&a.exc);
