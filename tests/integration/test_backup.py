@@ -531,6 +531,114 @@ class TestIncremental(BackupCase):
             self.assertNotIn(b"UID FETCH", err)
 
 
+GM_CAPS = "IMAP4rev1 SASL-IR ID LITERAL+ UIDPLUS X-GM-EXT-1 AUTH=PLAIN"
+
+
+class FakeGmail:
+    """A scripted Gmail for labels (no real server has X-GM-EXT-1): one
+    folder, INBOX, whose messages carry X-GM-LABELS; APPEND answers with
+    APPENDUID, UID STORE +X-GM-LABELS is recorded in `stores`."""
+
+    def __init__(self, msgs):
+        self.msgs = list(msgs)  # [(uid, bytes, flags, imap date, labels text)]
+        self.appended, self.stores = [], []
+
+    def __call__(self, conn):
+        conn.send("* OK [CAPABILITY %s] fake gmail\r\n" % GM_CAPS)
+        while True:
+            raw = conn.read_command()
+            line = raw.split(b"\r\n", 1)[0].decode("utf-8", "replace")
+            tag, _, rest = line.partition(" ")
+            up = rest.upper()
+            verb = up.split(" ", 1)[0]
+            if verb == "AUTHENTICATE":
+                if len(rest.split(" ")) < 3:
+                    conn.send("+ \r\n")
+                    conn.readline()
+                conn.send("%s OK [CAPABILITY %s] Logged in\r\n" % (tag, GM_CAPS))
+            elif verb == "CAPABILITY":
+                conn.send("* CAPABILITY %s\r\n%s OK done\r\n" % (GM_CAPS, tag))
+            elif verb == "LIST":
+                if up.endswith('""'):
+                    conn.send('* LIST (\\Noselect) "/" ""\r\n%s OK done\r\n' % tag)
+                else:
+                    conn.send('* LIST (\\HasNoChildren) "/" INBOX\r\n%s OK done\r\n' % tag)
+            elif verb == "STATUS":
+                conn.send("* STATUS INBOX (UIDVALIDITY 7)\r\n%s OK done\r\n" % tag)
+            elif verb in ("SELECT", "EXAMINE"):
+                conn.send("* %d EXISTS\r\n* OK [UIDVALIDITY 7] ok\r\n* OK [UIDNEXT %d] ok\r\n"
+                          "%s OK done\r\n" % (len(self.msgs), len(self.msgs) + 1, tag))
+            elif up.startswith("UID SEARCH"):
+                conn.send("* SEARCH%s\r\n%s OK done\r\n"
+                          % ("".join(" %d" % m[0] for m in self.msgs), tag))
+            elif up.startswith("UID FETCH"):
+                for seq, (uid, data, flags, date, labels) in enumerate(self.msgs, 1):
+                    if "BODY.PEEK[]" not in up:
+                        conn.send("* %d FETCH (UID %d RFC822.SIZE %d)\r\n" % (seq, uid, len(data)))
+                        continue
+                    conn.send(("* %d FETCH (UID %d FLAGS (%s) INTERNALDATE \"%s\" X-GM-LABELS (%s)"
+                               " BODY[] {%d}\r\n" % (seq, uid, flags, date, labels, len(data)))
+                              .encode() + data + b")\r\n")
+                conn.send("%s OK done\r\n" % tag)
+            elif verb == "APPEND":
+                m = re.search(rb"\{(\d+)\+?\}\r\n", raw)
+                data = raw[m.end():m.end() + int(m.group(1))]
+                self.appended.append(data)
+                conn.send("%s OK [APPENDUID 7 %d] done\r\n" % (tag, len(self.appended)))
+            elif up.startswith("UID STORE"):
+                self.stores.append(rest)
+                conn.send("%s OK done\r\n" % tag)
+            elif verb == "LOGOUT":
+                conn.send("* BYE bye\r\n%s OK done\r\n" % tag)
+                conn.close()
+                return
+            else:
+                conn.send("%s OK done\r\n" % tag)
+
+
+class TestGmailLabels(BackupCase):
+    def test_labels_kept_and_given_back(self):
+        """export --all keeps X-GM-LABELS in DIR/NAME/.imapsh-labels;
+        import --all gives each message its labels back by UID STORE
+        +X-GM-LABELS on the UID APPENDUID named."""
+        msgs = []
+        labels = ['\\Inbox \\Important', '"Project X" \\Starred', '',
+                  '"R&AOk-union \\"2026\\""']
+        for i, lab in enumerate(labels, 1):
+            body = ("From: a@example.test\r\nSubject: gm %d\r\nMessage-ID: <gm%d@x>\r\n\r\n"
+                    "body %d\r\n" % (i, i, i)).encode()
+            msgs.append((i, body, "\\Seen", "17-Mar-2025 10:0%d:00 +0000" % i, lab))
+        d = os.path.join(self.tmp, "gm")
+        src = FakeGmail(msgs)
+        with h.fakeserver(src, tls="valid") as srv:
+            rc, out, err = self.imapsh(*(relay_args(self.env, srv.port, "alice") +
+                                         ["export", "--all", d]), env=h.password_env("alice"))
+        self.assertEqual(rc, 0, err)
+        with open(os.path.join(d, "INBOX", ".imapsh-labels"), encoding="utf-8") as f:
+            side = [ln.rstrip("\n").split("\t") for ln in f]
+        self.assertEqual(side, [["1", "\\Inbox", "\\Important"], ["2", "Project X", "\\Starred"],
+                                ["3", ""], ["4", 'R&AOk-union "2026"']])
+        dst = FakeGmail([])
+        with h.fakeserver(dst, tls="valid") as srv:
+            rc, out, err = self.imapsh(*(relay_args(self.env, srv.port, "bob") +
+                                         ["import", "--all", d, "--json"]),
+                                       env=h.password_env("bob"))
+        self.assertEqual(rc, 0, err)
+        doc = json.loads(out)["folders"][0]
+        self.assertEqual((doc["uploaded"], doc["labeled"]), (4, 3))
+        self.assertEqual(sorted(dst.appended), sorted(m[1] for m in msgs))
+        by_uid = {}
+        for st in dst.stores:
+            mm = re.match(r"UID STORE (\d+) \+X-GM-LABELS \((.*)\)$", st)
+            by_uid[int(mm.group(1))] = mm.group(2)
+        want = {}
+        for uid, data in enumerate(dst.appended, 1):
+            lab = [m[4] for m in msgs if m[1] == data][0]
+            if lab:
+                want[uid] = lab
+        self.assertEqual(by_uid, want)
+
+
 if __name__ == "__main__":
     import unittest
     unittest.main()

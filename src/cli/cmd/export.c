@@ -191,6 +191,8 @@ ims_err xp_run(struct export *x)
 		                     "could not be resumed safely");
 	e = xp_check_state(x, f->uidvalidity);
 	if (e == IMS_OK)
+		e = xp_labels_load(x);
+	if (e == IMS_OK)
 		e = xp_plan(x);
 	if (e == IMS_OK && x->fmt == FMT_MAILDIR)
 		e = xp_sync(x, modseq);
@@ -245,6 +247,7 @@ void xp_release(struct export *x)
 	free(x->out);
 	free(x->present);
 	x->present = NULL;
+	xp_labels_release(x);
 	x->todo = NULL;
 	x->pend = NULL;
 	x->mbox_uids = NULL;

@@ -51,6 +51,13 @@ struct pending {
 	uint32_t uid;
 };
 
+/* Gmail labels of one message (export_labels.c). */
+struct xp_label {
+	uint32_t uid;
+	char *line; /* the sidecar line after "UID<TAB>" */
+};
+#define XP_LABELS_NAME ".imapsh-labels"
+
 /* The From-quoting, CRLF-to-LF filter of the mbox writer. */
 enum qstate { Q_BOL, Q_MID, Q_MATCH };
 
@@ -75,6 +82,10 @@ struct export
 	uint32_t *present;      /* the folder's UIDs (UID SEARCH ALL), ascending */
 	size_t n_present;
 	uint64_t flags_changed, vanished, removed;
+	int gm_labels; /* X-GM-EXT-1: labels fetched and kept in the sidecar */
+	struct xp_label *lab;
+	size_t n_lab, cap_lab;
+	int lab_dirty;
 	uint64_t mbox_size; /* mbox: its size when the state was written */
 
 	struct todo *todo;
@@ -163,6 +174,12 @@ ims_err xp_maildir_commit(struct export *x);
 
 /* Maildir flag letters of a flag list, sorted (D F P R S T). */
 void xp_maildir_flags(const struct ims_strings *fl, char *out);
+
+/* export_labels.c: the Gmail labels sidecar. */
+ims_err xp_labels_load(struct export *x);
+ims_err xp_labels_take(struct export *x, const struct ims_fetch *f);
+ims_err xp_labels_save(struct export *x);
+void xp_labels_release(struct export *x);
 
 /* export_sync.c: flag changes and expunges since the last run (Maildir). */
 /* modseq: the folder's HIGHESTMODSEQ now, 0 without CONDSTORE. */

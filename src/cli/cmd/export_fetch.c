@@ -138,6 +138,8 @@ static ims_err on_untagged(void *ctx, const struct ims_response *r, int *taken_r
 	if (x->cur_fd < 0)
 		return IMS_OK;
 	e = x->fmt == FMT_MBOX ? xp_mbox_finish(x, f) : xp_maildir_finish(x, f);
+	if (e == IMS_OK)
+		e = xp_labels_take(x, f);
 	if (e != IMS_OK)
 		goto fail;
 	t->saved = 1;
@@ -241,9 +243,11 @@ static ims_err submit_batch(struct export *x, size_t from, size_t to, const stru
 		return e;
 	}
 	e = ims_session_cmd_begin(c->sess, &cmd, "UID FETCH", &c->err);
-	if (e == IMS_OK && (ims_cmd_raw(&cmd, set.data) != IMS_OK ||
-	                    ims_cmd_raw(&cmd, "(UID FLAGS INTERNALDATE BODY.PEEK[])") != IMS_OK ||
-	                    ims_cmd_end(&cmd) != IMS_OK))
+	if (e == IMS_OK &&
+	    (ims_cmd_raw(&cmd, set.data) != IMS_OK ||
+	     ims_cmd_raw(&cmd, x->gm_labels ? "(UID FLAGS INTERNALDATE X-GM-LABELS BODY.PEEK[])"
+	                                    : "(UID FLAGS INTERNALDATE BODY.PEEK[])") != IMS_OK ||
+	     ims_cmd_end(&cmd) != IMS_OK))
 		e = ims_error_copy(&c->err, &cmd.err);
 	if (e == IMS_OK)
 		e = ims_session_submit(c->sess, &cmd, h, NULL, id_r, &c->err);

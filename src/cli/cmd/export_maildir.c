@@ -98,6 +98,8 @@ ims_err xp_maildir_commit(struct export *x)
 			if (ims_seqset_add(&x->done, x->pend[i].uid, x->pend[i].uid, &se) != IMS_OK)
 				e = ims_error_nomem(&x->ioerr);
 	if (e == IMS_OK)
+		e = xp_labels_save(x);
+	if (e == IMS_OK)
 		e = xp_state_write(x);
 	/* What failed to be renamed stays in tmp/ and is removed next time. */
 	x->n_pend = 0;

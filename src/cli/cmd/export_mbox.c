@@ -257,6 +257,8 @@ ims_err xp_mbox_commit(struct export *x)
 		if (ims_seqset_add(&x->done, x->mbox_uids[i], x->mbox_uids[i], &se) != IMS_OK)
 			return ims_error_nomem(&x->ioerr);
 	x->n_mbox_uids = 0;
+	if (xp_labels_save(x) != IMS_OK)
+		return IMS_ERR_IO;
 	return xp_state_write(x);
 }
 

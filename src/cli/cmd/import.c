@@ -59,7 +59,7 @@ struct slot {
 struct folder_result {
 	char *folder, *source;
 	const char *status;
-	uint64_t sent, skipped, bytes, too_large, refused, found;
+	uint64_t sent, skipped, bytes, too_large, refused, found, labeled;
 };
 
 struct imp {
@@ -75,6 +75,7 @@ struct imp {
 	struct im_source src;
 	struct im_state st;
 	struct folder_result *r;
+	int selected_rw; /* the folder is selected read-write (for labels) */
 	/* every folder */
 	struct folder_result *v;
 	size_t n, cap;
@@ -374,6 +375,96 @@ static ims_err submit_one(struct imp *p, const struct im_msg *m, const struct im
 	return e;
 }
 
+/* ---- Gmail labels ---------------------------------------------------------- */
+
+/* 1 for a system label (\\Inbox, \\Starred): written as the flag it is. */
+static int system_label(const char *lab)
+{
+	size_t k = 1;
+
+	if (lab[0] != '\\')
+		return 0;
+	while (lab[k] != '\0' && strchr("(){ %*\"\\]", lab[k]) == NULL &&
+	       (unsigned char)lab[k] > 0x20 && (unsigned char)lab[k] < 0x7f)
+		k++;
+	return k > 1 && lab[k] == '\0';
+}
+
+/* UID STORE uid +X-GM-LABELS (labels), labels as the sidecar has them. */
+static ims_err store_labels(struct imp *p, uint32_t uid, const char *labels)
+{
+	struct cli *c = p->c;
+	struct ims_cmd cmd;
+	char set[16], *copy = strdup(labels), *lab, *save = NULL;
+	unsigned id;
+	ims_err e;
+
+	if (copy == NULL)
+		return ims_error_nomem(&c->err);
+	snprintf(set, sizeof(set), "%" PRIu32, uid);
+	e = ims_session_cmd_begin(c->sess, &cmd, "UID STORE", &c->err);
+	if (e == IMS_OK &&
+	    (ims_cmd_raw(&cmd, set) != IMS_OK || ims_cmd_raw(&cmd, "+X-GM-LABELS") != IMS_OK ||
+	     ims_cmd_list_begin(&cmd) != IMS_OK))
+		e = ims_error_copy(&c->err, &cmd.err);
+	for (lab = strtok_r(copy, "\t", &save); e == IMS_OK && lab != NULL;
+	     lab = strtok_r(NULL, "\t", &save)) {
+		xp_unescape(lab);
+		if ((system_label(lab) ? ims_cmd_raw(&cmd, lab)
+		                       : ims_cmd_astring(&cmd, lab, strlen(lab))) != IMS_OK)
+			e = ims_error_copy(&c->err, &cmd.err);
+	}
+	if (e == IMS_OK && (ims_cmd_list_end(&cmd) != IMS_OK || ims_cmd_end(&cmd) != IMS_OK))
+		e = ims_error_copy(&c->err, &cmd.err);
+	if (e == IMS_OK)
+		e = ims_session_submit(c->sess, &cmd, NULL, NULL, &id, &c->err);
+	ims_cmd_release(&cmd);
+	if (e == IMS_OK)
+		e = ims_session_wait(c->sess, id, &c->err);
+	free(copy);
+	return e;
+}
+
+/* The labels of the messages just taken (uids from APPENDUID), where the
+ * server is Gmail (X-GM-EXT-1).  A label the server refuses is named; the
+ * messages stay uploaded. */
+static ims_err apply_labels(struct imp *p, const struct im_msg *const *b, const uint32_t *uids,
+                            size_t n)
+{
+	struct cli *c = p->c;
+	size_t i;
+	ims_err e = IMS_OK;
+
+	if (!ims_session_has_cap(c->sess, "X-GM-EXT-1"))
+		return IMS_OK;
+	for (i = 0; i < n && e == IMS_OK; i++) {
+		char name[1200];
+
+		if (b[i]->labels == NULL || b[i]->labels[0] == '\0')
+			continue;
+		if (uids == NULL || uids[i] == 0) {
+			cli_warn("import: %s: its labels cannot be given back (the server named no "
+			         "UID: no UIDPLUS)",
+			         msg_name(p, b[i], name, sizeof(name)));
+			continue;
+		}
+		if (!p->selected_rw) {
+			e = cli_select(c, p->folder, 1);
+			p->selected_rw = e == IMS_OK;
+		}
+		if (e == IMS_OK)
+			e = store_labels(p, uids[i], b[i]->labels);
+		if (e == IMS_ERR_NO) {
+			cli_warn("import: %s: its labels: %s",
+			         msg_name(p, b[i], name, sizeof(name)), c->err.msg);
+			e = IMS_OK;
+		} else if (e == IMS_OK) {
+			p->r->labeled++;
+		}
+	}
+	return e;
+}
+
 /* Replies not read: the connection cannot go on (the next command
  * connects again). */
 static void drop_session(struct cli *c)
@@ -430,6 +521,8 @@ static ims_err batch_replies(struct imp *p, const struct im_msg *const *b, struc
 	le = im_state_log(&p->st, "done", ok, uids, n_ok, &c->err);
 	if (le == IMS_OK)
 		le = im_state_log(&p->st, "clear", no, NULL, n_no, &c->err);
+	if (e == IMS_OK && le == IMS_OK)
+		le = apply_labels(p, ok, uids, n_ok);
 	return e != IMS_OK ? e : le;
 }
 
@@ -590,8 +683,11 @@ static ims_err send_multi(struct imp *p, const struct im_msg *const *b, size_t n
 		p->r->sent++;
 		p->r->bytes += b[i]->size;
 	}
-	return im_state_log(&p->st, "done", b,
-	                    m.n_uids == n ? m.uids : (uint32_t[IM_BATCH_MSGS]){0}, n, &c->err);
+	e = im_state_log(&p->st, "done", b, m.n_uids == n ? m.uids : (uint32_t[IM_BATCH_MSGS]){0},
+	                 n, &c->err);
+	if (e == IMS_OK)
+		e = apply_labels(p, b, m.n_uids == n ? m.uids : NULL, n);
+	return e;
 }
 
 static ims_err send_batch(struct imp *p, const struct im_msg *const *b, size_t n)
@@ -720,6 +816,7 @@ static ims_err import_one(struct imp *p, const char *source, const char *folder)
 	ims_err e;
 
 	p->folder = folder;
+	p->selected_rw = 0;
 	p->r = result_add(p, folder, source);
 	if (p->r == NULL)
 		return ims_error_nomem(&c->err);
@@ -876,6 +973,7 @@ static void report(struct imp *p)
 			json_kv_int(&j, "too_large", (int64_t)r->too_large);
 			json_kv_int(&j, "refused", (int64_t)r->refused);
 			json_kv_int(&j, "bytes", (int64_t)r->bytes);
+			json_kv_int(&j, "labeled", (int64_t)r->labeled);
 			json_end_object(&j);
 		}
 		json_end_array(&j);

@@ -23,6 +23,7 @@ struct im_msg {
 	char flags[8];     /* Maildir letters, sorted (D F P R S T) */
 	unsigned char hash[IMS_SHA256_LEN]; /* of the bytes sent */
 	char *msgid;                        /* Message-ID, for the unknown-outcome check */
+	char *labels; /* Gmail labels from an export's sidecar (TAB-separated, %XX), or NULL */
 };
 
 struct im_source {

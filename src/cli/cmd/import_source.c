@@ -159,6 +159,79 @@ static ims_err maildir_sub(struct im_source *s, int subfd, int in_new, struct im
 	return e;
 }
 
+/* The UID an export gave a file's name ("...U<uid>.imapsh:2,"), or 0. */
+static uint32_t export_uid(const char *name)
+{
+	const char *u = strstr(name, ".imapsh:2,");
+	uint32_t v = 0, mul = 1;
+
+	while (u != NULL && u > name && u[-1] >= '0' && u[-1] <= '9' && mul < 1000000000u) {
+		v += (uint32_t)(u[-1] - '0') * mul;
+		mul *= 10;
+		u--;
+	}
+	return u != NULL && u > name && u[-1] == 'U' ? v : 0;
+}
+
+struct by_uid {
+	uint32_t uid;
+	size_t i;
+};
+
+static int by_uid_cmp(const void *a, const void *b)
+{
+	uint32_t x = ((const struct by_uid *)a)->uid, y = ((const struct by_uid *)b)->uid;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The labels sidecar of an export (export_labels.c) onto the messages. */
+static ims_err maildir_labels(struct im_source *s, struct ims_error *err)
+{
+	struct ims_buf b;
+	struct by_uid *idx;
+	int found = 0;
+	char *p, *nl;
+	size_t i;
+	ims_err e;
+
+	ims_buf_init(&b, 0);
+	e = ims_fs_read_all(s->dirfd, ".imapsh-labels", 0, &b, &found, err);
+	if (e != IMS_OK || !found || s->n == 0) {
+		ims_buf_release(&b);
+		return e;
+	}
+	idx = calloc(s->n, sizeof(*idx));
+	if (idx == NULL) {
+		ims_buf_release(&b);
+		return ims_error_nomem(err);
+	}
+	for (i = 0; i < s->n; i++) {
+		idx[i].uid = export_uid(s->v[i].name);
+		idx[i].i = i;
+	}
+	qsort(idx, s->n, sizeof(*idx), by_uid_cmp);
+	for (p = b.data; e == IMS_OK && p != NULL && *p != '\0'; p = nl != NULL ? nl + 1 : NULL) {
+		struct by_uid key, *hit;
+		char *tab;
+
+		nl = strchr(p, '\n');
+		if (nl != NULL)
+			*nl = '\0';
+		tab = strchr(p, '\t');
+		key.uid = (uint32_t)strtoul(p, NULL, 10);
+		hit = tab != NULL && key.uid != 0
+		          ? bsearch(&key, idx, s->n, sizeof(key), by_uid_cmp)
+		          : NULL;
+		if (hit != NULL && s->v[hit->i].labels == NULL &&
+		    (s->v[hit->i].labels = strdup(tab + 1)) == NULL)
+			e = ims_error_nomem(err);
+	}
+	free(idx);
+	ims_buf_release(&b);
+	return e;
+}
+
 static int msg_cmp(const void *a, const void *b)
 {
 	const struct im_msg *x = a, *y = b;
@@ -182,6 +255,8 @@ static ims_err maildir_open(struct im_source *s, struct ims_error *err)
 	e = maildir_sub(s, s->curfd, 0, err);
 	if (e == IMS_OK)
 		e = maildir_sub(s, s->newfd, 1, err);
+	if (e == IMS_OK)
+		e = maildir_labels(s, err);
 	if (e != IMS_OK)
 		return e;
 	/* the order of their dates, as the folder had them */
@@ -394,6 +469,7 @@ void im_source_release(struct im_source *s)
 	for (i = 0; i < s->n; i++) {
 		free(s->v[i].name);
 		free(s->v[i].msgid);
+		free(s->v[i].labels);
 	}
 	free(s->v);
 	if (s->map != NULL)
