@@ -82,6 +82,46 @@ ims_err im_state_log(struct im_state *st, const char *what, const struct im_msg 
 ims_err im_state_uidvalidity(struct im_state *st, uint32_t uidvalidity, struct ims_error *err);
 void im_state_release(struct im_state *st);
 
+/* Batches: long enough that the round trip between them is small against
+ * the data (10,000 messages of 13 kB: 100 batches), short enough that a
+ * crash leaves few messages of unknown outcome to look for. */
+#define IM_BATCH_MSGS  100
+#define IM_BATCH_BYTES (8u * 1024 * 1024)
+
+struct slot {
+	int ok;
+	uint32_t uid;
+};
+
+struct folder_result {
+	char *folder, *source;
+	const char *status;
+	uint64_t sent, skipped, bytes, too_large, refused, found, labeled;
+};
+
+struct imp {
+	struct cli *c;
+	int dry_run;
+	uint64_t max_rate, appendlimit;
+	int64_t t0;
+	uint64_t paced_bytes;
+	char delim;
+	/* the folder being imported */
+	const char *folder;
+	struct ims_buf wire;
+	struct im_source src;
+	struct im_state st;
+	struct folder_result *r;
+	int selected_rw; /* the folder is selected read-write (for labels) */
+	/* every folder */
+	struct folder_result *v;
+	size_t n, cap;
+	size_t failed;
+};
+
+/* import_send.c: the messages of p->src not yet taken, uploaded. */
+ims_err im_upload(struct imp *p);
+
 /* import.c: the command and its options (in export.c's table). */
 ims_err cli_cmd_import(struct cli *c, int argc, char **argv);
 extern const struct cli_opt cli_import_opts[];
