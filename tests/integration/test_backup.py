@@ -539,8 +539,9 @@ class FakeGmail:
     folder, INBOX, whose messages carry X-GM-LABELS; APPEND answers with
     APPENDUID, UID STORE +X-GM-LABELS is recorded in `stores`."""
 
-    def __init__(self, msgs):
+    def __init__(self, msgs, uidvalidity=7):
         self.msgs = list(msgs)  # [(uid, bytes, flags, imap date, labels text)]
+        self.uidv = uidvalidity
         self.appended, self.stores = [], []
 
     def __call__(self, conn):
@@ -564,10 +565,10 @@ class FakeGmail:
                 else:
                     conn.send('* LIST (\\HasNoChildren) "/" INBOX\r\n%s OK done\r\n' % tag)
             elif verb == "STATUS":
-                conn.send("* STATUS INBOX (UIDVALIDITY 7)\r\n%s OK done\r\n" % tag)
+                conn.send("* STATUS INBOX (UIDVALIDITY %d)\r\n%s OK done\r\n" % (self.uidv, tag))
             elif verb in ("SELECT", "EXAMINE"):
-                conn.send("* %d EXISTS\r\n* OK [UIDVALIDITY 7] ok\r\n* OK [UIDNEXT %d] ok\r\n"
-                          "%s OK done\r\n" % (len(self.msgs), len(self.msgs) + 1, tag))
+                conn.send("* %d EXISTS\r\n* OK [UIDVALIDITY %d] ok\r\n* OK [UIDNEXT %d] ok\r\n"
+                          "%s OK done\r\n" % (len(self.msgs), self.uidv, len(self.msgs) + 1, tag))
             elif up.startswith("UID SEARCH"):
                 conn.send("* SEARCH%s\r\n%s OK done\r\n"
                           % ("".join(" %d" % m[0] for m in self.msgs), tag))
@@ -594,6 +595,35 @@ class FakeGmail:
                 return
             else:
                 conn.send("%s OK done\r\n" % tag)
+
+
+def gm_msgs(labels):
+    out = []
+    for i, lab in enumerate(labels, 1):
+        body = ("From: a@example.test\r\nSubject: gm %d\r\nMessage-ID: <gm%d@x>\r\n\r\n"
+                "body %d\r\n" % (i, i, i)).encode()
+        out.append((i, body, "\\Seen", "17-Mar-2025 10:0%d:00 +0000" % i, lab))
+    return out
+
+
+class TestUidvalidity(BackupCase):
+    def test_changed_uidvalidity_keeps_the_old_aside(self):
+        """Between two export --all runs the server renumbered INBOX: the
+        old generation moves to INBOX/.uidvalidity-7 (named), the folder is
+        fetched again, the two never mixed."""
+        d = os.path.join(self.tmp, "uv")
+        for uidv in (7, 9):
+            with h.fakeserver(FakeGmail(gm_msgs(["", ""]), uidvalidity=uidv), tls="valid") as srv:
+                rc, out, err = self.imapsh(*(relay_args(self.env, srv.port, "alice") +
+                                             ["export", "--all", d]),
+                                           env=h.password_env("alice"))
+            self.assertEqual(rc, 0, err)
+            self.assertEqual(self.records(out.decode())["INBOX"][1:3], ["ok", "2"])
+        self.assertIn(b"INBOX/.uidvalidity-7", err)
+        new = os.listdir(os.path.join(d, "INBOX", "cur"))
+        old = os.listdir(os.path.join(d, "INBOX", ".uidvalidity-7", "cur"))
+        self.assertEqual(sorted(NAME_RE.match(n).group(2) for n in new), ["9", "9"])
+        self.assertEqual(sorted(NAME_RE.match(n).group(2) for n in old), ["7", "7"])
 
 
 class TestGmailLabels(BackupCase):
