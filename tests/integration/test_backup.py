@@ -300,6 +300,12 @@ class TestExportAll(BackupCase):
                           "Archive.mbox"])
         with open(os.path.join(d, "Archive.2026.mbox"), "rb") as fh:
             self.assertEqual(fh.read().count(b"\nFrom MAILER-DAEMON ") + 1, 3)
+        # several workers write mbox files side by side in one directory
+        d2 = os.path.join(self.tmp, "mboxes-jobs")
+        rc, out, err = self.export_all(d2, "--format", "mbox", "--jobs", "3")
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(len([n for n in os.listdir(d2) if n.endswith(".mbox")]),
+                         len(self.env["mail"]["alice"]["folders"]))
 
     def test_folder_gone_is_reported(self):
         d = os.path.join(self.tmp, "gone")

@@ -151,8 +151,9 @@ ims_err xp_run(struct export *x)
 	x->dirfd = ims_fs_dir_open(x->dir, 1, &c->err);
 	if (x->dirfd < 0)
 		return ims_error_prefix(&c->err, "export");
-	/* (A file system without locks gets none.) */
-	if (flock(x->dirfd, LOCK_EX | LOCK_NB) != 0 && errno == EWOULDBLOCK)
+	/* (A file system without locks gets none.)  The mbox files of an
+	 * --all tree share DIR: the tree's own lock covers them. */
+	if (x->mbox_base == NULL && flock(x->dirfd, LOCK_EX | LOCK_NB) != 0 && errno == EWOULDBLOCK)
 		return ims_error_set(&c->err, IMS_ERR_IO, "%s is in use by another export", x->dir);
 	if (x->fmt == FMT_MBOX) {
 		if (xp_mbox_names(x) != IMS_OK)
