@@ -109,6 +109,8 @@ static struct named *find(struct sync *s, uint32_t uid)
 
 	if (!s->listed && list_cur(s) != IMS_OK)
 		return NULL;
+	if (s->n == 0)
+		return NULL;
 	return bsearch(&key, s->v, s->n, sizeof(key), named_cmp);
 }
 

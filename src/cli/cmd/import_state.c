@@ -60,6 +60,8 @@ struct im_count *im_state_find(struct im_state *st, const unsigned char *hash)
 	struct im_count key;
 	size_t i;
 
+	if (st->n == 0)
+		return NULL;
 	memcpy(key.hash, hash, IMS_SHA256_LEN);
 	if (st->sorted)
 		return bsearch(&key, st->v, st->n, sizeof(key), count_cmp);
