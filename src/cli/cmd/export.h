@@ -143,7 +143,12 @@ void xp_signals_end(struct xp_signals *s);
 
 /* export_all.c: export --all DIR; --jobs N worker processes, each with its
  * own connection. */
-#define XP_JOBS_MAX     16
+#define XP_JOBS_MAX 16
+/* Measured on the test bed (loopback, 9 folders, 41 messages; seconds for
+ * a full export / an unchanged rerun): 1 job 0.41 / 0.19, 2 jobs 0.47 /
+ * 0.31-0.43, 4 jobs 0.50-0.64 / 0.52-0.59: each worker pays a TLS
+ * handshake and a login, which a near server does not repay.  More jobs
+ * are for a far server with many folders. */
 #define XP_JOBS_DEFAULT 1
 ims_err xp_export_all(struct cli *c, const char *dir, enum fmt fmt);
 
