@@ -545,13 +545,13 @@ class FakeGmail:
     folder, INBOX, whose messages carry X-GM-LABELS; APPEND answers with
     APPENDUID, UID STORE +X-GM-LABELS is recorded in `stores`."""
 
-    def __init__(self, msgs, uidvalidity=7):
+    def __init__(self, msgs, uidvalidity=7, caps=GM_CAPS):
         self.msgs = list(msgs)  # [(uid, bytes, flags, imap date, labels text)]
-        self.uidv = uidvalidity
+        self.uidv, self.caps = uidvalidity, caps
         self.appended, self.stores = [], []
 
     def __call__(self, conn):
-        conn.send("* OK [CAPABILITY %s] fake gmail\r\n" % GM_CAPS)
+        conn.send("* OK [CAPABILITY %s] fake gmail\r\n" % self.caps)
         while True:
             raw = conn.read_command()
             line = raw.split(b"\r\n", 1)[0].decode("utf-8", "replace")
@@ -562,9 +562,9 @@ class FakeGmail:
                 if len(rest.split(" ")) < 3:
                     conn.send("+ \r\n")
                     conn.readline()
-                conn.send("%s OK [CAPABILITY %s] Logged in\r\n" % (tag, GM_CAPS))
+                conn.send("%s OK [CAPABILITY %s] Logged in\r\n" % (tag, self.caps))
             elif verb == "CAPABILITY":
-                conn.send("* CAPABILITY %s\r\n%s OK done\r\n" % (GM_CAPS, tag))
+                conn.send("* CAPABILITY %s\r\n%s OK done\r\n" % (self.caps, tag))
             elif verb == "LIST":
                 if up.endswith('""'):
                     conn.send('* LIST (\\Noselect) "/" ""\r\n%s OK done\r\n' % tag)
@@ -630,6 +630,32 @@ class TestUidvalidity(BackupCase):
         old = os.listdir(os.path.join(d, "INBOX", ".uidvalidity-7", "cur"))
         self.assertEqual(sorted(NAME_RE.match(n).group(2) for n in new), ["9", "9"])
         self.assertEqual(sorted(NAME_RE.match(n).group(2) for n in old), ["7", "7"])
+
+
+class TestAppendLimit(BackupCase):
+    def test_too_large_is_named_and_skipped(self):
+        """APPENDLIMIT=300: the one larger message is named, never sent,
+        the others are uploaded, exit status 1."""
+        d = os.path.join(self.tmp, "al")
+        msgs = gm_msgs(["", "", ""])
+        big = msgs[1][1] + b"x" * 400 + b"\r\n"
+        msgs[1] = (2, big) + msgs[1][2:]
+        with h.fakeserver(FakeGmail(msgs), tls="valid") as srv:
+            rc, out, err = self.imapsh(*(relay_args(self.env, srv.port, "alice") +
+                                         ["export", "--all", d]), env=h.password_env("alice"))
+        self.assertEqual(rc, 0, err)
+        dst = FakeGmail([], caps=GM_CAPS + " APPENDLIMIT=300")
+        with h.fakeserver(dst, tls="valid") as srv:
+            rc, out, err = self.imapsh(*(relay_args(self.env, srv.port, "bob") +
+                                         ["import", "--all", d, "--json"]),
+                                       env=h.password_env("bob"))
+        self.assertEqual(rc, 1, err)
+        doc = json.loads(out)["folders"][0]
+        self.assertEqual((doc["uploaded"], doc["too_large"], doc["status"]),
+                         (2, 1, "incomplete"))
+        self.assertNotIn(big, dst.appended)
+        self.assertIn(b"APPENDLIMIT (300)", err)
+        self.assertIn(b"U2.imapsh", err)
 
 
 class TestGmailLabels(BackupCase):
