@@ -471,6 +471,11 @@ static ims_err open_tree(struct all *a)
 
 /* ---- --jobs N ------------------------------------------------------------------------- */
 
+/* In a worker, the parent's session: its TLS stream is never touched
+ * there (nor freed: that would end the parent's session), and it stays
+ * reachable for leak checkers. */
+static struct ims_session *volatile worker_parent_sess;
+
 /* A worker: its own connection (the parent's is left alone), folders
  * taken one at a time from the queue (indexes, 4 bytes each: a pipe's
  * reads of that size are whole), a result line each on out. */
@@ -480,7 +485,8 @@ static int worker(struct all *a, int queue, FILE *out)
 	uint32_t idx;
 	int rc = 0;
 
-	c->sess = NULL; /* the parent's TLS stream: never touched here */
+	worker_parent_sess = c->sess;
+	c->sess = NULL;
 	c->connected = 0;
 	c->folder[0] = '\0';
 	c->err_tty = 0; /* one progress view: the parent's */
