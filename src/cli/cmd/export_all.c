@@ -46,6 +46,7 @@ struct all {
 	const char *dir;
 	enum fmt fmt;
 	unsigned jobs;
+	int index_dirty; /* a folder new to the index, or its name's spelling */
 	int dirfd, lockfd;
 	struct ims_words inc, exc;
 	struct entry *v;
@@ -270,6 +271,8 @@ static ims_err add_server_folder(struct all *a, const struct ims_mailbox_info *m
 			goto out;
 		}
 	}
+	if (en->name == NULL || strcmp(en->name, name.data) != 0)
+		a->index_dirty = 1;
 	free(en->name); /* the server's spelling (INBOX's case) wins */
 	en->name = strdup(name.data);
 	if (en->name == NULL)
@@ -643,8 +646,9 @@ static ims_err run_all(struct all *a)
 	if ((e = cli_need(c, CMD_LOGIN)) != IMS_OK || (e = list_folders(a)) != IMS_OK)
 		return e;
 	/* Recorded before any folder is written: a run that dies still
-	 * leaves every folder it began in the index. */
-	if ((e = index_write(a)) != IMS_OK)
+	 * leaves every folder it began in the index.  (Unchanged: not
+	 * written, a rerun with nothing new costs no sync.) */
+	if (a->index_dirty && (e = index_write(a)) != IMS_OK)
 		return e;
 	if (a->jobs > 1)
 		return run_jobs(a);
