@@ -17,6 +17,7 @@
 #include <readline/readline.h>
 
 #include "cli/cli.h"
+#include "imapsh/session.h"
 #include "cli/output.h"
 #include "cli/tabcomplete.h"
 #include "cli/term.h"
@@ -97,10 +98,17 @@ struct run_state {
 static void report(struct cli *c, const char *where, ims_err e)
 {
 	const char *msg = c->err.msg;
+	struct ims_error why;
 
 	if (c->out_closed)
 		return; /* nobody reads the output: stop quietly */
-	if (e == IMS_ERR_CANCELLED && msg[0] == '\0')
+	if (e == IMS_ERR_CANCELLED && c->sess != NULL &&
+	    ims_session_broken(c->sess, &why) != IMS_OK)
+		/* Ctrl-C in the middle of an answer: what is left of it cannot
+		 * be told from the next one, so the connection went with it */
+		msg = "interrupted while the server was still answering: the connection is closed, "
+		      "and the next command connects again";
+	else if (e == IMS_ERR_CANCELLED && msg[0] == '\0')
 		msg = "interrupted";
 	if (msg[0] == '\0')
 		msg = ims_err_name(e);

@@ -1011,6 +1011,12 @@ ims_err ims__pump_until(struct ims_session *s, int64_t until, int *timed_out_r,
 				if (why.code == IMS_OK)
 					ims_error_set(&why, IMS_ERR_NET,
 					              "reading from the server failed");
+				/* Interrupted in IDLE between two responses: nothing
+				 * is lost, the session stands and the caller ends
+				 * IDLE with DONE (RFC 2177). */
+				if (why.code == IMS_ERR_CANCELLED && s->idle_id != 0 &&
+				    ims_parser_between(s->parser))
+					return ims_error_copy(err, &why);
 				return ims__break(s, why.code, &why, err);
 			}
 			if (got == 0) {

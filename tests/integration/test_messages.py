@@ -408,6 +408,13 @@ class FetchTest(MessageCase):
         part1 = self.ok("fetch", "8", "1")
         self.assertIn(part1, text)
         self.assertTrue(self.ok("fetch", "8", "1.MIME").startswith(b"Content-Type:"))
+        # a part the message does not have: exit 1 on every server (Cyrus
+        # answers NIL, Courier and Dovecot an empty string)
+        for missing in ("9", "9.MIME", "1.7"):
+            with self.subTest(section=missing):
+                out, err = self.fails(1, "has no part %s" % missing.split(".MIME")[0],
+                                      "fetch", "8", missing)
+                self.assertEqual(out, b"")
 
     def test_output_file(self):
         d = os.path.join(self.home.root, "out")

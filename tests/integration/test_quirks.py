@@ -194,6 +194,36 @@ class Quirks(HostileCase):
         self.assert_fails(r, 5, r"AUTHENTICATE failed")
         self.assertIn(b"access token was refused", r.err)
 
+    def test_o365_bye_during_idle_then_reconnect(self):
+        """Microsoft 365 ends a long IDLE with `* BYE Connection closed.`
+        (https://github.com/mscdex/node-imap/issues/561, outlook.office365.com;
+        "Connection closed. 14" in https://github.com/jstedfast/MailKit/issues/849).
+        idle connects again with backoff, selects the folder again and
+        shows the mail that came meanwhile."""
+        env = ('("Mon, 7 Dec 2026 10:00:00 +0000" "while away" (("Bob" NIL "bob" '
+               '"example.test")) NIL NIL NIL NIL NIL NIL NIL)')
+
+        def script(conn):
+            conn.send("* OK [CAPABILITY %s] The Microsoft Exchange IMAP4 service is ready.\r\n"
+                      % O365_CAPS)
+            if conn.index == 0:
+                conn.serve({"caps": O365_CAPS, "until": r"(?i)^IDLE",
+                            "rules": [[r"(?i)^(SELECT|EXAMINE) ", select_reply()]]})
+                conn.send("+ IDLE accepted, awaiting DONE command.\r\n")
+                conn.sleep(0.5)
+                conn.send("* BYE Connection closed. 14\r\n")
+                conn.close()
+                return
+            conn.serve({"caps": O365_CAPS, "rules": [
+                [r"(?i)^(SELECT|EXAMINE) ", select_reply(4)],
+                [r"(?i)^UID FETCH 9:\* ", "* 4 FETCH (UID 9 ENVELOPE %s)\r\n{tag} OK done\r\n"
+                 % env]]})
+        r = self.fake(script, "-f", "INBOX", "idle", "30", connections=2, timeout=60)
+        self.assertEqual(r.rc, 0, r)
+        self.assertRegex(r.out, rb"^9\tBob\twhile away\n")
+        self.assertRegex(r.err.decode(), r"idle: .*Connection closed\. 14.*connecting again in 1 s")
+        self.assertEqual(len(r.srv.conns), 2)
+
     # ---------------------------------------------------------------- Yahoo
     def test_yahoo_inbox_listed_as_Inbox_with_empty_permanentflags(self):
         """Yahoo lists INBOX as `"Inbox"` with a \\Inbox attribute, sends

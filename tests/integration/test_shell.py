@@ -161,6 +161,28 @@ class Shell(h.TestbedCase):
         self.assertNotIn(b"correct horse", text)
         self.assertNotIn(b"quote LOGIN", text)
 
+    def test_ctrl_c_in_idle_sends_done_and_keeps_the_session(self):
+        # against the real Dovecot: Ctrl-C ends IDLE with DONE (RFC 2177),
+        # the shell says so and the same connection serves the next command
+        p = self.start("--trace", h.target("alice"))
+        p.read_until(rb"imap\.example\.test> $")
+        p.send("select INBOX\r")
+        p.read_until(rb"INBOX> $")
+        p.mark()
+        p.send("idle\r")
+        p.read_until(rb"\+ idling", timeout=20)
+        time.sleep(0.5)
+        p.send("\x03")
+        text = p.read_until(rb"IDLE ended with DONE[\s\S]*> $", timeout=10)
+        self.assertRegex(text, rb"C: (\S+ )?DONE")
+        p.mark()
+        p.send("status INBOX\r")
+        text = p.read_until(rb"messages[\s\S]*> $", timeout=20)
+        self.assertNotIn(b"connection was lost", text)
+        self.assertNotIn(b"AUTHENTICATE", text)  # the same session
+        p.send("\x04")
+        self.assertEqual(p.wait_exit(), 0)
+
     def test_ctrl_c_during_a_long_list_keeps_the_session(self):
         caps = "IMAP4rev1 SASL-IR AUTH=PLAIN"
         fetch = "".join("* %d FETCH (UID %d FLAGS () RFC822.SIZE 10 INTERNALDATE "

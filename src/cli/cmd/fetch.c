@@ -1,6 +1,7 @@
 /* fetch: the raw message, or one section of it, to stdout or -o FILE. */
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,7 @@
 #include "imapsh/caps.h"
 #include "cli/output.h"
 #include "imapsh/json.h"
+#include "imapsh/mime.h"
 #include "imapsh/number.h"
 #include "imapsh/rfc2047.h"
 #include "imapsh/sanitize.h"
@@ -116,6 +118,40 @@ static int section_ok(const char *s, char *out, size_t n)
 }
 
 /* fetch UID [SECTION] */
+
+/* Whether section names a part of message uid: its part number ("1.2" of
+ * "1.2", "1.2.MIME", "1.2.TEXT") is in the BODYSTRUCTURE.  Sections that
+ * are not part numbers (HEADER, TEXT) and a structure that cannot be had
+ * count as present: only a known absence changes the outcome. */
+static int part_exists(struct cli *c, uint32_t uid, const char *section)
+{
+	char num[IMS_MIME_SECTION_MAX];
+	size_t n = strspn(section, "0123456789.");
+	struct tree t;
+	struct ims_error keep;
+	int found = 0;
+
+	while (n > 0 && section[n - 1] == '.')
+		n--;
+	if (n == 0 || n >= sizeof(num) || (section[n] != '\0' && section[n] != '.'))
+		return 1;
+	memcpy(num, section, n);
+	num[n] = '\0';
+	ims_error_copy(&keep, &c->err);
+	memset(&t, 0, sizeof(t));
+	if (cmd_fetch_structure(c, "fetch", uid, &t) != IMS_OK) {
+		ims_error_copy(&c->err, &keep);
+		return 1;
+	}
+	for (size_t i = 0; i < t.n && !found; i++)
+		found = strcmp(t.v[i].section, num) == 0;
+	/* a single-part message's one part is "1" */
+	if (!found && strcmp(num, "1") == 0 && t.n == 1 && !cmd_is_multipart(&t.v[0]))
+		found = 1;
+	cmd_tree_release(&t);
+	return found;
+}
+
 ims_err cmd_fetch(struct cli *c, int argc, char **argv)
 {
 	static const char u[] = "fetch UID [SECTION] [-o FILE]";
@@ -182,7 +218,16 @@ ims_err cmd_fetch(struct cli *c, int argc, char **argv)
 		e = ims_error_set(&c->err, IMS_ERR_IO, "fetch: writing %s: %s",
 		                  lo.output != NULL ? lo.output : "to standard output",
 		                  strerror(x.errnum));
-	if (e == IMS_OK && !b.found)
+	/* A part the message does not have: Cyrus sends NIL, Courier and
+	 * Dovecot an empty string; the structure says which it is, so every
+	 * server gives the same outcome. */
+	if (e == IMS_OK && (b.nil || (b.found && x.bytes == 0)) && b.uid != 0 &&
+	    !part_exists(c, b.uid, section))
+		e = ims_error_set(&c->err, IMS_ERR_NO,
+		                  "fetch: message %" PRIu32
+		                  " has no part %s (see: structure %" PRIu32 ")",
+		                  b.uid, section, b.uid);
+	else if (e == IMS_OK && !b.found)
 		e = ims_error_set(
 		    &c->err, IMS_ERR_NO, "fetch: %s %s%s in %s",
 		    b.nil ? "the server sent no content (NIL) for message" : "no message",

@@ -99,6 +99,58 @@ static ims_err watch_fetch(struct watch *w)
 	return ims_session_uid_fetch(c->sess, set, "(UID ENVELOPE)", &h, &c->err);
 }
 
+#define IDLE_RETRIES 8 /* connecting again in a row before giving up */
+
+/* The connection ended under idle (a BYE after some minutes, as Exchange
+ * Online sends, or a drop): connect, log in and select again after 1, 2,
+ * 5, 10, 30, 60 s, and go on.  IMS_OK once the folder is selected again;
+ * a refusal that waiting cannot cure (TLS, authentication, usage) or the
+ * last attempt's failure otherwise. */
+static ims_err idle_reconnect(struct cli *c, int64_t deadline)
+{
+	static const int waits[] = {1, 2, 5, 10, 30, 60};
+	struct ims_error why;
+	ims_err e = IMS_OK;
+	int i;
+
+	ims_error_init(&why);
+	if (c->sess != NULL)
+		(void)ims_session_broken(c->sess, &why);
+	for (i = 0; i < IDLE_RETRIES; i++) {
+		int secs = waits[i < 6 ? i : 5];
+		struct timespec ts = {(time_t)secs, 0};
+
+		if (deadline != 0 && ims_now_ms() + secs * 1000 >= deadline)
+			break;
+		cli_warn("idle: %s; connecting again in %d s",
+		         why.msg[0] != '\0' ? why.msg : "the connection ended", secs);
+		while (nanosleep(&ts, &ts) != 0 && errno == EINTR && !cli_interrupted)
+			;
+		if (cli_interrupted)
+			return ims_error_set(&c->err, IMS_ERR_CANCELLED, "idle: interrupted");
+		e = cli_need(c, CMD_FOLDER);
+		if (e == IMS_OK)
+			return IMS_OK;
+		if (e == IMS_ERR_TLS || e == IMS_ERR_AUTH || e == IMS_ERR_USAGE)
+			return e;
+		ims_error_copy(&why, &c->err);
+	}
+	if (e == IMS_OK)
+		return ims_error_set(&c->err, IMS_ERR_NET, "idle: %s",
+		                     why.msg[0] != '\0' ? why.msg : "the connection ended");
+	return e;
+}
+
+/* Whether e ended the connection, so that connecting again may cure it. */
+static int connection_gone(struct cli *c, ims_err e)
+{
+	struct ims_error why;
+
+	return (e == IMS_ERR_NET && c->sess != NULL &&
+	        (ims_session_broken(c->sess, &why) != IMS_OK ||
+	         ims_session_state(c->sess) == IMS_STATE_LOGOUT));
+}
+
 ims_err cli_cmd_idle(struct cli *c, int argc, char **argv)
 {
 	struct watch w;
@@ -145,6 +197,7 @@ ims_err cli_cmd_idle(struct cli *c, int argc, char **argv)
 	while (e == IMS_OK && !(deadline != 0 && w.shown > 0)) {
 		int changed = 0, gone = 0;
 		int64_t chunk;
+		struct ims_error why;
 
 		if (cli_stdout_closed(c))
 			return IMS_ERR_IO;
@@ -175,6 +228,16 @@ ims_err cli_cmd_idle(struct cli *c, int argc, char **argv)
 				if (e == IMS_OK && changed && f != NULL && f->exists == exists)
 					changed = 0; /* flags or an expunge and nothing new */
 			}
+			if (e == IMS_ERR_CANCELLED && ims_session_broken(c->sess, &why) == IMS_OK) {
+				/* Ctrl-C: end IDLE properly, keep the session */
+				cli_interrupted = 0;
+				if (ims_session_idle_done(c->sess, &c->err) == IMS_OK)
+					return ims_error_set(
+					    &c->err, IMS_ERR_CANCELLED,
+					    "idle: interrupted (IDLE ended with DONE; "
+					    "the connection stays open)");
+				return c->err.code;
+			}
 			if (e == IMS_OK)
 				e = ims_session_idle_done(c->sess, &c->err);
 			if (e == IMS_OK && gone)
@@ -189,6 +252,14 @@ ims_err cli_cmd_idle(struct cli *c, int argc, char **argv)
 				return IMS_ERR_CANCELLED;
 			e = ims_session_noop(c->sess, &c->err);
 			changed = 1;
+		}
+		if (connection_gone(c, e)) {
+			/* connect again, then show what came meanwhile */
+			e = idle_reconnect(c, deadline);
+			if (e != IMS_OK)
+				break;
+			changed = 1;
+			exists = 0;
 		}
 		f = ims_session_folder(c->sess);
 		if (e == IMS_OK && changed && f != NULL && f->exists != exists) {
