@@ -7,12 +7,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash .ci/deps
-cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build build -j"$(nproc)" --target imapsh >/dev/null
+mkdir -p build
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >build/demo-cmake.log
+cmake --build build -j"$(nproc)" --target imapsh >>build/demo-cmake.log
 
 dir=${IMAPSH_DEMO_DIR:-/tmp/imapsh-demo}
 python3 tests/testbed/testbed.py start "$dir"
-trap 'python3 tests/testbed/testbed.py stop "$dir" >/dev/null' EXIT
+trap 'python3 tests/testbed/testbed.py stop "$dir" >>build/demo-cmake.log' EXIT
 
 # A config of its own (nothing of yours is touched): an account "demo" whose
 # password comes from a file readable by you alone, never from argv.

@@ -13,11 +13,12 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 
 need=""
-command -v mbsync >/dev/null 2>&1 || need="$need isync"
+have() { [ -n "$(command -v "$1" || true)" ]; }
+have mbsync || need="$need isync"
 [ -x /usr/bin/time ] || need="$need time"
-command -v curl >/dev/null 2>&1 || need="$need curl"
-command -v openssl >/dev/null 2>&1 || need="$need openssl"
-command -v dovecot >/dev/null 2>&1 || [ -x /usr/sbin/dovecot ] || need="$need dovecot-imapd"
+have curl || need="$need curl"
+have openssl || need="$need openssl"
+have dovecot || [ -x /usr/sbin/dovecot ] || need="$need dovecot-imapd"
 if [ -n "$need" ]; then
 	apt-get update -q
 	# shellcheck disable=SC2086
@@ -25,8 +26,10 @@ if [ -n "$need" ]; then
 fi
 
 if [ -z "${IMAPSH_BIN:-}" ]; then
-	cmake -S "$root" -B "$root/build-bench" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DIMAPSH_TESTS=OFF >/dev/null
-	cmake --build "$root/build-bench" --target imapsh -j 2 >/dev/null
+	mkdir -p "$root/build-bench"
+	cmake -S "$root" -B "$root/build-bench" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DIMAPSH_TESTS=OFF \
+		>"$root/build-bench/cmake.log"
+	cmake --build "$root/build-bench" --target imapsh -j 2 >>"$root/build-bench/cmake.log"
 	IMAPSH_BIN="$root/build-bench/imapsh"
 fi
 export IMAPSH_BIN

@@ -22,9 +22,9 @@ if [ ! -e "$dir/root/usr/include/mbedtls/build_info.h" ]; then
 	# sources), with Debian 13's suite: no archive host is named here.
 	mirror=$(
 		{
-			cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null |
+			cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>"$dir/apt/sources.err" |
 				awk '$1 == "deb" { for (i = 2; i <= NF; i++) if ($i ~ /^[a-z]+:\/\//) print $i }'
-			cat /etc/apt/sources.list.d/*.sources 2>/dev/null |
+			cat /etc/apt/sources.list.d/*.sources 2>>"$dir/apt/sources.err" |
 				awk 'tolower($1) == "uris:" { for (i = 2; i <= NF; i++) print $i }'
 		} | grep -v -e '-security' -e '-ports' | grep -m1 '/debian/*$' || true
 	)
@@ -51,7 +51,7 @@ lib="$dir/root/usr/lib/$(gcc -dumpmachine)"
 cmake -S "$root" -B "$dir/build" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 	-DMBEDTLS_INCLUDE_DIR="$dir/root/usr/include" -DMBEDTLS_LIB="$lib/libmbedtls.so" \
 	-DMBEDX509_LIB="$lib/libmbedx509.so" -DMBEDCRYPTO_LIB="$lib/libmbedcrypto.so" \
-	-DCMAKE_BUILD_RPATH="$lib" >/dev/null
+	-DCMAKE_BUILD_RPATH="$lib" >"$dir/cmake.log"
 cmake --build "$dir/build" -j"$(nproc)"
 "$dir/build/imapsh" --version | grep -q "mbedTLS 3\." || {
 	echo "mbedtls36: the build did not pick up mbedTLS 3.x" >&2
@@ -60,9 +60,9 @@ cmake --build "$dir/build" -j"$(nproc)"
 "$dir/build/imapsh" --version
 
 tb="$dir/testbed"
-python3 "$root/tests/testbed/testbed.py" stop "$tb" >/dev/null 2>&1 || true
+python3 "$root/tests/testbed/testbed.py" stop "$tb" >"$dir/testbed-stop.log" 2>&1 || true
 python3 "$root/tests/testbed/testbed.py" start "$tb"
-trap 'python3 "$root/tests/testbed/testbed.py" stop "$tb" >/dev/null 2>&1 || true' EXIT
+trap 'python3 "$root/tests/testbed/testbed.py" stop "$tb" >>"$dir/testbed-stop.log" 2>&1 || true' EXIT
 [ $# -gt 0 ] || set -- $(cd "$root/tests/integration" && ls test_*.py | sed 's/\.py$//')
 cd "$root/tests/integration"
 IMAPSH_TESTBED="$tb" IMAPSH_BIN="$dir/build/imapsh" python3 -m unittest "$@"

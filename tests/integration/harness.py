@@ -139,6 +139,31 @@ def wrapper():
     return shlex.split(os.environ.get("IMAPSH_WRAPPER", ""))
 
 
+# Tests never use the system's device nodes (/dev/null and the like): a
+# child's empty standard input is an empty file of our own, and output
+# nobody reads goes to a file of our own, both in a private folder.
+_PRIVATE = {}
+
+
+def _private_file(name, mode):
+    if name not in _PRIVATE:
+        d = _PRIVATE.get("dir")
+        if d is None:
+            d = _PRIVATE["dir"] = tempfile.mkdtemp(prefix="imapsh-private-")
+        _PRIVATE[name] = open(os.path.join(d, name), mode)
+    return _PRIVATE[name]
+
+
+def empty_input():
+    """An empty file of our own, open for reading: end of file at once."""
+    return _private_file("empty", "w+b")
+
+
+def discard():
+    """A file of our own for output nobody reads."""
+    return _private_file("discard", "ab")
+
+
 def timeout_scale():
     """How much slower the binary runs (valgrind: ~20x)."""
     s = os.environ.get("IMAPSH_TIMEOUT_SCALE")

@@ -48,7 +48,7 @@ class ManPage(unittest.TestCase):
 
     def test_exit_codes_documented(self):
         text = man_text()
-        for code in range(0, 7):
+        for code in range(0, 8):
             self.assertIn(".B %d\n" % code, text)
 
     def test_version(self):
@@ -119,3 +119,28 @@ class NoSecretInArgv(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class NoSystemDeviceInTests(unittest.TestCase):
+    """Tests make their own device nodes and files (mknod, an empty file of
+    their own): none opens /dev/null, /dev/full or another of the system's,
+    and none is handed one by subprocess's DEVNULL or os's devnull."""
+
+    USE = re.compile(r"""subprocess\.DEVNULL|os\.devnull|["'][^"'\s]*/dev/(?!shm\b)\w+"""
+                     r"""|[<>]&?\s*/dev/\w+""")
+
+    def test_no_test_uses_a_system_device(self):
+        bad = []
+        for top in ("tests", ".ci"):
+            for d, dirs, files in os.walk(os.path.join(ROOT, top)):
+                dirs[:] = [x for x in dirs if x not in ("corpus", "data")]
+                for name in files:
+                    if not name.endswith((".py", ".sh", ".c")) and name not in ("run",):
+                        continue
+                    path = os.path.join(d, name)
+                    with open(path, encoding="utf-8", errors="replace") as f:
+                        for no, line in enumerate(f, 1):
+                            if self.USE.search(line):
+                                bad.append("%s:%d: %s" % (os.path.relpath(path, ROOT), no,
+                                                          line.strip()))
+        self.assertEqual(bad, [], "\n".join(bad))

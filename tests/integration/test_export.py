@@ -397,7 +397,7 @@ class Export(h.TestbedCase):
         port = self.env["ports"]["imaps"]
         p = subprocess.run(h.wrapper() + [os.environ["IMAPSH_BIN"]] + h.imaps_args() +
                            ["alice@%s:%d" % (HOST, port), "export", "INBOX", d],
-                           stdin=subprocess.DEVNULL, capture_output=True, env=env,
+                           stdin=h.empty_input(), capture_output=True, env=env,
                            preexec_fn=small_files, timeout=60 * h.timeout_scale())
         self.assertEqual(p.returncode, 6, p.stderr)
         self.assertIn(b"cannot write", p.stderr)
@@ -451,7 +451,7 @@ class Export(h.TestbedCase):
                                  self.env["ca_file"], "--resolve",
                                  "%s:%d:127.0.0.1" % (HOST, srv.port),
                                  "alice@%s:%d" % (HOST, srv.port), "export", "INBOX", d],
-                                 stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                 stdin=h.empty_input(), stdout=subprocess.PIPE,
                                  stderr=subprocess.PIPE, env=env)
             try:
                 self.assertTrue(fake.cut_sent.wait(30 * h.timeout_scale()))
@@ -504,7 +504,7 @@ class Idle(h.TestbedCase):
         p = subprocess.Popen(h.wrapper() + [os.environ["IMAPSH_BIN"]] + h.imaps_args() +
                              ["--trace", "-f", name] + list(args) +
                              ["alice@%s:%d" % (HOST, port), cmd, str(int(3 * h.timeout_scale()))],
-                             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                             stdin=h.empty_input(), stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE, env=env)
         lines = []
         try:

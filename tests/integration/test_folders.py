@@ -69,7 +69,7 @@ def kv(out):
 def run_pty(args, env, timeout=60):
     """Run the binary with stdout (and stderr) on a pseudo-terminal."""
     master, slave = pty.openpty()
-    p = subprocess.Popen(h.wrapper() + [os.environ["IMAPSH_BIN"]] + args, stdin=subprocess.DEVNULL,
+    p = subprocess.Popen(h.wrapper() + [os.environ["IMAPSH_BIN"]] + args, stdin=h.empty_input(),
                          stdout=slave, stderr=slave, env=env)
     os.close(slave)
     data = b""

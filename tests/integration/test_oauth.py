@@ -111,7 +111,7 @@ class OAuthCase(h.TestbedCase):
         e.pop("WAYLAND_DISPLAY", None)
         e.update(env or {})
         p = subprocess.Popen(h.wrapper() + [os.environ["IMAPSH_BIN"]] + self.gopts + list(args),
-                             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                             stdin=h.empty_input(), stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE, env=e, bufsize=0)
         def reap():
             if p.poll() is None:

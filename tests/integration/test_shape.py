@@ -140,7 +140,7 @@ def make_cert(d, attrs, sans):
     key = os.path.join(d, "key.pem")
     subprocess.run(["openssl", "genpkey", "-algorithm", "EC", "-pkeyopt",
                     "ec_paramgen_curve:P-256", "-out", key], check=True,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                   stdout=h.discard(), stderr=h.discard())
     spki = subprocess.run(["openssl", "pkey", "-in", key, "-pubout", "-outform", "DER"],
                           check=True, stdout=subprocess.PIPE).stdout
     now = datetime.datetime.now(datetime.timezone.utc)
@@ -162,7 +162,7 @@ def make_cert(d, attrs, sans):
     cert = seq(tbs, sigalg, der(0x03, b"\0" + sig))
     pem = os.path.join(d, "cert.pem")
     subprocess.run(["openssl", "x509", "-inform", "DER", "-out", pem], input=cert, check=True,
-                   stdout=subprocess.DEVNULL)
+                   stdout=h.discard())
     return pem, key
 
 

@@ -38,6 +38,8 @@ import subprocess
 import sys
 import time
 
+import private
+
 CACHE = os.environ.get("IMAPSH_TESTBED_CACHE") or "/var/tmp/imapsh-testbed-cache"
 
 DEBS = {
@@ -294,7 +296,7 @@ def cyrus_start(d, ports, users, mail, uid, gid, mail_user, mail_group, ca):
     pidf = os.path.join(d, "cyrus", "run", "master.pid")
     logf = open(os.path.join(d, "cyrus.log"), "ab")
     subprocess.run([os.path.join(b, "master"), "-C", conf, "-M", mconf, "-p", pidf, "-d"],
-                   env=env, stdin=subprocess.DEVNULL, stdout=logf, stderr=logf, check=True)
+                   env=env, stdin=private.empty_input(d), stdout=logf, stderr=logf, check=True)
     logf.close()
     for port in (ports["starttls"],):
         if not _wait_port(port):
@@ -312,7 +314,7 @@ def cyrus_start(d, ports, users, mail, uid, gid, mail_user, mail_group, ca):
     m.logout()
     load_mail_over_imap(ports, ca, None, users, mail)
     version = subprocess.run([os.path.join(b, "cyr_info"), "-C", conf, "version"], env=env,
-                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL).stdout.decode()
+                             stdout=subprocess.PIPE, stderr=private.discard(d)).stdout.decode()
     pid = int(open(pidf).read().split()[0])
     return {"pid": pid, "config": conf, "cyrus_conf": mconf, "pidfile": pidf,
             "root": root, "version": version.strip() or "3.6", "admin": CYRUS_ADMIN,
@@ -449,7 +451,7 @@ def courier_start(d, ports, users, mail, uid, gid, ca, homes):
                                port_starttls=ports["starttls"])
     logf = open(os.path.join(d, "courier.log"), "ab")
     r = subprocess.run(["unshare", "-m", "--propagation", "private", "sh", "-c", script],
-                       env=env, stdin=subprocess.DEVNULL, stdout=logf, stderr=logf)
+                       env=env, stdin=private.empty_input(d), stdout=logf, stderr=logf)
     logf.close()
     if r.returncode != 0:
         die("starting Courier failed (%d); see %s/courier.log" % (r.returncode, d))

@@ -28,6 +28,8 @@ import socket
 import subprocess
 import sys
 import threading
+
+import private
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -37,8 +39,8 @@ NAMES = ["autoconfig.example.test", "example.test", "ispdb.test",
 
 
 def _openssl(*args, cwd):
-    subprocess.run(["openssl", *args], cwd=cwd, check=True,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    with private.discard(cwd) as out:
+        subprocess.run(["openssl", *args], cwd=cwd, check=True, stdout=out, stderr=out)
 
 
 def make_cert(d, names):
@@ -151,7 +153,7 @@ class DiscoveryBed:
         try:
             portf = os.path.join(workdir, "dns.port")
             p = subprocess.Popen([sys.executable, os.path.join(HERE, "dnsserver.py"),
-                                  self.zone_file, portf], stdin=subprocess.DEVNULL)
+                                  self.zone_file, portf], stdin=private.empty_input(workdir))
             self.procs.append(p)
             self.dns_port = _wait_file(portf, p, "dnsserver.py")
             # port 443 (and 993) of an address of our own in 127/8
@@ -166,7 +168,7 @@ class DiscoveryBed:
             ready = os.path.join(workdir, "https.port")
             p = subprocess.Popen([sys.executable, os.path.join(HERE, "autoconfigserver.py"),
                                   self.www, chain, key, self.web_addr, "443", ready],
-                                 stdin=subprocess.DEVNULL)
+                                 stdin=private.empty_input(workdir))
             self.procs.append(p)
             _wait_file(ready, p, "autoconfigserver.py")
         except BaseException:

@@ -40,6 +40,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import altservers  # noqa: E402
+import private  # noqa: E402
 import mailgen  # noqa: E402
 import mkca  # noqa: E402
 
@@ -354,7 +355,7 @@ def start_oauth(d):
     p = subprocess.Popen([sys.executable, os.path.join(HERE, "oauthserver.py"), tokf, portf,
                           os.path.join(d, "ca", "valid", "chain.pem"),
                           os.path.join(d, "ca", "valid", "key.pem"), tlsportf],
-                         stdin=subprocess.DEVNULL, stdout=logf, stderr=logf,
+                         stdin=private.empty_input(d), stdout=logf, stderr=logf,
                          start_new_session=True, close_fds=True)
     logf.close()
     with open(os.path.join(d, "oauth.pid"), "w") as f:
@@ -504,7 +505,7 @@ def start(d, server="dovecot"):
         # The master daemonizes and keeps the fds it was given: never a pipe
         # (ctest or subprocess.run would wait for it forever).
         with open(outf, "wb") as out:
-            r = subprocess.run([dovecot_bin(), "-c", conf], stdin=subprocess.DEVNULL,
+            r = subprocess.run([dovecot_bin(), "-c", conf], stdin=private.empty_input(d),
                                stdout=out, stderr=subprocess.STDOUT)
         if r.returncode == 0:
             break
