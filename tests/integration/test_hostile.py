@@ -687,9 +687,13 @@ class Drops(HostileCase):
         caps = MCAPS
         sizes = "".join("* %d FETCH (UID %d RFC822.SIZE %d)\r\n" % (i, i, len(message(i)))
                         for i in (1, 2, 3))
+        flags = "".join("* %d FETCH (UID %d FLAGS ())\r\n" % (i, i) for i in (1, 2, 3))
         return [greet(caps), ["serve", {"caps": caps, "rules": [
             SELECT, [r"(?i)^UID SEARCH ", "* SEARCH 1 2 3\r\n{tag} OK done\r\n"],
-            [r"RFC822\.SIZE", sizes + "{tag} OK done\r\n"], body_rule]}]]
+            [r"RFC822\.SIZE", sizes + "{tag} OK done\r\n"],
+            # a repeat export compares the flags of what it has (no CONDSTORE)
+            [r"(?i)^UID FETCH \S+ \(UID FLAGS\)$", flags + "{tag} OK done\r\n"],
+            body_rule]}]]
 
     def maildir_files(self, d):
         out = {}
