@@ -581,6 +581,7 @@ static int serve_one(int lfd)
 	    ims_share_req_parse(msg, (size_t)n, &r) != IMS_OK) {
 		say("refused a malformed request");
 	} else if (r.kind == IMS_SHARE_STOP) {
+		say("asked to stop");
 		ims_share_reply_encode(IMS_SHARE_DONE, 0, reply);
 		(void)send(fd, reply, sizeof(reply), MSG_NOSIGNAL);
 		go_on = 0;
@@ -591,6 +592,7 @@ static int serve_one(int lfd)
 	} else if (!healthy(sh.held)) {
 		/* The server went: the client runs the command itself (and
 		 * leaves a new master); the socket goes first. */
+		say("the session is gone: the client runs the command itself");
 		(void)unlink(sh.path);
 		ims_share_reply_encode(IMS_SHARE_GONE, 0, reply);
 		(void)send(fd, reply, sizeof(reply), MSG_NOSIGNAL);
@@ -601,6 +603,7 @@ static int serve_one(int lfd)
 
 		ims_share_req_release(&r);
 		if (sh.broken || !healthy(sh.held)) {
+			say("the command left the session unusable: ending");
 			(void)unlink(sh.path); /* before the client hears: no race */
 			go_on = 0;
 		}
@@ -626,8 +629,15 @@ static void serve(int lfd, unsigned secs, const struct stat *bound)
 		int64_t left = (int64_t)secs * 1000 - (ims_now_ms() - last);
 		int r;
 
-		if (left <= 0 || !healthy(sh.held) || !still_ours(bound))
+		if (left <= 0) {
+			say("idle for %u s: ending", secs);
 			break;
+		}
+		if (!healthy(sh.held) || !still_ours(bound)) {
+			say(!still_ours(bound) ? "the socket was removed or replaced: ending"
+			                       : "the session is no longer usable: ending");
+			break;
+		}
 		p[0].fd = lfd;
 		p[0].events = POLLIN;
 		p[1].fd = session_fd(sh.held);
