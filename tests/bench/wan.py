@@ -87,9 +87,11 @@ class Link:
              % (USER, self.pw, FOLDER, uids, items)) if login else ""
         return (s + "d LOGOUT\r\n").encode()
 
-    def run(self, cmd, stdin=None, cwd=None):
-        """(wall s, round trips, bytes up, bytes down, connections) of one run."""
-        self.relay.idle()
+    def run(self, cmd, stdin=None, cwd=None, live=False):
+        """(wall s, round trips, bytes up, bytes down, connections) of one run.
+        live: a --share master's connection stays open across it."""
+        if not live:
+            self.relay.idle()
         self.relay.reset()
         t0 = time.monotonic()
         p = subprocess.run(cmd, input=stdin, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
@@ -98,7 +100,8 @@ class Link:
         if p.returncode != 0:
             raise RuntimeError("%s failed (%d): %s" % (cmd[0], p.returncode,
                                                         p.stderr.decode(errors="replace")[-800:]))
-        self.relay.idle()
+        if not live:
+            self.relay.idle()
         st = self.relay.stats()
         return wall, st["round_trips"], st["bytes_up"], st["bytes_down"], st["connections"]
 
@@ -117,7 +120,7 @@ def shared(link, *words):
         quiet = {"env": link.penv, "stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
         subprocess.run(cmd, check=True, **quiet)
         try:
-            return link.run(cmd)
+            return link.run(cmd, live=True)
         finally:
             subprocess.run(link.imapsh("--share=stop"), **quiet)
     return go
