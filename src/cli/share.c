@@ -438,7 +438,8 @@ void cli_share_adopt(struct cli *c)
 
 int cli_share_hold(struct cli *c)
 {
-	if (!sh.master || c->sess == NULL)
+	/* a session the command made itself, beside the held one: closed */
+	if (!sh.master || c->sess == NULL || sh.held != NULL)
 		return 0;
 	if (!healthy(c->sess)) {
 		sh.broken = 1;

@@ -63,6 +63,7 @@ class Relay:
                 x.shutdown(socket.SHUT_RDWR)
             except OSError:
                 pass
+        a.close()
 
     def cut(self):
         """Close every connection, as a server that drops its clients."""
@@ -330,6 +331,13 @@ class ShareTest(unittest.TestCase):
         rc, out, err = self.imapsh("--share=5x", "list", "1")
         self.assertEqual(rc, 2)
         self.assertIn(b"--share: '5x' is not a duration", err)
+        cfg = os.path.join(self.tmp, "config")
+        with open(cfg, "w", encoding="utf-8") as f:
+            f.write("[defaults]\nshare = forever\n")
+        rc, out, err = self.imapsh("--config", cfg, "list", "1")
+        self.assertEqual(rc, 2)
+        self.assertIn(b"share: 'forever' is not a duration such as 90, 5m or 1h", err)
+        self.assertEqual(self.relay.accepted, 0)
 
     # ------------------------------------------------------------ timing
 
