@@ -251,6 +251,31 @@ class ShareTest(unittest.TestCase):
         self.assertIn("the server closed the connection", self.log())
         self.assertEqual(self.imapsh("--share", "list", "3")[:2], (0, out0))
 
+    def test_killed_master_and_concurrent_clients(self):
+        """A master killed outright leaves a stale socket: the next one-shot
+        removes it and starts afresh.  One-shots that come together take
+        turns on one session."""
+        rc0, out0, _ = self.imapsh("--share", "list", "4")
+        self.assertEqual(rc0, 0)
+        self.assertTrue(self.wait_for(lambda: len(self.master_pids()) == 1, 3), self.log())
+        os.kill(self.master_pids()[0], signal.SIGKILL)
+        self.assertTrue(self.wait_for(lambda: not self.master_pids(), 3))
+        self.assertEqual(len(self.sockets()), 1, "the stale socket stays behind")
+        self.assertEqual(self.imapsh("--share", "list", "4")[:2], (0, out0))
+        self.assertEqual(self.relay.accepted, 2)
+        results = [None] * 4
+
+        def one(i):
+            results[i] = self.imapsh("--share", "list", "4")
+        threads = [threading.Thread(target=one, args=(i,)) for i in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        for r in results:
+            self.assertEqual(r[:2], (0, out0), r[2])
+        self.assertEqual(self.relay.accepted, 2, "four at once, all through the master")
+
     # ------------------------------------------------------------ security
 
     def test_other_user_refused(self):
