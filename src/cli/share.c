@@ -477,8 +477,57 @@ static int still_ours(const struct stat *bound)
 	return lstat(sh.path, &st) == 0 && st.st_ino == bound->st_ino && st.st_dev == bound->st_dev;
 }
 
+/* The client of the command running: when it goes (Ctrl-C, killed), its
+ * socket signals SIGIO and the command is cancelled as Ctrl-C cancels one
+ * in the shell; the master then ends (the session may be mid-command). */
+static volatile sig_atomic_t client_fd = -1, client_gone;
+
+static void on_sigio(int sig)
+{
+	struct pollfd p;
+	int saved = errno;
+
+	(void)sig;
+	p.fd = client_fd;
+	p.events = POLLIN | POLLRDHUP;
+	p.revents = 0;
+	if (p.fd >= 0 && poll(&p, 1, 0) > 0) {
+		client_gone = 1;
+		cli_interrupted = 1;
+	}
+	errno = saved;
+}
+
+static void watch_client(int fd, int on)
+{
+	static struct sigaction old;
+	struct sigaction sa;
+	int fl = fcntl(fd, F_GETFL);
+
+	if (on) {
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = on_sigio; /* no SA_RESTART: a wait sees EINTR */
+		sigemptyset(&sa.sa_mask);
+		sigaction(SIGIO, &sa, &old);
+		client_gone = 0;
+		cli_interrupted = 0;
+		client_fd = fd;
+		ims_transport_set_cancel_flag(&cli_interrupted);
+		if (fcntl(fd, F_SETOWN, getpid()) == 0 && fl >= 0)
+			(void)fcntl(fd, F_SETFL, fl | O_ASYNC);
+		on_sigio(SIGIO); /* gone already? */
+	} else {
+		if (fl >= 0)
+			(void)fcntl(fd, F_SETFL, fl & ~O_ASYNC);
+		ims_transport_set_cancel_flag(NULL);
+		client_fd = -1;
+		sigaction(SIGIO, &old, NULL);
+		cli_interrupted = 0;
+	}
+}
+
 /* Run one request's words with the client's descriptors as ours. */
-static int run_request(struct ims_share_req *r, const int fds[4])
+static int run_request(struct ims_share_req *r, const int fds[4], int cfd)
 {
 	char **argv = calloc(r->argc + 2, sizeof(*argv));
 	int saved[3], i, st;
@@ -502,7 +551,9 @@ static int run_request(struct ims_share_req *r, const int fds[4])
 		clearerr(stdout);
 		clearerr(stderr);
 		setvbuf(stdout, NULL, isatty(STDOUT_FILENO) ? _IOLBF : _IOFBF, BUFSIZ);
+		watch_client(cfd, 1);
 		st = cli_main((int)r->argc + 1, argv);
+		watch_client(cfd, 0);
 	}
 	fflush(stdout);
 	fflush(stderr);
@@ -600,10 +651,14 @@ static int serve_one(int lfd)
 		go_on = 0;
 		ims_share_req_release(&r);
 	} else {
-		int st = run_request(&r, fds);
+		int st = run_request(&r, fds, fd);
 
 		ims_share_req_release(&r);
-		if (sh.broken || !healthy(sh.held)) {
+		if (client_gone) {
+			say("the client went away during its command: ending");
+			(void)unlink(sh.path);
+			go_on = 0;
+		} else if (sh.broken || !healthy(sh.held)) {
 			say("the command left the session unusable: ending");
 			(void)unlink(sh.path); /* before the client hears: no race */
 			go_on = 0;
@@ -784,6 +839,7 @@ void cli_share_leave(struct cli *c)
 	}
 	signal(SIGHUP, SIG_IGN);
 	signal(SIGINT, SIG_IGN);
+	signal(SIGIO, SIG_IGN);
 	sh.master = 1;
 	sh.held = c->sess;
 	c->sess = NULL;

@@ -276,6 +276,26 @@ class ShareTest(unittest.TestCase):
             self.assertEqual(r[:2], (0, out0), r[2])
         self.assertEqual(self.relay.accepted, 2, "four at once, all through the master")
 
+    def test_client_goes_mid_command(self):
+        """A one-shot killed while its command runs in the master (idle,
+        waiting for mail) cancels the command; the master ends at once
+        (the session may be mid-command) and the next one-shot starts
+        afresh."""
+        rc0, out0, _ = self.imapsh("--share", "list", "2")
+        self.assertEqual(rc0, 0)
+        e = h.base_env(self.home)
+        e.update(self.env)
+        p = subprocess.Popen(h.wrapper() + [os.environ["IMAPSH_BIN"], "--share"] + self.args
+                             + ["idle", "30"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, env=e)
+        time.sleep(1.0 * h.timeout_scale())
+        p.kill()
+        p.communicate()
+        self.assertTrue(self.wait_for(lambda: not self.master_pids(), 5), self.log())
+        self.assertIn("the client went away during its command", self.log())
+        self.assertEqual(self.imapsh("--share", "list", "2")[:2], (0, out0))
+        self.assertEqual(self.relay.accepted, 2)
+
     # ------------------------------------------------------------ security
 
     def test_other_user_refused(self):
