@@ -549,7 +549,7 @@ ims_err cli_need(struct cli *c, unsigned flags)
 
 	if ((flags & (CMD_CONNECT | CMD_LOGIN | CMD_FOLDER)) == 0)
 		return IMS_OK;
-	cli_share_adopt(c); /* --share's master: its session */
+	cli_share_adopt(c, flags); /* --share's master: its session */
 	if (c->sess != NULL) {
 		struct ims_error why;
 

@@ -232,7 +232,7 @@ static int run(struct cli *c, char **args, int n)
 		                ? "-c cannot be combined with a command on the command line"
 		                : "--script cannot be combined with a command on the command line");
 	}
-	st = cli_share_client(c); /* --share: through the master, if any */
+	st = cli_share_client(c, args[first]); /* --share: through the master, if any */
 	if (st >= 0) {
 		cfg_release(&c->cfg);
 		return st;

@@ -330,12 +330,17 @@ static int std_fds_open(void)
 	return 1;
 }
 
-int cli_share_client(struct cli *c)
+int cli_share_client(struct cli *c, const char *command)
 {
+	const struct cli_cmd *cmd = cli_cmd_find(command);
 	unsigned secs = wanted(c);
 	int fd, kind, code;
 
-	if (sh.master || secs == 0 || sh.argv == NULL)
+	/* Only a command that works in a logged-in session shares it: one
+	 * that looks at a connection of its own (check, cert, capability
+	 * before login, login) makes its own, here. */
+	if (sh.master || secs == 0 || sh.argv == NULL || cmd == NULL ||
+	    (cmd->flags & (CMD_LOGIN | CMD_FOLDER)) == 0)
 		return -1;
 	if (locate(c) != 0) {
 		cli_warn("%s", c->err.msg);
@@ -427,9 +432,10 @@ static int healthy(struct ims_session *s)
 	return p.fd >= 0 && poll(&p, 1, 0) == 0;
 }
 
-void cli_share_adopt(struct cli *c)
+void cli_share_adopt(struct cli *c, unsigned flags)
 {
-	if (sh.master && c->sess == NULL && sh.held != NULL) {
+	if (sh.master && c->sess == NULL && sh.held != NULL &&
+	    (flags & (CMD_LOGIN | CMD_FOLDER)) != 0) {
 		c->sess = sh.held;
 		sh.held = NULL;
 		c->connected = 1;

@@ -168,6 +168,12 @@ class ShareTest(unittest.TestCase):
         # --no-share: this run on its own
         self.assertEqual(self.imapsh("--share", "--no-share", "list", "5")[0], 0)
         self.assertEqual(self.relay.accepted, 4)
+        # a command that looks at a connection of its own (capability
+        # before login) makes it, as without --share
+        self.assertEqual(self.imapsh("--share", "capability"), self.imapsh("capability"))
+        self.assertEqual(self.relay.accepted, 6)
+        self.assertEqual(self.imapsh("--share", "list", "5")[:2], (0, out0))
+        self.assertEqual(self.relay.accepted, 6)
         # the config key shares as --share does
         cfg = os.path.join(self.tmp, "config")
         with open(cfg, "w", encoding="utf-8") as f:
