@@ -378,6 +378,27 @@ class ShareTest(unittest.TestCase):
         lst.close()
         self.assertEqual(self.relay.accepted, 1, "nothing ran after a refusal")
 
+    def test_account_key(self):
+        """share = DURATION in an [account] section; --no-share wins."""
+        env = h.testbed()
+        cfg = os.path.join(self.tmp, "config")
+        with open(cfg, "w", encoding="utf-8") as f:
+            f.write("[account t]\nhost = %s\nport = %d\nuser = alice\nca-file = %s\n"
+                    "share = 90\n" % (env["host"], self.relay.port, env["ca_file"]))
+        words = ["--config", cfg, "--resolve", "%s:%d:127.0.0.1" % (env["host"], self.relay.port),
+                 "-a", "t"]
+        e = dict(self.env)
+        runs = [h.run_imapsh(words + ["list", "3"], env=e, home=self.home) for _ in range(3)]
+        for rc, out, err in runs:
+            self.assertEqual((rc, out), (0, runs[0][1]), err)
+        self.assertEqual(self.relay.accepted, 1)
+        self.assertIn("90 s idle at most", self.log())
+        self.assertEqual(h.run_imapsh(words + ["--no-share", "list", "3"], env=e,
+                                      home=self.home)[:2], (0, runs[0][1]))
+        self.assertEqual(self.relay.accepted, 2)
+        self.assertEqual(h.run_imapsh(words + ["--share=stop"], env=e, home=self.home)[0], 0)
+        self.assertTrue(self.wait_for(lambda: not self.master_pids(), 5), self.log())
+
     def test_bad_duration(self):
         rc, out, err = self.imapsh("--share=5x", "list", "1")
         self.assertEqual(rc, 2)
