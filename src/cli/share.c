@@ -342,6 +342,19 @@ int cli_share_client(struct cli *c, const char *command)
 	if (sh.master || secs == 0 || sh.argv == NULL || cmd == NULL ||
 	    (cmd->flags & (CMD_LOGIN | CMD_FOLDER)) == 0)
 		return -1;
+	/* show's pager on a terminal needs that terminal as its own (its
+	 * keys, Ctrl-C, the window): a master in another session cannot
+	 * give it, so show there runs here (and may leave a master). */
+	if (strcmp(cmd->name, "show") == 0 && isatty(STDOUT_FILENO)) {
+		if (locate(c) == 0) {
+			fd = dial(c);
+			if (fd >= 0)
+				close(fd);
+			else if (fd == -1)
+				sh.leave_s = secs;
+		}
+		return -1;
+	}
 	if (locate(c) != 0) {
 		cli_warn("%s", c->err.msg);
 		return cli_exit_code(c->err.code);

@@ -223,6 +223,38 @@ class ShareTest(unittest.TestCase):
         self.assertEqual(outs[0], outs[1])
         self.assertEqual(self.relay.accepted, before + 1, "the shared run used the master")
 
+    def test_show_on_a_terminal_runs_here(self):
+        """show on a terminal pages: its pager needs the terminal, so it
+        makes its own connection even with a master there."""
+        import pty
+        self.assertEqual(self.imapsh("--share", "list", "1")[0], 0)
+        self.assertEqual(self.relay.accepted, 1)
+        mfd, sfd = pty.openpty()
+        e = h.base_env(self.home)
+        e.update(self.env, PAGER="cat")
+        p = subprocess.Popen(h.wrapper() + [os.environ["IMAPSH_BIN"], "--share"] + self.args
+                             + ["show", "1"], stdin=subprocess.PIPE, stdout=sfd,
+                             stderr=subprocess.PIPE, env=e)
+        os.close(sfd)
+        got = b""
+        while True:
+            try:
+                d = os.read(mfd, 65536)
+            except OSError:
+                break
+            if not d:
+                break
+            got += d
+        os.close(mfd)
+        self.assertEqual(p.wait(timeout=30), 0, p.stderr.read())
+        p.stderr.close()
+        p.stdin.close()
+        self.assertIn(b"Subject:", got)
+        self.assertEqual(self.relay.accepted, 2)
+        # through a pipe it goes through the master
+        self.assertEqual(self.imapsh("--share", "show", "1")[0], 0)
+        self.assertEqual(self.relay.accepted, 2)
+
     # ------------------------------------------------------------ the end of a master
 
     def test_idle_expiry(self):
