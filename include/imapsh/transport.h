@@ -64,6 +64,10 @@ int ims_transport_cancelled(void);
  * STARTTLS); the stream is freed.  Returns -1 if s is not a plain stream. */
 int ims_stream_fd_release(struct ims_stream **s);
 
+/* The socket under a TLS or plaintext stream, still owned by it (for
+ * poll: --share's master watches it for the server's close), or -1. */
+int ims_stream_socket(const struct ims_stream *s);
+
 #define IMS_CHAIN_MAX 8
 #define IMS_SAN_MAX   16
 

@@ -54,6 +54,8 @@ struct cli_opts {
 	const char *commands[CLI_MAX_COMMANDS]; /* -c, each in order */
 	size_t n_commands;
 	const char *completion; /* --completion SHELL */
+	int share;              /* --share: seconds; -1 --no-share; 0 not given */
+	int share_stop;         /* --share=stop */
 };
 
 /* Where we connect: from TARGET, the config file and options. */

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "cli/child.h"
+#include "imapsh/sharewire.h"
 #include "imapsh/buf.h"
 #include "imapsh/caps.h"
 #include "imapsh/netrc.h"
@@ -83,7 +84,8 @@ static const char *const account_keys[] = {"host",
                                            "oauth-scope",
                                            "token-store-command",
                                            "folder",
-                                           "compress"};
+                                           "compress",
+                                           "share"};
 
 /* A section header, checked where it stands: [defaults] or [account NAME]. */
 static int section_ok(struct load_ctx *l, const char *p, size_t len)
@@ -239,6 +241,10 @@ static int set_key(struct load_ctx *l, struct cfg_account *a, const char *k, con
 		if ((a->compress = cfg_compress_parse(v)) != 0)
 			return KEY_OK;
 		want = "is not auto, yes or no";
+	} else if (strcmp(k, "share") == 0) {
+		if (ims_share_duration_parse(v, &a->share_s) == 0)
+			return KEY_OK;
+		want = "is not a duration such as 90, 5m or 1h (1 second to 7 days)";
 	} else {
 		return KEY_UNKNOWN;
 	}

@@ -43,7 +43,8 @@ struct cfg_account {
 	char oauth_scope[CFG_STR];
 	char token_store_command[CFG_STR];
 	char folder[CFG_STR];
-	int compress; /* CFG_COMPRESS_*; 0 = not set */
+	int compress;     /* CFG_COMPRESS_*; 0 = not set */
+	unsigned share_s; /* share = DURATION (--share); 0 = not set */
 };
 
 struct cfg {

@@ -11,6 +11,7 @@
 #include "cli/child.h"
 #include "cli/cli.h"
 #include "cli/cmd/oauth.h"
+#include "cli/share.h"
 #include "cli/output.h"
 #include "cli/trust.h"
 #include "imapsh/compress.h"
@@ -569,6 +570,7 @@ ims_err cli_need(struct cli *c, unsigned flags)
 
 	if ((flags & (CMD_CONNECT | CMD_LOGIN | CMD_FOLDER)) == 0)
 		return IMS_OK;
+	cli_share_adopt(c, flags); /* --share's master: its session */
 	if (c->sess != NULL) {
 		struct ims_error why;
 
@@ -624,6 +626,8 @@ ims_err cli_need(struct cli *c, unsigned flags)
 
 void cli_close(struct cli *c)
 {
+	if (cli_share_hold(c)) /* --share's master keeps it for the next */
+		return;
 	if (c->sess != NULL) {
 		struct ims_stream *s = ims_session_stream(c->sess);
 		struct ims_stream *wire = ims_stream_compress_inner(s);

@@ -9,6 +9,8 @@
 #include "cli/cli.h"
 #include "cli/globalopts.h"
 #include "imapsh/dns.h"
+#include "cli/share.h"
+#include "imapsh/sharewire.h"
 
 #define G(n, s, kind, m, fl, same, h)                                                              \
 	{                                                                                          \
@@ -67,6 +69,9 @@ const struct cli_opt cli_global_opts[] = {
 	G("trace", 0, CLI_OPT_FLAG, NULL, 0, NULL, "the IMAP exchange on stderr, secrets redacted"),
 	G("config", 0, CLI_OPT_FILE, "FILE", CLI_OPTF_MODE, NULL,
 	  "default $XDG_CONFIG_HOME/imapsh/config"),
+	G("share", 0, CLI_OPT_FLAG, "DURATION", CLI_OPTF_OPTVAL, NULL,
+	  "keep the session for later one-shots (default 10m; =stop ends it)"),
+	G("no-share", 0, CLI_OPT_FLAG, NULL, 0, NULL, "not this time, whatever the config says"),
 	G("no-color", 0, CLI_OPT_FLAG, NULL, 0, NULL, "no colour (also when NO_COLOR is set)"),
 	G("quiet", 'q', CLI_OPT_FLAG, NULL, 0, NULL, "less output"),
 	G("help", 'h', CLI_OPT_FLAG, NULL, CLI_OPTF_MODE, NULL, "this help, or COMMAND's"),
@@ -117,7 +122,9 @@ enum {
 	O_COMMANDS,
 	O_COMPLETION,
 	O_DNS_SERVER,
-	O_ISPDB_URL
+	O_ISPDB_URL,
+	O_SHARE,
+	O_NO_SHARE
 };
 
 /* What apply() does for each option, by its (canonical) name. */
@@ -160,6 +167,8 @@ static const struct {
     {"completion", O_COMPLETION},
     {"dns-server", O_DNS_SERVER},
     {"ispdb-url", O_ISPDB_URL},
+    {"share", O_SHARE},
+    {"no-share", O_NO_SHARE},
 };
 
 static int id_of(const struct cli_opt *o)
@@ -201,6 +210,28 @@ const char *cli_global_opt_all(size_t i, int *arg_r, char *short_r)
 		}
 	}
 	return NULL;
+}
+
+/* --share[=DURATION|stop]; a later --no-share wins, as a later option
+ * does. */
+static ims_err apply_share(struct cli *c, const char *val)
+{
+	unsigned s;
+
+	if (val != NULL && strcmp(val, "stop") == 0) {
+		c->o.share_stop = 1;
+		return IMS_OK;
+	}
+	if (val == NULL)
+		s = CLI_SHARE_DEFAULT_S;
+	else if (ims_share_duration_parse(val, &s) != 0)
+		return ims_error_set(
+		    &c->err, IMS_ERR_USAGE,
+		    "--share: '%s' is not a duration such as 90, 5m or 1h (1 second "
+		    "to 7 days), nor stop",
+		    val);
+	c->o.share = (int)s;
+	return IMS_OK;
 }
 
 /* Apply one global option; IMS_OK or a usage error. */
@@ -289,6 +320,8 @@ static ims_err apply(struct cli *c, int id, const char *val)
 	case O_KEEP_GOING: o->keep_going = 1; break;
 	case O_SCRIPT: o->script = val; break;
 	case O_COMPLETION: o->completion = val; break;
+	case O_SHARE: return apply_share(c, val);
+	case O_NO_SHARE: o->share = -1; break;
 	case O_COMMANDS:
 		if (o->n_commands == CLI_MAX_COMMANDS)
 			return ims_error_set(&c->err, IMS_ERR_USAGE, "-c: at most %d",
@@ -326,7 +359,7 @@ ims_err cli_global_parse(struct cli *c, int argc, char **argv, int *nargs_r, cha
 
 			g = cli_opts_find_long(cli_global_opts, a + 2, len);
 			if (g != NULL && eq != NULL) {
-				if (!cli_opt_takes_value(g))
+				if (!cli_opt_takes_value(g) && (g->flags & CLI_OPTF_OPTVAL) == 0)
 					return ims_error_set(&c->err, IMS_ERR_USAGE,
 					                     "option --%s takes no value", g->name);
 				val = eq + 1;

@@ -14,6 +14,7 @@
 #include "cli/cli.h"
 #include "cli/globalopts.h"
 #include "cli/output.h"
+#include "cli/share.h"
 #include "imapsh/transport.h"
 
 static void usage_short(FILE *f)
@@ -119,6 +120,7 @@ static int finish(struct cli *c, ims_err e, int say)
 {
 	if (say && e != IMS_OK && e != IMS_ERR_CANCELLED && !c->out_closed && c->err.msg[0] != '\0')
 		(void)fail(c, e, c->err.msg);
+	cli_share_leave(c); /* --share: the session to a master */
 	cli_close(c);
 	cfg_release(&c->cfg);
 	if (c->exit_set)
@@ -221,6 +223,11 @@ static int run(struct cli *c, char **args, int n)
 
 	if (st != 0)
 		return st;
+	if (c->o.share_stop) {
+		st = cli_share_stop(c);
+		cfg_release(&c->cfg);
+		return st;
+	}
 	if (first >= n && c->t.uid != 0 && c->o.n_commands == 0 && c->o.script == NULL)
 		return run_url_fetch(c);
 	if (first >= n)
@@ -232,16 +239,16 @@ static int run(struct cli *c, char **args, int n)
 		                ? "-c cannot be combined with a command on the command line"
 		                : "--script cannot be combined with a command on the command line");
 	}
+	st = cli_share_client(c, args[first]); /* --share: through the master, if any */
+	if (st >= 0) {
+		cfg_release(&c->cfg);
+		return st;
+	}
 	return run_one(c, n - first, args + first);
 }
 
 int main(int argc, char **argv)
 {
-	struct cli c;
-	char **args;
-	int n = 0, help = 0, version = 0, st;
-	ims_err e;
-
 	/* Secrets from the environment are taken now and removed from it, so
 	 * no program imapsh starts can inherit them (cli/child.h). */
 	if (child_secrets_take() != 0) {
@@ -252,6 +259,17 @@ int main(int argc, char **argv)
 	/* A closed output is a write error (EPIPE) that ends the work with a
 	 * LOGOUT, never a signal that kills imapsh mid-protocol. */
 	signal(SIGPIPE, SIG_IGN);
+	cli_share_note_argv(argc, argv);
+	return cli_main(argc, argv);
+}
+
+int cli_main(int argc, char **argv)
+{
+	struct cli c;
+	char **args;
+	int n = 0, help = 0, version = 0, st;
+	ims_err e;
+
 	memset(&c, 0, sizeof(c));
 	ims_error_init(&c.err);
 	c.out_tty = isatty(STDOUT_FILENO);

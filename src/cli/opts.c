@@ -231,6 +231,8 @@ const char *cli_opt_synopsis(const struct cli_opt *o, char *buf, size_t n)
 		snprintf(sh, sizeof(sh), "-%c, ", o->shrt);
 	if (cli_opt_takes_value(o))
 		snprintf(buf, n, "%s--%s %s", sh, o->name, o->meta != NULL ? o->meta : "VALUE");
+	else if ((o->flags & CLI_OPTF_OPTVAL) != 0)
+		snprintf(buf, n, "%s--%s[=%s]", sh, o->name, o->meta != NULL ? o->meta : "VALUE");
 	else
 		snprintf(buf, n, "%s--%s", sh, o->name);
 	return buf;

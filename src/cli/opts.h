@@ -55,6 +55,7 @@ struct cli_opt {
 	                      offered after a command */
 #define CLI_OPTF_REPEAT 2u /* may be given more than once */
 #define CLI_OPTF_HIDDEN 4u /* not listed in help (another name of one that is) */
+#define CLI_OPTF_OPTVAL 8u /* a flag that may take =VALUE (--share[=DURATION]) */
 
 /* Declarations read more easily with these. */
 #define CLI_FLAG(n, s, h)                                                                          \

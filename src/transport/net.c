@@ -332,6 +332,13 @@ struct ims_stream *ims_stream_fd_new(int fd, int timeout_ms)
 	return &f->base;
 }
 
+int ims_stream_socket(const struct ims_stream *s)
+{
+	if (s != NULL && s->ops == &fd_ops)
+		return ((const struct fd_stream *)s)->fd;
+	return ims_tls__socket(s);
+}
+
 int ims_stream_fd_release(struct ims_stream **s)
 {
 	struct fd_stream *f;

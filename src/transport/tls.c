@@ -852,6 +852,11 @@ static void tls_close(struct ims_stream *s)
 
 static const struct ims_stream_ops tls_ops = {tls_read, tls_write, tls_pending, tls_close};
 
+int ims_tls__socket(const struct ims_stream *s)
+{
+	return s != NULL && s->ops == &tls_ops ? ((const struct tls_stream *)s)->fd : -1;
+}
+
 /* ---- set-up --------------------------------------------------------- */
 
 static ims_err load_trust(mbedtls_x509_crt *ca, const struct ims_tls_opts *o, struct ims_error *err)

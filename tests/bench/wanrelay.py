@@ -52,6 +52,7 @@ class Relay:
         self.port = self.lsock.getsockname()[1]
         self.lock = threading.Lock()
         self.conns = []
+        self.live = []  # connections still open (a --share master's)
         self.stopping = False
         self.thread = None
         self.active = 0  # connections not yet finished
@@ -69,8 +70,12 @@ class Relay:
             pass
 
     def reset(self):
+        """Count from now: finished connections forgotten, open ones (a
+        --share master's) counted afresh, their next flight a round trip."""
         with self.lock:
             self.conns = []
+            for rec in self.live:
+                rec.update(round_trips=0, up=0, down=0, flights=[], reused=True)
 
     def idle(self, timeout=10.0):
         """Wait until every connection has finished (its counts are in)."""
@@ -84,9 +89,9 @@ class Relay:
 
     def stats(self):
         with self.lock:
-            done = list(self.conns)
+            done = list(self.conns) + list(self.live)
         return {
-            "connections": len(done),
+            "connections": sum(1 for c in done if not c.get("reused")),
             "round_trips": sum(c["round_trips"] for c in done),
             "bytes_up": sum(c["up"] for c in done),
             "bytes_down": sum(c["down"] for c in done),
@@ -105,6 +110,8 @@ class Relay:
 
     def _serve(self, cs):
         rec = {"round_trips": 1, "up": 0, "down": 0, "flights": []}  # 1: the TCP handshake
+        with self.lock:
+            self.live.append(rec)
         try:
             ss = socket.create_connection(self.target)
         except OSError:
@@ -139,7 +146,7 @@ class Relay:
                             fl.append(["C" if is_up else "S", len(data)])
                         if is_up:
                             rec["up"] += len(data)
-                            if state["waiting"] and rec["up"] > len(data):
+                            if state["waiting"] and (rec["up"] > len(data) or rec.get("reused")):
                                 rec["round_trips"] += 1
                             state["waiting"] = False
                         else:
@@ -183,6 +190,7 @@ class Relay:
             t.start()
         tw.join()
         with self.lock:
+            self.live.remove(rec)
             self.conns.append(rec)
             self.active -= 1
 

@@ -40,6 +40,8 @@
 #define IMS_CAP_NETRC_FILE   (1024u * 1024)      /* ~/.netrc */
 #define IMS_CAP_HISTORY_FILE (4u * 1024 * 1024)  /* the shell's history file */
 #define IMS_KH_FILE_MAX      (1024 * 1024)       /* the known_hosts pin store */
+#define IMS_CAP_SHARE_MSG    (64u * 1024)        /* --share: one request on the socket */
+#define IMS_CAP_SHARE_ARGS   512u                /* --share: words in one request */
 
 /* HTTPS (src/net/http.c: OAuth endpoints, autoconfig, the ISPDB). */
 #define IMS_CAP_HTTP_BODY       (1024u * 1024) /* a reply body kept */
