@@ -325,6 +325,14 @@ void cli_folders_fill(struct cli *c);
 ims_err cli_setup_target(struct cli *c, const char *word) IMS_MUST_CHECK;
 /* Make sure what a command needs is there: a connection, a login, a
  * selected folder (CMD_* flags); reconnects a lost session. */
+/* A keeper of the session between commands (--share's master): adopt
+ * gives a command that needs a login (flags) the kept session when it has
+ * none; hold takes it back at cli_close (1) instead of its being closed. */
+struct cli_conn_keeper {
+	void (*adopt)(struct cli *c, unsigned flags);
+	int (*hold)(struct cli *c);
+};
+void cli_conn_set_keeper(const struct cli_conn_keeper *k);
 ims_err cli_need(struct cli *c, unsigned flags) IMS_MUST_CHECK;
 /* Select (or examine) a folder by its UTF-8 name. */
 ims_err cli_select(struct cli *c, const char *folder, int read_write) IMS_MUST_CHECK;

@@ -11,7 +11,6 @@
 #include "cli/child.h"
 #include "cli/cli.h"
 #include "cli/cmd/oauth.h"
-#include "cli/share.h"
 #include "cli/output.h"
 #include "cli/trust.h"
 #include "imapsh/compress.h"
@@ -25,6 +24,15 @@
 #include "imapsh/utf7.h"
 
 /* ---- which server ---------------------------------------------------- */
+
+/* Who keeps a session between commands (--share's master, share.c), or
+ * NULL: set from above, so that conn.c never calls up into share.c. */
+static const struct cli_conn_keeper *keeper;
+
+void cli_conn_set_keeper(const struct cli_conn_keeper *k)
+{
+	keeper = k;
+}
 
 static const char *pick(const char *opt, const char *acct_v, const char *def_v)
 {
@@ -570,7 +578,8 @@ ims_err cli_need(struct cli *c, unsigned flags)
 
 	if ((flags & (CMD_CONNECT | CMD_LOGIN | CMD_FOLDER)) == 0)
 		return IMS_OK;
-	cli_share_adopt(c, flags); /* --share's master: its session */
+	if (keeper != NULL) /* --share's master: its session */
+		keeper->adopt(c, flags);
 	if (c->sess != NULL) {
 		struct ims_error why;
 
@@ -626,7 +635,7 @@ ims_err cli_need(struct cli *c, unsigned flags)
 
 void cli_close(struct cli *c)
 {
-	if (cli_share_hold(c)) /* --share's master keeps it for the next */
+	if (keeper != NULL && keeper->hold(c)) /* --share's master keeps it for the next */
 		return;
 	if (c->sess != NULL) {
 		struct ims_stream *s = ims_session_stream(c->sess);

@@ -259,7 +259,7 @@ int main(int argc, char **argv)
 	/* A closed output is a write error (EPIPE) that ends the work with a
 	 * LOGOUT, never a signal that kills imapsh mid-protocol. */
 	signal(SIGPIPE, SIG_IGN);
-	cli_share_note_argv(argc, argv);
+	cli_share_note_argv(argc, argv, cli_main);
 	return cli_main(argc, argv);
 }
 

@@ -49,13 +49,15 @@ static struct {
 	int broken;               /* a command broke it: the master ends */
 	char dir[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
-	char base[80]; /* the socket's name without ".sock" */
+	char base[80];                     /* the socket's name without ".sock" */
+	int (*run)(int argc, char **argv); /* main.c's cli_main */
 } sh;
 
-void cli_share_note_argv(int argc, char **argv)
+void cli_share_note_argv(int argc, char **argv, int (*run)(int argc, char **argv))
 {
 	sh.argc = argc;
 	sh.argv = argv;
+	sh.run = run;
 }
 
 /* ---- where the socket lives ------------------------------------------ */
@@ -445,7 +447,7 @@ static int healthy(struct ims_session *s)
 	return p.fd >= 0 && poll(&p, 1, 0) == 0;
 }
 
-void cli_share_adopt(struct cli *c, unsigned flags)
+static void share_adopt(struct cli *c, unsigned flags)
 {
 	if (sh.master && c->sess == NULL && sh.held != NULL &&
 	    (flags & (CMD_LOGIN | CMD_FOLDER)) != 0) {
@@ -455,7 +457,7 @@ void cli_share_adopt(struct cli *c, unsigned flags)
 	}
 }
 
-int cli_share_hold(struct cli *c)
+static int share_hold(struct cli *c)
 {
 	/* a session the command made itself, beside the held one: closed */
 	if (!sh.master || c->sess == NULL || sh.held != NULL)
@@ -571,7 +573,7 @@ static int run_request(struct ims_share_req *r, const int fds[4], int cfd)
 		clearerr(stderr);
 		setvbuf(stdout, NULL, isatty(STDOUT_FILENO) ? _IOLBF : _IOFBF, BUFSIZ);
 		watch_client(cfd, 1);
-		st = cli_main((int)r->argc + 1, argv);
+		st = sh.run((int)r->argc + 1, argv);
 		watch_client(cfd, 0);
 	}
 	fflush(stdout);
@@ -860,6 +862,11 @@ void cli_share_leave(struct cli *c)
 	signal(SIGINT, SIG_IGN);
 	signal(SIGIO, SIG_IGN);
 	sh.master = 1;
+	{
+		static const struct cli_conn_keeper keeper = {share_adopt, share_hold};
+
+		cli_conn_set_keeper(&keeper);
+	}
 	sh.held = c->sess;
 	c->sess = NULL;
 	say("holding the session to %s for later one-shots, %u s idle at most", c->t.host,

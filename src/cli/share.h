@@ -13,8 +13,10 @@
  * for each request. */
 int cli_main(int argc, char **argv);
 
-/* Remember the command line as typed (main), for the master. */
-void cli_share_note_argv(int argc, char **argv);
+/* Remember the command line as typed (main), for the master, and the
+ * function that runs one (cli_main): handed down, so that share.c never
+ * calls up into main.c. */
+void cli_share_note_argv(int argc, char **argv, int (*run)(int argc, char **argv));
 
 /* Before a one-shot runs COMMAND (its target known): when sharing is asked for
  * (--share, or the share key and no --no-share), run the command through
@@ -33,10 +35,9 @@ int cli_share_stop(struct cli *c);
  * no part of it (c->sess is NULL after). */
 void cli_share_leave(struct cli *c);
 
-/* Inside the master.  cli_share_adopt (cli_need): a command that needs a
- * login (flags) and has no session takes the held one.  cli_share_hold (cli_close): 1 when the
- * session went back to the master instead of being closed. */
-void cli_share_adopt(struct cli *c, unsigned flags);
-int cli_share_hold(struct cli *c);
+/* Inside the master, the session it holds is lent to each command through
+ * conn.c's keeper hooks (cli_conn_set_keeper), set when the master starts:
+ * a command that needs a login takes it (cli_need), and cli_close gives it
+ * back instead of closing it. */
 
 #endif

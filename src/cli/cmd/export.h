@@ -131,6 +131,8 @@ ims_err xp_run(struct export *x);
 /* An error e after some messages were saved (or an interrupt): the
  * message says so and how to go on; returns e. */
 ims_err xp_stopped(struct export *x, ims_err e);
+/* The closing line of a finished export, on stderr (progress). */
+void xp_summary(struct export *x, double secs);
 void xp_release(struct export *x);
 
 /* Ctrl-C and SIGTERM stop a transfer cleanly (also in one-shot mode). */

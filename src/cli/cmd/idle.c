@@ -151,6 +151,53 @@ static int connection_gone(struct cli *c, ims_err e)
 	         ims_session_state(c->sess) == IMS_STATE_LOGOUT));
 }
 
+/* One IDLE of at most until (ms): started, waited on (the reader
+ * watched every IDLE_OUT_CHECK_MS), ended with DONE.  *changed_r when
+ * mail came (EXISTS above exists); *gone_r when nobody reads any more.
+ * Ctrl-C ends it with DONE too: IMS_ERR_CANCELLED, the session kept. */
+static ims_err idle_chunk(struct cli *c, int64_t until, uint32_t exists, int *changed_r,
+                          int *gone_r)
+{
+	const struct ims_folder *f;
+	struct ims_error why;
+	int changed = 0, gone = 0;
+	ims_err e;
+
+	e = ims_session_idle_start(c->sess, &c->err);
+	while (e == IMS_OK && !changed) {
+		int64_t left = until - ims_now_ms();
+
+		if (left <= 0)
+			break;
+		/* nobody reads any more (| head): stop, log out */
+		if (cli_stdout_closed(c)) {
+			gone = 1;
+			break;
+		}
+		if (left > IDLE_OUT_CHECK_MS)
+			left = IDLE_OUT_CHECK_MS;
+		e = ims_session_idle_wait(c->sess, (int)left, &changed, &c->err);
+		f = ims_session_folder(c->sess);
+		if (e == IMS_OK && changed && f != NULL && f->exists == exists)
+			changed = 0; /* flags or an expunge and nothing new */
+	}
+	if (e == IMS_ERR_CANCELLED && ims_session_broken(c->sess, &why) == IMS_OK) {
+		/* Ctrl-C: end IDLE properly, keep the session */
+		cli_interrupted = 0;
+		if (ims_session_idle_done(c->sess, &c->err) == IMS_OK)
+			return ims_error_set(&c->err, IMS_ERR_CANCELLED,
+			                     "idle: interrupted (IDLE ended with DONE; "
+			                     "the connection stays open)");
+		ims_error_prefix(&c->err, "idle: interrupted, and ending IDLE failed");
+		return IMS_ERR_CANCELLED;
+	}
+	if (e == IMS_OK)
+		e = ims_session_idle_done(c->sess, &c->err);
+	*changed_r = changed;
+	*gone_r = gone;
+	return e;
+}
+
 ims_err cli_cmd_idle(struct cli *c, int argc, char **argv)
 {
 	struct watch w;
@@ -197,7 +244,6 @@ ims_err cli_cmd_idle(struct cli *c, int argc, char **argv)
 	while (e == IMS_OK && !(deadline != 0 && w.shown > 0)) {
 		int changed = 0, gone = 0;
 		int64_t chunk;
-		struct ims_error why;
 
 		if (cli_stdout_closed(c))
 			return IMS_ERR_IO;
@@ -208,40 +254,11 @@ ims_err cli_cmd_idle(struct cli *c, int argc, char **argv)
 		if (deadline != 0 && deadline - now < chunk)
 			chunk = deadline - now;
 		if (use_idle) {
-			int64_t until = now + chunk;
-
-			e = ims_session_idle_start(c->sess, &c->err);
-			while (e == IMS_OK && !changed) {
-				int64_t left = until - ims_now_ms();
-
-				if (left <= 0)
-					break;
-				/* nobody reads any more (| head): stop, log out */
-				if (cli_stdout_closed(c)) {
-					gone = 1;
-					break;
-				}
-				if (left > IDLE_OUT_CHECK_MS)
-					left = IDLE_OUT_CHECK_MS;
-				e = ims_session_idle_wait(c->sess, (int)left, &changed, &c->err);
-				f = ims_session_folder(c->sess);
-				if (e == IMS_OK && changed && f != NULL && f->exists == exists)
-					changed = 0; /* flags or an expunge and nothing new */
-			}
-			if (e == IMS_ERR_CANCELLED && ims_session_broken(c->sess, &why) == IMS_OK) {
-				/* Ctrl-C: end IDLE properly, keep the session */
-				cli_interrupted = 0;
-				if (ims_session_idle_done(c->sess, &c->err) == IMS_OK)
-					return ims_error_set(
-					    &c->err, IMS_ERR_CANCELLED,
-					    "idle: interrupted (IDLE ended with DONE; "
-					    "the connection stays open)");
-				return c->err.code;
-			}
-			if (e == IMS_OK)
-				e = ims_session_idle_done(c->sess, &c->err);
+			e = idle_chunk(c, now + chunk, exists, &changed, &gone);
 			if (e == IMS_OK && gone)
 				return IMS_ERR_IO; /* quiet: cli_stdout_closed() said why */
+			if (e == IMS_ERR_CANCELLED)
+				return e; /* Ctrl-C: DONE sent where the session stands */
 		} else {
 			struct timespec ts = {(time_t)(chunk / 1000),
 			                      (long)(chunk % 1000) * 1000000};
