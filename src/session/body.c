@@ -120,8 +120,8 @@ static ims_err body_message(void *ctx, const struct ims_fetch *f, struct ims_err
 			continue;
 		if ((e = body_value(sl, f->sections[i].value, err)) != IMS_OK)
 			return e;
-		if (sl == &x->slot[0] && *sl->found)
-			b->uid = uid;
+		if (sl == &x->slot[0] && (*sl->found || *sl->nil))
+			b->uid = uid; /* whose answer it was, NIL included */
 		if (x->n == 1 && *sl->found)
 			break;
 	}
