@@ -1,6 +1,7 @@
 /* oauth login|status|logout [ACCOUNT], and the access tokens of accounts
  * with auth = oauth (cli/cmd/oauth.h). */
 #include "cli/cmd/oauth.h"
+#include "cli/cmd/oauth_int.h"
 #include "cli/cmd/oauth_loopback.h"
 
 #include <arpa/inet.h>
@@ -27,16 +28,6 @@
 
 /* ---- the account's settings ---------------------------------------------------- */
 
-struct oconf {
-	const char *account;
-	const char *provider; /* "google", "microsoft", "custom" */
-	const char *client_id, *secret_command;
-	const char *authorize_url, *token_url, *device_url, *revoke_url, *scope;
-	const char *redirect_host;
-	const char *store_command;
-	const char *user; /* login_hint */
-};
-
 static const char *pick(const char *a, const char *d, const char *preset)
 {
 	if (a[0] != '\0')
@@ -46,7 +37,7 @@ static const char *pick(const char *a, const char *d, const char *preset)
 	return preset;
 }
 
-static const struct cfg_account *find_account(struct cli *c, const char *account)
+const struct cfg_account *cmd_oauth_account(struct cli *c, const char *account)
 {
 	if (account == NULL)
 		return c->acct;
@@ -55,8 +46,8 @@ static const struct cfg_account *find_account(struct cli *c, const char *account
 
 /* The settings of account a; IMS_ERR_USAGE with the next step when one
  * that is needed is missing. */
-static ims_err oconf_get(struct cli *c, const struct cfg_account *a, int need_authorize,
-                         struct oconf *oc)
+ims_err cmd_oauth_conf(struct cli *c, const struct cfg_account *a, int need_authorize,
+                       struct oconf *oc)
 {
 	const struct cfg_account *d = &c->cfg.defaults;
 	const struct ims_oauth_provider *p;
@@ -122,12 +113,7 @@ int cli_oauth_wanted(const struct cli *c, const char *mech_name)
 
 /* ---- HTTPS ------------------------------------------------------------------------- */
 
-struct http_ctx {
-	struct ims_http_opts o;
-	const char *resolve[CLI_MAX_RESOLVE + 1];
-};
-
-static void http_ctx_init(struct cli *c, struct http_ctx *h)
+void cmd_oauth_http(struct cli *c, struct http_ctx *h)
 {
 	size_t i;
 
@@ -163,7 +149,7 @@ static ims_err token_post(struct cli *c, const struct oconf *oc, const char *url
 	char host[256], words[1024];
 	ims_err e;
 
-	http_ctx_init(c, &h);
+	cmd_oauth_http(c, &h);
 	ims_http_url_host(url, host, sizeof(host));
 	ims_http_reply_init(&r);
 	e = ims_http_post_form(url, form->data != NULL ? form->data : "", &h.o, &r, &c->err);
@@ -211,7 +197,7 @@ static ims_err form_client(struct cli *c, const struct oconf *oc, struct ims_buf
 	return e;
 }
 
-static void form_wipe(struct ims_buf *form)
+void cmd_oauth_form_wipe(struct ims_buf *form)
 {
 	if (form->data != NULL)
 		ims_wipe(form->data, form->cap);
@@ -243,8 +229,8 @@ static void token_file_name(const char *account, char *out, size_t n)
 
 /* The state folder, opened (made 0700 when missing), and the file's name
  * and path for words. */
-static int state_dir(struct cli *c, const struct oconf *oc, int create, char *name, size_t nn,
-                     char *path, size_t pn)
+int cmd_oauth_state_dir(struct cli *c, const struct oconf *oc, int create, char *name, size_t nn,
+                        char *path, size_t pn)
 {
 	char dir[1100];
 	char *slash;
@@ -265,8 +251,8 @@ static int state_dir(struct cli *c, const struct oconf *oc, int create, char *na
 
 /* Run the token-store-command with IMAPSH_TOKEN_OP=op: in (a token) on
  * its standard input, or its first output line into out[0..n). */
-static ims_err store_command(struct cli *c, const struct oconf *oc, const char *op, const char *in,
-                             char *out, size_t n)
+ims_err cmd_oauth_store_command(struct cli *c, const struct oconf *oc, const char *op,
+                                const char *in, char *out, size_t n)
 {
 	char opv[32], acct[128];
 	const char *env[] = {opv, acct, NULL};
@@ -333,12 +319,12 @@ static ims_err store_command(struct cli *c, const struct oconf *oc, const char *
 }
 
 /* Read the saved tokens; *found_r 0 when there is no file. */
-static ims_err saved_load(struct cli *c, const struct oconf *oc, struct ims_oauth_saved *s,
-                          int *found_r)
+ims_err cmd_oauth_saved_load(struct cli *c, const struct oconf *oc, struct ims_oauth_saved *s,
+                             int *found_r)
 {
 	char name[300], path[1100];
 	struct ims_buf b;
-	int dfd = state_dir(c, oc, 0, name, sizeof(name), path, sizeof(path));
+	int dfd = cmd_oauth_state_dir(c, oc, 0, name, sizeof(name), path, sizeof(path));
 	ims_err e;
 
 	*found_r = 0;
@@ -361,7 +347,7 @@ static ims_err saved_load(struct cli *c, const struct oconf *oc, struct ims_oaut
 
 		if (rt == NULL)
 			return ims_error_nomem(&c->err);
-		e = store_command(c, oc, "load", NULL, rt, IMS_OAUTH_TOKEN_MAX + 2);
+		e = cmd_oauth_store_command(c, oc, "load", NULL, rt, IMS_OAUTH_TOKEN_MAX + 2);
 		if (e == IMS_OK && rt[0] != '\0') {
 			free(s->refresh_token);
 			s->refresh_token = strdup(rt);
@@ -386,7 +372,7 @@ static ims_err saved_store(struct cli *c, const struct oconf *oc, struct ims_oau
 
 	if (oc->store_command != NULL) {
 		if (refresh_changed && s->refresh_token != NULL)
-			e = store_command(c, oc, "store", s->refresh_token, NULL, 0);
+			e = cmd_oauth_store_command(c, oc, "store", s->refresh_token, NULL, 0);
 		if (e != IMS_OK)
 			return e;
 		/* The file keeps no token: the store command has the one that
@@ -394,7 +380,7 @@ static ims_err saved_store(struct cli *c, const struct oconf *oc, struct ims_oau
 		rt = s->refresh_token, at = s->access_token;
 		s->refresh_token = s->access_token = NULL;
 	}
-	dfd = state_dir(c, oc, 1, name, sizeof(name), path, sizeof(path));
+	dfd = cmd_oauth_state_dir(c, oc, 1, name, sizeof(name), path, sizeof(path));
 	if (dfd < 0) {
 		e = c->err.code;
 	} else {
@@ -459,10 +445,10 @@ ims_err cli_oauth_access_token(struct cli *c, int refresh, char *out, size_t n)
 	int found;
 	ims_err e;
 
-	if (oconf_get(c, c->acct, 0, &oc) != IMS_OK)
+	if (cmd_oauth_conf(c, c->acct, 0, &oc) != IMS_OK)
 		return c->err.code;
 	ims_oauth_saved_init(&s);
-	e = saved_load(c, &oc, &s, &found);
+	e = cmd_oauth_saved_load(c, &oc, &s, &found);
 	if (e != IMS_OK)
 		goto out;
 	if (!refresh && s.access_token != NULL && s.expires_at > (long long)time(NULL) + 60) {
@@ -492,7 +478,7 @@ ims_err cli_oauth_access_token(struct cli *c, int refresh, char *out, size_t n)
 		e = form_client(c, &oc, &form);
 	if (e == IMS_OK)
 		e = token_post(c, &oc, oc.token_url, "token endpoint", &form, &t);
-	form_wipe(&form);
+	cmd_oauth_form_wipe(&form);
 	if (e == IMS_OK)
 		e = keep_tokens(c, &oc, &s, &t, 0);
 	ims_oauth_token_release(&t);
@@ -607,7 +593,7 @@ static ims_err login_browser(struct cli *c, const struct oconf *oc, unsigned fla
 	ims_wipe(verifier, sizeof(verifier));
 	if (e == IMS_OK)
 		e = token_post(c, oc, oc->token_url, "token endpoint", &form, t);
-	form_wipe(&form);
+	cmd_oauth_form_wipe(&form);
 	return e;
 }
 
@@ -642,7 +628,7 @@ static ims_err login_device(struct cli *c, const struct oconf *oc, struct ims_oa
 		    "oauth: account %s has no oauth-device-url for --device; set it, "
 		    "or log in without --device",
 		    oc->account);
-	http_ctx_init(c, &h);
+	cmd_oauth_http(c, &h);
 	ims_http_url_host(oc->device_url, host, sizeof(host));
 	ims_buf_init(&form, 0);
 	e = form_client(c, oc, &form);
@@ -653,7 +639,7 @@ static ims_err login_device(struct cli *c, const struct oconf *oc, struct ims_oa
 	ims_oauth_device_init(&d);
 	if (e == IMS_OK)
 		e = ims_http_post_form(oc->device_url, form.data, &h.o, &r, &c->err);
-	form_wipe(&form);
+	cmd_oauth_form_wipe(&form);
 	if (e == IMS_ERR_LIMIT)
 		e = ims_error_set(
 		    &c->err, IMS_ERR_LIMIT,
@@ -698,7 +684,7 @@ static ims_err login_device(struct cli *c, const struct oconf *oc, struct ims_oa
 			e = form_client(c, oc, &form);
 		if (e == IMS_OK)
 			e = token_post(c, oc, oc->token_url, "token endpoint", &form, t);
-		form_wipe(&form);
+		cmd_oauth_form_wipe(&form);
 		if (e == IMS_ERR_AUTH && strcmp(t->error, "authorization_pending") == 0) {
 			ims_oauth_token_release(t);
 			continue;
@@ -716,7 +702,7 @@ static ims_err login_device(struct cli *c, const struct oconf *oc, struct ims_oa
 
 ims_err cli_oauth_login_account(struct cli *c, const char *account, unsigned flags)
 {
-	const struct cfg_account *a = find_account(c, account);
+	const struct cfg_account *a = cmd_oauth_account(c, account);
 	struct oconf oc;
 	struct ims_oauth_token t;
 	struct ims_oauth_saved s;
@@ -726,7 +712,7 @@ ims_err cli_oauth_login_account(struct cli *c, const char *account, unsigned fla
 		return ims_error_set(&c->err, IMS_ERR_USAGE,
 		                     "oauth: no [account %s] in the config file%s%s", account,
 		                     c->cfg.path[0] != '\0' ? " " : "", c->cfg.path);
-	if (oconf_get(c, a, !(flags & CLI_OAUTH_DEVICE), &oc) != IMS_OK)
+	if (cmd_oauth_conf(c, a, !(flags & CLI_OAUTH_DEVICE), &oc) != IMS_OK)
 		return c->err.code;
 	ims_oauth_token_init(&t);
 	e = (flags & CLI_OAUTH_DEVICE) ? login_device(c, &oc, &t)
@@ -747,212 +733,3 @@ ims_err cli_oauth_login_account(struct cli *c, const char *account, unsigned fla
 		         oc.account);
 	return e;
 }
-
-/* ---- status and logout ---------------------------------------------------------- */
-
-static ims_err oauth_status(struct cli *c, const struct cfg_account *a)
-{
-	struct oconf oc;
-	struct ims_oauth_saved s;
-	char name[300], path[1100], exp[64], when[64];
-	int found, dfd;
-	long long now = (long long)time(NULL);
-	ims_err e;
-
-	if (oconf_get(c, a, 0, &oc) != IMS_OK)
-		return c->err.code;
-	dfd = state_dir(c, &oc, 0, name, sizeof(name), path, sizeof(path));
-	if (dfd >= 0)
-		close(dfd);
-	ims_oauth_saved_init(&s);
-	e = saved_load(c, &oc, &s, &found);
-	if (e != IMS_OK) {
-		ims_oauth_saved_release(&s);
-		return e;
-	}
-	if (s.expires_at == 0 || s.access_token == NULL)
-		snprintf(exp, sizeof(exp), "%s", oc.store_command != NULL ? "not kept" : "none");
-	else
-		cli_iso_date(s.expires_at, exp, sizeof(exp));
-	if (s.obtained_at != 0)
-		cli_iso_date(s.obtained_at, when, sizeof(when));
-	else
-		snprintf(when, sizeof(when), "never");
-	if (c->o.json) {
-		struct json_out j;
-
-		json_init(&j, stdout);
-		json_begin_object(&j);
-		json_kv_str(&j, "account", oc.account);
-		json_kv_str(&j, "provider", oc.provider);
-		json_kv_bool(&j, "logged_in", found && s.refresh_token != NULL);
-		json_kv_str(&j, "store", oc.store_command != NULL ? "token-store-command" : path);
-		json_kv_bool(&j, "refresh_token", s.refresh_token != NULL);
-		if (s.access_token != NULL && s.expires_at != 0) {
-			json_kv_int(&j, "access_token_expires", s.expires_at);
-			json_kv_bool(&j, "access_token_valid", s.expires_at > now);
-		}
-		json_kv_str(&j, "scope", s.scope);
-		if (s.obtained_at != 0)
-			json_kv_int(&j, "obtained", s.obtained_at);
-		json_end_object(&j);
-		json_finish(&j);
-	} else {
-		char acc[128];
-
-		tsv_kv(stdout, c->out_tty, "account", oc.account);
-		tsv_kv(stdout, c->out_tty, "provider", oc.provider);
-		tsv_kv(stdout, c->out_tty, "store",
-		       oc.store_command != NULL ? "token-store-command" : path);
-		tsv_kv(stdout, c->out_tty, "refresh-token",
-		       s.refresh_token != NULL ? "stored" : "none");
-		if (s.access_token != NULL && s.expires_at != 0)
-			snprintf(acc, sizeof(acc), "%s until %s",
-			         s.expires_at > now ? "valid" : "expired", exp);
-		else
-			snprintf(acc, sizeof(acc), "%s", exp);
-		tsv_kv(stdout, c->out_tty, "access-token", acc);
-		tsv_kv(stdout, c->out_tty, "scope", s.scope[0] != '\0' ? s.scope : "-");
-		tsv_kv(stdout, c->out_tty, "logged-in", when);
-	}
-	if (!found || s.refresh_token == NULL) {
-		ims_oauth_saved_release(&s);
-		return ims_error_set(
-		    &c->err, IMS_ERR_NO,
-		    "oauth: account %s is not logged in; run 'imapsh oauth login %s'", oc.account,
-		    oc.account);
-	}
-	ims_oauth_saved_release(&s);
-	return IMS_OK;
-}
-
-static ims_err oauth_logout(struct cli *c, const struct cfg_account *a)
-{
-	struct oconf oc;
-	struct ims_oauth_saved s;
-	char name[300], path[1100];
-	int found, dfd, revoked = 0;
-	ims_err e;
-
-	if (oconf_get(c, a, 0, &oc) != IMS_OK)
-		return c->err.code;
-	ims_oauth_saved_init(&s);
-	e = saved_load(c, &oc, &s, &found);
-	if (e != IMS_OK) {
-		ims_oauth_saved_release(&s);
-		return e;
-	}
-	/* Revoke first (RFC 7009), where the server offers it: the refresh
-	 * token takes its access tokens with it.  A failure is told, and the
-	 * local copy is deleted all the same. */
-	if (oc.revoke_url != NULL && (s.refresh_token != NULL || s.access_token != NULL)) {
-		struct http_ctx h;
-		struct ims_http_reply r;
-		struct ims_buf form;
-		struct ims_error why;
-		ims_err re;
-
-		http_ctx_init(c, &h);
-		ims_buf_init(&form, 0);
-		ims_http_reply_init(&r);
-		ims_error_init(&why);
-		if (ims_http_form_add(&form, "token",
-		                      s.refresh_token != NULL ? s.refresh_token : s.access_token) !=
-		        IMS_OK ||
-		    ims_http_form_add(&form, "token_type_hint",
-		                      s.refresh_token != NULL ? "refresh_token" : "access_token") !=
-		        IMS_OK ||
-		    ims_http_form_add(&form, "client_id", oc.client_id) != IMS_OK)
-			re = ims_error_nomem(&why);
-		else
-			re = ims_http_post_form(oc.revoke_url, form.data, &h.o, &r, &why);
-		form_wipe(&form);
-		if (re == IMS_OK && r.status >= 200 && r.status <= 299)
-			revoked = 1;
-		else if (re == IMS_OK)
-			cli_warn("oauth: the revocation endpoint answered HTTP %ld; the token may "
-			         "stay valid at the server until it expires",
-			         r.status);
-		else
-			cli_warn("oauth: revocation failed (%s); the token may stay valid at the "
-			         "server until it expires",
-			         why.msg);
-		ims_http_reply_release(&r);
-	}
-	ims_oauth_saved_release(&s);
-	if (oc.store_command != NULL && found) {
-		e = store_command(c, &oc, "erase", NULL, NULL, 0);
-		if (e != IMS_OK)
-			return e;
-	}
-	dfd = state_dir(c, &oc, 0, name, sizeof(name), path, sizeof(path));
-	if (dfd == -1)
-		return c->err.code;
-	if (dfd >= 0) {
-		if (unlinkat(dfd, name, 0) != 0 && errno != ENOENT) {
-			e = ims_error_set(&c->err, IMS_ERR_IO, "oauth: %s: %s", path,
-			                  strerror(errno));
-			close(dfd);
-			return e;
-		}
-		close(dfd);
-	}
-	if (!c->o.quiet)
-		cli_warn("oauth: account %s: %s", oc.account,
-		         !found    ? "was not logged in"
-		         : revoked ? "logged out; the token was revoked at the server"
-		                   : "logged out; the saved tokens are deleted");
-	return IMS_OK;
-}
-
-/* ---- the command ---------------------------------------------------------------- */
-
-static ims_err cmd_oauth(struct cli *c, int argc, char **argv)
-{
-	const char *sub = argv[1];
-	const char *account = argc > 2 ? argv[2] : NULL;
-	const struct cfg_account *a = find_account(c, account);
-	int device = cli_opt_flag(&c->args, "device");
-	int no_browser = cli_opt_flag(&c->args, "no-browser");
-
-	if (strcmp(sub, "login") != 0 && (device || no_browser))
-		return ims_error_set(&c->err, IMS_ERR_USAGE,
-		                     "oauth %s: --device and --no-browser are for 'oauth login'",
-		                     sub);
-	if (strcmp(sub, "login") != 0 && strcmp(sub, "status") != 0 && strcmp(sub, "logout") != 0)
-		return ims_error_set(&c->err, IMS_ERR_USAGE,
-		                     "oauth: '%s' is not login, status or logout (usage: oauth "
-		                     "login|status|logout [ACCOUNT])",
-		                     sub);
-	if (a == NULL && account != NULL)
-		return ims_error_set(&c->err, IMS_ERR_USAGE,
-		                     "oauth: no [account %s] in the config file%s%s", account,
-		                     c->cfg.path[0] != '\0' ? " " : "", c->cfg.path);
-	if (strcmp(sub, "login") == 0)
-		return cli_oauth_login_account(c, account,
-		                               (device ? CLI_OAUTH_DEVICE : 0) |
-		                                   (no_browser ? CLI_OAUTH_NO_BROWSER : 0));
-	if (strcmp(sub, "status") == 0)
-		return oauth_status(c, a);
-	return oauth_logout(c, a);
-}
-
-/* clang-format off */
-static const struct cli_opt oauth_opts[] = {
-	CLI_FLAG("device", 0, "login: the device grant (a code to enter on another device)"),
-	CLI_FLAG("no-browser", 0, "login: print the URL only, never start a browser"),
-	CLI_OPT_JSON,
-	CLI_OPT_LIST_END,
-};
-
-static const struct cli_cmd oauth_cmds[] = {
-	{ .name = "oauth", .usage = "oauth login|status|logout [ACCOUNT]",
-	  .summary = "OAuth 2.0: log an account in (browser with PKCE, or --device), show or "
-	             "delete its tokens",
-	  .min_args = 1, .max_args = 2, .run = cmd_oauth,
-	  .options = oauth_opts },
-};
-/* clang-format on */
-
-const struct cli_cmd_group cli_group_oauth = {oauth_cmds,
-                                              sizeof(oauth_cmds) / sizeof(oauth_cmds[0])};
