@@ -170,7 +170,7 @@ class Shell(h.TestbedCase):
         p.read_until(rb"INBOX> $")
         p.mark()
         p.send("idle\r")
-        p.read_until(rb"\+ idling", timeout=20)
+        p.read_until(rb"S: \+", timeout=20)  # the server took IDLE
         time.sleep(0.5)
         p.send("\x03")
         text = p.read_until(rb"IDLE ended with DONE[\s\S]*> $", timeout=10)
