@@ -7,6 +7,7 @@
 #
 #   tests/bench/backup.sh                          # 10,000 messages, 3 runs each
 #   BENCH_MESSAGES=2000 BENCH_RUNS=1 tests/bench/backup.sh
+#   BENCH_ONLY=rerun tests/bench/backup.sh        # the export reruns alone
 #
 # Environment as bench.sh (BENCH_RUNS, BENCH_MESSAGES, BENCH_DIR, IMAPSH_BIN).
 set -eu
