@@ -93,7 +93,8 @@ static int print_version(void)
 	printf("imapsh %s (mbedTLS %s)\n", IMAPSH_VERSION, ims_tls_library_version());
 	printf("tls: 1.2 yes, 1.3 %s\n", ims_tls_has_tls13() ? "yes" : "no");
 	printf("features: COMPRESS=DEFLATE (zlib %s), SASL PLAIN LOGIN SCRAM-SHA-256 "
-	       "XOAUTH2 OAUTHBEARER EXTERNAL\n",
+	       "SCRAM-SHA-1 SCRAM-SHA-256-PLUS SCRAM-SHA-1-PLUS XOAUTH2 OAUTHBEARER EXTERNAL, "
+	       "OAuth 2.0 login, setup by DNS and autoconfig, --share\n",
 	       ims_zlib_version());
 	return 0;
 }

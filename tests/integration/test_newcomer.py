@@ -235,6 +235,8 @@ class ScriptsAndCurlNames(h.TestbedCase):
         self.assertIn(b"tls: 1.2 yes, 1.3 ", out)
         self.assertIn(b"COMPRESS=DEFLATE (zlib ", out)
         self.assertIn(b"SCRAM-SHA-256", out)
+        for word in (b"SCRAM-SHA-1 ", b"SCRAM-SHA-256-PLUS", b"OAuth 2.0 login", b"--share"):
+            self.assertIn(word, out)
 
 
 @h.needs_capability("SPECIAL-USE")
