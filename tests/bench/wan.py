@@ -24,11 +24,9 @@ IMAPSH_BIN (required).
 import json
 import os
 import shutil
-import stat
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -45,24 +43,9 @@ RUNS = int(os.environ.get("WAN_RUNS", "1"))
 BDIR = os.environ.get("BENCH_DIR", "/tmp/imapsh-wan")
 IMAPSH = os.environ.get("IMAPSH_BIN") or sys.exit("wan: set IMAPSH_BIN")
 
+from bench import null_device  # noqa: E402  (the bench's own null device)
 
 
-_NULL = []
-
-
-def null_device():
-    """A null device of our own (mknod 1,3 in a private folder; a plain
-    file where mknod is not allowed): the bench never opens the system's
-    /dev/null."""
-    if not _NULL:
-        d = tempfile.mkdtemp(prefix="imapsh-wan-null-")
-        path = os.path.join(d, "null")
-        try:
-            os.mknod(path, 0o600 | stat.S_IFCHR, os.makedev(1, 3))
-        except (PermissionError, OSError):
-            open(path, "wb").close()
-        _NULL.append(open(path, "r+b"))
-    return _NULL[0]
 
 def log(msg):
     print("wan: " + msg, file=sys.stderr, flush=True)
