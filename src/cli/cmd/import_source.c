@@ -111,6 +111,25 @@ static ims_err describe(struct im_msg *m, const struct ims_buf *data, struct ims
 	return IMS_OK;
 }
 
+/* Each message read once and described (hash, Message-ID, size), in
+ * order; the source's total bytes counted. */
+static ims_err describe_all(struct im_source *s, struct ims_error *err)
+{
+	struct ims_buf data;
+	ims_err e = IMS_OK;
+	size_t i;
+
+	ims_buf_init(&data, 0);
+	for (i = 0; i < s->n && e == IMS_OK; i++) {
+		e = im_source_read(s, &s->v[i], &data, err);
+		if (e == IMS_OK)
+			e = describe(&s->v[i], &data, err);
+		s->bytes += s->v[i].size;
+	}
+	ims_buf_release(&data);
+	return e;
+}
+
 /* ---- Maildir ---------------------------------------------------------------- */
 
 static void maildir_info(struct im_msg *m, const char *name)
@@ -243,8 +262,6 @@ static int msg_cmp(const void *a, const void *b)
 
 static ims_err maildir_open(struct im_source *s, struct ims_error *err)
 {
-	struct ims_buf data;
-	size_t i;
 	ims_err e;
 
 	s->curfd = ims_fs_subdir(s->dirfd, "cur", 0, err);
@@ -262,15 +279,7 @@ static ims_err maildir_open(struct im_source *s, struct ims_error *err)
 	/* the order of their dates, as the folder had them */
 	if (s->n > 1)
 		qsort(s->v, s->n, sizeof(s->v[0]), msg_cmp);
-	ims_buf_init(&data, 0);
-	for (i = 0; i < s->n && e == IMS_OK; i++) {
-		e = im_source_read(s, &s->v[i], &data, err);
-		if (e == IMS_OK)
-			e = describe(&s->v[i], &data, err);
-		s->bytes += s->v[i].size;
-	}
-	ims_buf_release(&data);
-	return e;
+	return e == IMS_OK ? describe_all(s, err) : e;
 }
 
 /* ---- mbox -------------------------------------------------------------------- */
@@ -354,8 +363,6 @@ static ims_err mbox_split(struct im_source *s, struct ims_error *err)
 static ims_err mbox_open(struct im_source *s, struct ims_error *err)
 {
 	struct stat st;
-	struct ims_buf data;
-	size_t i;
 	int fd = ims_fs_open_read(s->dirfd, s->base, err);
 	ims_err e;
 
@@ -380,15 +387,7 @@ static ims_err mbox_open(struct im_source *s, struct ims_error *err)
 	}
 	close(fd);
 	e = mbox_split(s, err);
-	ims_buf_init(&data, 0);
-	for (i = 0; i < s->n && e == IMS_OK; i++) {
-		e = im_source_read(s, &s->v[i], &data, err);
-		if (e == IMS_OK)
-			e = describe(&s->v[i], &data, err);
-		s->bytes += s->v[i].size;
-	}
-	ims_buf_release(&data);
-	return e;
+	return e == IMS_OK ? describe_all(s, err) : e;
 }
 
 /* One mbox message: ">From" unquoted one level (mboxrd), CRLF. */
