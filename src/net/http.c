@@ -1,12 +1,12 @@
 #include "imapsh/http.h"
 
-#include <curl/curl.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
 #include "imapsh/caps.h"
 #include "imapsh/sanitize.h"
+#include "curl_load.h"
 
 void ims_http_reply_init(struct ims_http_reply *r)
 {
@@ -92,10 +92,10 @@ static size_t on_header(char *p, size_t size, size_t nmemb, void *ctx)
 }
 
 /* Words for a failed transfer, graded as the header says. */
-static ims_err fail(CURLcode rc, const struct req *q, const char *host, const char *detail,
-                    struct ims_error *err)
+static ims_err fail(const struct ims_curl_api *C, CURLcode rc, const struct req *q,
+                    const char *host, const char *detail, struct ims_error *err)
 {
-	const char *why = detail[0] != '\0' ? detail : curl_easy_strerror(rc);
+	const char *why = detail[0] != '\0' ? detail : C->easy_strerror(rc);
 	char safe[256];
 
 	ims_sanitize_fixed(why, strlen(why), safe, sizeof(safe));
@@ -138,8 +138,9 @@ static ims_err fail(CURLcode rc, const struct req *q, const char *host, const ch
 }
 
 /* The options every request has: the policy of the header comment. */
-static ims_err setup(CURL *h, const char *url, const struct ims_http_opts *o, struct req *q,
-                     struct curl_slist **res_r, char *errbuf)
+static ims_err setup(const struct ims_curl_api *C, CURL *h, const char *url,
+                     const struct ims_http_opts *o, struct req *q, struct curl_slist **res_r,
+                     char *errbuf)
 {
 	long timeout = (long)(o->timeout_ms != 0 ? o->timeout_ms : IMS_CAP_HTTP_TIMEOUT_MS);
 	const char *protos = o->allow_http ? "https,http" : "https";
@@ -147,35 +148,34 @@ static ims_err setup(CURL *h, const char *url, const struct ims_http_opts *o, st
 
 	if (o->resolve != NULL)
 		for (const char *const *e = o->resolve; *e != NULL; e++) {
-			struct curl_slist *n = curl_slist_append(*res_r, *e);
+			struct curl_slist *n = C->slist_append(*res_r, *e);
 			if (n == NULL)
 				return IMS_ERR_NOMEM;
 			*res_r = n;
 		}
-	bad |= curl_easy_setopt(h, CURLOPT_URL, url) != CURLE_OK;
-	bad |= curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, protos) != CURLE_OK;
-	bad |= curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "https") != CURLE_OK;
-	bad |= curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L) != CURLE_OK;
-	bad |= curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L) != CURLE_OK;
-	bad |= curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L) != CURLE_OK;
-	bad |= curl_easy_setopt(h, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2) != CURLE_OK;
-	bad |= curl_easy_setopt(h, CURLOPT_PROXY, "") != CURLE_OK;
-	bad |= curl_easy_setopt(h, CURLOPT_NETRC, (long)CURL_NETRC_IGNORED) != CURLE_OK;
-	bad |= curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L) != CURLE_OK;
-	bad |= curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, timeout) != CURLE_OK;
-	bad |=
-	    curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)q->r->body.max) != CURLE_OK;
-	bad |= curl_easy_setopt(h, CURLOPT_USERAGENT, "imapsh") != CURLE_OK;
-	bad |= curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, NULL) != CURLE_OK;
-	bad |= curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body) != CURLE_OK;
-	bad |= curl_easy_setopt(h, CURLOPT_WRITEDATA, q) != CURLE_OK;
-	bad |= curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header) != CURLE_OK;
-	bad |= curl_easy_setopt(h, CURLOPT_HEADERDATA, q) != CURLE_OK;
-	bad |= curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf) != CURLE_OK;
+	bad |= C->easy_setopt(h, CURLOPT_URL, url) != CURLE_OK;
+	bad |= C->easy_setopt(h, CURLOPT_PROTOCOLS_STR, protos) != CURLE_OK;
+	bad |= C->easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "https") != CURLE_OK;
+	bad |= C->easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L) != CURLE_OK;
+	bad |= C->easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L) != CURLE_OK;
+	bad |= C->easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L) != CURLE_OK;
+	bad |= C->easy_setopt(h, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2) != CURLE_OK;
+	bad |= C->easy_setopt(h, CURLOPT_PROXY, "") != CURLE_OK;
+	bad |= C->easy_setopt(h, CURLOPT_NETRC, (long)CURL_NETRC_IGNORED) != CURLE_OK;
+	bad |= C->easy_setopt(h, CURLOPT_NOSIGNAL, 1L) != CURLE_OK;
+	bad |= C->easy_setopt(h, CURLOPT_TIMEOUT_MS, timeout) != CURLE_OK;
+	bad |= C->easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)q->r->body.max) != CURLE_OK;
+	bad |= C->easy_setopt(h, CURLOPT_USERAGENT, "imapsh") != CURLE_OK;
+	bad |= C->easy_setopt(h, CURLOPT_ACCEPT_ENCODING, NULL) != CURLE_OK;
+	bad |= C->easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body) != CURLE_OK;
+	bad |= C->easy_setopt(h, CURLOPT_WRITEDATA, q) != CURLE_OK;
+	bad |= C->easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header) != CURLE_OK;
+	bad |= C->easy_setopt(h, CURLOPT_HEADERDATA, q) != CURLE_OK;
+	bad |= C->easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf) != CURLE_OK;
 	if (*res_r != NULL)
-		bad |= curl_easy_setopt(h, CURLOPT_RESOLVE, *res_r) != CURLE_OK;
+		bad |= C->easy_setopt(h, CURLOPT_RESOLVE, *res_r) != CURLE_OK;
 	if (o->ca_file != NULL)
-		bad |= curl_easy_setopt(h, CURLOPT_CAINFO, o->ca_file) != CURLE_OK;
+		bad |= C->easy_setopt(h, CURLOPT_CAINFO, o->ca_file) != CURLE_OK;
 	return bad ? IMS_ERR_USAGE : IMS_OK;
 }
 
@@ -186,6 +186,7 @@ static ims_err perform(const char *url, const char *form, const struct ims_http_
 	char host[256], errbuf[CURL_ERROR_SIZE] = "", accept[256];
 	struct curl_slist *res = NULL, *hdrs = NULL;
 	struct req q = {r, 0};
+	const struct ims_curl_api *C = ims_curl(err);
 	CURL *h;
 	CURLcode rc;
 	ims_err e;
@@ -195,37 +196,39 @@ static ims_err perform(const char *url, const char *form, const struct ims_http_
 	ims_http_url_host(url, host, sizeof(host));
 	ims_http_reply_release(r);
 	ims_buf_init(&r->body, o->max_body != 0 ? o->max_body : IMS_CAP_HTTP_BODY);
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK || (h = curl_easy_init()) == NULL)
+	if (C == NULL)
+		return IMS_ERR_USAGE;
+	if ((h = C->easy_init()) == NULL)
 		return ims_error_nomem(err);
-	e = setup(h, url, o, &q, &res, errbuf);
+	e = setup(C, h, url, o, &q, &res, errbuf);
 	if (e == IMS_OK && o->accept != NULL) {
 		snprintf(accept, sizeof(accept), "Accept: %s", o->accept);
-		if ((hdrs = curl_slist_append(NULL, accept)) == NULL)
+		if ((hdrs = C->slist_append(NULL, accept)) == NULL)
 			e = IMS_ERR_NOMEM;
-		else if (curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs) != CURLE_OK)
+		else if (C->easy_setopt(h, CURLOPT_HTTPHEADER, hdrs) != CURLE_OK)
 			e = IMS_ERR_USAGE;
 	}
 	if (e == IMS_OK && form != NULL &&
-	    (curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)strlen(form)) != CURLE_OK ||
-	     curl_easy_setopt(h, CURLOPT_POSTFIELDS, form) != CURLE_OK))
+	    (C->easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)strlen(form)) != CURLE_OK ||
+	     C->easy_setopt(h, CURLOPT_POSTFIELDS, form) != CURLE_OK))
 		e = IMS_ERR_USAGE;
 	if (e != IMS_OK) {
 		ims_error_set(err, e, "cannot set up the request to %s", host);
 		goto out;
 	}
-	rc = curl_easy_perform(h);
+	rc = C->easy_perform(h);
 	if (rc != CURLE_OK) {
-		e = fail(rc, &q, host, errbuf, err);
+		e = fail(C, rc, &q, host, errbuf, err);
 		ims_http_reply_release(r);
 		goto out;
 	}
 	if (ims_buf_append(&r->body, "", 0) != IMS_OK) /* NUL-terminated even when empty */
 		e = ims_error_nomem(err);
-	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &r->status);
+	C->easy_getinfo(h, CURLINFO_RESPONSE_CODE, &r->status);
 out:
-	curl_slist_free_all(hdrs);
-	curl_slist_free_all(res);
-	curl_easy_cleanup(h);
+	C->slist_free_all(hdrs);
+	C->slist_free_all(res);
+	C->easy_cleanup(h);
 	return e;
 }
 

@@ -8,7 +8,10 @@ Jobs (each tool BENCH_RUNS times, the median reported):
            python3 imaplib (one UID FETCH 1:*, a file per message), curl (one
            connection, one URL per UID), openssl s_client fed a pipelined
            LOGIN/SELECT/UID FETCH 1:* BODY.PEEK[] script (the ceiling: no
-           parsing, one output file)
+           parsing, one output file); and the durable-write floor: the
+           files imapsh wrote, created, synced (one syncfs per 2,000) and
+           renamed into a Maildir again with nothing else
+           (durable_floor.c)
   headers  UID FETCH 1:* (UID FLAGS INTERNALDATE RFC822.SIZE ENVELOPE) to a
            pipe: imapsh (list 1:* where it exists, else quote), imaplib,
            s_client
@@ -206,10 +209,29 @@ def export_tools(e, total_bytes):
             r = timed(e.sclient(), stdin=e.sclient_script(FOLDER, "BODY.PEEK[]"), stdout=f)
         return r, os.path.getsize(os.path.join(d, "all"))
 
+    def floor():
+        # the same files as imapsh's last export (still in out/imapsh),
+        # created, synced and renamed with nothing else
+        d = os.path.join(out, "floor")
+        shutil.rmtree(d, ignore_errors=True)
+        r = timed([durable_floor(), os.path.join(out, "imapsh"), d])
+        return r, count_files(os.path.join(d, "cur"))
+
     # the default (no compression, as the peers run), then with
-    # COMPRESS=DEFLATE, which the test bed's Dovecot offers
+    # COMPRESS=DEFLATE, which the test bed's Dovecot offers; then the
+    # durable-write floor of the files the export wrote
     return [("imapsh export", imapsh()), ("  --compress yes", imapsh("--compress", "yes")),
-            ("mbsync", mbsync), ("imaplib", imaplib), ("curl", curl), ("s_client", sclient)]
+            ("durable floor", floor), ("mbsync", mbsync), ("imaplib", imaplib), ("curl", curl),
+            ("s_client", sclient)]
+
+
+def durable_floor():
+    """tests/bench/durable_floor.c, compiled once into BENCH_DIR."""
+    exe = os.path.join(BDIR, "durable_floor")
+    if not os.path.exists(exe):
+        subprocess.run(["cc", "-O2", "-Wall", "-o", exe, os.path.join(HERE, "durable_floor.c")],
+                       check=True)
+    return exe
 
 
 def header_tools(e):

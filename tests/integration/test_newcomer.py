@@ -7,6 +7,7 @@ import os
 import re
 import shlex
 import socket
+import subprocess
 import time
 
 import harness as h
@@ -237,6 +238,20 @@ class ScriptsAndCurlNames(h.TestbedCase):
         self.assertIn(b"SCRAM-SHA-256", out)
         for word in (b"SCRAM-SHA-1 ", b"SCRAM-SHA-256-PLUS", b"OAuth 2.0 login", b"--share"):
             self.assertIn(word, out)
+
+    def test_a_one_shot_start_does_not_load_libcurl(self):
+        """HTTPS (setup, the OAuth login) opens libcurl when it is first
+        needed: linked, it and its libraries cost every start 20 ms and
+        5 MB.  The dynamic loader's own log names each file it loads
+        (the binary is run bare here: a wrapper's loader would log too)."""
+        env = h.base_env()
+        env["LD_DEBUG"] = "files"
+        p = subprocess.run([os.environ["IMAPSH_BIN"], "--version"], input=b"",
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        loaded = set(re.findall(rb"file=(\S+)", p.stderr))
+        self.assertTrue(any(f.startswith(b"libmbedtls") for f in loaded), loaded)
+        self.assertFalse([f for f in loaded if b"curl" in f or b"gnutls" in f], loaded)
 
 
 @h.needs_capability("SPECIAL-USE")
