@@ -62,7 +62,7 @@ find_mirror() {
 
 if [ ! -e "$dir/root/usr/include/mbedtls/build_info.h" ]; then
 	for t in apt-get dpkg-deb; do
-		command -v "$t" >/dev/null || die "$t not found: this script needs a Debian (or derived) machine with apt"
+		command -v "$t" >>"$dir/tools.log" || die "$t not found: this script needs a Debian (or derived) machine with apt"
 	done
 	[ -r "$keyring" ] || die "$keyring missing: install debian-archive-keyring"
 	mirror=$(find_mirror | grep -v -e '-security' -e '-ports' | grep -m1 '/debian/*$' || true)
@@ -85,10 +85,19 @@ fi
 
 lib="$dir/root/usr/lib/$(gcc -dumpmachine)"
 [ -e "$lib/libmbedtls.so" ] || die "no $lib/libmbedtls.so: remove $dir/root and run again"
+# the runtime packages, for the Debian package's dependencies (CPack)
+debs=
+for d in "$dir"/debs/*.deb; do
+	case $d in
+	*-dev_*) ;;
+	*) debs="$debs${debs:+;}$d" ;;
+	esac
+done
+[ -n "$debs" ] || die "no packages in $dir/debs: remove $dir/root and run again"
 cmake -S "$root" -B "$dir/build" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 	-DMBEDTLS_INCLUDE_DIR="$dir/root/usr/include" -DMBEDTLS_LIB="$lib/libmbedtls.so" \
 	-DMBEDX509_LIB="$lib/libmbedx509.so" -DMBEDCRYPTO_LIB="$lib/libmbedcrypto.so" \
-	-DCMAKE_BUILD_RPATH="$lib" >"$dir/cmake.log" || die "cmake failed; see $dir/cmake.log"
+	-DCMAKE_BUILD_RPATH="$lib" -DIMAPSH_DEB_TLS_DEBS="$debs" >"$dir/cmake.log" || die "cmake failed; see $dir/cmake.log"
 cmake --build "$dir/build" -j"$(nproc)"
 "$dir/build/imapsh" --version | grep -q "mbedTLS 3\." ||
 	die "the build did not pick up mbedTLS 3.x"
