@@ -2,9 +2,13 @@
 man page, bash and zsh completion, README and licence; CPack builds a
 Debian package whose dependencies this Debian 12 machine satisfies, which
 dpkg installs (into a private root, never the system's) and which then
-runs and has its man page.  The completion scripts are driven by bash and
+runs and has its man page.  A build against unpacked mbedTLS packages
+(tests/compat/mbedtls36.sh: Debian 13's 3.6, whose runtime packages need
+only what Debian 12 has) names them in IMAPSH_DEB_TLS_DEBS; the package
+depends on them and they are installed beside it.  The completion scripts are driven by bash and
 zsh themselves."""
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -20,6 +24,17 @@ def run(cmd, **kw):
     kw.setdefault("stderr", subprocess.STDOUT)
     kw.setdefault("timeout", 300)
     return subprocess.run(cmd, **kw)
+
+
+def tls_debs():
+    """The unpacked mbedTLS runtime packages the build links against (its
+    CMake cache's IMAPSH_DEB_TLS_DEBS), or [] for the system's."""
+    with open(os.path.join(BUILD, "CMakeCache.txt"), encoding="utf-8") as f:
+        for line in f:
+            if line.startswith("IMAPSH_DEB_TLS_DEBS:"):
+                value = line.split("=", 1)[1].strip()
+                return [d for d in value.split(";") if d]
+    return []
 
 
 def commands_from_help():
@@ -65,15 +80,26 @@ class Install(unittest.TestCase):
         for d in ("updates", "info", "triggers"):
             os.makedirs(os.path.join(admin, d))
         shutil.copyfile("/var/lib/dpkg/status", os.path.join(admin, "status"))
+        extra = tls_debs()
+        for d in extra:
+            name = run(["dpkg-deb", "-f", d, "Package"]).stdout.decode().strip()
+            self.assertRegex(depends, r"(^|, )%s \(>= " % re.escape(name))
         p = run(["dpkg", "--root=" + root, "--force-not-root", "--force-script-chrootless",
-                 "--log=" + os.path.join(self.tmp, "dpkg.log"), "-i", deb])
+                 "--log=" + os.path.join(self.tmp, "dpkg.log"), "-i"] + extra + [deb])
         self.assertEqual(p.returncode, 0, p.stdout)
         p = run(["dpkg-query", "--admindir=" + admin, "-W", "-f=${Status}", "imapsh"])
         self.assertEqual(p.stdout.decode(), "install ok installed")
         binary = os.path.join(root, "usr", "bin", "imapsh")
-        p = run([binary, "--version"])
+        env = dict(os.environ)
+        if extra:
+            # the mbedTLS installed beside it, not the build's rpath (stripped)
+            arch = run(["dpkg-architecture", "-qDEB_HOST_MULTIARCH"]).stdout.decode().strip()
+            env["LD_LIBRARY_PATH"] = os.path.join(root, "usr", "lib", arch)
+        p = run([binary, "--version"], env=env)
         self.assertEqual(p.returncode, 0, p.stdout)
         self.assertRegex(p.stdout.decode(), r"^imapsh \d+\.\d+\.\d+ \(mbedTLS ")
+        rc, out, err = h.run_imapsh(["--version"])
+        self.assertEqual(p.stdout.splitlines()[0], out.splitlines()[0])
         env = dict(os.environ, MANPATH=os.path.join(root, "usr", "share", "man"),
                    MANPAGER="cat", PAGER="cat", MANWIDTH="80")
         p = run(["man", "imapsh"], env=env)
@@ -81,7 +107,7 @@ class Install(unittest.TestCase):
         self.assertIn(b"imapsh", p.stdout)
         self.assertIn(b"SECURITY", p.stdout)
         # apt on this machine would take the package with its dependencies
-        p = run(["apt-get", "install", "--simulate", "--no-install-recommends", deb])
+        p = run(["apt-get", "install", "--simulate", "--no-install-recommends"] + extra + [deb])
         self.assertEqual(p.returncode, 0, p.stdout)
         self.assertRegex(p.stdout.decode(), r"(?m)^Inst imapsh ")
 
