@@ -38,7 +38,9 @@ TESTBED = os.path.join(ROOT, "tests", "testbed", "testbed.py")
 USER, FOLDER = "alice", "wanbench"
 PROFILES = [tuple(float(x) for x in p.split(":"))
             for p in os.environ.get("WAN_PROFILES", "30:100,150:10").split(",")]
-MESSAGES = int(os.environ.get("WAN_MESSAGES", "300"))
+MESSAGES = int(os.environ.get("WAN_MESSAGES", "2000"))
+TASKS = [w for w in os.environ.get("WAN_TASKS", "").split(",") if w]
+TOOLS = [w for w in os.environ.get("WAN_TOOLS", "").split(",") if w]
 RUNS = int(os.environ.get("WAN_RUNS", "1"))
 BDIR = os.environ.get("BENCH_DIR", "/tmp/imapsh-wan")
 IMAPSH = os.environ.get("IMAPSH_BIN") or sys.exit("wan: set IMAPSH_BIN")
@@ -206,7 +208,11 @@ def main():
                                   stdout=subprocess.PIPE).stdout.split()
             uids = sorted(int(u) for u in warm)
             for task, rows in tools(link, uids, out).items():
+                if TASKS and task not in TASKS:
+                    continue
                 for name, fn in rows:
+                    if TOOLS and name not in TOOLS:
+                        continue
                     res = [fn() for _ in range(RUNS)]
                     wall = statistics.median(r[0] for r in res)
                     rts, up, down, conns = res[0][1], res[0][2], res[0][3], res[0][4]

@@ -10,7 +10,10 @@ client had to wait for the server before it could send more.
 
     relay = Relay(("127.0.0.1", 993), delay_ms=15, rate_bps=100e6)
     relay.start(); ... connect to relay.port ...; relay.stop()
-    relay.stats()  -> {"connections", "round_trips", "bytes_up", "bytes_down"}
+    relay.stats()  -> {"connections", "round_trips", "bytes_up", "bytes_down",
+                       "flights": [[C|S, bytes, first s, last s], ...]}
+    (a flight's times: when its first and last bytes reached the relay,
+    from the end of the connection's TCP handshake)
 
 As a program: wanrelay.py LISTEN_PORT TARGET_HOST TARGET_PORT
 [--delay MS] [--rate MBIT] prints the counts of each connection.
@@ -124,6 +127,7 @@ class Relay:
         for s in (cs, ss):
             s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         up, down = _Pipe(self.delay, self.rate_up), _Pipe(self.delay, self.rate_down)
+        t_open = time.monotonic()
         queue = []  # (due, seq, dest, data)
         seq = 0
         cv = threading.Condition()
@@ -140,10 +144,12 @@ class Relay:
                 with cv:
                     if data:
                         fl = rec["flights"]
+                        t = now - t_open
                         if fl and fl[-1][0] == ("C" if is_up else "S"):
                             fl[-1][1] += len(data)
+                            fl[-1][3] = t
                         else:
-                            fl.append(["C" if is_up else "S", len(data)])
+                            fl.append(["C" if is_up else "S", len(data), t, t])
                         if is_up:
                             rec["up"] += len(data)
                             if state["waiting"] and (rec["up"] > len(data) or rec.get("reused")):

@@ -31,6 +31,9 @@
 #define COMMIT_BYTES (128u * 1024 * 1024)
 #define COMMIT_MS    3000
 #define PROGRESS_MS  250
+/* --compress auto: while it measures, one batch of this size at a time
+ * (the switch needs no command in flight; compress_auto.c). */
+#define ZPROBE_BYTES (2u * 1024 * 1024)
 
 #define STATE_NAME  ".imapsh-export"
 #define TMP_PREFIX  "imapsh."
@@ -121,6 +124,11 @@ struct export
 	uint64_t fetched, bytes, skipped, cur_bytes;
 	int64_t t0, last_progress;
 	int progress;
+
+	/* --compress auto's measure: from the first byte of mail */
+	int zmeasure;
+	int64_t z_t0;
+	uint64_t z_b0;
 };
 
 /* export.c */
