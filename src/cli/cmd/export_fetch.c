@@ -305,11 +305,15 @@ ims_err xp_transfer(struct export *x)
 			e = ims_error_set(&c->err, IMS_ERR_CANCELLED, "interrupted");
 		if (e == IMS_OK && x->fmt == FMT_MAILDIR && commit_due(x))
 			e = xp_maildir_commit(x);
-		if (e == IMS_OK && x->zmeasure && n_fly == 0 && x->z_t0 != 0)
-			e = cli_zauto_decide(c, x->bytes - x->z_b0, ims_now_ms() - x->z_t0,
+		if (e == IMS_OK && x->zmeasure && n_fly == 0 && x->z_t0 != 0) {
+			x->z_ms += ims_now_ms() - x->z_t0;
+			x->z_bytes += x->bytes - x->z_b0;
+			x->z_t0 = 0;
+			e = cli_zauto_decide(c, x->z_bytes, x->z_ms,
 			                     x->total_bytes > x->bytes ? x->total_bytes - x->bytes
 			                                               : 0,
 			                     0, &x->zmeasure);
+		}
 		if (e == IMS_ERR_IO && x->ioerr.code != IMS_OK)
 			ims_error_copy(&c->err, &x->ioerr);
 	}
