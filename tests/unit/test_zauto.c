@@ -21,7 +21,7 @@ static void test_slow_link_compresses(void **state)
 	assert_int_equal(ims_zauto_decide(1 * MB, 800, 25 * MB, 0, why, sizeof(why)), IMS_ZAUTO_ON);
 	assert_non_null(strstr(why, "1.2 MB/s measured over 1.0 MB"));
 	assert_non_null(strstr(why, "deflate on"));
-	/* 50 Mbit/s: 6.25 MB/s, below deflate's 34 / 3 */
+	/* 50 Mbit/s: 6.25 MB/s, below deflate's 34 / 4 */
 	assert_int_equal(ims_zauto_decide(5 * MB, 800, 20 * MB, 0, why, sizeof(why)), IMS_ZAUTO_ON);
 }
 
@@ -33,16 +33,16 @@ static void test_fast_link_does_not(void **state)
 	/* loopback: 60 MB/s */
 	assert_int_equal(ims_zauto_decide(6 * MB, 100, 100 * MB, 0, why, sizeof(why)),
 	                 IMS_ZAUTO_OFF);
-	assert_non_null(strstr(why, "60.0 MB/s measured over 6.0 MB, not below 11.3 MB/s"));
+	assert_non_null(strstr(why, "60.0 MB/s measured over 6.0 MB, not below 8.5 MB/s"));
 	assert_non_null(strstr(why, "deflate off"));
-	/* 100 Mbit/s: 12.5 MB/s, not below 34 / 3 */
+	/* 100 Mbit/s: 12.5 MB/s, not below 34 / 4 */
 	assert_int_equal(ims_zauto_decide(5 * MB, 400, 20 * MB, 0, why, sizeof(why)),
 	                 IMS_ZAUTO_OFF);
 	/* exactly at the bar: off */
-	assert_int_equal(ims_zauto_decide(17 * MB, 1500, 100 * MB, 0, why, sizeof(why)),
+	assert_int_equal(ims_zauto_decide(17 * MB, 2000, 100 * MB, 0, why, sizeof(why)),
 	                 IMS_ZAUTO_OFF);
-	/* a slower deflate lowers the bar: 6.25 MB/s against 15 / 3 */
-	assert_int_equal(ims_zauto_decide(5 * MB, 800, 20 * MB, 15 * MB, why, sizeof(why)),
+	/* a slower deflate lowers the bar: 6.25 MB/s against 20 / 4 */
+	assert_int_equal(ims_zauto_decide(5 * MB, 800, 20 * MB, 20 * MB, why, sizeof(why)),
 	                 IMS_ZAUTO_OFF);
 }
 
