@@ -100,6 +100,7 @@ struct cli {
 	 * for Tab completion with cli_folders_set(). */
 	int interactive;
 	int connected;
+	int zauto_done;   /* --compress auto has decided for this session (compress_auto.c) */
 	char folder[512]; /* the selected folder (UTF-8), empty when none */
 	char **folders;   /* owned; UTF-8 names from LIST */
 	size_t n_folders;
@@ -221,6 +222,15 @@ ims_err cli_number(struct cli *c, const char *what, const char *s, uint64_t min,
 /* For a CMD_ARGS_FIRST command, once its words are checked: what the
  * command's flags need (connection, login, folder). */
 ims_err cli_ready(struct cli *c) IMS_MUST_CHECK;
+/* --compress auto in a bulk transfer (compress_auto.c): cli_zauto_pending() says
+ * whether this session still waits for the decision; cli_zauto_decide()
+ * takes the rate measured so far (bytes in ms, left bytes to go, the
+ * sending end's deflate in bytes a second or 0) and, when it pays, sends
+ * COMPRESS: the caller has no command in flight.  *measure_r: 1 while
+ * too little is measured to tell (ask again later). */
+int cli_zauto_pending(const struct cli *c);
+ims_err cli_zauto_decide(struct cli *c, uint64_t bytes, int64_t ms, uint64_t left,
+                         uint64_t deflate_bps, int *measure_r) IMS_MUST_CHECK;
 /* The same for a command that sends its first IMAP command without
  * reading the folder's state: the SELECT goes ahead in the same flight,
  * and its failure is the result of that first command. */

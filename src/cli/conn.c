@@ -142,8 +142,8 @@ static void on_warning(void *ctx, const char *text)
 	cli_warn("warning: %s", text);
 }
 
-/* COMPRESS=DEFLATE once authenticated: auto where offered (a NO leaves
- * the session uncompressed), yes or fail, no (the default) never.  With
+/* COMPRESS=DEFLATE once authenticated: yes or fail, no (the default)
+ * never, auto later, where a bulk transfer measures that it pays.  With
  * yes a session that cannot compress is closed, so no later command runs
  * without.  Off by default: it mixes mail an attacker can send with the
  * user's other mail in one compressed stream, and on a fast link the
@@ -155,11 +155,12 @@ static ims_err start_compression(struct cli *c)
 	struct ims_error why;
 	ims_err e;
 
-	if (mode == CFG_COMPRESS_NO || ims_session_compressed(c->sess))
+	c->zauto_done = 0;
+	/* auto decides in a bulk transfer, from the rate it measures
+	 * (compress_auto.c); a small command spends no round trip on COMPRESS. */
+	if (mode == CFG_COMPRESS_NO || mode == CFG_COMPRESS_AUTO || ims_session_compressed(c->sess))
 		return IMS_OK;
 	if (!ims_session_has_cap(c->sess, "COMPRESS=DEFLATE")) {
-		if (mode == CFG_COMPRESS_AUTO)
-			return IMS_OK;
 		cli_close(c);
 		return ims_error_set(&c->err, IMS_ERR_NO,
 		                     "--compress yes: the server does not offer COMPRESS=DEFLATE");
@@ -170,14 +171,8 @@ static ims_err start_compression(struct cli *c)
 			fprintf(stderr, "imapsh: compression: deflate on\n");
 		return IMS_OK;
 	}
-	if (e == IMS_ERR_NO && mode == CFG_COMPRESS_AUTO) {
-		if (c->o.verbose)
-			cli_warn("going on without compression: %s", why.msg);
-		return IMS_OK;
-	}
 	ims_error_copy(&c->err, &why);
-	if (mode == CFG_COMPRESS_YES)
-		ims_error_prefix(&c->err, "--compress yes");
+	ims_error_prefix(&c->err, "--compress yes");
 	cli_close(c);
 	return e;
 }

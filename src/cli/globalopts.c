@@ -40,7 +40,7 @@ const struct cli_opt cli_global_opts[] = {
 	  "skip certificate verification (warns every time)"),
 	G("tls-min", 0, CLI_OPT_WORD, "1.2|1.3", 0, NULL, "lowest TLS version (default 1.2)"),
 	G("compress", 0, CLI_OPT_WORD, "auto|yes|no", 0, NULL,
-	  "COMPRESS=DEFLATE after login: auto where offered (default no)"),
+	  "COMPRESS=DEFLATE; auto: where export/import measure it pays (default no)"),
 	G("client-cert", 0, CLI_OPT_FILE, "FILE", 0, NULL, "TLS client authentication: the certificate"),
 	G("client-key", 0, CLI_OPT_FILE, "FILE", 0, NULL, "TLS client authentication: its key"),
 	G("auth", 0, CLI_OPT_WORD,

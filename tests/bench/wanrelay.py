@@ -6,11 +6,18 @@ A round trip is counted each time the client sends after it has been
 waiting for the server: the client's first bytes (the TCP handshake the
 client waits for is counted apart, as 1), and every later burst of
 client bytes that follows server bytes.  That is the number of times the
-client had to wait for the server before it could send more.
+client had to wait for the server before it could send more.  "waits"
+leaves out the sends of a pipelining client made while earlier bytes
+were still on the link either way (the next batch of an export asked for
+while the last one streams in, an import's next APPEND while the one
+before goes out): those cost the link no time.
 
     relay = Relay(("127.0.0.1", 993), delay_ms=15, rate_bps=100e6)
     relay.start(); ... connect to relay.port ...; relay.stop()
-    relay.stats()  -> {"connections", "round_trips", "bytes_up", "bytes_down"}
+    relay.stats()  -> {"connections", "round_trips", "waits", "bytes_up", "bytes_down",
+                       "flights": [[C|S, bytes, first s, last s], ...]}
+    (a flight's times: when its first and last bytes reached the relay,
+    from the end of the connection's TCP handshake)
 
 As a program: wanrelay.py LISTEN_PORT TARGET_HOST TARGET_PORT
 [--delay MS] [--rate MBIT] prints the counts of each connection.
@@ -75,7 +82,7 @@ class Relay:
         with self.lock:
             self.conns = []
             for rec in self.live:
-                rec.update(round_trips=0, up=0, down=0, flights=[], reused=True)
+                rec.update(round_trips=0, waits=0, up=0, down=0, flights=[], reused=True)
 
     def idle(self, timeout=10.0):
         """Wait until every connection has finished (its counts are in)."""
@@ -93,6 +100,7 @@ class Relay:
         return {
             "connections": sum(1 for c in done if not c.get("reused")),
             "round_trips": sum(c["round_trips"] for c in done),
+            "waits": sum(c["waits"] for c in done),
             "bytes_up": sum(c["up"] for c in done),
             "bytes_down": sum(c["down"] for c in done),
             "flights": [f for c in done for f in c["flights"]],
@@ -109,7 +117,8 @@ class Relay:
             threading.Thread(target=self._serve, args=(cs,), daemon=True).start()
 
     def _serve(self, cs):
-        rec = {"round_trips": 1, "up": 0, "down": 0, "flights": []}  # 1: the TCP handshake
+        # 1: the TCP handshake
+        rec = {"round_trips": 1, "waits": 1, "up": 0, "down": 0, "flights": []}
         with self.lock:
             self.live.append(rec)
         try:
@@ -124,10 +133,11 @@ class Relay:
         for s in (cs, ss):
             s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         up, down = _Pipe(self.delay, self.rate_up), _Pipe(self.delay, self.rate_down)
+        t_open = time.monotonic()
         queue = []  # (due, seq, dest, data)
         seq = 0
         cv = threading.Condition()
-        state = {"waiting": True, "open": 2}
+        state = {"waiting": True, "open": 2, "down_pending": 0, "up_pending": 0}
 
         def reader(src, dst, pipe, is_up):
             nonlocal seq
@@ -140,17 +150,25 @@ class Relay:
                 with cv:
                     if data:
                         fl = rec["flights"]
+                        t = now - t_open
                         if fl and fl[-1][0] == ("C" if is_up else "S"):
                             fl[-1][1] += len(data)
+                            fl[-1][3] = t
                         else:
-                            fl.append(["C" if is_up else "S", len(data)])
+                            fl.append(["C" if is_up else "S", len(data), t, t])
                         if is_up:
                             rec["up"] += len(data)
                             if state["waiting"] and (rec["up"] > len(data) or rec.get("reused")):
                                 rec["round_trips"] += 1
+                                # a wait only when the link is idle both
+                                # ways (not a pipelined send)
+                                if state["down_pending"] == 0 and state["up_pending"] == 0:
+                                    rec["waits"] += 1
+                            state["up_pending"] += len(data)
                             state["waiting"] = False
                         else:
                             rec["down"] += len(data)
+                            state["down_pending"] += len(data)
                             state["waiting"] = True
                         heapq.heappush(queue, (pipe.due(len(data), now), seq, dst, data))
                     else:
@@ -180,6 +198,9 @@ class Relay:
                         dst.sendall(data)
                 except OSError:
                     closed += 1
+                if data is not None:
+                    with cv:
+                        state["down_pending" if dst is cs else "up_pending"] -= len(data)
             cs.close()
             ss.close()
 

@@ -31,6 +31,10 @@ static ims_err sink_write(void *ctx, const void *p, size_t n)
 
 	if (x->stop || x->cur_fd < 0)
 		return IMS_OK;
+	if (x->zmeasure && x->z_t0 == 0) {
+		x->z_t0 = ims_now_ms();
+		x->z_b0 = x->bytes + x->cur_bytes + n;
+	}
 	x->cur_bytes += n;
 	/* A failed write stops everything: the response that ends this
 	 * message must not finish a file that lacks data. */
@@ -274,13 +278,18 @@ ims_err xp_transfer(struct export *x)
 	h.literal = on_literal;
 	h.ctx = x;
 	x->last_commit = ims_now_ms();
+	x->zmeasure = cli_zauto_pending(c);
 	while (e == IMS_OK && (next < x->n_todo || n_fly > 0)) {
-		while (n_fly < WINDOW && next < x->n_todo && e == IMS_OK) {
+		/* --compress auto measures on one batch at a time */
+		size_t window = x->zmeasure ? 1 : WINDOW;
+		uint64_t cap = x->zmeasure ? ZPROBE_BYTES : BATCH_BYTES;
+
+		while (n_fly < window && next < x->n_todo && e == IMS_OK) {
 			size_t to = next;
 			uint64_t bytes = 0;
 
 			while (to < x->n_todo && to - next < BATCH_MSGS &&
-			       (to == next || bytes + x->todo[to].size <= BATCH_BYTES))
+			       (to == next || bytes + x->todo[to].size <= cap))
 				bytes += x->todo[to++].size;
 			e = submit_batch(x, next, to, &h, &ids[(head + n_fly) % WINDOW]);
 			if (e == IMS_OK)
@@ -296,6 +305,15 @@ ims_err xp_transfer(struct export *x)
 			e = ims_error_set(&c->err, IMS_ERR_CANCELLED, "interrupted");
 		if (e == IMS_OK && x->fmt == FMT_MAILDIR && commit_due(x))
 			e = xp_maildir_commit(x);
+		if (e == IMS_OK && x->zmeasure && n_fly == 0 && x->z_t0 != 0) {
+			x->z_ms += ims_now_ms() - x->z_t0;
+			x->z_bytes += x->bytes - x->z_b0;
+			x->z_t0 = 0;
+			e = cli_zauto_decide(c, x->z_bytes, x->z_ms,
+			                     x->total_bytes > x->bytes ? x->total_bytes - x->bytes
+			                                               : 0,
+			                     0, &x->zmeasure);
+		}
 		if (e == IMS_ERR_IO && x->ioerr.code != IMS_OK)
 			ims_error_copy(&c->err, &x->ioerr);
 	}

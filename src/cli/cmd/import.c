@@ -68,8 +68,10 @@ static ims_err target_folder(struct imp *p, uint32_t *uidv_r)
 
 	*uidv_r = 0;
 	memset(&sv, 0, sizeof(sv));
+	p->rtt_ms = ims_now_ms();
 	e = ims_session_status(c->sess, p->wire.data, p->wire.len, IMS_STATUS_UIDVALIDITY, &sv,
 	                       &c->err);
+	p->rtt_ms = ims_now_ms() - p->rtt_ms; /* for --compress auto */
 	if (e == IMS_ERR_NO && !p->dry_run) {
 		e = ims_session_create(c->sess, p->wire.data, p->wire.len, &c->err);
 		if (e == IMS_OK)

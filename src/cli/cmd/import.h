@@ -104,6 +104,11 @@ struct imp {
 	int dry_run;
 	uint64_t max_rate, appendlimit;
 	int64_t t0;
+	/* --compress auto: a small command's round trip, the probe batches'
+	 * sums, the bytes of the source and those behind the batch cut */
+	int64_t rtt_ms, z_ms;
+	int zmeasure;
+	uint64_t z_bytes, z_total, z_done;
 	uint64_t paced_bytes;
 	char delim;
 	/* the folder being imported */

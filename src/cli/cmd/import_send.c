@@ -405,74 +405,143 @@ static ims_err multi_command(struct imp *p, const struct im_msg *const *b, struc
 	return e;
 }
 
+/* A MULTIAPPEND batch in flight: its messages and what its reply says.
+ * Two are in flight at a time, so the round trip and the server's storing
+ * of one overlap the sending of the next. */
+struct flight {
+	const struct im_msg *b[IM_BATCH_MSGS];
+	size_t n;
+	struct multi m;
+	struct ims_handler h;
+	unsigned id;
+	int busy;
+};
+
 /* The whole batch in one APPEND: one transaction on the server (Dovecot
- * syncs once for it, not once a message), all taken or none.  IMS_ERR_NO
- * when the server refused it (the caller sends each alone to learn which
- * one it will not take). */
-static ims_err send_multi(struct imp *p, const struct im_msg *const *b, size_t n)
+ * syncs once for it, not once a message), all taken or none.  Sent here;
+ * multi_finish() reads the reply. */
+static ims_err multi_submit(struct imp *p, struct flight *f)
 {
 	struct cli *c = p->c;
 	struct ims_buf bufs[IM_BATCH_MSGS];
-	struct multi m;
-	struct ims_handler h = {0};
-	struct ims_source src = {multi_read, &m};
+	struct ims_source src = {multi_read, &f->m};
 	struct ims_cmd cmd;
-	unsigned id;
 	size_t i, loaded = 0;
 	ims_err e = IMS_OK;
 
-	memset(&m, 0, sizeof(m));
-	m.bufs = bufs;
-	m.n = n;
-	for (i = 0; i < n && e == IMS_OK; i++, loaded++) {
+	memset(&f->m, 0, sizeof(f->m));
+	memset(&f->h, 0, sizeof(f->h));
+	f->m.bufs = bufs;
+	f->m.n = f->n;
+	for (i = 0; i < f->n && e == IMS_OK; i++, loaded++) {
 		ims_buf_init(&bufs[i], 0);
-		e = read_checked(p, b[i], &bufs[i]);
+		e = read_checked(p, f->b[i], &bufs[i]);
 		if (e == IMS_OK)
 			pace(p, bufs[i].len);
 	}
 	if (e == IMS_OK && cli_interrupted)
 		e = ims_error_set(&c->err, IMS_ERR_CANCELLED, "interrupted");
 	if (e == IMS_OK) {
-		e = multi_command(p, b, &m, &cmd);
-		h.tagged = multi_tagged;
-		h.ctx = &m;
+		e = multi_command(p, f->b, &f->m, &cmd);
+		f->h.tagged = multi_tagged;
+		f->h.ctx = &f->m;
 		if (e == IMS_OK)
-			e = ims_session_submit(c->sess, &cmd, &h, &src, &id, &c->err);
+			e = ims_session_submit(c->sess, &cmd, &f->h, &src, &f->id, &c->err);
 		ims_cmd_release(&cmd);
 		if (e == IMS_OK)
-			e = ims_session_wait(c->sess, id, &c->err);
+			f->busy = 1;
 		else
 			drop_session(c);
 	}
 	for (i = 0; i < loaded; i++)
 		ims_buf_release(&bufs[i]);
-	if (e != IMS_OK)
-		return e;
-	for (i = 0; i < n; i++) {
-		p->r->sent++;
-		p->r->bytes += b[i]->size;
-	}
-	e = im_state_log(&p->st, "done", b, m.n_uids == n ? m.uids : (uint32_t[IM_BATCH_MSGS]){0},
-	                 n, &c->err);
-	if (e == IMS_OK)
-		e = apply_labels(p, b, m.n_uids == n ? m.uids : NULL, n);
+	f->m.bufs = NULL;
 	return e;
 }
 
-static ims_err send_batch(struct imp *p, const struct im_msg *const *b, size_t n)
+/* The reply to a batch multi_submit() sent: "done" and its labels.
+ * IMS_ERR_NO when the server refused it (the caller sends each alone to
+ * learn which one it will not take). */
+static ims_err multi_finish(struct imp *p, struct flight *f)
 {
 	struct cli *c = p->c;
-	ims_err e = im_state_log(&p->st, "sent", b, NULL, n, &c->err);
+	size_t i;
+	ims_err e;
+
+	f->busy = 0;
+	e = ims_session_wait(c->sess, f->id, &c->err);
+	if (e != IMS_OK && e != IMS_ERR_NO)
+		drop_session(c);
+	if (e != IMS_OK)
+		return e;
+	for (i = 0; i < f->n; i++) {
+		p->r->sent++;
+		p->r->bytes += f->b[i]->size;
+	}
+	e = im_state_log(&p->st, "done", f->b,
+	                 f->m.n_uids == f->n ? f->m.uids : (uint32_t[IM_BATCH_MSGS]){0}, f->n,
+	                 &c->err);
+	if (e == IMS_OK)
+		e = apply_labels(p, f->b, f->m.n_uids == f->n ? f->m.uids : NULL, f->n);
+	return e;
+}
+
+/* The batch in flight, if any, answered: refused as a whole, each alone
+ * names the one the server will not take. */
+static ims_err land(struct imp *p, struct flight *f)
+{
+	ims_err e;
+
+	if (!f->busy)
+		return IMS_OK;
+	e = multi_finish(p, f);
+	if (e == IMS_ERR_NO)
+		e = send_each(p, f->b, f->n);
+	return e;
+}
+
+/* Send a batch: with MULTIAPPEND in flight beside the one before (then
+ * that one's reply is read); else each message its own APPEND, after the
+ * one before has landed. */
+static ims_err send_batch(struct imp *p, const struct im_msg *const *b, size_t n, struct flight *f,
+                          struct flight *before)
+{
+	struct cli *c = p->c;
+	ims_err e;
+
+	if (n <= 1 || !ims_session_has_cap(c->sess, "MULTIAPPEND")) {
+		e = land(p, before);
+		if (e == IMS_OK)
+			e = im_state_log(&p->st, "sent", b, NULL, n, &c->err);
+		return e == IMS_OK ? send_each(p, b, n) : e;
+	}
+	e = im_state_log(&p->st, "sent", b, NULL, n, &c->err);
+	if (e != IMS_OK)
+		return e;
+	memcpy(f->b, b, n * sizeof(*b));
+	f->n = n;
+	e = multi_submit(p, f);
+	if (e != IMS_OK)
+		return e;
+	return land(p, before);
+}
+
+/* --compress auto on the first batches, sent alone: their bytes over the
+ * time from sending to the reply, less the round trip a small command took
+ * (p->rtt_ms), against imapsh's own deflate. */
+static ims_err zprobe(struct imp *p, struct flight *f, int64_t t0, uint64_t bytes)
+{
+	int64_t ms;
+	ims_err e = land(p, f);
 
 	if (e != IMS_OK)
 		return e;
-	if (n > 1 && ims_session_has_cap(c->sess, "MULTIAPPEND")) {
-		e = send_multi(p, b, n);
-		if (e != IMS_ERR_NO)
-			return e;
-		/* refused as a whole: each alone names the one it will not take */
-	}
-	return send_each(p, b, n);
+	ms = ims_now_ms() - t0 - p->rtt_ms;
+	p->z_ms += ms > 1 ? ms : 1;
+	p->z_bytes += bytes;
+	return cli_zauto_decide(p->c, p->z_bytes, p->z_ms,
+	                        p->z_total > p->z_done ? p->z_total - p->z_done : 0, 0,
+	                        &p->zmeasure);
 }
 
 /* The messages to send, in batches. */
@@ -480,43 +549,64 @@ ims_err im_upload(struct imp *p)
 {
 	struct cli *c = p->c;
 	const struct im_msg *b[IM_BATCH_MSGS];
-	size_t i, n = 0;
+	struct flight *fl = calloc(2, sizeof(*fl));
+	size_t i, n = 0, k = 0;
 	uint64_t bytes = 0;
 	ims_err e = IMS_OK;
 
-	for (i = 0; i < p->src.n && e == IMS_OK; i++) {
-		const struct im_msg *m = &p->src.v[i];
-		struct im_count *k = im_state_find(&p->st, m->hash);
+	if (fl == NULL)
+		return ims_error_nomem(&c->err);
+	p->zmeasure = !p->dry_run && cli_zauto_pending(c);
+	p->z_total = 0;
+	for (i = 0; i < p->src.n; i++)
+		p->z_total += p->src.v[i].size;
+	p->z_done = 0;
+	for (i = 0; i <= p->src.n && e == IMS_OK; i++) {
+		const struct im_msg *m = i < p->src.n ? &p->src.v[i] : NULL;
+		uint64_t cap = p->zmeasure ? ZPROBE_BYTES : IM_BATCH_BYTES;
 		char name[1200];
 
-		if (k != NULL && k->done > 0) {
-			k->done--; /* one copy taken already */
-			p->r->skipped++;
-			continue;
+		if (m != NULL) {
+			struct im_count *cnt = im_state_find(&p->st, m->hash);
+
+			p->z_done += m->size;
+			if (cnt != NULL && cnt->done > 0) {
+				cnt->done--; /* one copy taken already */
+				p->r->skipped++;
+				continue;
+			}
+			if (p->appendlimit > 0 && m->size > p->appendlimit) {
+				cli_warn("import: %s: %" PRIu64
+				         " bytes, larger than the server's APPENDLIMIT "
+				         "(%" PRIu64 "): skipped",
+				         msg_name(p, m, name, sizeof(name)), m->size,
+				         p->appendlimit);
+				p->r->too_large++;
+				continue;
+			}
+			if (p->dry_run) {
+				p->r->sent++;
+				p->r->bytes += m->size;
+				continue;
+			}
 		}
-		if (p->appendlimit > 0 && m->size > p->appendlimit) {
-			cli_warn("import: %s: %" PRIu64
-			         " bytes, larger than the server's APPENDLIMIT "
-			         "(%" PRIu64 "): skipped",
-			         msg_name(p, m, name, sizeof(name)), m->size, p->appendlimit);
-			p->r->too_large++;
-			continue;
-		}
-		if (p->dry_run) {
-			p->r->sent++;
-			p->r->bytes += m->size;
-			continue;
-		}
-		if (n > 0 && (n == IM_BATCH_MSGS || bytes + m->size > IM_BATCH_BYTES)) {
-			e = send_batch(p, b, n);
+		if (n > 0 && (m == NULL || n == IM_BATCH_MSGS || bytes + m->size > cap)) {
+			int64_t t0 = ims_now_ms();
+
+			e = send_batch(p, b, n, &fl[k], &fl[k ^ 1]);
+			if (e == IMS_OK && p->zmeasure)
+				e = zprobe(p, &fl[k], t0, bytes);
+			k ^= 1;
 			n = 0;
 			bytes = 0;
 		}
-		b[n++] = m;
-		bytes += m->size;
+		if (m != NULL) {
+			b[n++] = m;
+			bytes += m->size;
+		}
 	}
-	if (e == IMS_OK && n > 0)
-		e = send_batch(p, b, n);
-	(void)c;
+	if (e == IMS_OK)
+		e = land(p, &fl[k ^ 1]);
+	free(fl);
 	return e;
 }
