@@ -1175,6 +1175,14 @@ static ims_err handshake_error(struct tls_stream *t, int r, struct ims_tls_info 
 		                     "tls: handshake failed: the server sent a fatal alert (no "
 		                     "common protocol version or cipher?)");
 	}
+	if (ims_compat_key_exchange_signed_pss(&t->ssl, r))
+		return ims_error_set(
+		    err, IMS_ERR_TLS,
+		    "tls: handshake failed: the server signs its TLS 1.2 key exchange with "
+		    "RSA-PSS, "
+		    "which mbedTLS %s refuses (a library bug, fixed after 3.6.6); ask the server's "
+		    "administrator for TLS 1.3, or use an imapsh built on a fixed mbedTLS",
+		    MBEDTLS_VERSION_STRING);
 	if (ims_compat_key_exchange_refused(&t->ssl, r))
 		return ims_error_set(
 		    err, IMS_ERR_TLS,

@@ -17,6 +17,7 @@
  *    vs conf_groups(IANA group numbers) (3.x); handshake signatures:
  *    conf_sig_hashes(md list) (2.x) vs conf_sig_algs(IANA numbers) (3.x)
  *  - the last alert received: ssl->in_msg, a private field in 3.x
+ *  - 3.6.6 refuses a TLS 1.2 ServerKeyExchange signed with RSA-PSS
  *  - a refused ServerKeyExchange (DH group, curve or signature hash outside
  *    the profile): BAD_HS_SERVER_KEY_EXCHANGE (2.x) vs ILLEGAL_PARAMETER
  *    with the handshake still at that message, or HANDSHAKE_FAILURE (3.x) */
@@ -200,6 +201,60 @@ static inline int ims_compat_key_exchange_refused(const mbedtls_ssl_context *ssl
 #else
 	(void)ssl;
 	return r == MBEDTLS_ERR_SSL_BAD_HS_SERVER_KEY_EXCHANGE;
+#endif
+}
+
+/* Whether the handshake error r (ILLEGAL_PARAMETER) stopped at a TLS 1.2
+ * ServerKeyExchange that is
+ * within imapsh's profile (a group it offered, Diffie-Hellman of 2048 bits
+ * at least) but signed with rsa_pss_rsae (0x0804-0x0806): the schemes
+ * mbedTLS 3.6.6's client offers and then refuses there.  Always 0 on 2.x,
+ * which offers no PSS. */
+static inline int ims_compat_key_exchange_signed_pss(const mbedtls_ssl_context *ssl, int r)
+{
+#if MBEDTLS_VERSION_MAJOR >= 3
+	const unsigned char *m = ssl->MBEDTLS_PRIVATE(in_msg);
+	size_t n = ssl->MBEDTLS_PRIVATE(in_hslen), i = 4, k, len;
+	const mbedtls_ssl_session *s = ssl->MBEDTLS_PRIVATE(session_negotiate);
+	const mbedtls_ssl_ciphersuite_t *cs;
+	int kx, group;
+
+	if (r != MBEDTLS_ERR_SSL_ILLEGAL_PARAMETER || m == NULL || s == NULL || n < 4 ||
+	    m[0] != MBEDTLS_SSL_HS_SERVER_KEY_EXCHANGE ||
+	    ssl->MBEDTLS_PRIVATE(state) != MBEDTLS_SSL_SERVER_KEY_EXCHANGE)
+		return 0;
+	cs = mbedtls_ssl_ciphersuite_from_id(s->MBEDTLS_PRIVATE(ciphersuite));
+	if (cs == NULL)
+		return 0;
+	kx = cs->MBEDTLS_PRIVATE(key_exchange);
+	if (kx == MBEDTLS_KEY_EXCHANGE_ECDHE_RSA) {
+		/* curve type, named group, the point with its one-byte length */
+		if (n < i + 4)
+			return 0;
+		group = m[i + 1] << 8 | m[i + 2];
+		if (group != MBEDTLS_SSL_IANA_TLS_GROUP_X25519 &&
+		    group != MBEDTLS_SSL_IANA_TLS_GROUP_SECP256R1 &&
+		    group != MBEDTLS_SSL_IANA_TLS_GROUP_SECP384R1 &&
+		    group != MBEDTLS_SSL_IANA_TLS_GROUP_SECP521R1)
+			return 0;
+		i += 4 + m[i + 3];
+	} else if (kx == MBEDTLS_KEY_EXCHANGE_DHE_RSA) {
+		/* p, g and the server's public value, each with a two-byte length */
+		for (k = 0; k < 3; k++) {
+			if (n < i + 2)
+				return 0;
+			len = (size_t)m[i] << 8 | m[i + 1];
+			if (k == 0 && len < 256)
+				return 0;
+			i += 2 + len;
+		}
+	} else
+		return 0;
+	return n >= i + 2 && m[i] == 0x08 && m[i + 1] >= 0x04 && m[i + 1] <= 0x06;
+#else
+	(void)ssl;
+	(void)r;
+	return 0;
 #endif
 }
 

@@ -339,10 +339,10 @@ class Versions(h.TestbedCase):
                           b"built on mbedTLS 3.6" % self.lib.encode(), err)
             self.assertNotIn(b"connected", err)
 
-    def cert_tls12_server(self, *extra):
+    def cert_tls12_server(self, *extra, server=()):
         """cert against openssl s_server held to TLS 1.2 (its defaults
         otherwise: an RSA key, signature schemes in the client's order)."""
-        with s_server(self.env, "-tls1_2") as port:
+        with s_server(self.env, "-tls1_2", *server) as port:
             return self.imapsh(
                 *extra, "--ca-file", self.env["ca_file"], "--timeout", "10",
                 "--resolve", "%s:%d:127.0.0.1" % (HOST, port), "cert", "%s:%d" % (HOST, port),
@@ -355,6 +355,21 @@ class Versions(h.TestbedCase):
         self.assertEqual(rc, 0, err)
         self.assertRegex(out, rb"tls +TLSv1\.2 TLS-ECDHE-RSA-WITH-AES-256-GCM-SHA384\n")
         self.assertIn(b"verification ok", out)
+
+    def test_tls_12_server_that_prefers_rsa_pss(self):
+        # its own order (-serverpref): RSA-PSS, which 2.28 does not offer
+        # and 3.6.6 offers but refuses in TLS 1.2
+        rc, out, err = self.cert_tls12_server(server=("-serverpref",))
+        if self.lib == "3.6.6" or rc == 4:
+            self.assertTrue(self.lib.startswith("3."), err)
+            self.assertEqual(rc, 4, err)
+            self.assertIn(b"imapsh: tls: handshake failed: the server signs its TLS 1.2 key "
+                          b"exchange with RSA-PSS, which mbedTLS %s refuses (a library bug, "
+                          b"fixed after 3.6.6); ask the server's administrator for TLS 1.3"
+                          % self.lib.encode(), err)
+        else:
+            self.assertEqual(rc, 0, err)
+            self.assertRegex(out, rb"tls +TLSv1\.2 TLS-ECDHE-RSA-")
 
     def test_tls_min_13_against_a_tls_12_server(self):
         if not self.tls13:
