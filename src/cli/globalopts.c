@@ -264,6 +264,14 @@ static ims_err apply(struct cli *c, int id, const char *val)
 	case O_TLS_MIN:
 		if (strcmp(val, "1.2") == 0)
 			o->tls_min = 12;
+		else if (strcmp(val, "1.3") == 0 && !ims_tls_has_tls13())
+			return ims_error_set(
+			    &c->err, IMS_ERR_USAGE,
+			    "--tls-min 1.3: this imapsh is built on mbedTLS %s, which speaks "
+			    "TLS 1.2 only; use --tls-min 1.2 (the default), or an imapsh built "
+			    "on mbedTLS 3.6 ('imapsh --version' shows the TLS versions a build "
+			    "offers)",
+			    ims_tls_library_version());
 		else if (strcmp(val, "1.3") == 0)
 			o->tls_min = 13;
 		else

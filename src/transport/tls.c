@@ -1144,11 +1144,18 @@ static ims_err handshake_error(struct tls_stream *t, int r, struct ims_tls_info 
 	     mbedtls_ssl_get_verify_result(&t->ssl) != 0 &&
 	     mbedtls_ssl_get_verify_result(&t->ssl) != 0xFFFFFFFFu))
 		return verdict(&t->vctx, mbedtls_ssl_get_verify_result(&t->ssl), err);
-	if (r == IMS_ERR_SSL_BAD_VERSION)
+	/* no version in common: the server said so (a protocol_version alert)
+	 * or answered with an older one */
+	if (r == IMS_ERR_SSL_BAD_VERSION ||
+	    (r == MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE &&
+	     ims_compat_last_alert(&t->ssl) == MBEDTLS_SSL_ALERT_MSG_PROTOCOL_VERSION))
 		return ims_error_set(err, IMS_ERR_TLS,
 		                     "tls: handshake failed: the server offers only a TLS version "
-		                     "below %s, which imapsh refuses",
-		                     t->vctx.o->tls_min >= 13 ? "1.3" : "1.2");
+		                     "below %s, which imapsh refuses; %s",
+		                     t->vctx.o->tls_min >= 13 ? "1.3" : "1.2",
+		                     t->vctx.o->tls_min >= 13
+		                         ? "leave out --tls-min 1.3 to accept TLS 1.2"
+		                         : "ask the server's administrator for TLS 1.2 or 1.3");
 	if (r == MBEDTLS_ERR_SSL_CONN_EOF || r == MBEDTLS_ERR_NET_CONN_RESET)
 		return ims_error_set(err, IMS_ERR_TLS,
 		                     "tls: handshake failed: the server closed the connection "
@@ -1168,11 +1175,15 @@ static ims_err handshake_error(struct tls_stream *t, int r, struct ims_tls_info 
 		                     "tls: handshake failed: the server sent a fatal alert (no "
 		                     "common protocol version or cipher?)");
 	}
-#if defined(MBEDTLS_ERR_SSL_BAD_HS_SERVER_KEY_EXCHANGE)
-	if (r == MBEDTLS_ERR_SSL_BAD_HS_SERVER_KEY_EXCHANGE)
-#else
-	if (r == MBEDTLS_ERR_SSL_HANDSHAKE_FAILURE)
-#endif
+	if (ims_compat_key_exchange_signed_pss(&t->ssl, r))
+		return ims_error_set(
+		    err, IMS_ERR_TLS,
+		    "tls: handshake failed: the server signs its TLS 1.2 key exchange with "
+		    "RSA-PSS, "
+		    "which mbedTLS %s refuses (a library bug, fixed after 3.6.6); ask the server's "
+		    "administrator for TLS 1.3, or use an imapsh built on a fixed mbedTLS",
+		    MBEDTLS_VERSION_STRING);
+	if (ims_compat_key_exchange_refused(&t->ssl, r))
 		return ims_error_set(
 		    err, IMS_ERR_TLS,
 		    "tls: handshake failed: the server offers only key exchange or ciphers that "
@@ -1224,7 +1235,9 @@ static ims_err tls_config(struct tls_stream *t, const struct ims_tls_opts *o, st
 	if (r != 0)
 		return ims_error_set(err, IMS_ERR_TLS, "cannot set up TLS defaults");
 	if (ims_compat_conf_min_version(&t->conf, o->tls_min != 0 ? o->tls_min : 12) != 0)
-		return ims_error_set(err, IMS_ERR_TLS, "TLS 1.3 is not available in mbedTLS %s",
+		return ims_error_set(err, IMS_ERR_USAGE,
+		                     "tls: TLS 1.3 is not available in mbedTLS %s: ask for TLS 1.2 "
+		                     "at least instead",
 		                     MBEDTLS_VERSION_STRING);
 	set_tls_profile(&t->conf);
 	mbedtls_ssl_conf_rng(&t->conf, mbedtls_ctr_drbg_random, &t->drbg);

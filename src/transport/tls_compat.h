@@ -16,7 +16,11 @@
  *  - the key-exchange groups: conf_curves(mbedtls_ecp_group_id list) (2.x)
  *    vs conf_groups(IANA group numbers) (3.x); handshake signatures:
  *    conf_sig_hashes(md list) (2.x) vs conf_sig_algs(IANA numbers) (3.x)
- *  - the last alert received: ssl->in_msg, a private field in 3.x */
+ *  - the last alert received: ssl->in_msg, a private field in 3.x
+ *  - 3.6.6 refuses a TLS 1.2 ServerKeyExchange signed with RSA-PSS
+ *  - a refused ServerKeyExchange (DH group, curve or signature hash outside
+ *    the profile): BAD_HS_SERVER_KEY_EXCHANGE (2.x) vs ILLEGAL_PARAMETER
+ *    with the handshake still at that message, or HANDSHAKE_FAILURE (3.x) */
 #ifndef IMAPSH_TLS_COMPAT_H
 #define IMAPSH_TLS_COMPAT_H
 
@@ -139,17 +143,23 @@ static inline void ims_compat_conf_groups(mbedtls_ssl_config *conf)
 #endif
 }
 
-/* Handshake signatures with SHA-256, SHA-384 or SHA-512 only. */
+/* Handshake signatures with SHA-256, SHA-384 or SHA-512 only.  In 3.x
+ * RSA PKCS#1 comes before RSA-PSS: one list serves TLS 1.3 (whose
+ * CertificateVerify must be PSS, so a server picks PSS whatever the order)
+ * and TLS 1.2, where mbedTLS 3.6.6's client refuses a ServerKeyExchange
+ * signed with the rsa_pss_rsae schemes it offered itself (fixed upstream
+ * after 3.6.6); a TLS 1.2 server that follows the client's order (OpenSSL's
+ * default) then signs with PKCS#1. */
 static inline void ims_compat_conf_sig_algs(mbedtls_ssl_config *conf)
 {
 #if MBEDTLS_VERSION_MAJOR >= 3
 #if defined(MBEDTLS_SSL_HANDSHAKE_WITH_CERT_ENABLED)
 	static const uint16_t algs[] = {
 	    MBEDTLS_TLS1_3_SIG_ECDSA_SECP256R1_SHA256, MBEDTLS_TLS1_3_SIG_ECDSA_SECP384R1_SHA384,
-	    MBEDTLS_TLS1_3_SIG_ECDSA_SECP521R1_SHA512, MBEDTLS_TLS1_3_SIG_RSA_PSS_RSAE_SHA256,
-	    MBEDTLS_TLS1_3_SIG_RSA_PSS_RSAE_SHA384,    MBEDTLS_TLS1_3_SIG_RSA_PSS_RSAE_SHA512,
-	    MBEDTLS_TLS1_3_SIG_RSA_PKCS1_SHA256,       MBEDTLS_TLS1_3_SIG_RSA_PKCS1_SHA384,
-	    MBEDTLS_TLS1_3_SIG_RSA_PKCS1_SHA512,       MBEDTLS_TLS1_3_SIG_NONE};
+	    MBEDTLS_TLS1_3_SIG_ECDSA_SECP521R1_SHA512, MBEDTLS_TLS1_3_SIG_RSA_PKCS1_SHA256,
+	    MBEDTLS_TLS1_3_SIG_RSA_PKCS1_SHA384,       MBEDTLS_TLS1_3_SIG_RSA_PKCS1_SHA512,
+	    MBEDTLS_TLS1_3_SIG_RSA_PSS_RSAE_SHA256,    MBEDTLS_TLS1_3_SIG_RSA_PSS_RSAE_SHA384,
+	    MBEDTLS_TLS1_3_SIG_RSA_PSS_RSAE_SHA512,    MBEDTLS_TLS1_3_SIG_NONE};
 
 	mbedtls_ssl_conf_sig_algs(conf, algs);
 #else
@@ -175,6 +185,77 @@ static inline int ims_compat_last_alert(const mbedtls_ssl_context *ssl)
 	if (m == NULL || ssl->IMS_MBEDTLS_PRIV(in_msgtype) != MBEDTLS_SSL_MSG_ALERT)
 		return -1;
 	return m[1];
+}
+
+/* Whether the handshake error r is mbedTLS refusing the server's key
+ * exchange message: a Diffie-Hellman group under the minimum, a curve or a
+ * signature algorithm not offered.  3.x says ILLEGAL_PARAMETER for each,
+ * which it also says of other messages, so the handshake's state (not
+ * advanced past the ServerKeyExchange on failure) tells them apart. */
+static inline int ims_compat_key_exchange_refused(const mbedtls_ssl_context *ssl, int r)
+{
+#if MBEDTLS_VERSION_MAJOR >= 3
+	return r == MBEDTLS_ERR_SSL_HANDSHAKE_FAILURE ||
+	       (r == MBEDTLS_ERR_SSL_ILLEGAL_PARAMETER &&
+	        ssl->IMS_MBEDTLS_PRIV(state) == MBEDTLS_SSL_SERVER_KEY_EXCHANGE);
+#else
+	(void)ssl;
+	return r == MBEDTLS_ERR_SSL_BAD_HS_SERVER_KEY_EXCHANGE;
+#endif
+}
+
+/* Whether the handshake error r (ILLEGAL_PARAMETER) stopped at a TLS 1.2
+ * ServerKeyExchange that is
+ * within imapsh's profile (a group it offered, Diffie-Hellman of 2048 bits
+ * at least) but signed with rsa_pss_rsae (0x0804-0x0806): the schemes
+ * mbedTLS 3.6.6's client offers and then refuses there.  Always 0 on 2.x,
+ * which offers no PSS. */
+static inline int ims_compat_key_exchange_signed_pss(const mbedtls_ssl_context *ssl, int r)
+{
+#if MBEDTLS_VERSION_MAJOR >= 3
+	const unsigned char *m = ssl->MBEDTLS_PRIVATE(in_msg);
+	size_t n = ssl->MBEDTLS_PRIVATE(in_hslen), i = 4, k, len;
+	const mbedtls_ssl_session *s = ssl->MBEDTLS_PRIVATE(session_negotiate);
+	const mbedtls_ssl_ciphersuite_t *cs;
+	int kx, group;
+
+	if (r != MBEDTLS_ERR_SSL_ILLEGAL_PARAMETER || m == NULL || s == NULL || n < 4 ||
+	    m[0] != MBEDTLS_SSL_HS_SERVER_KEY_EXCHANGE ||
+	    ssl->MBEDTLS_PRIVATE(state) != MBEDTLS_SSL_SERVER_KEY_EXCHANGE)
+		return 0;
+	cs = mbedtls_ssl_ciphersuite_from_id(s->MBEDTLS_PRIVATE(ciphersuite));
+	if (cs == NULL)
+		return 0;
+	kx = cs->MBEDTLS_PRIVATE(key_exchange);
+	if (kx == MBEDTLS_KEY_EXCHANGE_ECDHE_RSA) {
+		/* curve type, named group, the point with its one-byte length */
+		if (n < i + 4)
+			return 0;
+		group = m[i + 1] << 8 | m[i + 2];
+		if (group != MBEDTLS_SSL_IANA_TLS_GROUP_X25519 &&
+		    group != MBEDTLS_SSL_IANA_TLS_GROUP_SECP256R1 &&
+		    group != MBEDTLS_SSL_IANA_TLS_GROUP_SECP384R1 &&
+		    group != MBEDTLS_SSL_IANA_TLS_GROUP_SECP521R1)
+			return 0;
+		i += 4 + m[i + 3];
+	} else if (kx == MBEDTLS_KEY_EXCHANGE_DHE_RSA) {
+		/* p, g and the server's public value, each with a two-byte length */
+		for (k = 0; k < 3; k++) {
+			if (n < i + 2)
+				return 0;
+			len = (size_t)m[i] << 8 | m[i + 1];
+			if (k == 0 && len < 256)
+				return 0;
+			i += 2 + len;
+		}
+	} else
+		return 0;
+	return n >= i + 2 && m[i] == 0x08 && m[i + 1] >= 0x04 && m[i + 1] <= 0x06;
+#else
+	(void)ssl;
+	(void)r;
+	return 0;
+#endif
 }
 
 #endif

@@ -166,11 +166,14 @@ class Matrix(h.TestbedCase):
         self.assertIn("verification NOT verified (--insecure): self-signed", out)
 
 
-def mbedtls_major():
+def build_tls():
+    """(mbedTLS version, whether the build offers TLS 1.3), from the first
+    two lines of `imapsh --version` ("tls: 1.2 yes, 1.3 yes|no")."""
     out = subprocess.run([os.environ["IMAPSH_BIN"], "--version"],
-                         capture_output=True).stdout.decode()
-    m = re.search(r"mbedTLS (\d+)\.", out)
-    return int(m.group(1)) if m else 2
+                         capture_output=True, check=True).stdout.decode()
+    lib = re.search(r"^imapsh \S+ \(mbedTLS (\d+\.\d+\.\d+)\)$", out, re.M).group(1)
+    tls = re.search(r"^tls: 1\.2 yes, 1\.3 (yes|no)$", out, re.M).group(1)
+    return lib, tls == "yes"
 
 
 @contextlib.contextmanager
@@ -239,10 +242,10 @@ class Profile(h.TestbedCase):
         self.assertEqual(out, "")
         return err
 
-    # The positive controls leave TLS 1.3 on: an OpenSSL server held to
-    # TLS 1.2 marks its ServerHello as a downgrade, which a client that
-    # speaks TLS 1.3 (mbedTLS 3.6) must refuse.  With mbedTLS 2.28 they
-    # are TLS 1.2 with exactly the suite named.
+    # The positive controls leave the server's TLS 1.3 on, so that with
+    # mbedTLS 3.6 they pass over TLS 1.3 (the server's -cipher list is
+    # TLS 1.2's only); with mbedTLS 2.28 they are TLS 1.2 with exactly the
+    # suite named.  Versions.test_tls_12_only_server holds a server to 1.2.
     def test_positive_control_ecdhe_p256_aes_gcm(self):
         rc, out, err = self.cert("-cipher", "ECDHE-RSA-AES128-GCM-SHA256", "-groups", "P-256")
         self.assertEqual(rc, 0, err)
@@ -278,8 +281,6 @@ class Profile(h.TestbedCase):
                      "-groups", "P-192")
 
     def test_dhe_1024(self):
-        if mbedtls_major() >= 3:
-            self.skipTest("needs a TLS 1.2-only server, which a TLS 1.3 client refuses first")
         err = self.refused("-tls1_2", "-cipher", "DHE-RSA-AES128-GCM-SHA256:@SECLEVEL=0",
                            "-dhparam", self.dh1024)
         self.assertIn("Diffie-Hellman group under 2048 bits", err)
@@ -296,6 +297,92 @@ class Profile(h.TestbedCase):
         self.assertIn("\tfail\t", tls[0])
         self.assertIn(self.REFUSED, tls[0])
         self.assertIn(self.REFUSED, out.splitlines()[-1])
+
+
+class Versions(h.TestbedCase):
+    """The TLS versions the binary offers, as `--version`'s tls: line says:
+    with mbedTLS 3.6 TLS 1.3 is negotiated with Dovecot and --tls-min 1.3
+    connects; with 2.28 (TLS 1.2 only) --tls-min 1.3 is a usage error that
+    says what to do."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.lib, cls.tls13 = build_tls()
+
+    def connect(self, *extra):
+        return self.imapsh("-v", *extra, *h.imaps_args(), h.target("alice"), "capability",
+                           env=h.password_env("alice"))
+
+    def test_version_line_matches_the_library(self):
+        self.assertEqual(self.tls13, not self.lib.startswith("2."), self.lib)
+
+    def test_dovecot_negotiates_the_newest_version(self):
+        rc, out, err = self.connect()
+        self.assertEqual(rc, 0, err)
+        self.assertIn(b"IMAP4rev1", out)
+        want = b"TLSv1.3 TLS1-3-" if self.tls13 else b"TLSv1.2 TLS-ECDHE-"
+        self.assertRegex(err, rb"(?m)^imapsh: connected to imap\.example\.test \(127\.0\.0\.1:\d+\), "
+                              + re.escape(want) + rb"[A-Z0-9-]+, certificate verified$")
+
+    def test_tls_min_13(self):
+        rc, out, err = self.connect("--tls-min", "1.3")
+        if self.tls13:
+            self.assertEqual(rc, 0, err)
+            self.assertIn(b"IMAP4rev1", out)
+            self.assertIn(b", TLSv1.3 TLS1-3-", err)
+        else:
+            self.assertEqual(rc, 2, err)
+            self.assertEqual(out, b"")
+            self.assertIn(b"imapsh: --tls-min 1.3: this imapsh is built on mbedTLS %s, which "
+                          b"speaks TLS 1.2 only; use --tls-min 1.2 (the default), or an imapsh "
+                          b"built on mbedTLS 3.6" % self.lib.encode(), err)
+            self.assertNotIn(b"connected", err)
+
+    def cert_tls12_server(self, *extra, server=()):
+        """cert against openssl s_server held to TLS 1.2 (its defaults
+        otherwise: an RSA key, signature schemes in the client's order)."""
+        with s_server(self.env, "-tls1_2", *server) as port:
+            return self.imapsh(
+                *extra, "--ca-file", self.env["ca_file"], "--timeout", "10",
+                "--resolve", "%s:%d:127.0.0.1" % (HOST, port), "cert", "%s:%d" % (HOST, port),
+                timeout=60)
+
+    def test_tls_12_only_server(self):
+        # with mbedTLS 3.6 too: its TLS 1.2 client refuses a key exchange
+        # signed with RSA-PSS, so imapsh offers PKCS#1 first
+        rc, out, err = self.cert_tls12_server()
+        self.assertEqual(rc, 0, err)
+        self.assertRegex(out, rb"tls +TLSv1\.2 TLS-ECDHE-RSA-WITH-AES-256-GCM-SHA384\n")
+        self.assertIn(b"verification ok", out)
+
+    def test_tls_12_server_that_prefers_rsa_pss(self):
+        # its own order (-serverpref): RSA-PSS, which 2.28 does not offer
+        # and 3.6.6 offers but refuses in TLS 1.2
+        rc, out, err = self.cert_tls12_server(server=("-serverpref",))
+        if self.lib == "3.6.6" or rc == 4:
+            self.assertTrue(self.lib.startswith("3."), err)
+            self.assertEqual(rc, 4, err)
+            self.assertIn(b"imapsh: tls: handshake failed: the server signs its TLS 1.2 key "
+                          b"exchange with RSA-PSS, which mbedTLS %s refuses (a library bug, "
+                          b"fixed after 3.6.6); ask the server's administrator for TLS 1.3"
+                          % self.lib.encode(), err)
+        else:
+            self.assertEqual(rc, 0, err)
+            self.assertRegex(out, rb"tls +TLSv1\.2 TLS-ECDHE-RSA-")
+
+    def test_tls_min_13_against_a_tls_12_server(self):
+        if not self.tls13:
+            rc, out, err = self.cert_tls12_server("--tls-min", "1.3")
+            self.assertEqual(rc, 2, err)  # refused before connecting
+            self.assertIn(b"speaks TLS 1.2 only; use --tls-min 1.2", err)
+            return
+        rc, out, err = self.cert_tls12_server("--tls-min", "1.3")
+        self.assertEqual(rc, 4, err)
+        self.assertIn(b"imapsh: tls: handshake failed: the server offers only a TLS version "
+                      b"below 1.3, which imapsh refuses; leave out --tls-min 1.3 to accept "
+                      b"TLS 1.2", err)
+        self.assertEqual(out, b"")
 
 
 class Dovecot(h.TestbedCase):
