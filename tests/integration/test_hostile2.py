@@ -4,9 +4,10 @@ a terminal, a config file or a path raw; files that change or are planted
 while imapsh reads them.  Each test here failed before its fix, or holds
 a line an outside review found worth checking."""
 import imaplib
+import json
 import os
 import shutil
-import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -14,6 +15,13 @@ import unittest
 import uuid
 
 import harness as h
+
+sys.path.insert(0, h.TESTBED_SRC)
+from discoverybed import DiscoveryBed  # noqa: E402
+
+# What must never reach a terminal or a config file from a server: the
+# bidi override, an 8-bit CSI as a character (U+009B), a zero-width space.
+INVISIBLE = ("\u202e", "\u009b", "\u200b")
 
 
 def make_mbox(path, n=60, lines=40):
@@ -78,6 +86,86 @@ class TestImportSource(HostileCase):
         self.assertGreater(rc, 0, "died by a signal: %d %r" % (rc, err))
         self.assertIn(b"changed while imapsh read it", err)
         self.assertIn(b"run the", err)
+
+
+class TestSetup(unittest.TestCase):
+    """setup EMAIL: what a domain's autoconfig says goes into the config
+    file and onto the terminal; bidi overrides and C1 controls (XML 1.0
+    lets &#x9b; through) must do neither."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.env = h.testbed()
+        cls.tmp = tempfile.mkdtemp(prefix="imapsh-hostile2-setup-")
+        cls.bed = DiscoveryBed(os.path.join(cls.tmp, "bed"), cls.env["ports"]["imaps"],
+                               cls.env["ca_file"])
+        cls.port = cls.env["ports"]["imaps"]
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.bed.stop()
+        shutil.rmtree(cls.tmp, ignore_errors=True)
+
+    def setUp(self):
+        self.bed.clear_www()
+        self.bed.zone([])
+        self.home = h.fresh_home()
+        self.addCleanup(self.home.cleanup)
+        self.cfg = os.path.join(self.home.root, "config")
+
+    def setup(self, *args):
+        rc, out, err = h.run_imapsh(self.bed.args() + ["--config", self.cfg, "setup",
+                                                       "alice@example.test"] + list(args),
+                                    home=self.home)
+        return rc, out.decode("utf-8", "replace"), err.decode("utf-8", "replace")
+
+    def serve(self, user, oauth=""):
+        xml = ("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+               "<clientConfig version=\"1.1\"><emailProvider id=\"example.test\">"
+               "<domain>example.test</domain>"
+               "<incomingServer type=\"imap\"><hostname>imap.example.test</hostname>"
+               "<port>%d</port><socketType>SSL</socketType><username>%s</username>"
+               "<authentication>%s</authentication></incomingServer>"
+               "</emailProvider>%s</clientConfig>\n"
+               % (self.port, user, "OAuth2" if oauth else "password-cleartext", oauth))
+        self.bed.zone([{"name": "autoconfig.example.test", "type": "A",
+                        "addr": self.bed.web_addr},
+                       {"name": "imap.example.test", "type": "A", "addr": "127.0.0.1"}])
+        self.bed.put("autoconfig.example.test", "mail/config-v1.1.xml", xml)
+
+    def assert_clean(self, text):
+        for ch in INVISIBLE:
+            self.assertNotIn(ch, text)
+
+    def test_username_with_bidi_and_c1_never_written(self):
+        """The server is passed over (as for a control character) and the
+        reason shown with the characters made visible."""
+        for user, shown in (("alice&#x202e;gpj.exe", "<U+202E>"), ("alice&#x9b;31m", "<U+009B>"),
+                            ("al&#x200b;ice", "<U+200B>")):
+            with self.subTest(user=user):
+                self.serve(user)
+                rc, out, err = self.setup("--yes", "--json")
+                self.assertEqual(rc, 1, err)
+                self.assert_clean(out + err)
+                self.assertFalse(os.path.exists(self.cfg))
+                doc = json.loads(out)
+                self.assertFalse(doc["written"])
+                auto = [r for r in doc["sources"] if r["source"] == "autoconfig"][0]
+                self.assertIn("unusable username", auto["result"])
+                self.assertIn(shown, auto["result"])
+
+    def test_oauth_urls_with_bidi_never_written(self):
+        oauth = ("<oAuth2><issuer>login.example.test</issuer><scope>imap&#x202e;</scope>"
+                 "<authURL>https://login.example.test/auth&#x202e;orize</authURL>"
+                 "<tokenURL>https://login.example.test/t&#x9b;oken</tokenURL></oAuth2>")
+        self.serve("%EMAILADDRESS%", oauth)
+        rc, out, err = self.setup("--yes")
+        self.assertEqual(rc, 0, err)
+        with open(self.cfg, encoding="utf-8") as f:
+            text = f.read()
+        self.assert_clean(text + out + err)
+        self.assertNotIn("oauth-authorize-url", text)
+        self.assertNotIn("oauth-token-url", text)
 
 
 if __name__ == "__main__":
