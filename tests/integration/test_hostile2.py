@@ -73,8 +73,10 @@ class TestImportSource(HostileCase):
             end = time.monotonic() + 30 * h.timeout_scale()
             while time.monotonic() < end:
                 logs = [n for n in os.listdir(self.tmp) if ".imapsh-import-" in n]
-                if logs and b"sent " in open(os.path.join(self.tmp, logs[0]), "rb").read():
-                    break
+                if logs:
+                    with open(os.path.join(self.tmp, logs[0]), "rb") as f:
+                        if b"sent " in f.read():
+                            break
                 time.sleep(0.05)
             time.sleep(0.3)
             with open(box, "r+b") as f:
@@ -86,6 +88,43 @@ class TestImportSource(HostileCase):
         self.assertGreater(rc, 0, "died by a signal: %d %r" % (rc, err))
         self.assertIn(b"changed while imapsh read it", err)
         self.assertIn(b"run the", err)
+
+    def maildir(self, n):
+        d = os.path.join(self.tmp, "md")
+        for sub in ("cur", "new", "tmp"):
+            os.makedirs(os.path.join(d, sub), exist_ok=True)
+        for i in range(n):
+            with open(os.path.join(d, "cur", "%d.hostile2:2,S" % i), "wb") as f:
+                f.write(b"Message-ID: <md%d@hostile2>\r\nSubject: %d\r\n\r\nbody\r\n" % (i, i))
+        return d
+
+    def test_journal_planted_as_a_hard_link_or_fifo(self):
+        """The journal is appended to in place, in the source's directory
+        (which may be shared): a hard link planted at its name would have
+        imapsh write into the file it names; a FIFO would block it."""
+        d = self.maildir(1)
+        folder = self.scratch_name()
+        rc, out, err = self.run_as("import", d, folder)
+        self.assertEqual(rc, 0, err)
+        journal = [n for n in os.listdir(d) if n.startswith(".imapsh-import-")]
+        self.assertEqual(len(journal), 1)
+        journal = os.path.join(d, journal[0])
+        victim = os.path.join(self.tmp, "victim")
+        with open(victim, "wb") as f:
+            f.write(b"precious\n")
+        os.unlink(journal)
+        os.link(victim, journal)
+        self.maildir(2)  # one message more to send
+        rc, out, err = self.run_as("import", d, folder)
+        self.assertNotEqual(rc, 0)
+        self.assertIn(b"hard link", err)
+        with open(victim, "rb") as f:
+            self.assertEqual(f.read(), b"precious\n")
+        os.unlink(journal)
+        os.mkfifo(journal, 0o600)
+        rc, out, err = self.run_as("import", d, folder, timeout=20)
+        self.assertNotEqual(rc, 0)
+        self.assertIn(b"FIFO", err.upper())
 
 
 class TestSetup(unittest.TestCase):
