@@ -127,6 +127,89 @@ class TestImportSource(HostileCase):
         self.assertIn(b"FIFO", err.upper())
 
 
+class FakeFolders:
+    """A scripted server whose LIST names hostile folders (all empty):
+    what Dovecot would refuse to create."""
+    CAPS = "IMAP4rev1 SASL-IR LITERAL+ UIDPLUS AUTH=PLAIN"
+
+    def __init__(self, names):
+        self.names = names  # [(delimiter or None, modified UTF-7 name)]
+
+    def __call__(self, conn):
+        conn.send("* OK [CAPABILITY %s] fake\r\n" % self.CAPS)
+        while True:
+            raw = conn.read_command()
+            line = raw.split(b"\r\n", 1)[0].decode("utf-8", "replace")
+            tag, _, rest = line.partition(" ")
+            verb = rest.upper().split(" ", 1)[0]
+            if verb == "AUTHENTICATE":
+                if len(rest.split(" ")) < 3:
+                    conn.send("+ \r\n")
+                    conn.readline()
+                conn.send("%s OK [CAPABILITY %s] Logged in\r\n" % (tag, self.CAPS))
+            elif verb == "LIST":
+                out = ""
+                for delim, name in self.names:
+                    d = "NIL" if delim is None else '"%s"' % delim
+                    out += '* LIST (\\HasNoChildren) %s {%d}\r\n%s\r\n' % (d, len(name), name)
+                conn.send(out + "%s OK done\r\n" % tag)
+            elif verb in ("SELECT", "EXAMINE"):
+                conn.send("* 0 EXISTS\r\n* OK [UIDVALIDITY 1] ok\r\n* OK [UIDNEXT 1] ok\r\n"
+                          "%s OK done\r\n" % tag)
+            elif verb == "LOGOUT":
+                conn.send("* BYE bye\r\n%s OK done\r\n" % tag)
+                conn.close()
+                return
+            else:
+                conn.send("%s OK done\r\n" % tag)
+
+
+class TestExportTree(HostileCase):
+    def fake_args(self, port):
+        return ["--ca-file", self.env["ca_file"], "--resolve",
+                "%s:%d:127.0.0.1" % (self.env["host"], port),
+                "imaps://alice@%s:%d" % (self.env["host"], port)]
+
+    def test_hostile_folder_names_stay_inside_and_read_as_they_are(self):
+        """Folder names turned into directory names: "..", "/", a leading
+        dot or dash, Maildir's own cur/new/tmp, the index's name, an
+        ESC, a bidi override (U+202E: "Inbox<RLO>txt.exe" shows as
+        "Inboxexe.txt"), a zero-width space, a C1 CSI, a NIL delimiter."""
+        names = [("/", ".."), ("/", "../x"), ("/", "/"), (None, "a/b"), ("/", "-rf"),
+                 ("/", "cur"), ("/", ".imapsh-backup"), ("/", "esc&ABs-[31m"),
+                 ("/", "Inbox&IC4-txt.exe"), ("/", "&IAs-INBOX"), ("/", "x&AJs-31m"),
+                 ("/", "INBOX")]
+        outer = os.path.join(self.tmp, "outer")
+        d = os.path.join(outer, "tree")
+        os.makedirs(d)
+        with h.fakeserver(FakeFolders(names), tls="valid") as srv:
+            rc, out, err = self.imapsh(*(self.fake_args(srv.port) + ["export", "--all", d]),
+                                       env=h.password_env("alice"))
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(os.listdir(outer), ["tree"])  # nothing beside the tree
+        made = sorted(os.listdir(d))
+        text = out.decode("utf-8") + err.decode("utf-8", "replace") + "\n".join(made)
+        for ch in INVISIBLE + ("\x1b",):
+            self.assertNotIn(ch, text)
+        for n in made:
+            st = os.lstat(os.path.join(d, n))
+            if n.startswith("."):
+                self.assertIn(n, (".imapsh-backup", ".imapsh-backup.lock"))
+                continue
+            self.assertTrue(os.path.isdir(os.path.join(d, n)) and not os.path.islink(
+                os.path.join(d, n)), n)
+            self.assertEqual(sorted(os.listdir(os.path.join(d, n)))[:3], ["cur", "new", "tmp"])
+        self.assertIn("Inbox%E2%80%AEtxt%2Eexe", made)
+        self.assertIn("%E2%80%8BINBOX", made)
+        self.assertIn("x%C2%9B31m", made)
+        self.assertIn("esc%1B[31m", made)
+        self.assertIn("%2E%2E", made)
+        self.assertIn("%2Eimapsh-backup", made)
+        self.assertEqual(len(made), len(names) + 2)
+        # the records name the folders with the characters made visible
+        self.assertIn("Inbox<U+202E>txt.exe\tInbox%E2%80%AEtxt%2Eexe\tok", out.decode())
+
+
 class TestSetup(unittest.TestCase):
     """setup EMAIL: what a domain's autoconfig says goes into the config
     file and onto the terminal; bidi overrides and C1 controls (XML 1.0
