@@ -210,6 +210,73 @@ class TestExportTree(HostileCase):
         self.assertIn("Inbox<U+202E>txt.exe\tInbox%E2%80%AEtxt%2Eexe\tok", out.decode())
 
 
+class ByeWhileShared(FakeFolders):
+    """One folder; once idle for 1.5 s after LIST, an ALERT and a BYE with words
+    that would act on a terminal (a title change, a colour, a bidi
+    override, an 8-bit CSI), then the connection closed."""
+    WORDS = b"\x1b]0;pwned\x07 \x1b[31mred \xe2\x80\xae \xc2\x9b"
+
+    def __call__(self, conn):
+        last = [None]
+
+        def bye():  # once the session has been idle for 1.5 s
+            while last[0] is None or time.monotonic() - last[0] < 1.5:
+                time.sleep(0.05)
+            try:
+                conn.send(b"* OK [ALERT] " + self.WORDS + b"\r\n* BYE " + self.WORDS
+                          + b"\r\n")
+                conn.close()
+            except Exception:  # closed by the script, or by the client
+                pass
+        conn.send("* OK [CAPABILITY %s] fake\r\n" % self.CAPS)
+        while True:
+            try:
+                raw = conn.read_command()
+            except (OSError, ValueError):
+                return
+            if not raw:
+                return
+            tag, _, rest = raw.split(b"\r\n", 1)[0].decode().partition(" ")
+            verb = rest.upper().split(" ", 1)[0]
+            if verb == "AUTHENTICATE" and len(rest.split(" ")) < 3:
+                conn.send("+ \r\n")
+                conn.readline()
+            if verb == "LIST":
+                conn.send('* LIST () "/" INBOX\r\n')
+                threading.Thread(target=bye, daemon=True).start()
+            conn.send("%s OK [CAPABILITY %s] done\r\n" % (tag, self.CAPS))
+            last[0] = time.monotonic()
+
+
+class TestShareLog(HostileCase):
+    def test_master_log_never_holds_raw_server_words(self):
+        """The --share master writes a log beside its socket (made safe
+        as a whole, like every warning): a server that alerts and says
+        BYE with terminal sequences while the master holds its session
+        leaves none of them raw there."""
+        rt = os.path.join(self.tmp, "rt")
+        os.mkdir(rt, 0o700)
+        env = dict(h.password_env("alice"), XDG_RUNTIME_DIR=rt)
+        text = b""
+        with h.fakeserver(ByeWhileShared([]), tls="valid") as srv:
+            args = TestExportTree.fake_args(self, srv.port)
+            rc, out, err = self.imapsh(*(args + ["--share", "folders"]), env=env)
+            self.assertEqual(rc, 0, err)
+            end = time.monotonic() + 10 * h.timeout_scale()
+            while time.monotonic() < end:
+                text = b""
+                for n in os.listdir(os.path.join(rt, "imapsh")):
+                    if n.endswith(".log"):
+                        with open(os.path.join(rt, "imapsh", n), "rb") as f:
+                            text += f.read()
+                if b"ended" in text:
+                    break
+                time.sleep(0.05)
+        self.assertIn(b"the server closed the connection", text)
+        self.assertIn(b"ended", text)
+        for bad in (b"\x1b", b"\x07", b"\xe2\x80\xae", b"\xc2\x9b"):
+            self.assertNotIn(bad, text)
+
 class TestSetup(unittest.TestCase):
     """setup EMAIL: what a domain's autoconfig says goes into the config
     file and onto the terminal; bidi overrides and C1 controls (XML 1.0
