@@ -209,6 +209,39 @@ class TestExportTree(HostileCase):
         # the records name the folders with the characters made visible
         self.assertIn("Inbox<U+202E>txt.exe\tInbox%E2%80%AEtxt%2Eexe\tok", out.decode())
 
+    def test_planted_links_in_the_tree_are_not_followed(self):
+        """A symbolic link planted at a folder's directory (Maildir) or
+        file (mbox), and the index replaced by a FIFO: refused in words,
+        nothing written where they point, no wait."""
+        victim = os.path.join(self.tmp, "victim")
+        for sub in ("cur", "new", "tmp"):
+            os.makedirs(os.path.join(victim, sub))
+        with open(os.path.join(victim, "secret"), "wb") as f:
+            f.write(b"secret\n")
+        tree = os.path.join(self.tmp, "tree")
+        os.mkdir(tree)
+        os.symlink(victim, os.path.join(tree, "INBOX"))
+        rc, out, err = self.run_as("export", "--all", tree, "--folders", "INBOX")
+        self.assertNotEqual(rc, 0)
+        self.assertIn(b"is a symbolic link, which imapsh does not follow", err)
+        self.assertEqual(sorted(os.listdir(victim)), ["cur", "new", "secret", "tmp"])
+        for sub in ("cur", "new", "tmp"):
+            self.assertEqual(os.listdir(os.path.join(victim, sub)), [])
+        mtree = os.path.join(self.tmp, "mtree")
+        os.mkdir(mtree)
+        os.symlink(os.path.join(victim, "secret"), os.path.join(mtree, "INBOX.mbox"))
+        rc, out, err = self.run_as("export", "--all", mtree, "--folders", "INBOX",
+                                   "--format", "mbox")
+        self.assertNotEqual(rc, 0)
+        self.assertIn(b"INBOX.mbox is a symbolic link", err)
+        with open(os.path.join(victim, "secret"), "rb") as f:
+            self.assertEqual(f.read(), b"secret\n")
+        os.unlink(os.path.join(tree, "INBOX"))
+        os.unlink(os.path.join(tree, ".imapsh-backup"))
+        os.mkfifo(os.path.join(tree, ".imapsh-backup"), 0o600)
+        rc, out, err = self.run_as("export", "--all", tree, "--folders", "INBOX", timeout=20)
+        self.assertNotEqual(rc, 0)
+        self.assertIn(b"FIFO", err)
 
 class ByeWhileShared(FakeFolders):
     """One folder; once idle for 1.5 s after LIST, an ALERT and a BYE with words
