@@ -7,6 +7,8 @@ import imaplib
 import json
 import os
 import shutil
+import socket
+import ssl
 import sys
 import tempfile
 import threading
@@ -389,6 +391,86 @@ class TestSetup(unittest.TestCase):
         self.assertNotIn("oauth-authorize-url", text)
         self.assertNotIn("oauth-token-url", text)
 
+
+class WeakTLSServer:
+    """An HTTPS server on loopback with the test bed's certificate that
+    offers TLS 1.2 with the given OpenSSL cipher list only; it records the
+    requests that reach it and answers each with an OAuth error."""
+
+    def __init__(self, ciphers):
+        env = h.testbed()
+        ca = os.path.dirname(env["ca_file"])
+        self.ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        self.ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+        self.ctx.set_ciphers(ciphers)
+        self.ctx.load_cert_chain(os.path.join(ca, "valid", "chain.pem"),
+                                 os.path.join(ca, "valid", "key.pem"))
+        self.requests = []
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(4)
+        self.port = self.sock.getsockname()[1]
+        self.thread = threading.Thread(target=self.serve, daemon=True)
+        self.thread.start()
+
+    def serve(self):
+        while True:
+            try:
+                c, _ = self.sock.accept()
+            except OSError:
+                return
+            try:
+                c.settimeout(10)
+                s = self.ctx.wrap_socket(c, server_side=True)
+                data = s.recv(65536)
+                self.requests.append(data)
+                body = b'{"error": "invalid_client"}'
+                s.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\n"
+                          b"Content-Length: %d\r\nConnection: close\r\n\r\n" % len(body) + body)
+                s.close()
+            except (OSError, ssl.SSLError):
+                c.close()
+
+    def close(self):
+        self.sock.close()
+
+
+class TestHttpsKeyExchange(h.TestbedCase):
+    """The HTTPS fetches (OAuth endpoints, autoconfig, ISPDB) hold the
+    IMAP connection's TLS profile: forward-secret AEAD suites only.  A
+    server that offers only static RSA key exchange or CBC gets no
+    request (the device code request would carry the client id)."""
+
+    def login_device(self, srv):
+        host = self.env["host"]
+        url = "https://%s:%d" % (host, srv.port)
+        self.home.write_config(
+            "[account work]\nhost = %s\nuser = alice\nauth = oauth\noauth-provider = custom\n"
+            "oauth-client-id = hostile2\noauth-authorize-url = %s/authorize\n"
+            "oauth-token-url = %s/token\noauth-device-url = %s/device\n" % (host, url, url, url))
+        return self.imapsh("--ca-file", self.env["ca_file"], "--resolve",
+                           "%s:%d:127.0.0.1" % (host, srv.port), "-a", "work", "oauth", "login",
+                           "--device", timeout=30)
+
+    def test_static_rsa_and_cbc_refused(self):
+        for ciphers in ("AES256-GCM-SHA384", "ECDHE-RSA-AES128-SHA", "AES128-SHA256"):
+            with self.subTest(ciphers=ciphers):
+                srv = WeakTLSServer(ciphers)
+                self.addCleanup(srv.close)
+                rc, out, err = self.login_device(srv)
+                self.assertNotEqual(rc, 0)
+                self.assertEqual(srv.requests, [], err)
+                self.assertIn(b"TLS", err)
+
+    def test_forward_secret_aead_accepted(self):
+        """The control: the same server with ECDHE and AES-GCM gets the
+        request."""
+        srv = WeakTLSServer("ECDHE-RSA-AES128-GCM-SHA256")
+        self.addCleanup(srv.close)
+        rc, out, err = self.login_device(srv)
+        self.assertNotEqual(rc, 0)  # the server refuses the client
+        self.assertEqual(len(srv.requests), 1, err)
+        self.assertIn(b"POST /device", srv.requests[0])
 
 if __name__ == "__main__":
     unittest.main()
