@@ -391,6 +391,25 @@ class TestSetup(unittest.TestCase):
         self.assertNotIn("oauth-authorize-url", text)
         self.assertNotIn("oauth-token-url", text)
 
+    def test_srv_target_with_a_nul_byte(self):
+        """A DNS name may hold any byte: an SRV target
+        "imap.example.test<NUL>.evil.test" read as a C string would be
+        imap.example.test, inside the address's domain; it is not a host
+        name and is not used."""
+        self.bed.zone([{"name": "_imaps._tcp.example.test", "type": "SRV", "priority": 0,
+                        "weight": 0, "port": self.port,
+                        "target": "imap.example.test\x00.evil.test"},
+                       {"name": "imap.example.test", "type": "A", "addr": "127.0.0.1"}])
+        rc, out, err = self.setup("--yes", "--json")
+        self.assertEqual(rc, 1, err)
+        doc = json.loads(out)
+        self.assertFalse(doc["written"])
+        self.assertFalse([c for c in doc["candidates"] if "srv" in c["sources"]])
+        self.assertFalse(os.path.exists(self.cfg))
+        self.assert_clean(out + err)
+        self.assertNotIn("\x00", out + err)
+        srv = [r for r in doc["sources"] if r["asked"].startswith("_imaps")][0]
+        self.assertIn("no usable SRV record", srv["result"])  # seen, and not used
 
 class WeakTLSServer:
     """An HTTPS server on loopback with the test bed's certificate that
