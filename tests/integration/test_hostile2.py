@@ -410,6 +410,29 @@ class TestSetup(unittest.TestCase):
         self.assertNotIn("\x00", out + err)
         srv = [r for r in doc["sources"] if r["asked"].startswith("_imaps")][0]
         self.assertIn("no usable SRV record", srv["result"])  # seen, and not used
+    def test_ports_and_host_names_out_of_range(self):
+        """Port 0 and 65536, a host name with a space, or with a Cyrillic
+        letter that looks Latin (a homograph): never used or written;
+        the reason is shown."""
+        for host, port in (("imap.example.test", "0"), ("imap.example.test", "65536"),
+                           ("imap example.test", "993"), ("imap.ex\u0430mple.test", "993")):
+            with self.subTest(host=host, port=port):
+                xml = ("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<clientConfig version=\"1.1\">"
+                       "<emailProvider id=\"example.test\"><incomingServer type=\"imap\">"
+                       "<hostname>%s</hostname><port>%s</port><socketType>SSL</socketType>"
+                       "<username>%%EMAILADDRESS%%</username></incomingServer>"
+                       "</emailProvider></clientConfig>\n" % (host, port))
+                self.bed.zone([{"name": "autoconfig.example.test", "type": "A",
+                                "addr": self.bed.web_addr}])
+                self.bed.put("autoconfig.example.test", "mail/config-v1.1.xml", xml)
+                rc, out, err = self.setup("--yes", "--json")
+                self.assertEqual(rc, 1, err)
+                doc = json.loads(out)
+                self.assertFalse(doc["written"])
+                auto = [r for r in doc["sources"] if r["source"] == "autoconfig"][0]
+                self.assertTrue("not a port" in auto["result"] or
+                                "not a host name" in auto["result"], auto["result"])
+                self.assertFalse(os.path.exists(self.cfg))
 
 class WeakTLSServer:
     """An HTTPS server on loopback with the test bed's certificate that
