@@ -119,6 +119,14 @@ void ims_fs_write_file_prefix(const char *name, char *out, size_t n);
  * IMS_FS_MISSING when there is no such name, or -1. */
 int ims_fs_open_read(int dfd, const char *name, struct ims_error *err);
 
+/* Open (create, 0600, when missing) name in dfd for appending in place (a
+ * journal): never through a symbolic link, never a FIFO or a device (no
+ * wait for a reader), and never a file that is not ours alone: one of
+ * another user, or with another name as well (a hard link planted in a
+ * shared directory would have imapsh write into the file it names).
+ * Returns a descriptor (blocking) or -1. */
+int ims_fs_open_append(int dfd, const char *name, struct ims_error *err);
+
 /* Read all of name (at most max bytes; 0: no limit) into out (appended).
  * *found_r is 0 when there is no such file (not an error).  IMS_ERR_IO,
  * IMS_ERR_LIMIT, IMS_ERR_NOMEM. */

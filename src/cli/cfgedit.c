@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "imapsh/sanitize.h"
+
 /* The line at text[*pos..), without its end and the white space around
  * it, as [*b, *e); *pos moves past it.  0 at the end of text. */
 static int next_line(const char *text, size_t len, size_t *pos, size_t *b, size_t *e, size_t *start)
@@ -80,9 +82,11 @@ int cfgedit_value_ok(const char *s)
 	if (n == 0 || s[0] == ' ' || s[0] == '\t' || s[n - 1] == ' ' || s[n - 1] == '\t')
 		return 0;
 	for (i = 0; i < n; i++)
-		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f || s[i] == '#' || s[i] == ';')
+		if (s[i] == '#' || s[i] == ';')
 			return 0;
-	return 1;
+	/* no control (C0, DEL, C1), bidi or invisible character, valid UTF-8:
+	 * what is written here is shown on terminals later */
+	return ims_sanitize_is_clean(s, n, IMS_SANITIZE_LINE);
 }
 
 int cfgedit_name_ok(const char *s)

@@ -27,8 +27,10 @@ ims_err cfgedit_put_account(const char *text, size_t len, const char *name, cons
                             struct ims_error *err) IMS_MUST_CHECK;
 
 /* 1 when s can be written as a value and read back the same: not empty,
- * one line, no control character, no white space at either end, no '#'
- * or ';' (the reader would take what follows white space for a comment). */
+ * one line, valid UTF-8 without a control (C0, DEL, C1), bidi or
+ * invisible character (sanitize.h: it would act on a terminal that shows
+ * it later), no white space at either end, no '#' or ';' (the reader
+ * would take what follows white space for a comment). */
 int cfgedit_value_ok(const char *s);
 /* 1 when s can name an account: a value (cfgedit_value_ok) without ']' and
  * shorter than 64 bytes. */

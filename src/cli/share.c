@@ -36,6 +36,7 @@
 #include "imapsh/caps.h"
 #include "imapsh/compress.h"
 #include "imapsh/crypto.h"
+#include "imapsh/sanitize.h"
 #include "imapsh/session.h"
 #include "imapsh/sharewire.h"
 #include "imapsh/transport.h"
@@ -473,20 +474,24 @@ static int share_hold(struct cli *c)
 	return 1;
 }
 
-/* One line of the master's log (its stderr, between commands). */
+/* One line of the master's log (its stderr, between commands), made safe
+ * as a whole by the sanitiser's line rule: it may quote a server. */
 static void IMS_PRINTF(1, 2) say(const char *fmt, ...)
 {
-	char when[32];
+	char when[32], line[1024], shown[2048];
 	time_t now = time(NULL);
 	struct tm tm;
 	va_list ap;
+	int n;
 
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", localtime_r(&now, &tm));
-	fprintf(stderr, "%s imapsh[%ld]: ", when, (long)getpid());
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	n = vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	if (n < 0)
+		line[0] = '\0';
+	fprintf(stderr, "%s imapsh[%ld]: %s\n", when, (long)getpid(),
+	        ims_sanitize_fixed(line, strlen(line), shown, sizeof(shown)));
 	fflush(stderr);
 }
 

@@ -197,10 +197,20 @@ static unsigned auth_bit(const char *v)
 	return IMS_AC_AUTH_OTHER;
 }
 
+/* Text that may go into the config file and onto a terminal as it is:
+ * the sanitiser's line rule leaves it unchanged (no control character,
+ * C0 or C1 (XML 1.0 lets "&#x9b;" through), no bidi override or
+ * invisible character, valid UTF-8). */
 static int printable(const char *s)
 {
+	return ims_sanitize_is_clean(s, strlen(s), IMS_SANITIZE_LINE);
+}
+
+/* A URL: printable ASCII, no space. */
+static int url_text(const char *s)
+{
 	for (; *s != '\0'; s++)
-		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+		if ((unsigned char)*s <= 0x20 || (unsigned char)*s >= 0x7f)
 			return 0;
 	return 1;
 }
@@ -252,8 +262,7 @@ static void server_done(struct ims_ac_parser *p)
 
 static int https_url(const char *v)
 {
-	return strncmp(v, "https://", 8) == 0 && v[8] != '\0' && v[8] != '/' && printable(v) &&
-	       strchr(v, ' ') == NULL;
+	return strncmp(v, "https://", 8) == 0 && v[8] != '\0' && v[8] != '/' && url_text(v);
 }
 
 static void oauth2_done(struct ims_ac_parser *p)
@@ -265,7 +274,8 @@ static void oauth2_done(struct ims_ac_parser *p)
 	if (!https_url(o->auth_url) || !https_url(o->token_url))
 		snprintf(o->why, sizeof(o->why), "its authURL and tokenURL must be https:// URLs");
 	else if (!printable(o->scope))
-		snprintf(o->why, sizeof(o->why), "its scope holds control characters");
+		snprintf(o->why, sizeof(o->why),
+		         "its scope holds control, bidi or invisible characters");
 	else if (o->issuer[0] != '\0' && !ims_tls_host_ok(o->issuer, strlen(o->issuer)))
 		snprintf(o->why, sizeof(o->why), "its issuer is not a host name");
 	else

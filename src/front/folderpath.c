@@ -38,6 +38,11 @@ static ims_err encode_component(const unsigned char *p, size_t n, struct ims_buf
 		} else if (k == 1) {
 			e = plain(p[i]) ? ims_buf_putc(out, (char)p[i]) : put_hex(out, p[i]);
 			i++;
+		} else if (ims_sanitize_is_invisible(cp)) {
+			/* C1, bidi and invisible characters: a directory name
+			 * that reads otherwise than it is, each byte escaped */
+			for (; k > 0 && e == IMS_OK; k--)
+				e = put_hex(out, p[i++]);
 		} else {
 			e = ims_buf_append(out, p + i, k);
 			i += k;

@@ -337,6 +337,41 @@ static int regular_or_close(int fd, const char *name, struct ims_error *err)
 	return fd;
 }
 
+int ims_fs_open_append(int dfd, const char *name, struct ims_error *err)
+{
+	struct stat st;
+	int fd;
+
+	/* Look first, so that no device is ever opened */
+	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+		if (S_ISLNK(st.st_mode))
+			return refuse_link(err, name);
+		if (!S_ISREG(st.st_mode))
+			return refuse_kind(err, name, st.st_mode, "a regular file");
+	}
+	fd = openat(dfd, name,
+	            O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC,
+	            0600);
+	if (fd < 0)
+		return errno == ELOOP ? refuse_link(err, name) : fail(err, name, errno);
+	if (fstat(fd, &st) != 0) {
+		int en = errno;
+
+		close(fd);
+		return fail(err, name, en);
+	}
+	if (S_ISREG(st.st_mode) && (st.st_nlink != 1 || st.st_uid != geteuid())) {
+		close(fd);
+		ims_error_set(err, IMS_ERR_IO,
+		              "%s %s: imapsh appends only to a file of its own: remove it", name,
+		              st.st_nlink != 1 ? "has another name (a hard link) as well"
+		                               : "belongs to another user");
+		errno = EPERM;
+		return -1;
+	}
+	return regular_or_close(fd, name, err);
+}
+
 int ims_fs_open_read(int dfd, const char *name, struct ims_error *err)
 {
 	struct stat st;

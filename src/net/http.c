@@ -46,6 +46,16 @@ struct req {
 	int over; /* the body went over the cap */
 };
 
+/* The IMAP connection's TLS profile (transport/tls.c) for the HTTPS
+ * fetches too, in OpenSSL's words (libcurl.so.4 is built on OpenSSL):
+ * in TLS 1.2 forward-secret AEAD suites only (ECDHE or DHE with AES-GCM
+ * or ChaCha20-Poly1305; no static RSA key exchange, no CBC, no SHA-1);
+ * TLS 1.3's suites are all AEAD and left as they are. */
+#define HTTPS_TLS12_SUITES                                                                         \
+	"ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"                               \
+	"ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305:"                               \
+	"ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:DHE-RSA-AES256-GCM-SHA384:"     \
+	"DHE-RSA-CHACHA20-POLY1305:DHE-RSA-AES128-GCM-SHA256"
 static size_t on_body(char *p, size_t size, size_t nmemb, void *ctx)
 {
 	struct req *q = ctx;
@@ -160,6 +170,8 @@ static ims_err setup(const struct ims_curl_api *C, CURL *h, const char *url,
 	bad |= C->easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L) != CURLE_OK;
 	bad |= C->easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L) != CURLE_OK;
 	bad |= C->easy_setopt(h, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2) != CURLE_OK;
+	bad |= C->easy_setopt(h, CURLOPT_SSL_CIPHER_LIST, HTTPS_TLS12_SUITES) != CURLE_OK;
+	bad |= C->easy_setopt(h, CURLOPT_SSL_EC_CURVES, "X25519:P-256:P-384:P-521") != CURLE_OK;
 	bad |= C->easy_setopt(h, CURLOPT_PROXY, "") != CURLE_OK;
 	bad |= C->easy_setopt(h, CURLOPT_NETRC, (long)CURL_NETRC_IGNORED) != CURLE_OK;
 	bad |= C->easy_setopt(h, CURLOPT_NOSIGNAL, 1L) != CURLE_OK;

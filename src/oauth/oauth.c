@@ -175,7 +175,7 @@ ims_err ims_oauth_authorize_url(const struct ims_oauth_authz *a, struct ims_buf 
 /* ---- the loopback request line ----------------------------------------------- */
 
 /* Percent-decode s[0..n) ('+' is a space, as a form is written) into
- * out[0..cap); -1 when malformed or too long. */
+ * out[0..cap); -1 when malformed, too long, or holding a NUL (%00). */
 static long pct_decode(const char *s, size_t n, char *out, size_t cap)
 {
 	size_t i, o = 0;
@@ -193,6 +193,8 @@ static long pct_decode(const char *s, size_t n, char *out, size_t cap)
 			if (h < 0 || l < 0)
 				return -1;
 			c = h * 16 + l;
+			if (c == 0) /* it would cut the value short: "S%00x" read as "S" */
+				return -1;
 			i += 2;
 		} else if (c == '+') {
 			c = ' ';

@@ -46,6 +46,13 @@ static const struct vec vecs[] = {
     {"bad\xff\xc3", '/', "bad%FF%C3"},
     {"-rf ~ *", '/', "-rf ~ *"},
     {"cur", '/', "cur"},
+    /* C1, bidi and invisible characters: escaped byte by byte */
+    {"Inbox\xe2\x80\xaetxt.exe", 0, "Inbox%E2%80%AEtxt%2Eexe"},
+    {"x\xc2\x9b"
+     "31m",
+     '/', "x%C2%9B31m"},
+    {"\xe2\x80\x8bINBOX", '/', "%E2%80%8BINBOX"},
+    {"\xef\xbb\xbf\xc3\xa9", '/', "%EF%BB%BF\xc3\xa9"},
 };
 
 static void test_vectors(void **state)
@@ -118,16 +125,29 @@ static void test_refused_names(void **state)
 static void test_not_canonical(void **state)
 {
 	static const char *const bad[] = {
-	    "",     ".",
-	    "..",   ".x",
-	    "x.",   "a..b",
-	    "%",    "%2",
-	    "%2e",  "%41",
-	    "%g0",  "a%00b",
-	    "%00",  "%00.%00" /* ok, "/" */,
-	    "\x01", "\x7f",
-	    "a/b",  "%E9%80%81%E4%BF%A1",
-	    "\xff", "%2F%2",
+	    "",
+	    ".",
+	    "..",
+	    ".x",
+	    "x.",
+	    "a..b",
+	    "%",
+	    "%2",
+	    "%2e",
+	    "%41",
+	    "%g0",
+	    "a%00b",
+	    "%00",
+	    "%00.%00" /* ok, "/" */,
+	    "\x01",
+	    "\x7f",
+	    "a/b",
+	    "%E9%80%81%E4%BF%A1",
+	    "\xff",
+	    "%2F%2",
+	    "a\xe2\x80\xae"
+	    "b" /* a bidi override must be escaped */,
+	    "\xc2\x9b",
 	};
 	size_t i;
 

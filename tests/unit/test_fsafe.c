@@ -172,6 +172,42 @@ static void test_open_read(void **state)
 	assert_non_null(strstr(err.msg, "a directory"));
 }
 
+static void test_open_append(void **state)
+{
+	struct ims_error err;
+	int fd;
+
+	(void)state;
+	ims_error_init(&err);
+	put("journal", "one\n");
+	assert_int_equal(symlinkat("journal", dfd, "link"), 0);
+	assert_int_equal(mkfifoat(dfd, "fifo", 0600), 0);
+	make_device("dev");
+	put("victim", "precious\n");
+	assert_int_equal(linkat(dfd, "victim", dfd, "hard", 0), 0);
+
+	fd = ims_fs_open_append(dfd, "journal", &err);
+	assert_true(fd >= 0);
+	assert_int_equal(fcntl(fd, F_GETFL) & O_NONBLOCK, 0);
+	assert_int_equal(write(fd, "two\n", 4), 4);
+	close(fd);
+	expect("journal", "one\ntwo\n");
+	fd = ims_fs_open_append(dfd, "new", &err); /* made, 0600 */
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(mode_of("new") & 07777, 0600);
+
+	assert_int_equal(ims_fs_open_append(dfd, "link", &err), -1);
+	assert_non_null(strstr(err.msg, "link is a symbolic link"));
+	assert_int_equal(ims_fs_open_append(dfd, "fifo", &err), -1); /* and did not wait */
+	assert_non_null(strstr(err.msg, "fifo is a FIFO"));
+	assert_int_equal(ims_fs_open_append(dfd, "dev", &err), -1);
+	assert_non_null(strstr(err.msg, "a character device"));
+	assert_int_equal(ims_fs_open_append(dfd, "hard", &err), -1);
+	assert_non_null(strstr(err.msg, "hard link"));
+	expect("victim", "precious\n");
+}
+
 static void test_read_all(void **state)
 {
 	struct ims_error err;
@@ -490,6 +526,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_tmp_create, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_write_file_link, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_open_read, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_open_append, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_read_all, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_dirs, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_lock, setup, teardown),

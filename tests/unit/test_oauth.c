@@ -380,6 +380,13 @@ static void test_redirect(void **state)
 	assert_int_equal(red("GET /? HTTP/1.1", code, why), IMS_OAUTH_REDIRECT_BAD_STATE);
 	assert_int_equal(red("GET /?code=c&state=S1x HTTP/1.1", code, why),
 	                 IMS_OAUTH_REDIRECT_BAD_STATE);
+	/* a NUL (%00) would cut a value short in C: "S1%00x" is not "S1" */
+	assert_int_equal(red("GET /?code=c&state=S1%00x HTTP/1.1", code, why),
+	                 IMS_OAUTH_REDIRECT_MALFORMED);
+	assert_string_equal(code, "");
+	assert_int_equal(red("GET /?code=c%00x&state=S1 HTTP/1.1", code, why),
+	                 IMS_OAUTH_REDIRECT_MALFORMED);
+	assert_string_equal(code, "");
 	/* denied */
 	assert_int_equal(
 	    red("GET /?error=access_denied&error_description=no%1B&state=S1 HTTP/1.1", code, why),

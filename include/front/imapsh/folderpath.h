@@ -3,11 +3,14 @@
  * A folder name (UTF-8, as decoded from modified UTF-7) is split at the
  * server's hierarchy delimiter into components; each component is
  * escaped and the components are joined with '.'.  Escaped as %XX
- * (upper-case hex): '%', '.', '/', bytes below 0x20, 0x7f, and every byte
- * of a sequence that is not valid UTF-8.  An empty component is "%00"
+ * (upper-case hex): '%', '.', '/', bytes below 0x20, 0x7f, every byte of
+ * a C1 control, bidi or invisible character (sanitize.h: a name must read
+ * as what it is in a file manager or `ls`), and every byte of a sequence
+ * that is not valid UTF-8.  An empty component is "%00"
  * (NUL is never part of a folder name).  So a directory name:
- *   - is never empty, ".", "..", never starts with '.', never holds '/'
- *     or a control character (no hidden file, no separator confusion);
+ *   - is never empty, ".", "..", never starts with '.', never holds '/',
+ *     a control, bidi or invisible character (no hidden file, no
+ *     separator confusion, no name that shows as another);
  *   - holds the folder's other characters as they are ("送信済み" stays
  *     "送信済み", "Archive/2024" with delimiter '/' is "Archive.2024");
  *   - names exactly one folder: decoding accepts only what encoding

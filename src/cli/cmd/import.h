@@ -31,9 +31,9 @@ struct im_source {
 	int is_mbox;
 	int dirfd; /* Maildir: the directory; mbox: the file's directory */
 	int curfd, newfd;
-	char base[256];  /* mbox: the file's name in dirfd */
-	const char *map; /* mbox: the file, mapped */
-	size_t map_len;
+	char base[256]; /* mbox: the file's name in dirfd */
+	int fd;         /* mbox: the file, read with pread() */
+	uint64_t size;  /* mbox: its bytes when it was scanned */
 	struct im_msg *v;
 	size_t n, cap;
 	uint64_t bytes;

@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -303,103 +302,202 @@ static int64_t from_line_date(const char *p, size_t n)
 	return end != NULL ? (int64_t)timegm(&tm) : 0;
 }
 
-static void mbox_status(struct im_msg *m, const char *p, size_t n)
+/* The flags of a Status or X-Status header's value. */
+static void mbox_status(struct im_msg *m, int x, const char *v, size_t len)
 {
-	size_t len = 0, i;
-	const char *v = header(p, n, "Status", &len);
+	size_t i;
 
-	for (i = 0; v != NULL && i < len; i++)
-		if (v[i] == 'R')
+	for (i = 0; i < len; i++) {
+		const char *k = x ? strchr("AFTD", v[i]) : NULL;
+
+		if (!x && v[i] == 'R')
 			add_letter(m->flags, 'S');
-	v = header(p, n, "X-Status", &len);
-	for (i = 0; v != NULL && i < len; i++) {
-		const char *k = strchr("AFTD", v[i]);
-
-		if (k != NULL && v[i] != '\0')
+		else if (k != NULL && v[i] != '\0')
 			add_letter(m->flags, "RFDT"[k - "AFTD"]);
 	}
 }
 
-static int is_sep(const char *p, size_t at, size_t n)
+/* The mbox is read with read() and pread(), never mapped: a file that
+ * another program cuts short while imapsh reads it is an error in words,
+ * not a SIGBUS.  The scan keeps of each line only its first bytes (the
+ * From line's date, a Status header): a line of any length costs no
+ * memory. */
+#define LINE_HEAD 200
+
+struct mbox_scan {
+	struct im_source *s;
+	struct im_msg *m;     /* the message being read, or NULL before the first */
+	int in_header;        /* m's header block */
+	int seen_status[2];   /* Status, X-Status: the first one counts */
+	char head[LINE_HEAD]; /* the line's first bytes */
+	size_t head_len;
+	uint64_t line_at; /* where the line begins */
+	char last;        /* the byte before line_at */
+};
+
+/* The message before at ends there; its last LF (the blank line that
+ * ends every message of an mbox) is not its own. */
+static void mbox_close(struct mbox_scan *sc, uint64_t at)
 {
-	return n - at >= 5 && memcmp(p + at, "From ", 5) == 0 && (at == 0 || p[at - 1] == '\n');
+	if (sc->m == NULL)
+		return;
+	sc->m->len = at - sc->m->off;
+	if (sc->m->len > 0 && sc->last == '\n')
+		sc->m->len--;
 }
 
-static ims_err mbox_split(struct im_source *s, struct ims_error *err)
+/* One whole line (its first bytes in sc->head) of len bytes, LF included. */
+static ims_err mbox_line(struct mbox_scan *sc, uint64_t len, struct ims_error *err)
 {
-	const char *p = s->map;
-	size_t n = s->map_len, at = 0;
+	const char *h = sc->head;
+	size_t n = sc->head_len;
 
-	if (n > 0 && !is_sep(p, 0, n))
+	if (n >= 5 && memcmp(h, "From ", 5) == 0) {
+		mbox_close(sc, sc->line_at);
+		sc->m = msg_add(sc->s);
+		if (sc->m == NULL)
+			return ims_error_nomem(err);
+		sc->m->date = from_line_date(h, n);
+		sc->m->off = sc->line_at + len;
+		sc->in_header = 1;
+		sc->seen_status[0] = sc->seen_status[1] = 0;
+		return IMS_OK;
+	}
+	if (sc->m == NULL)
 		return ims_error_set(err, IMS_ERR_USAGE,
 		                     "import: %s is not an mbox (it does not begin with \"From \")",
-		                     s->path);
-	while (at < n) {
-		const char *nl = memchr(p + at, '\n', n - at);
-		size_t body = nl != NULL ? (size_t)(nl - p) + 1 : n, end = body;
-		struct im_msg *m = msg_add(s);
+		                     sc->s->path);
+	if (!sc->in_header)
+		return IMS_OK;
+	if (n == 0 || h[0] == '\n' || (h[0] == '\r' && n > 1 && h[1] == '\n')) {
+		sc->in_header = 0; /* the end of the header */
+		return IMS_OK;
+	}
+	for (int x = 0; x < 2; x++) {
+		const char *name = x ? "X-Status" : "Status";
+		size_t k = strlen(name), vs = k + 1, end = n;
 
-		if (m == NULL)
-			return ims_error_nomem(err);
-		m->date = from_line_date(p + at, body - at);
-		while (end < n) {
-			const char *q = memchr(p + end, '\n', n - end);
-
-			end = q != NULL ? (size_t)(q - p) + 1 : n;
-			if (is_sep(p, end, n))
-				break;
-		}
-		m->off = body;
-		m->len = end - body;
-		/* the blank line that ends every message of an mbox */
-		if (m->len > 0 && p[end - 1] == '\n')
-			m->len--;
-		mbox_status(m, p + body, (size_t)m->len);
-		at = end;
+		if (sc->seen_status[x] || n <= k || strncasecmp(h, name, k) != 0 || h[k] != ':')
+			continue;
+		sc->seen_status[x] = 1;
+		while (vs < end && (h[vs] == ' ' || h[vs] == '\t'))
+			vs++;
+		while (end > vs && (h[end - 1] == '\n' || h[end - 1] == '\r' || h[end - 1] == ' '))
+			end--;
+		mbox_status(sc->m, x, h + vs, end - vs);
 	}
 	return IMS_OK;
 }
 
+static ims_err mbox_split(struct im_source *s, int fd, struct ims_error *err)
+{
+	struct mbox_scan sc;
+	char *chunk = malloc(65536);
+	uint64_t at = 0;
+	ims_err e = IMS_OK;
+
+	if (chunk == NULL)
+		return ims_error_nomem(err);
+	memset(&sc, 0, sizeof(sc));
+	sc.s = s;
+	while (e == IMS_OK) {
+		ssize_t got = read(fd, chunk, 65536);
+		size_t i = 0;
+
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0) {
+			e = ims_error_set(err, IMS_ERR_IO, "import: %s: %s", s->path,
+			                  strerror(errno));
+			break;
+		}
+		if (got == 0)
+			break;
+		while (i < (size_t)got && e == IMS_OK) {
+			const char *nl = memchr(chunk + i, '\n', (size_t)got - i);
+			size_t end = nl != NULL ? (size_t)(nl - chunk) + 1 : (size_t)got;
+			size_t take = end - i;
+
+			if (take > LINE_HEAD - sc.head_len)
+				take = LINE_HEAD - sc.head_len;
+			memcpy(sc.head + sc.head_len, chunk + i, take);
+			sc.head_len += take;
+			at += end - i;
+			i = end;
+			if (nl != NULL) {
+				e = mbox_line(&sc, at - sc.line_at, err);
+				sc.last = '\n';
+				sc.line_at = at;
+				sc.head_len = 0;
+			}
+		}
+		if (i > 0)
+			sc.last = chunk[i - 1];
+	}
+	if (e == IMS_OK && at > sc.line_at) /* a last line without its LF */
+		e = mbox_line(&sc, at - sc.line_at, err);
+	if (e == IMS_OK)
+		mbox_close(&sc, at);
+	s->size = at;
+	free(chunk);
+	return e;
+}
+
 static ims_err mbox_open(struct im_source *s, struct ims_error *err)
 {
-	struct stat st;
-	int fd = ims_fs_open_read(s->dirfd, s->base, err);
 	ims_err e;
 
-	if (fd < 0)
-		return fd == IMS_FS_MISSING
-		           ? ims_error_set(err, IMS_ERR_USAGE, "import: %s: no such file", s->path)
-		           : ims_error_prefix(err, "import: %s", s->path);
-	if (fstat(fd, &st) != 0) {
-		close(fd);
-		return ims_error_set(err, IMS_ERR_IO, "import: %s: %s", s->path, strerror(errno));
+	s->fd = ims_fs_open_read(s->dirfd, s->base, err);
+	if (s->fd < 0) {
+		ims_err r =
+		    s->fd == IMS_FS_MISSING
+		        ? ims_error_set(err, IMS_ERR_USAGE, "import: %s: no such file", s->path)
+		        : ims_error_prefix(err, "import: %s", s->path);
+		s->fd = -1;
+		return r;
 	}
-	s->map_len = (size_t)st.st_size;
-	if (s->map_len > 0) {
-		void *m = mmap(NULL, s->map_len, PROT_READ, MAP_PRIVATE, fd, 0);
-
-		if (m == MAP_FAILED) {
-			close(fd);
-			return ims_error_set(err, IMS_ERR_IO, "import: %s: %s", s->path,
-			                     strerror(errno));
-		}
-		s->map = m;
-	}
-	close(fd);
-	e = mbox_split(s, err);
+	e = mbox_split(s, s->fd, err);
 	return e == IMS_OK ? describe_all(s, err) : e;
 }
 
-/* One mbox message: ">From" unquoted one level (mboxrd), CRLF. */
-static ims_err mbox_read(const struct im_source *s, const struct im_msg *m, struct ims_buf *out)
+/* One mbox message: read again (the file may have changed: cut short, it
+ * is an error), ">From" unquoted one level (mboxrd), CRLF. */
+static ims_err mbox_read(const struct im_source *s, const struct im_msg *m, struct ims_buf *out,
+                         struct ims_error *err)
 {
-	const char *p = s->map + m->off;
-	size_t n = (size_t)m->len, i = 0;
-	struct ims_buf lf;
-	ims_err e = IMS_OK;
+	struct ims_buf raw, lf;
+	size_t n = (size_t)m->len, i = 0, got = 0;
+	const char *p;
+	ims_err e;
 
+	if ((uint64_t)n != m->len)
+		return ims_error_set(err, IMS_ERR_LIMIT, "import: %s: a message too large to read",
+		                     s->path);
+	ims_buf_init(&raw, 0);
 	ims_buf_init(&lf, 0);
-	while (i < n && e == IMS_OK) {
+	e = ims_buf_reserve(&raw, n + 1);
+	while (e == IMS_OK && got < n) {
+		ssize_t r = pread(s->fd, raw.data + got, n - got, (off_t)(m->off + got));
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			e = ims_error_set(err, IMS_ERR_IO, "import: %s: %s", s->path,
+			                  strerror(errno));
+		else if (r == 0)
+			e = ims_error_set(err, IMS_ERR_IO,
+			                  "import: %s changed while imapsh read it (it is shorter "
+			                  "now); run the import again",
+			                  s->path);
+		else
+			got += (size_t)r;
+	}
+	if (e == IMS_OK && n > 0) {
+		raw.len = n;
+		raw.data[n] = '\0';
+	}
+	p = raw.data;
+	while (e == IMS_OK && i < n) {
 		const char *nl = memchr(p + i, '\n', n - i);
 		size_t end = nl != NULL ? (size_t)(nl - p) + 1 : n, k = i;
 
@@ -412,6 +510,10 @@ static ims_err mbox_read(const struct im_source *s, const struct im_msg *m, stru
 	}
 	if (e == IMS_OK)
 		e = im_crlf(lf.data != NULL ? lf.data : "", lf.len, out);
+	if (e == IMS_ERR_NOMEM || e == IMS_ERR_LIMIT)
+		if (err->code == IMS_OK)
+			ims_error_nomem(err);
+	ims_buf_release(&raw);
 	ims_buf_release(&lf);
 	return e;
 }
@@ -427,7 +529,7 @@ ims_err im_source_read(struct im_source *s, const struct im_msg *m, struct ims_b
 
 	ims_buf_reset(out);
 	if (s->is_mbox)
-		return mbox_read(s, m, out) == IMS_OK ? IMS_OK : ims_error_nomem(err);
+		return mbox_read(s, m, out, err);
 	ims_buf_init(&raw, 0);
 	e = ims_fs_read_all(m->in_new ? s->newfd : s->curfd, m->name, 0, &raw, &found, err);
 	if (e == IMS_OK && !found)
@@ -445,7 +547,7 @@ ims_err im_source_open(struct im_source *s, const char *path, struct ims_error *
 
 	memset(s, 0, sizeof(*s));
 	s->path = path;
-	s->dirfd = s->curfd = s->newfd = -1;
+	s->dirfd = s->curfd = s->newfd = s->fd = -1;
 	if (stat(path, &st) != 0)
 		return ims_error_set(err, IMS_ERR_USAGE, "import: %s: %s", path, strerror(errno));
 	if (S_ISDIR(st.st_mode)) {
@@ -471,8 +573,8 @@ void im_source_release(struct im_source *s)
 		free(s->v[i].labels);
 	}
 	free(s->v);
-	if (s->map != NULL)
-		munmap((void *)s->map, s->map_len);
+	if (s->fd >= 0)
+		close(s->fd);
 	if (s->curfd >= 0)
 		close(s->curfd);
 	if (s->newfd >= 0)
@@ -480,5 +582,5 @@ void im_source_release(struct im_source *s)
 	if (s->dirfd >= 0)
 		close(s->dirfd);
 	memset(s, 0, sizeof(*s));
-	s->dirfd = s->curfd = s->newfd = -1;
+	s->dirfd = s->curfd = s->newfd = s->fd = -1;
 }

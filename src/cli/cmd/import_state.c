@@ -197,13 +197,15 @@ ims_err im_state_open(struct im_state *st, struct im_source *src, const char *ta
 	merge(st);
 	if (readonly)
 		return IMS_OK;
-	st->fd = openat(src->dirfd, st->name,
-	                O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (st->fd < 0 || fstat(st->fd, &sb) != 0 || !S_ISREG(sb.st_mode))
+	st->fd = ims_fs_open_append(src->dirfd, st->name, err);
+	if (st->fd < 0 || fstat(st->fd, &sb) != 0) {
+		if (st->fd < 0 && errno != EACCES && errno != EROFS)
+			return ims_error_prefix(err, "import: the import state in %s", src->path);
 		return ims_error_set(err, IMS_ERR_IO,
 		                     "import: cannot write the import state %s: %s (the source's "
 		                     "directory must be writable)",
 		                     shown, strerror(errno));
+	}
 	if (sb.st_size == 0) {
 		char head[1400];
 		int n = snprintf(head, sizeof(head),
