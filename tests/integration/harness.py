@@ -164,12 +164,30 @@ def discard():
     return _private_file("discard", "ab")
 
 
+_ASAN = {}
+
+
+def is_asan(binary):
+    """Whether binary is built with AddressSanitizer (it holds __asan_init)."""
+    if binary not in _ASAN:
+        try:
+            with open(binary, "rb") as f:
+                _ASAN[binary] = b"__asan_init" in f.read()
+        except OSError:
+            _ASAN[binary] = False
+    return _ASAN[binary]
+
+
 def timeout_scale():
-    """How much slower the binary runs (valgrind: ~20x)."""
+    """How much slower the binary runs (valgrind: ~20x; ASan: ~3x, and CI
+    runs it beside other work)."""
     s = os.environ.get("IMAPSH_TIMEOUT_SCALE")
     if s:
         return float(s)
-    return 10.0 if any("valgrind" in w for w in wrapper()) else 1.0
+    if any("valgrind" in w for w in wrapper()):
+        return 10.0
+    binary = os.environ.get("IMAPSH_BIN")
+    return 3.0 if binary and is_asan(binary) else 1.0
 
 
 # ---------------------------------------------------------------- homes
