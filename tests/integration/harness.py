@@ -164,12 +164,30 @@ def discard():
     return _private_file("discard", "ab")
 
 
+_ASAN = {}
+
+
+def is_asan(binary):
+    """Whether binary is built with AddressSanitizer (it holds __asan_init)."""
+    if binary not in _ASAN:
+        try:
+            with open(binary, "rb") as f:
+                _ASAN[binary] = b"__asan_init" in f.read()
+        except OSError:
+            _ASAN[binary] = False
+    return _ASAN[binary]
+
+
 def timeout_scale():
-    """How much slower the binary runs (valgrind: ~20x)."""
+    """How much slower the binary runs (valgrind: ~20x; ASan: ~3x, and CI
+    runs it beside other work)."""
     s = os.environ.get("IMAPSH_TIMEOUT_SCALE")
     if s:
         return float(s)
-    return 10.0 if any("valgrind" in w for w in wrapper()) else 1.0
+    if any("valgrind" in w for w in wrapper()):
+        return 10.0
+    binary = os.environ.get("IMAPSH_BIN")
+    return 3.0 if binary and is_asan(binary) else 1.0
 
 
 # ---------------------------------------------------------------- homes
@@ -185,11 +203,15 @@ class Home:
         self.data = os.path.join(self.root, ".local", "share")
         self.state = os.path.join(self.root, ".local", "state")
         self.cache = os.path.join(self.root, ".cache")
+        # a runtime folder of its own too (--share's sockets): never the
+        # user's, nor the shared /tmp/imapsh-UID when none is set
+        self.runtime = os.path.join(self.root, "run")
         for p in (self.config, self.data, self.state, self.cache):
             os.makedirs(p)
+        os.makedirs(self.runtime, mode=0o700)
         self.env = {"HOME": self.home, "XDG_CONFIG_HOME": self.config,
                     "XDG_DATA_HOME": self.data, "XDG_STATE_HOME": self.state,
-                    "XDG_CACHE_HOME": self.cache}
+                    "XDG_CACHE_HOME": self.cache, "XDG_RUNTIME_DIR": self.runtime}
 
     @property
     def config_file(self):
@@ -230,7 +252,7 @@ def fresh_home():
 # Variables a test run must not inherit from the developer's shell.
 _SCRUB = ("IMAPSH_PASSWORD", "IMAPSH_CONFIG", "NETRC", "PAGER", "NO_COLOR", "LESS",
           "XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME",
-          "XDG_CONFIG_DIRS", "SSL_CERT_FILE", "SSL_CERT_DIR")
+          "XDG_CONFIG_DIRS", "XDG_RUNTIME_DIR", "SSL_CERT_FILE", "SSL_CERT_DIR")
 
 
 def base_env(home=None):

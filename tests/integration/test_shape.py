@@ -149,7 +149,9 @@ def make_cert(d, attrs, sans):
     if sans:
         gn = seq(*[der(0x82, s) for s in sans])
         exts.append(seq(oid("2.5.29.17"), der(0x04, gn)))
-    tbs = seq(der(0xa0, der(0x02, b"\x02")), der(0x02, os.urandom(8).lstrip(b"\0") or b"\1"),
+    # the serial: positive and minimal DER (a random first byte 0xFF before
+    # one with the high bit set is padding openssl refuses: 1 run in 512)
+    tbs = seq(der(0xa0, der(0x02, b"\x02")), der(0x02, b"\1" + os.urandom(7)),
               sigalg, name(attrs),
               seq(utctime(now - datetime.timedelta(days=1)),
                   utctime(now + datetime.timedelta(days=90))),
