@@ -402,10 +402,21 @@ class SetupTest(unittest.TestCase):
     def test_one_deadline_for_everything(self):
         # a DNS server that takes every question and never answers
         import socket
-        u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        u.bind(("127.0.0.1", 0))
-        t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        t.bind(("127.0.0.1", u.getsockname()[1]))
+        # a UDP and a TCP socket on one port number: the free UDP port the
+        # kernel picks may be taken for TCP by another process (CI runs
+        # stages side by side), so try again until both are ours
+        for _ in range(50):
+            u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            u.bind(("127.0.0.1", 0))
+            t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            try:
+                t.bind(("127.0.0.1", u.getsockname()[1]))
+                break
+            except OSError:
+                u.close()
+                t.close()
+        else:
+            self.fail("no port free for both UDP and TCP in 50 tries")
         t.listen(8)
         try:
             t0 = time.monotonic()
