@@ -19,7 +19,7 @@ import uuid
 import harness as h
 
 sys.path.insert(0, h.TESTBED_SRC)
-from discoverybed import DiscoveryBed  # noqa: E402
+from test_setup import DiscoveryFixture  # noqa: E402
 
 # What must never reach a terminal or a config file from a server: the
 # bidi override, an 8-bit CSI as a character (U+009B), a zero-width space.
@@ -312,30 +312,11 @@ class TestShareLog(HostileCase):
         for bad in (b"\x1b", b"\x07", b"\xe2\x80\xae", b"\xc2\x9b"):
             self.assertNotIn(bad, text)
 
-class TestSetup(unittest.TestCase):
+class TestSetup(DiscoveryFixture, unittest.TestCase):
     """setup EMAIL: what a domain's autoconfig says goes into the config
     file and onto the terminal; bidi overrides and C1 controls (XML 1.0
     lets &#x9b; through) must do neither."""
-
-    @classmethod
-    def setUpClass(cls):
-        cls.env = h.testbed()
-        cls.tmp = tempfile.mkdtemp(prefix="imapsh-hostile2-setup-")
-        cls.bed = DiscoveryBed(os.path.join(cls.tmp, "bed"), cls.env["ports"]["imaps"],
-                               cls.env["ca_file"])
-        cls.port = cls.env["ports"]["imaps"]
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.bed.stop()
-        shutil.rmtree(cls.tmp, ignore_errors=True)
-
-    def setUp(self):
-        self.bed.clear_www()
-        self.bed.zone([])
-        self.home = h.fresh_home()
-        self.addCleanup(self.home.cleanup)
-        self.cfg = os.path.join(self.home.root, "config")
+    tmp_prefix = "imapsh-hostile2-setup-"
 
     def setup(self, *args):
         rc, out, err = h.run_imapsh(self.bed.args() + ["--config", self.cfg, "setup",

@@ -33,11 +33,16 @@ def autoconfig_xml(host, port, socket="SSL", user="%EMAILLOCALPART%", auth="pass
             "</emailProvider>%s</clientConfig>\n" % (host, port, socket, user, auth, extra))
 
 
-class SetupTest(unittest.TestCase):
+class DiscoveryFixture:
+    """A discovery bed (DNS, autoconfig and ISPDB on loopback) for a test
+    class, emptied before each test, and a fresh home with its config
+    file's path (test_hostile2 uses it too)."""
+    tmp_prefix = "imapsh-setup-"
+
     @classmethod
     def setUpClass(cls):
         cls.env = h.testbed()
-        cls.tmp = tempfile.mkdtemp(prefix="imapsh-setup-")
+        cls.tmp = tempfile.mkdtemp(prefix=cls.tmp_prefix)
         cls.bed = DiscoveryBed(os.path.join(cls.tmp, "bed"), cls.env["ports"]["imaps"],
                                cls.env["ca_file"])
         cls.port = cls.env["ports"]["imaps"]
@@ -51,10 +56,11 @@ class SetupTest(unittest.TestCase):
         self.bed.clear_www()
         self.bed.zone([])
         self.home = h.fresh_home()
+        self.addCleanup(self.home.cleanup)
         self.cfg = os.path.join(self.home.root, "config")
 
-    def tearDown(self):
-        self.home.cleanup()
+
+class SetupTest(DiscoveryFixture, unittest.TestCase):
 
     # -- helpers
 
